@@ -1,0 +1,144 @@
+//! The capability matrix across connectors, as JSON or a Markdown table.
+
+use serde::{Deserialize, Serialize};
+use tabled::builder::Builder;
+use tabled::settings::Style;
+
+use super::{Capabilities, Incremental, Operation, Visibility, WebhookAuth};
+
+/// Capabilities of several connectors, one row each.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CapabilityMatrix {
+    /// One entry per connector (or per connected account, for effective matrices).
+    pub rows: Vec<Capabilities>,
+}
+
+impl CapabilityMatrix {
+    /// A matrix of these rows.
+    pub fn new(rows: impl IntoIterator<Item = Capabilities>) -> Self {
+        Self { rows: rows.into_iter().collect() }
+    }
+
+    /// Operations as columns, connectors as rows.
+    pub fn operations_markdown(&self) -> String {
+        let mut b = Builder::default();
+        let mut header = vec!["connector".to_owned()];
+        header.extend(Operation::ALL.iter().map(|op| op.as_str().to_owned()));
+        b.push_record(header);
+        for caps in &self.rows {
+            let mut row = vec![caps.name.clone()];
+            row.extend(Operation::ALL.iter().map(|op| caps.support(*op).label()));
+            b.push_record(row.into_iter().map(|c| escape(&c)));
+        }
+        b.build().with(Style::markdown()).to_string()
+    }
+
+    /// Sync semantics as columns, connectors as rows.
+    pub fn sync_markdown(&self) -> String {
+        let mut b = Builder::default();
+        b.push_record([
+            "connector",
+            "incremental",
+            "cancellations",
+            "deletions",
+            "granularity",
+            "webhooks",
+            "rate limit",
+            "freshness",
+        ]);
+        for caps in &self.rows {
+            let s = &caps.sync;
+            b.push_record(
+                [
+                    caps.name.clone(),
+                    incremental_label(&s.incremental),
+                    visibility_label(&s.cancellations),
+                    visibility_label(&s.deletions),
+                    enum_label(&s.granularity),
+                    webhook_label(&s.webhooks),
+                    s.rate_limit.to_string(),
+                    s.freshness.clone(),
+                ]
+                .into_iter()
+                .map(|c| escape(&c)),
+            );
+        }
+        b.build().with(Style::markdown()).to_string()
+    }
+
+    /// Both tables and the uncertain facts, as a Markdown section body.
+    pub fn to_markdown(&self) -> String {
+        let mut out = String::new();
+        out.push_str(&self.operations_markdown());
+        out.push_str("\n\n");
+        out.push_str(&self.sync_markdown());
+        out.push('\n');
+        let uncertain: Vec<_> = self.rows.iter().filter(|c| !c.uncertain.is_empty()).collect();
+        if !uncertain.is_empty() {
+            out.push_str("\nUncertain at the source (configurable):\n\n");
+            for caps in uncertain {
+                for note in &caps.uncertain {
+                    out.push_str(&format!("- {}: {}\n", caps.name, note));
+                }
+            }
+        }
+        out
+    }
+}
+
+fn escape(cell: &str) -> String {
+    cell.replace('|', "\\|").replace('\n', " ")
+}
+
+fn enum_label<T: Serialize>(v: &T) -> String {
+    match serde_json::to_value(v) {
+        Ok(serde_json::Value::String(s)) => s.replace('_', " "),
+        Ok(other) => other.to_string(),
+        Err(_) => String::new(),
+    }
+}
+
+fn incremental_label(i: &Incremental) -> String {
+    match i {
+        Incremental::ModifiedSince { reliable: true } => "modified-since".into(),
+        Incremental::ModifiedSince { reliable: false } => "modified-since (+ periodic reconcile)".into(),
+        Incremental::PushOnly => "push only (webhooks)".into(),
+        Incremental::None => "none (full snapshots)".into(),
+    }
+}
+
+fn visibility_label(v: &Visibility) -> String {
+    match v {
+        Visibility::Status => "status".into(),
+        Visibility::Webhook => "webhook".into(),
+        Visibility::SnapshotDiff => "snapshot diff".into(),
+        Visibility::DeletedFlag => "deleted flag".into(),
+        Visibility::NotVisible => "not visible".into(),
+    }
+}
+
+fn webhook_label(w: &WebhookAuth) -> String {
+    match w {
+        WebhookAuth::NotOffered => "none".into(),
+        WebhookAuth::Hmac => "HMAC".into(),
+        WebhookAuth::StaticHeader => "static header".into(),
+        WebhookAuth::UrlSecret => "URL secret".into(),
+        WebhookAuth::UrlSecretAndIpAllowList => "URL secret + IP allow-list".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::capability::tests::sample;
+
+    #[test]
+    fn markdown_is_generated_from_the_values() {
+        let m = CapabilityMatrix::new([sample()]);
+        let md = m.to_markdown();
+        assert!(md.contains("| Beds24 API v2 |"), "{md}");
+        assert!(md.contains("scope: read:bookings-personal"), "{md}");
+        assert!(md.contains("100 credits per 5 min per account"), "{md}");
+        insta::assert_snapshot!(md);
+    }
+}

@@ -1,0 +1,318 @@
+//! The [`Connector`] trait every source implements, and the types its operations take and return.
+
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::capability::{Capabilities, Operation};
+use crate::error::{Error, Result};
+use crate::model::{AccountId, Availability, Booking, Condition, ConnectorKind, Housekeeping, Property, SourceId};
+
+/// A half-open range of calendar dates `[start, end)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct DateRange {
+    /// First date.
+    pub start: NaiveDate,
+    /// First date after the range.
+    pub end: NaiveDate,
+}
+
+impl DateRange {
+    /// `[start, end)`; fails when `end < start`.
+    pub fn new(start: NaiveDate, end: NaiveDate) -> Result<Self> {
+        if end < start {
+            return Err(Error::invalid_input(format!("date range ends ({end}) before it starts ({start})")));
+        }
+        Ok(Self { start, end })
+    }
+
+    /// Whether `date` is in the range.
+    pub fn contains(&self, date: NaiveDate) -> bool {
+        self.start <= date && date < self.end
+    }
+
+    /// Whether a stay `[arrival, departure)` overlaps the range.
+    pub fn overlaps_stay(&self, arrival: NaiveDate, departure: NaiveDate) -> bool {
+        arrival < self.end && departure > self.start
+    }
+
+    /// The dates in the range.
+    pub fn days(&self) -> impl Iterator<Item = NaiveDate> + use<> {
+        let (start, end) = (self.start, self.end);
+        start.iter_days().take_while(move |d| *d < end)
+    }
+}
+
+/// What bookings to read.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct BookingQuery {
+    /// Stays overlapping this window.
+    pub stay: Option<DateRange>,
+    /// Modified at or after this time (inclusive lower bound).
+    pub modified_since: Option<DateTime<Utc>>,
+    /// Include cancelled bookings (the engine always asks for them).
+    pub include_cancelled: bool,
+    /// Only these ids.
+    pub ids: Vec<SourceId>,
+}
+
+impl BookingQuery {
+    /// Stays overlapping `window`, cancelled included.
+    pub fn stay_window(window: DateRange) -> Self {
+        Self { stay: Some(window), include_cancelled: true, ..Self::default() }
+    }
+
+    /// Modified at or after `since`, cancelled included.
+    pub fn modified_since(since: DateTime<Utc>) -> Self {
+        Self { modified_since: Some(since), include_cancelled: true, ..Self::default() }
+    }
+
+    /// These bookings, whatever their status.
+    pub fn ids(ids: impl IntoIterator<Item = SourceId>) -> Self {
+        Self { ids: ids.into_iter().collect(), include_cancelled: true, ..Self::default() }
+    }
+}
+
+/// A record the connector fetched but could not convert. Never dropped silently: the sync report
+/// lists it with its reason.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordFailure {
+    /// The source's id, when it could be read.
+    pub source_id: Option<SourceId>,
+    /// Why it failed.
+    pub reason: String,
+    /// Where in the payload (a JSON path, a line number), when known.
+    pub location: Option<String>,
+}
+
+impl RecordFailure {
+    /// A failure for the record `source_id`.
+    pub fn new(source_id: Option<SourceId>, reason: impl Into<String>) -> Self {
+        Self { source_id, reason: reason.into(), location: None }
+    }
+
+    /// Adds where in the payload.
+    pub fn at(mut self, location: impl Into<String>) -> Self {
+        self.location = Some(location.into());
+        self
+    }
+}
+
+/// The bookings a query returned.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct BookingBatch {
+    /// Bookings converted.
+    pub bookings: Vec<Booking>,
+    /// Records fetched but not converted.
+    pub failures: Vec<RecordFailure>,
+    /// Whether every page of the query was read. Only a complete fetch may decide that a record
+    /// has disappeared.
+    pub complete: bool,
+}
+
+impl BookingBatch {
+    /// A complete batch.
+    pub fn complete(bookings: Vec<Booking>, failures: Vec<RecordFailure>) -> Self {
+        Self { bookings, failures, complete: true }
+    }
+}
+
+/// A stay-status change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum StayStatus {
+    /// The guest arrived.
+    CheckedIn,
+    /// The guest left.
+    CheckedOut,
+}
+
+/// What a write did at the source.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct WriteReceipt {
+    /// The id the source gave the written thing (a note id), when it gives one.
+    pub id: Option<String>,
+    /// Warnings the source returned.
+    pub warnings: Vec<String>,
+}
+
+impl WriteReceipt {
+    /// A receipt with an id.
+    pub fn with_id(id: impl Into<String>) -> Self {
+        Self { id: Some(id.into()), warnings: Vec::new() }
+    }
+}
+
+/// The result of a health check.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Health {
+    /// The capabilities effective for this account.
+    pub effective: Capabilities,
+    /// Scopes or permissions the credential carries, when the source says.
+    pub scopes: Vec<String>,
+    /// Things the owner should know ("token expires in 3 days").
+    pub notes: Vec<String>,
+}
+
+impl Health {
+    /// A healthy check with these effective capabilities.
+    pub fn new(effective: Capabilities) -> Self {
+        Self { effective, scopes: Vec::new(), notes: Vec::new() }
+    }
+}
+
+/// Counters a connector's transport keeps; the sync engine reads the difference over a run.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TransportStats {
+    /// Requests sent (including retries).
+    pub requests: u64,
+    /// Retries.
+    pub retries: u64,
+    /// Milliseconds spent waiting for pacing, credit budgets or `Retry-After`.
+    pub throttled_ms: u64,
+}
+
+impl TransportStats {
+    /// `self - earlier`, saturating.
+    pub fn since(&self, earlier: &Self) -> Self {
+        Self {
+            requests: self.requests.saturating_sub(earlier.requests),
+            retries: self.retries.saturating_sub(earlier.retries),
+            throttled_ms: self.throttled_ms.saturating_sub(earlier.throttled_ms),
+        }
+    }
+}
+
+/// A source of bookings, rooms, availability and housekeeping for one account.
+///
+/// Reads return normalized records; a record that fails to convert is reported in the batch, not
+/// dropped. Operations the source cannot do return [`Error::Unsupported`] naming the connector and
+/// the operation — the default for every operation but `kind`, `account` and `capabilities`.
+///
+/// Cross-cutting behaviour (retry, pacing, timeouts, tracing, audit) is not the connector's job:
+/// the HTTP client and the sync engine in this crate wrap it.
+///
+/// ```
+/// use async_trait::async_trait;
+/// use hostelpulse_core::{Capabilities, Connector, ConnectorKind, AccountId};
+/// use hostelpulse_core::capability::{Granularity, Incremental, RateLimit, SyncSemantics, Visibility, WebhookAuth};
+///
+/// struct Nothing(AccountId);
+///
+/// #[async_trait]
+/// impl Connector for Nothing {
+///     fn kind(&self) -> ConnectorKind { ConnectorKind::new("nothing") }
+///     fn account(&self) -> &AccountId { &self.0 }
+///     fn capabilities(&self) -> Capabilities {
+///         Capabilities::new(self.kind(), "Nothing", SyncSemantics::new(
+///             Incremental::None, Visibility::NotVisible, Visibility::NotVisible,
+///             Granularity::Property, WebhookAuth::NotOffered, RateLimit::None, "never"))
+///     }
+/// }
+///
+/// # tokio_test_block_on(async {
+/// let c = Nothing(AccountId::new("1"));
+/// let err = c.rooms().await.unwrap_err();
+/// assert_eq!(err.kind(), hostelpulse_core::ErrorKind::Unsupported);
+/// # });
+/// # fn tokio_test_block_on<F: std::future::Future>(f: F) -> F::Output {
+/// #     tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(f)
+/// # }
+/// ```
+#[async_trait]
+pub trait Connector: Send + Sync {
+    /// The connector kind.
+    fn kind(&self) -> ConnectorKind;
+
+    /// The account (property) this instance reads.
+    fn account(&self) -> &AccountId;
+
+    /// The declared capabilities of this connector.
+    fn capabilities(&self) -> Capabilities;
+
+    /// Checks credentials and scopes, and returns the capabilities effective for this account.
+    async fn check(&self) -> Result<Health> {
+        Ok(Health::new(self.capabilities()))
+    }
+
+    /// Properties with room types, rooms and beds.
+    async fn rooms(&self) -> Result<Vec<Property>> {
+        Err(self.unsupported(Operation::ReadRooms))
+    }
+
+    /// Bookings matching a query.
+    async fn bookings(&self, query: &BookingQuery) -> Result<BookingBatch> {
+        let _ = query;
+        Err(self.unsupported(Operation::ReadBookings))
+    }
+
+    /// Availability per room type and night in `range`.
+    async fn availability(&self, range: DateRange) -> Result<Vec<Availability>> {
+        let _ = range;
+        Err(self.unsupported(Operation::ReadAvailability))
+    }
+
+    /// Current housekeeping state.
+    async fn housekeeping(&self) -> Result<Vec<Housekeeping>> {
+        Err(self.unsupported(Operation::ReadHousekeeping))
+    }
+
+    /// Marks a stay checked in or out.
+    async fn set_stay_status(&self, booking: &SourceId, status: StayStatus) -> Result<WriteReceipt> {
+        let _ = (booking, status);
+        Err(self.unsupported(Operation::SetStayStatus))
+    }
+
+    /// Adds a note to a booking.
+    async fn add_note(&self, booking: &SourceId, text: &str) -> Result<WriteReceipt> {
+        let _ = (booking, text);
+        Err(self.unsupported(Operation::AddNote))
+    }
+
+    /// Sets a room's housekeeping condition.
+    async fn set_housekeeping(&self, room: &SourceId, condition: Condition) -> Result<WriteReceipt> {
+        let _ = (room, condition);
+        Err(self.unsupported(Operation::SetHousekeeping))
+    }
+
+    /// Transport counters, for connectors that talk HTTP.
+    fn transport_stats(&self) -> Option<TransportStats> {
+        None
+    }
+
+    /// The `Unsupported` error for `op`, with the reason from the declared capabilities.
+    fn unsupported(&self, op: Operation) -> Error {
+        let reason = match self.capabilities().support(op) {
+            crate::capability::Support::Unsupported { why } => why,
+            other => format!("not implemented by this connector (declared {})", other.label()),
+        };
+        Error::unsupported(self.kind(), op, reason)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn date_ranges_are_half_open_and_validated() {
+        let r = DateRange::new(d("2026-03-28"), d("2026-04-01")).unwrap();
+        assert_eq!(r.days().count(), 4);
+        assert!(r.contains(d("2026-03-31")));
+        assert!(!r.contains(d("2026-04-01")));
+        // A stay leaving on the first day does not overlap; one arriving on the end day does not either.
+        assert!(!r.overlaps_stay(d("2026-03-25"), d("2026-03-28")));
+        assert!(!r.overlaps_stay(d("2026-04-01"), d("2026-04-03")));
+        assert!(r.overlaps_stay(d("2026-03-27"), d("2026-03-29")));
+        assert!(DateRange::new(d("2026-04-02"), d("2026-04-01")).is_err());
+    }
+}

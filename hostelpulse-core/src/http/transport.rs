@@ -1,0 +1,121 @@
+//! The transport under the HTTP client: reqwest in production, scripted fakes in tests.
+//!
+//! Keeping it behind a trait lets retry and pacing be tested under a paused clock (reqwest's own
+//! timers would fire at once there) and lets fault injection wrap any connector.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use reqwest::Method;
+use reqwest::header::HeaderMap;
+use url::Url;
+
+use crate::error::{Applied, BoxError};
+
+/// A request ready to go on the wire.
+#[derive(Debug, Clone)]
+pub struct Outgoing {
+    /// Method.
+    pub method: Method,
+    /// Full URL (may carry secrets: never log it).
+    pub url: Url,
+    /// Headers (secret ones are marked sensitive).
+    pub headers: HeaderMap,
+    /// Body bytes.
+    pub body: Option<Vec<u8>>,
+    /// Per-request timeout.
+    pub timeout: Duration,
+}
+
+/// A response off the wire, body read in full.
+#[derive(Debug, Clone)]
+pub struct Incoming {
+    /// HTTP status.
+    pub status: u16,
+    /// Headers.
+    pub headers: HeaderMap,
+    /// Body.
+    pub body: Vec<u8>,
+}
+
+/// A failure below HTTP.
+#[derive(Debug)]
+pub struct TransportError {
+    /// Whether the request may have reached the server.
+    pub applied: Applied,
+    /// The cause.
+    pub source: BoxError,
+}
+
+/// Sends requests.
+#[async_trait]
+pub trait Transport: Send + Sync + std::fmt::Debug {
+    /// Sends one request and reads the whole body.
+    async fn execute(&self, req: Outgoing) -> Result<Incoming, TransportError>;
+}
+
+/// The production transport.
+#[derive(Debug, Clone)]
+pub struct ReqwestTransport {
+    client: reqwest::Client,
+    max_body: usize,
+}
+
+impl ReqwestTransport {
+    /// A transport with these timeouts and a body size limit.
+    pub fn new(connect_timeout: Duration, user_agent: &str, max_body: usize) -> Result<Self, reqwest::Error> {
+        let client = reqwest::Client::builder()
+            .connect_timeout(connect_timeout)
+            .user_agent(user_agent)
+            .redirect(reqwest::redirect::Policy::limited(5))
+            .build()?;
+        Ok(Self { client, max_body })
+    }
+
+    /// Wraps an existing reqwest client.
+    pub fn from_client(client: reqwest::Client, max_body: usize) -> Self {
+        Self { client, max_body }
+    }
+}
+
+/// The body was larger than allowed.
+#[derive(Debug, thiserror::Error)]
+#[error("response body larger than {limit} bytes")]
+pub struct BodyTooLarge {
+    /// The limit.
+    pub limit: usize,
+}
+
+#[async_trait]
+impl Transport for ReqwestTransport {
+    async fn execute(&self, req: Outgoing) -> Result<Incoming, TransportError> {
+        let mut builder = self.client.request(req.method, req.url).headers(req.headers).timeout(req.timeout);
+        if let Some(body) = req.body {
+            builder = builder.body(body);
+        }
+        let mut resp = builder.send().await.map_err(|e| TransportError {
+            // A connect failure never reached the server; anything later may have.
+            applied: if e.is_connect() { Applied::No } else { Applied::Maybe },
+            source: Box::new(e.without_url()),
+        })?;
+        let status = resp.status().as_u16();
+        let headers = std::mem::take(resp.headers_mut());
+        let mut body = Vec::new();
+        loop {
+            match resp.chunk().await {
+                Ok(Some(chunk)) => {
+                    if body.len() + chunk.len() > self.max_body {
+                        return Err(TransportError {
+                            applied: Applied::Maybe,
+                            source: Box::new(BodyTooLarge { limit: self.max_body }),
+                        });
+                    }
+                    body.extend_from_slice(&chunk);
+                }
+                Ok(None) => break,
+                Err(e) => return Err(TransportError { applied: Applied::Maybe, source: Box::new(e.without_url()) }),
+            }
+        }
+        Ok(Incoming { status, headers, body })
+    }
+}

@@ -1,0 +1,13 @@
+//! Webhook verification: reject forged, stale or replayed deliveries *before* parsing them.
+//!
+//! Vendors differ: some sign the body with HMAC-SHA256 (optionally over a timestamp), Beds24 lets
+//! the owner configure a static header, Cloudbeds and Sirvoy sign nothing (a secret in the URL,
+//! plus Sirvoy's published sender addresses). [`WebhookVerifier`] checks whichever a connector
+//! configures, supports several active secrets at once for rotation, and [`ReplayGuard`] drops
+//! repeats by event id or body hash within a TTL.
+
+mod replay;
+mod verify;
+
+pub use replay::ReplayGuard;
+pub use verify::{Delivery, HmacScheme, WebhookError, WebhookVerifier, sign_hmac};
