@@ -37,6 +37,9 @@ pub mod error;
 #[cfg(feature = "http")]
 pub mod http;
 pub mod model;
+pub mod sync;
+#[cfg(any(test, feature = "testkit"))]
+pub mod testkit;
 pub mod webhook;
 
 pub use capability::{Capabilities, CapabilityMatrix, Operation, Support};

@@ -1,0 +1,208 @@
+//! The audit record every sync run writes, and the owner-visible status derived from the log.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::connector::{RecordFailure, TransportStats};
+use crate::error::ErrorKind;
+use crate::model::{AccountId, ConnectorKind};
+
+/// What started a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Trigger {
+    /// The daily full sync.
+    ScheduledFull,
+    /// A scheduled incremental poll.
+    Poll,
+    /// A webhook hint.
+    Webhook,
+    /// Started by a person.
+    Manual,
+    /// A CSV import.
+    Csv,
+}
+
+/// Which plan a run executed (an incremental run without a cursor runs as full).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum PlanKind {
+    /// A stay-date window, complete.
+    Full,
+    /// Modified since the cursor.
+    Incremental,
+    /// Specific ids.
+    Hint,
+}
+
+/// Where a failed run failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Stage {
+    /// Reading the store.
+    Load,
+    /// Fetching from the connector.
+    Fetch,
+    /// Handing changes to the host's sink.
+    Sink,
+    /// Saving fingerprints and the cursor.
+    Commit,
+}
+
+/// How a run ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Outcome {
+    /// Everything fetched was processed.
+    Ok,
+    /// Done, but some records could not be converted (listed in `failures`).
+    Partial,
+    /// The source throttled beyond the run's budget; nothing was saved; retry after `retry_at`.
+    Deferred {
+        /// When to retry.
+        retry_at: DateTime<Utc>,
+    },
+    /// The run failed; the cursor stayed where it was.
+    Failed {
+        /// Where.
+        stage: Stage,
+        /// The error class, for connector errors.
+        kind: Option<ErrorKind>,
+        /// A message an owner can read.
+        message: String,
+    },
+}
+
+impl Outcome {
+    /// Whether the run saved its results.
+    pub fn is_success(&self) -> bool {
+        matches!(self, Self::Ok | Self::Partial)
+    }
+}
+
+/// Counts per change class.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Counts {
+    /// Records the connector returned.
+    pub fetched: u64,
+    /// New records.
+    pub inserted: u64,
+    /// Changed records.
+    pub updated: u64,
+    /// Records whose fingerprint did not change.
+    pub unchanged: u64,
+    /// Records whose status became cancelled.
+    pub cancelled: u64,
+    /// Records that came back from cancelled (or disappeared).
+    pub restored: u64,
+    /// Records confirmed gone by two complete fetches.
+    pub disappeared: u64,
+    /// Records older than what the store holds (a slow poll racing a webhook), skipped.
+    pub stale_skipped: u64,
+    /// Records that failed to convert.
+    pub failed: u64,
+}
+
+impl Counts {
+    /// Changes handed to the sink.
+    pub fn changes(&self) -> u64 {
+        self.inserted + self.updated + self.cancelled + self.restored + self.disappeared
+    }
+}
+
+/// One sync run, as written to the audit log.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct AuditRecord {
+    /// Unique run id.
+    pub run_id: String,
+    /// Connector.
+    pub connector: ConnectorKind,
+    /// Account.
+    pub account: AccountId,
+    /// What started it.
+    pub trigger: Trigger,
+    /// The plan executed.
+    pub plan: PlanKind,
+    /// Start.
+    pub started_at: DateTime<Utc>,
+    /// End.
+    pub finished_at: DateTime<Utc>,
+    /// Cursor before the run.
+    pub cursor_before: Option<DateTime<Utc>>,
+    /// Cursor after the run (unchanged unless the run succeeded).
+    pub cursor_after: Option<DateTime<Utc>>,
+    /// Counts.
+    pub counts: Counts,
+    /// Records that failed to convert, with reasons.
+    pub failures: Vec<RecordFailure>,
+    /// Things the owner should know (a suspect empty feed, a fall-back to full).
+    pub warnings: Vec<String>,
+    /// HTTP requests, retries and throttled time during the run.
+    pub transport: TransportStats,
+    /// How it ended.
+    pub outcome: Outcome,
+}
+
+/// The owner-visible status of one account, from its audit log.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct AccountStatus {
+    /// Connector.
+    pub connector: ConnectorKind,
+    /// Account.
+    pub account: AccountId,
+    /// Last run's start.
+    pub last_attempt: Option<DateTime<Utc>>,
+    /// Last successful run's end.
+    pub last_success: Option<DateTime<Utc>>,
+    /// Failed or deferred runs since the last success.
+    pub consecutive_failures: u32,
+    /// Seconds between now and the last successful cursor.
+    pub lag_secs: Option<i64>,
+    /// Share of failed runs among the last `window` runs.
+    pub error_rate: f64,
+    /// Runs the rate is over.
+    pub window: usize,
+    /// The last failure's message, when the last run failed.
+    pub last_error: Option<String>,
+    /// When a deferred run asked to be retried.
+    pub retry_at: Option<DateTime<Utc>>,
+}
+
+impl AccountStatus {
+    /// Status from audit records of one account, newest first, at `now`.
+    pub fn from_records(
+        connector: ConnectorKind,
+        account: AccountId,
+        newest_first: &[AuditRecord],
+        now: DateTime<Utc>,
+    ) -> Self {
+        let last_success = newest_first.iter().find(|r| r.outcome.is_success());
+        let consecutive_failures = newest_first.iter().take_while(|r| !r.outcome.is_success()).count() as u32;
+        let failed = newest_first.iter().filter(|r| !r.outcome.is_success()).count();
+        let (last_error, retry_at) = match newest_first.first().map(|r| &r.outcome) {
+            Some(Outcome::Failed { message, .. }) => (Some(message.clone()), None),
+            Some(Outcome::Deferred { retry_at }) => {
+                (Some(format!("throttled by the source; retrying after {retry_at}")), Some(*retry_at))
+            }
+            _ => (None, None),
+        };
+        Self {
+            connector,
+            account,
+            last_attempt: newest_first.first().map(|r| r.started_at),
+            last_success: last_success.map(|r| r.finished_at),
+            consecutive_failures,
+            lag_secs: last_success.and_then(|r| r.cursor_after).map(|c| (now - c).num_seconds()),
+            error_rate: if newest_first.is_empty() { 0.0 } else { failed as f64 / newest_first.len() as f64 },
+            window: newest_first.len(),
+            last_error,
+            retry_at,
+        }
+    }
+}

@@ -1,0 +1,648 @@
+//! The sync engine: fetch, fingerprint, diff against the store, hand changes to the host's sink,
+//! and only then save fingerprints and the cursor.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use tracing::Instrument;
+
+use super::audit::{AccountStatus, AuditRecord, Counts, Outcome, PlanKind, Stage, Trigger};
+use super::store::{Commit, RecordState, Scope, StoreError, SyncState, SyncStore};
+use crate::capability::Operation;
+use crate::clock::{Clock, SystemClock};
+use crate::connector::{BookingBatch, BookingQuery, Connector, DateRange, RecordFailure, TransportStats};
+use crate::error::{Advice, BoxError, Error};
+use crate::model::{Booking, BookingStatus, Fingerprinted, SourceId, SourceKey};
+
+/// What a run fetches.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Plan {
+    /// Every stay in the configured window (default 7 days back to 365 ahead).
+    Full,
+    /// Every stay in this window.
+    FullWindow(DateRange),
+    /// Modified since the saved cursor minus the lookback overlap (a full run when there is no cursor).
+    Incremental,
+    /// These bookings (e.g. from a webhook): re-fetched before anything is trusted.
+    Hint(Vec<SourceId>),
+}
+
+/// How a record changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ChangeClass {
+    /// Seen for the first time.
+    Inserted,
+    /// Content changed.
+    Updated,
+    /// Status became cancelled.
+    Cancelled,
+    /// Back from cancelled or disappeared.
+    Restored,
+    /// Missing from two consecutive complete fetches that should have returned it. The host marks it
+    /// cancelled; it never deletes it.
+    Disappeared,
+}
+
+/// One change handed to the sink. Upsert by `key`: the same change may arrive twice (at-least-once).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Change {
+    /// The class.
+    pub class: ChangeClass,
+    /// The record's key.
+    pub key: SourceKey,
+    /// The record as fetched; `None` for disappeared records.
+    pub booking: Option<Booking>,
+}
+
+/// Where changes go: the host's own database. Must be idempotent by source key.
+#[async_trait]
+pub trait Sink: Send + Sync {
+    /// Applies changes. On error nothing is saved, and the next run sends them again.
+    async fn apply(&self, changes: &[Change]) -> Result<(), BoxError>;
+}
+
+/// A sink that keeps every change in memory (tests, previews, the demo).
+#[derive(Debug, Default)]
+pub struct CollectingSink {
+    changes: Mutex<Vec<Change>>,
+}
+
+impl CollectingSink {
+    /// An empty sink.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Takes the changes collected so far.
+    pub fn take(&self) -> Vec<Change> {
+        std::mem::take(&mut *self.changes.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+}
+
+#[async_trait]
+impl Sink for CollectingSink {
+    async fn apply(&self, changes: &[Change]) -> Result<(), BoxError> {
+        self.changes.lock().unwrap_or_else(|e| e.into_inner()).extend_from_slice(changes);
+        Ok(())
+    }
+}
+
+/// Engine settings.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct SyncConfig {
+    /// Days before today a full window starts.
+    pub days_back: u32,
+    /// Days after today a full window ends.
+    pub days_ahead: u32,
+    /// Overlap subtracted from the cursor on incremental runs (clock skew, second-resolution times).
+    pub lookback: Duration,
+    /// Complete full fetches a record must be missing from before it is declared disappeared.
+    pub confirm_passes: u8,
+    /// A full fetch missing more than this share of the expected records is suspect (truncated)...
+    pub suspect_share: f64,
+    /// ...when at least this many are missing.
+    pub suspect_min: usize,
+    /// The property's time zone, for "today" (UTC when unset).
+    pub timezone: Option<chrono_tz::Tz>,
+}
+
+impl Default for SyncConfig {
+    fn default() -> Self {
+        Self {
+            days_back: 7,
+            days_ahead: 365,
+            lookback: Duration::minutes(10),
+            confirm_passes: 2,
+            suspect_share: 0.5,
+            suspect_min: 4,
+            timezone: None,
+        }
+    }
+}
+
+impl SyncConfig {
+    /// Sets the full window.
+    pub fn window(mut self, days_back: u32, days_ahead: u32) -> Self {
+        self.days_back = days_back;
+        self.days_ahead = days_ahead;
+        self
+    }
+
+    /// Sets the incremental overlap.
+    pub fn lookback(mut self, d: Duration) -> Self {
+        self.lookback = d;
+        self
+    }
+
+    /// Sets the passes needed to declare a record disappeared (at least 1).
+    pub fn confirm_passes(mut self, n: u8) -> Self {
+        self.confirm_passes = n.max(1);
+        self
+    }
+
+    /// Sets the truncation guard.
+    pub fn suspect(mut self, share: f64, min: usize) -> Self {
+        self.suspect_share = share;
+        self.suspect_min = min;
+        self
+    }
+
+    /// Sets the property's time zone.
+    pub fn timezone(mut self, tz: chrono_tz::Tz) -> Self {
+        self.timezone = Some(tz);
+        self
+    }
+}
+
+/// Runs connectors against a store. Cheap to clone.
+#[derive(Clone)]
+pub struct SyncEngine {
+    store: Arc<dyn SyncStore>,
+    clock: Arc<dyn Clock>,
+    config: SyncConfig,
+}
+
+impl std::fmt::Debug for SyncEngine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SyncEngine").field("config", &self.config).finish_non_exhaustive()
+    }
+}
+
+struct RunCtx {
+    scope: Scope,
+    trigger: Trigger,
+    plan: PlanKind,
+    started_at: DateTime<Utc>,
+    run_id: String,
+    cursor_before: Option<DateTime<Utc>>,
+    warnings: Vec<String>,
+    stats_before: Option<TransportStats>,
+}
+
+impl SyncEngine {
+    /// An engine over `store` with default settings and the system clock.
+    pub fn new(store: Arc<dyn SyncStore>) -> Self {
+        Self { store, clock: Arc::new(SystemClock), config: SyncConfig::default() }
+    }
+
+    /// Sets the settings.
+    pub fn with_config(mut self, config: SyncConfig) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// Sets the clock.
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Arc<dyn SyncStore> {
+        &self.store
+    }
+
+    /// Today in the property's time zone.
+    pub fn today(&self) -> NaiveDate {
+        let now = self.clock.now();
+        match self.config.timezone {
+            Some(tz) => now.with_timezone(&tz).date_naive(),
+            None => now.date_naive(),
+        }
+    }
+
+    /// The default full window around today.
+    pub fn full_window(&self) -> DateRange {
+        let today = self.today();
+        DateRange {
+            start: today - Duration::days(i64::from(self.config.days_back)),
+            end: today + Duration::days(i64::from(self.config.days_ahead)),
+        }
+    }
+
+    /// Owner-visible status of one account from its last `window` runs.
+    pub async fn status(&self, scope: &Scope, window: usize) -> Result<AccountStatus, StoreError> {
+        let recent = self.store.recent(scope, window).await?;
+        Ok(AccountStatus::from_records(scope.connector.clone(), scope.account.clone(), &recent, self.clock.now()))
+    }
+
+    /// Runs one connector for its account under `plan`. Always returns the audit record (which was
+    /// also written to the store, unless the store itself failed).
+    pub async fn run(&self, connector: &dyn Connector, plan: Plan, trigger: Trigger, sink: &dyn Sink) -> AuditRecord {
+        let scope = Scope::new(connector.kind(), connector.account().clone());
+        let run_id = uuid::Uuid::new_v4().to_string();
+        let span = tracing::info_span!("sync", connector = %scope.connector, account = %scope.account, ?trigger, run_id = %run_id);
+        self.run_inner(connector, plan, trigger, sink, scope, run_id).instrument(span).await
+    }
+
+    async fn run_inner(
+        &self,
+        connector: &dyn Connector,
+        plan: Plan,
+        trigger: Trigger,
+        sink: &dyn Sink,
+        scope: Scope,
+        run_id: String,
+    ) -> AuditRecord {
+        let started_at = self.clock.now();
+        let mut ctx = RunCtx {
+            scope,
+            trigger,
+            plan: PlanKind::Full,
+            started_at,
+            run_id,
+            cursor_before: None,
+            warnings: Vec::new(),
+            stats_before: connector.transport_stats(),
+        };
+        let state = match self.store.load(&ctx.scope).await {
+            Ok(s) => s,
+            Err(e) => {
+                return self
+                    .fail(&ctx, Some(connector), Counts::default(), Vec::new(), Stage::Load, None, e.to_string())
+                    .await;
+            }
+        };
+        ctx.cursor_before = state.cursor;
+
+        let (query, window) = match plan {
+            Plan::Full => (BookingQuery::stay_window(self.full_window()), Some(self.full_window())),
+            Plan::FullWindow(w) => (BookingQuery::stay_window(w), Some(w)),
+            Plan::Incremental => match state.cursor {
+                Some(c) => {
+                    ctx.plan = PlanKind::Incremental;
+                    (BookingQuery::modified_since(c - self.config.lookback), None)
+                }
+                None => {
+                    ctx.warnings.push("no saved cursor: ran a full sync instead of an incremental one".into());
+                    (BookingQuery::stay_window(self.full_window()), Some(self.full_window()))
+                }
+            },
+            Plan::Hint(ids) => {
+                ctx.plan = PlanKind::Hint;
+                (BookingQuery::ids(ids), None)
+            }
+        };
+
+        let mut batch = match connector.bookings(&query).await {
+            Ok(b) => b,
+            Err(e) => return self.connector_failed(&ctx, connector, e).await,
+        };
+
+        // Before declaring anything gone, ask for it by id where the source can: a record that moved
+        // out of the window (or whose page was lost) is then updated instead of cancelled.
+        if let Some(w) = window
+            && batch.complete
+        {
+            let confirm = self.to_confirm(&state, &batch, w);
+            if !confirm.is_empty() && connector.capabilities().supports(Operation::ReadBookingsById) {
+                match connector.bookings(&BookingQuery::ids(confirm)).await {
+                    Ok(extra) => {
+                        batch.bookings.extend(extra.bookings);
+                        batch.failures.extend(extra.failures);
+                    }
+                    Err(e) => {
+                        ctx.warnings.push(format!(
+                            "could not confirm missing bookings by id ({e}); none declared gone this run"
+                        ));
+                        batch.complete = false;
+                    }
+                }
+            }
+        }
+
+        self.diff_and_commit(ctx, Some(connector), state, batch, window, sink).await
+    }
+
+    /// Diffs a batch obtained elsewhere (a CSV import) against the store and applies it like a run.
+    /// Nothing is declared disappeared: a partial source cannot tell.
+    pub async fn apply_batch(
+        &self,
+        scope: Scope,
+        batch: BookingBatch,
+        trigger: Trigger,
+        sink: &dyn Sink,
+    ) -> AuditRecord {
+        let ctx = RunCtx {
+            scope,
+            trigger,
+            plan: PlanKind::Hint,
+            started_at: self.clock.now(),
+            run_id: uuid::Uuid::new_v4().to_string(),
+            cursor_before: None,
+            warnings: Vec::new(),
+            stats_before: None,
+        };
+        let state = match self.store.load(&ctx.scope).await {
+            Ok(s) => s,
+            Err(e) => {
+                return self.fail(&ctx, None, Counts::default(), Vec::new(), Stage::Load, None, e.to_string()).await;
+            }
+        };
+        let ctx = RunCtx { cursor_before: state.cursor, ..ctx };
+        self.diff_and_commit(ctx, None, state, batch, None, sink).await
+    }
+
+    fn is_expected(&self, rec: &RecordState, window: DateRange, today: NaiveDate) -> bool {
+        // Past stays that fall out of a feed are never cancelled by absence.
+        !rec.gone && !rec.cancelled && window.overlaps_stay(rec.arrival, rec.departure) && rec.departure > today
+    }
+
+    fn to_confirm(&self, state: &SyncState, batch: &BookingBatch, window: DateRange) -> Vec<SourceId> {
+        let today = self.today();
+        let seen = seen_ids(batch);
+        state
+            .records
+            .iter()
+            .filter(|(id, rec)| {
+                self.is_expected(rec, window, today)
+                    && !seen.contains(*id)
+                    && rec.missing_passes + 1 >= self.config.confirm_passes
+            })
+            .map(|(id, _)| id.clone())
+            .collect()
+    }
+
+    async fn diff_and_commit(
+        &self,
+        mut ctx: RunCtx,
+        connector: Option<&dyn Connector>,
+        state: SyncState,
+        batch: BookingBatch,
+        window: Option<DateRange>,
+        sink: &dyn Sink,
+    ) -> AuditRecord {
+        let mut counts = Counts::default();
+        let mut failures = batch.failures.clone();
+        let mut changes = Vec::new();
+        let mut upserts = Vec::new();
+        let seen = seen_ids(&batch);
+
+        for b in dedupe_latest(batch.bookings) {
+            counts.fetched += 1;
+            if b.key.connector != ctx.scope.connector || b.key.account != ctx.scope.account {
+                failures.push(RecordFailure::new(
+                    Some(b.key.id.clone()),
+                    format!("record belongs to {}, not to this account", b.key),
+                ));
+                continue;
+            }
+            let prev = state.records.get(&b.key.id);
+            if let (Some(p), Some(new_m)) = (prev, b.modified_at)
+                && p.modified_at.is_some_and(|old| new_m < old)
+            {
+                counts.stale_skipped += 1;
+                continue;
+            }
+            let fp = b.fingerprint();
+            let cancelled = b.status == BookingStatus::Cancelled;
+            let class = match prev {
+                None => ChangeClass::Inserted,
+                Some(p) if p.fingerprint == fp && !p.gone => {
+                    counts.unchanged += 1;
+                    if p.missing_passes > 0 {
+                        upserts.push((b.key.id.clone(), RecordState { missing_passes: 0, ..p.clone() }));
+                    }
+                    continue;
+                }
+                Some(p) if cancelled && !p.cancelled => ChangeClass::Cancelled,
+                Some(p) if !cancelled && (p.cancelled || p.gone) => ChangeClass::Restored,
+                Some(_) => ChangeClass::Updated,
+            };
+            match class {
+                ChangeClass::Inserted => counts.inserted += 1,
+                ChangeClass::Updated => counts.updated += 1,
+                ChangeClass::Cancelled => counts.cancelled += 1,
+                ChangeClass::Restored => counts.restored += 1,
+                ChangeClass::Disappeared => {}
+            }
+            upserts.push((
+                b.key.id.clone(),
+                RecordState {
+                    fingerprint: fp,
+                    modified_at: b.modified_at,
+                    arrival: b.arrival,
+                    departure: b.departure,
+                    cancelled,
+                    missing_passes: 0,
+                    gone: false,
+                },
+            ));
+            changes.push(Change { class, key: b.key.clone(), booking: Some(b) });
+        }
+
+        if let Some(w) = window {
+            if batch.complete {
+                let warnings =
+                    self.disappearances(&ctx.scope, &state, &seen, w, &mut counts, &mut changes, &mut upserts);
+                ctx.warnings.extend(warnings);
+            } else {
+                ctx.warnings.push("the fetch was incomplete: no booking was declared gone".into());
+            }
+        }
+        counts.failed = failures.len() as u64;
+
+        if !changes.is_empty()
+            && let Err(e) = sink.apply(&changes).await
+        {
+            let msg = format!("the host could not store the changes: {e}");
+            return self.fail(&ctx, connector, counts, failures, Stage::Sink, None, msg).await;
+        }
+
+        let cursor_after = match ctx.plan {
+            PlanKind::Full | PlanKind::Incremental if connector.is_some() => Some(ctx.started_at),
+            _ => ctx.cursor_before,
+        };
+        let outcome = if failures.is_empty() { Outcome::Ok } else { Outcome::Partial };
+        let audit = self.audit(&ctx, connector, counts, failures, cursor_after, outcome);
+        let commit =
+            Commit { upserts, cursor: cursor_after.filter(|c| Some(*c) != ctx.cursor_before), audit: audit.clone() };
+        if let Err(e) = self.store.commit(&ctx.scope, &commit).await {
+            tracing::error!(error = %e, "could not save the sync state; the next run repeats these changes");
+            let mut failed = audit;
+            failed.cursor_after = ctx.cursor_before;
+            failed.outcome = Outcome::Failed {
+                stage: Stage::Commit,
+                kind: None,
+                message: format!("could not save sync state: {e}"),
+            };
+            let _ = self.store.append(&failed).await;
+            return failed;
+        }
+        tracing::info!(
+            inserted = counts.inserted,
+            updated = counts.updated,
+            unchanged = counts.unchanged,
+            cancelled = counts.cancelled,
+            disappeared = counts.disappeared,
+            failed = counts.failed,
+            "sync finished"
+        );
+        audit
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn disappearances(
+        &self,
+        scope: &Scope,
+        state: &SyncState,
+        seen: &HashSet<SourceId>,
+        window: DateRange,
+        counts: &mut Counts,
+        changes: &mut Vec<Change>,
+        upserts: &mut Vec<(SourceId, RecordState)>,
+    ) -> Vec<String> {
+        let today = self.today();
+        let expected: Vec<_> = state.records.iter().filter(|(_, r)| self.is_expected(r, window, today)).collect();
+        let absent: Vec<_> = expected.iter().filter(|(id, _)| !seen.contains(*id)).collect();
+        if absent.is_empty() {
+            return Vec::new();
+        }
+        if seen.is_empty() {
+            return vec![format!(
+                "the source returned no bookings where {} were expected; treated as suspect, nothing declared gone",
+                expected.len()
+            )];
+        }
+        if absent.len() >= self.config.suspect_min
+            && absent.len() as f64 > self.config.suspect_share * expected.len() as f64
+        {
+            return vec![format!(
+                "{} of {} expected bookings were missing; treated as a truncated feed, nothing declared gone",
+                absent.len(),
+                expected.len()
+            )];
+        }
+        for (id, rec) in absent {
+            let passes = rec.missing_passes.saturating_add(1);
+            if passes >= self.config.confirm_passes {
+                counts.disappeared += 1;
+                upserts.push(((*id).clone(), RecordState { missing_passes: passes, gone: true, ..(*rec).clone() }));
+                changes.push(Change {
+                    class: ChangeClass::Disappeared,
+                    key: SourceKey::new(scope.connector.clone(), scope.account.clone(), (*id).clone()),
+                    booking: None,
+                });
+            } else {
+                upserts.push(((*id).clone(), RecordState { missing_passes: passes, ..(*rec).clone() }));
+            }
+        }
+        Vec::new()
+    }
+
+    fn audit(
+        &self,
+        ctx: &RunCtx,
+        connector: Option<&dyn Connector>,
+        counts: Counts,
+        failures: Vec<RecordFailure>,
+        cursor_after: Option<DateTime<Utc>>,
+        outcome: Outcome,
+    ) -> AuditRecord {
+        let transport = match (connector.and_then(|c| c.transport_stats()), ctx.stats_before) {
+            (Some(now), Some(before)) => now.since(&before),
+            (Some(now), None) => now,
+            _ => TransportStats::default(),
+        };
+        AuditRecord {
+            run_id: ctx.run_id.clone(),
+            connector: ctx.scope.connector.clone(),
+            account: ctx.scope.account.clone(),
+            trigger: ctx.trigger,
+            plan: ctx.plan,
+            started_at: ctx.started_at,
+            finished_at: self.clock.now(),
+            cursor_before: ctx.cursor_before,
+            cursor_after,
+            counts,
+            failures,
+            warnings: ctx.warnings.clone(),
+            transport,
+            outcome,
+        }
+    }
+
+    async fn connector_failed(&self, ctx: &RunCtx, connector: &dyn Connector, err: Error) -> AuditRecord {
+        let advice = err.advice();
+        if let Advice::WaitUntil(retry_at) = advice {
+            let audit = self.audit(
+                ctx,
+                Some(connector),
+                Counts::default(),
+                Vec::new(),
+                ctx.cursor_before,
+                Outcome::Deferred { retry_at },
+            );
+            self.append(&audit).await;
+            return audit;
+        }
+        let what_to_do = match advice {
+            Advice::Retry => "it will be retried",
+            Advice::Reauthenticate => "reconnect the account",
+            _ => "check the connection settings",
+        };
+        let message = format!("{err} ({what_to_do})");
+        self.fail(ctx, Some(connector), Counts::default(), Vec::new(), Stage::Fetch, Some(err.kind()), message).await
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn fail(
+        &self,
+        ctx: &RunCtx,
+        connector: Option<&dyn Connector>,
+        counts: Counts,
+        failures: Vec<RecordFailure>,
+        stage: Stage,
+        kind: Option<crate::error::ErrorKind>,
+        message: String,
+    ) -> AuditRecord {
+        tracing::warn!(?stage, %message, "sync failed");
+        let audit =
+            self.audit(ctx, connector, counts, failures, ctx.cursor_before, Outcome::Failed { stage, kind, message });
+        self.append(&audit).await;
+        audit
+    }
+
+    async fn append(&self, audit: &AuditRecord) {
+        if let Err(e) = self.store.append(audit).await {
+            tracing::error!(error = %e, "could not write the audit record");
+        }
+    }
+}
+
+/// Ids the source showed us, converted or not: a record that failed to convert still exists.
+fn seen_ids(batch: &BookingBatch) -> HashSet<SourceId> {
+    batch
+        .bookings
+        .iter()
+        .map(|b| b.key.id.clone())
+        .chain(batch.failures.iter().filter_map(|f| f.source_id.clone()))
+        .collect()
+}
+
+/// Pages can overlap (a record moving between pages while we read): keep one copy per id, the newest.
+fn dedupe_latest(bookings: Vec<Booking>) -> Vec<Booking> {
+    let mut index: HashMap<SourceId, usize> = HashMap::with_capacity(bookings.len());
+    let mut out: Vec<Booking> = Vec::with_capacity(bookings.len());
+    for b in bookings {
+        match index.get(&b.key.id) {
+            Some(&i) => {
+                if b.modified_at >= out[i].modified_at {
+                    out[i] = b;
+                }
+            }
+            None => {
+                index.insert(b.key.id.clone(), out.len());
+                out.push(b);
+            }
+        }
+    }
+    out
+}

@@ -1,0 +1,25 @@
+//! The sync engine, its store and audit log.
+//!
+//! | plan | fetches | cursor | may declare records gone |
+//! |---|---|---|---|
+//! | full | every stay in a window (7 days back to 365 ahead by default) | set to the run's start | yes: after two consecutive complete fetches |
+//! | incremental | modified since cursor − lookback (inclusive) | set to the run's start | no |
+//! | hint | specific ids (webhooks are hints: re-fetched, never trusted) | unchanged | no |
+//!
+//! Changes reach the host's [`Sink`] first; fingerprints and the cursor are saved only after the
+//! sink succeeded (at-least-once: a change may be delivered twice, never lost). A record older than
+//! what the store holds is skipped (newer wins). Past stays are never cancelled by absence, and an
+//! empty or truncated fetch never mass-cancels.
+
+mod audit;
+mod engine;
+mod memory;
+mod store;
+
+pub use audit::{AccountStatus, AuditRecord, Counts, Outcome, PlanKind, Stage, Trigger};
+pub use engine::{Change, ChangeClass, CollectingSink, Plan, Sink, SyncConfig, SyncEngine};
+pub use memory::MemoryStore;
+pub use store::{AuditLog, Commit, RecordState, Scope, StoreError, SyncState, SyncStore};
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,416 @@
+//! Engine rules, each against a scripted connector.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
+
+use super::*;
+use crate::capability::{Capabilities, Operation, Support};
+use crate::clock::ManualClock;
+use crate::connector::{BookingBatch, BookingQuery, Connector, RecordFailure};
+use crate::error::{Applied, BoxError, Error, ErrorKind, Result};
+use crate::model::{AccountId, Booking, BookingStatus, ConnectorKind, Fingerprinted, Provenance, SourceKey, Via};
+use crate::testkit::ReferenceConnector;
+
+fn now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 22, 9, 0, 0).unwrap()
+}
+
+fn day(offset: i64) -> NaiveDate {
+    now().date_naive() + Duration::days(offset)
+}
+
+fn booking(id: u64, arrival: i64, nights: i64, modified_min: i64) -> Booking {
+    let mut b = Booking::new(
+        SourceKey::new(ConnectorKind::MEMORY, "acc", id),
+        Provenance::new(Via::Api, now()),
+        BookingStatus::Confirmed,
+        day(arrival),
+        day(arrival + nights),
+    );
+    b.modified_at = Some(now() - Duration::days(1) + Duration::minutes(modified_min));
+    b
+}
+
+/// Answers each `bookings()` call with the next scripted result.
+struct Script {
+    account: AccountId,
+    answers: Mutex<VecDeque<Result<BookingBatch>>>,
+    queries: Mutex<Vec<BookingQuery>>,
+    by_id: bool,
+}
+
+impl Script {
+    fn new(answers: Vec<Result<BookingBatch>>) -> Self {
+        Self {
+            account: AccountId::new("acc"),
+            answers: Mutex::new(answers.into()),
+            queries: Mutex::default(),
+            by_id: false,
+        }
+    }
+
+    fn push(&self, answer: Result<BookingBatch>) {
+        self.answers.lock().unwrap().push_back(answer);
+    }
+
+    fn queries(&self) -> Vec<BookingQuery> {
+        self.queries.lock().unwrap().clone()
+    }
+}
+
+#[async_trait]
+impl Connector for Script {
+    fn kind(&self) -> ConnectorKind {
+        ConnectorKind::MEMORY
+    }
+    fn account(&self) -> &AccountId {
+        &self.account
+    }
+    fn capabilities(&self) -> Capabilities {
+        let mut caps = ReferenceConnector::declared();
+        if !self.by_id {
+            caps.refine(Operation::ReadBookingsById, Support::unsupported("scripted"));
+        }
+        caps
+    }
+    async fn bookings(&self, query: &BookingQuery) -> Result<BookingBatch> {
+        self.queries.lock().unwrap().push(query.clone());
+        self.answers.lock().unwrap().pop_front().unwrap_or_else(|| Ok(BookingBatch::complete(vec![], vec![])))
+    }
+}
+
+fn full(bookings: Vec<Booking>) -> Result<BookingBatch> {
+    Ok(BookingBatch::complete(bookings, vec![]))
+}
+
+struct Harness {
+    engine: SyncEngine,
+    store: Arc<MemoryStore>,
+    clock: Arc<ManualClock>,
+}
+
+fn harness() -> Harness {
+    let store = Arc::new(MemoryStore::new());
+    let clock = Arc::new(ManualClock::new(now()));
+    let engine = SyncEngine::new(store.clone()).with_clock(clock.clone());
+    Harness { engine, store, clock }
+}
+
+impl Harness {
+    async fn run(&self, c: &dyn Connector, plan: Plan, sink: &dyn Sink) -> AuditRecord {
+        self.clock.advance(Duration::minutes(1));
+        self.engine.run(c, plan, Trigger::Manual, sink).await
+    }
+
+    async fn state(&self) -> SyncState {
+        self.store.load(&Scope::new(ConnectorKind::MEMORY, AccountId::new("acc"))).await.unwrap()
+    }
+}
+
+fn classes(sink: &CollectingSink) -> Vec<(ChangeClass, String)> {
+    let mut v: Vec<_> = sink.take().into_iter().map(|c| (c.class, c.key.id.to_string())).collect();
+    v.sort_by(|a, b| a.1.cmp(&b.1));
+    v
+}
+
+#[tokio::test]
+async fn full_then_unchanged_then_each_change_class() {
+    let h = harness();
+    let sink = CollectingSink::new();
+    let (a, b, c) = (booking(1, 2, 2, 0), booking(2, 5, 1, 0), booking(3, 9, 3, 0));
+    let script =
+        Script::new(vec![full(vec![a.clone(), b.clone(), c.clone()]), full(vec![a.clone(), b.clone(), c.clone()])]);
+    let first = h.run(&script, Plan::Full, &sink).await;
+    assert_eq!((first.counts.inserted, first.outcome.clone()), (3, Outcome::Ok));
+    assert_eq!(classes(&sink).len(), 3);
+    let second = h.run(&script, Plan::Full, &sink).await;
+    assert_eq!((second.counts.unchanged, second.counts.changes()), (3, 0));
+    assert!(sink.take().is_empty());
+
+    // a: updated; b: cancelled; c unchanged; d new.
+    let mut a2 = a.clone();
+    a2.departure = day(5);
+    a2.modified_at = Some(now());
+    let mut b2 = b.clone();
+    b2.status = BookingStatus::Cancelled;
+    b2.modified_at = Some(now());
+    script.push(full(vec![a2, b2.clone(), c.clone(), booking(4, 1, 1, 0)]));
+    let third = h.run(&script, Plan::Full, &sink).await;
+    assert_eq!(
+        classes(&sink),
+        vec![
+            (ChangeClass::Updated, "1".into()),
+            (ChangeClass::Cancelled, "2".into()),
+            (ChangeClass::Inserted, "4".into())
+        ]
+    );
+    assert_eq!(
+        (third.counts.updated, third.counts.cancelled, third.counts.inserted, third.counts.unchanged),
+        (1, 1, 1, 1)
+    );
+
+    // b comes back.
+    let mut b3 = b2;
+    b3.status = BookingStatus::Confirmed;
+    b3.modified_at = Some(now() + Duration::minutes(5));
+    script.push(full(vec![b3]));
+    h.run(&script, Plan::Hint(vec!["2".into()]), &sink).await;
+    assert_eq!(classes(&sink), vec![(ChangeClass::Restored, "2".into())]);
+}
+
+#[tokio::test]
+async fn newer_wins_a_stale_record_is_skipped_and_counted() {
+    let h = harness();
+    let sink = CollectingSink::new();
+    let fresh = booking(1, 3, 2, 30);
+    let mut stale = booking(1, 3, 1, 10);
+    stale.guest.name = Some("old name".into());
+    let script = Script::new(vec![full(vec![fresh.clone()]), full(vec![stale])]);
+    h.run(&script, Plan::Hint(vec!["1".into()]), &sink).await;
+    sink.take();
+    let run = h.run(&script, Plan::Hint(vec!["1".into()]), &sink).await;
+    assert_eq!(run.counts.stale_skipped, 1);
+    assert_eq!(run.counts.changes(), 0);
+    assert!(sink.take().is_empty());
+    assert_eq!(h.state().await.records[&"1".into()].fingerprint, fresh.fingerprint());
+}
+
+#[tokio::test]
+async fn disappearance_needs_two_complete_passes_and_spares_past_stays() {
+    let h = harness();
+    let sink = CollectingSink::new();
+    // 1: future stay; 2: left yesterday (past); 3..6 stay present.
+    let present: Vec<_> = (3..=6).map(|i| booking(i, 10 + i as i64, 1, 0)).collect();
+    let mut all = vec![booking(1, 4, 2, 0), booking(2, -3, 2, 0)];
+    all.extend(present.clone());
+    let script = Script::new(vec![full(all), full(present.clone()), full(present.clone())]);
+    h.run(&script, Plan::Full, &sink).await;
+    sink.take();
+    let pass1 = h.run(&script, Plan::Full, &sink).await;
+    assert_eq!(pass1.counts.disappeared, 0, "one pass is not enough");
+    assert_eq!(h.state().await.records[&"1".into()].missing_passes, 1);
+    let pass2 = h.run(&script, Plan::Full, &sink).await;
+    assert_eq!(pass2.counts.disappeared, 1);
+    assert_eq!(classes(&sink), vec![(ChangeClass::Disappeared, "1".into())]);
+    let st = h.state().await;
+    assert!(st.records[&"1".into()].gone);
+    assert!(!st.records[&"2".into()].gone, "a past stay falling out of the feed is never cancelled by absence");
+}
+
+#[tokio::test]
+async fn reappearing_between_passes_resets_the_count() {
+    let h = harness();
+    let sink = CollectingSink::new();
+    let (a, b) = (booking(1, 4, 2, 0), booking(2, 6, 2, 0));
+    let script = Script::new(vec![
+        full(vec![a.clone(), b.clone()]),
+        full(vec![b.clone()]),
+        full(vec![a.clone(), b.clone()]),
+        full(vec![b.clone()]),
+    ]);
+    for _ in 0..4 {
+        h.run(&script, Plan::Full, &sink).await;
+    }
+    assert!(
+        classes(&sink).iter().all(|(c, _)| *c == ChangeClass::Inserted),
+        "no disappearance after an interrupted absence"
+    );
+    assert_eq!(h.state().await.records[&"1".into()].missing_passes, 1);
+}
+
+#[tokio::test]
+async fn an_empty_or_truncated_or_incomplete_fetch_never_mass_cancels() {
+    let h = harness();
+    let sink = CollectingSink::new();
+    let all: Vec<_> = (1..=10).map(|i| booking(i, i as i64, 1, 0)).collect();
+    let mut incomplete = BookingBatch::complete(all[..2].to_vec(), vec![]);
+    incomplete.complete = false;
+    let script = Script::new(vec![
+        full(all.clone()),
+        full(vec![]),
+        full(vec![]),
+        full(all[..3].to_vec()),
+        full(all[..3].to_vec()),
+        Ok(incomplete.clone()),
+        Ok(incomplete),
+    ]);
+    h.run(&script, Plan::Full, &sink).await;
+    sink.take();
+    for n in 0..6 {
+        let run = h.run(&script, Plan::Full, &sink).await;
+        assert_eq!(run.counts.disappeared, 0, "run {n}");
+        assert!(!run.warnings.is_empty(), "run {n} must say why nothing was declared gone");
+    }
+    assert!(h.state().await.records.values().all(|r| r.missing_passes == 0 && !r.gone));
+}
+
+#[tokio::test]
+async fn a_missing_record_is_confirmed_by_id_before_it_is_declared_gone() {
+    let h = harness();
+    let sink = CollectingSink::new();
+    let (a, b) = (booking(1, 4, 2, 0), booking(2, 6, 2, 0));
+    let mut moved = a.clone();
+    moved.arrival = day(500);
+    moved.departure = day(502);
+    moved.modified_at = Some(now());
+    let mut script =
+        Script::new(vec![full(vec![a, b.clone()]), full(vec![b.clone()]), full(vec![b.clone()]), full(vec![moved])]);
+    script.by_id = true;
+    for _ in 0..3 {
+        h.run(&script, Plan::Full, &sink).await;
+    }
+    // The by-id read found it (moved far ahead): updated, not gone.
+    let all = classes(&sink);
+    assert!(all.contains(&(ChangeClass::Updated, "1".into())), "{all:?}");
+    assert!(!all.iter().any(|(c, _)| *c == ChangeClass::Disappeared), "{all:?}");
+    assert_eq!(script.queries().last().unwrap().ids, vec!["1".into()]);
+}
+
+#[tokio::test]
+async fn throttling_defers_the_run_and_keeps_the_cursor() {
+    let h = harness();
+    let sink = CollectingSink::new();
+    let until = now() + Duration::minutes(4);
+    let script = Script::new(vec![
+        full(vec![booking(1, 2, 1, 0)]),
+        Err(Error::Throttled { connector: ConnectorKind::MEMORY, until }),
+    ]);
+    let first = h.run(&script, Plan::Full, &sink).await;
+    let run = h.run(&script, Plan::Incremental, &sink).await;
+    assert_eq!(run.outcome, Outcome::Deferred { retry_at: until });
+    assert_eq!(run.cursor_after, first.cursor_after);
+    assert_eq!(h.state().await.cursor, first.cursor_after);
+    let status = h.engine.status(&Scope::new(ConnectorKind::MEMORY, "acc".into()), 10).await.unwrap();
+    assert_eq!(status.retry_at, Some(until));
+}
+
+#[tokio::test]
+async fn a_failed_fetch_keeps_the_cursor_and_tells_the_owner() {
+    let h = harness();
+    let sink = CollectingSink::new();
+    let script = Script::new(vec![
+        full(vec![booking(1, 2, 1, 0)]),
+        Err(Error::Auth { connector: ConnectorKind::MEMORY, message: "token revoked".into() }),
+    ]);
+    let first = h.run(&script, Plan::Full, &sink).await;
+    let run = h.run(&script, Plan::Incremental, &sink).await;
+    match &run.outcome {
+        Outcome::Failed { stage: Stage::Fetch, kind: Some(ErrorKind::Reauthenticate), message } => {
+            assert!(message.contains("reconnect"), "{message}")
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(h.state().await.cursor, first.cursor_after);
+    let q = &script.queries()[1];
+    assert_eq!(
+        q.modified_since,
+        Some(first.cursor_after.unwrap() - Duration::minutes(10)),
+        "incremental uses cursor − lookback"
+    );
+}
+
+struct FailingSink;
+
+#[async_trait]
+impl Sink for FailingSink {
+    async fn apply(&self, _: &[Change]) -> std::result::Result<(), BoxError> {
+        Err("database is locked".into())
+    }
+}
+
+#[tokio::test]
+async fn a_sink_failure_saves_nothing_and_the_next_run_resends() {
+    let h = harness();
+    let a = booking(1, 2, 1, 0);
+    let script = Script::new(vec![full(vec![a.clone()]), full(vec![a.clone()])]);
+    let failed = h.run(&script, Plan::Full, &FailingSink).await;
+    assert!(matches!(failed.outcome, Outcome::Failed { stage: Stage::Sink, .. }), "{:?}", failed.outcome);
+    let st = h.state().await;
+    assert!(st.cursor.is_none() && st.records.is_empty(), "nothing may be saved when the sink fails");
+    let sink = CollectingSink::new();
+    let again = h.run(&script, Plan::Full, &sink).await;
+    assert_eq!(again.counts.inserted, 1, "the change is delivered again");
+    assert_eq!(classes(&sink), vec![(ChangeClass::Inserted, "1".into())]);
+    let log = h.store.recent(&Scope::new(ConnectorKind::MEMORY, "acc".into()), 10).await.unwrap();
+    assert_eq!(log.len(), 2, "both runs are audited");
+}
+
+#[tokio::test]
+async fn records_that_fail_to_convert_are_reported_and_the_rest_goes_on() {
+    let h = harness();
+    let sink = CollectingSink::new();
+    let batch = BookingBatch::complete(
+        vec![booking(1, 2, 1, 0)],
+        vec![RecordFailure::new(Some("2".into()), "arrival `31/02/2026` is not a date").at("data[1].arrival")],
+    );
+    let script = Script::new(vec![full(vec![booking(1, 2, 1, 0), booking(2, 3, 1, 0)]), Ok(batch.clone()), Ok(batch)]);
+    h.run(&script, Plan::Full, &sink).await;
+    sink.take();
+    let run = h.run(&script, Plan::Full, &sink).await;
+    assert_eq!(run.outcome, Outcome::Partial);
+    assert_eq!(run.counts.failed, 1);
+    assert_eq!(run.failures[0].location.as_deref(), Some("data[1].arrival"));
+    // A record that failed to convert still exists upstream: never counted as missing.
+    h.run(&script, Plan::Full, &sink).await;
+    assert_eq!(h.state().await.records[&"2".into()].missing_passes, 0);
+}
+
+#[tokio::test]
+async fn hints_do_not_move_the_cursor_and_incremental_without_cursor_runs_full() {
+    let h = harness();
+    let sink = CollectingSink::new();
+    let script = Script::new(vec![full(vec![booking(1, 2, 1, 0)]), full(vec![booking(2, 2, 1, 0)])]);
+    let first = h.run(&script, Plan::Incremental, &sink).await;
+    assert_eq!(first.plan, PlanKind::Full);
+    assert!(first.warnings[0].contains("no saved cursor"));
+    assert!(script.queries()[0].stay.is_some());
+    let hint = h.run(&script, Plan::Hint(vec!["2".into()]), &sink).await;
+    assert_eq!(hint.cursor_after, first.cursor_after);
+    assert_eq!(h.state().await.cursor, first.cursor_after);
+}
+
+#[tokio::test]
+async fn owner_status_from_the_audit_log() {
+    let h = harness();
+    let sink = CollectingSink::new();
+    let transient = || {
+        Err(Error::Http {
+            connector: ConnectorKind::MEMORY,
+            endpoint: "x".into(),
+            status: 503,
+            message: "down".into(),
+            applied: Applied::No,
+        })
+    };
+    let script = Script::new(vec![full(vec![booking(1, 2, 1, 0)]), transient(), transient()]);
+    let ok = h.run(&script, Plan::Full, &sink).await;
+    h.run(&script, Plan::Incremental, &sink).await;
+    h.run(&script, Plan::Incremental, &sink).await;
+    h.clock.advance(Duration::minutes(7));
+    let s = h.engine.status(&Scope::new(ConnectorKind::MEMORY, "acc".into()), 10).await.unwrap();
+    assert_eq!(s.consecutive_failures, 2);
+    assert_eq!(s.last_success, Some(ok.finished_at));
+    assert_eq!(s.lag_secs, Some((h.clock_now() - ok.cursor_after.unwrap()).num_seconds()));
+    assert!((s.error_rate - 2.0 / 3.0).abs() < 1e-9);
+    assert!(s.last_error.unwrap().contains("503"));
+}
+
+impl Harness {
+    fn clock_now(&self) -> DateTime<Utc> {
+        use crate::clock::Clock;
+        self.clock.now()
+    }
+}
+
+#[tokio::test]
+async fn the_audit_record_json_shape_is_stable() {
+    let h = harness();
+    let sink = CollectingSink::new();
+    let script = Script::new(vec![full(vec![booking(1, 2, 1, 0)])]);
+    let mut run = h.run(&script, Plan::Full, &sink).await;
+    run.run_id = "00000000-0000-0000-0000-000000000000".into();
+    insta::assert_json_snapshot!(run);
+}
