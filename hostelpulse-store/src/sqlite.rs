@@ -1,0 +1,313 @@
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
+use hostelpulse_core::model::{AccountId, ConnectorKind, Fingerprint, SourceId};
+use hostelpulse_core::sync::{AuditLog, AuditRecord, Commit, RecordState, Scope, StoreError, SyncState, SyncStore};
+use rusqlite::{Connection, OptionalExtension, params};
+
+/// Ordered migrations; `PRAGMA user_version` records how many have run.
+const MIGRATIONS: &[&str] = &[r#"
+CREATE TABLE sync_record (
+    connector      TEXT    NOT NULL,
+    account        TEXT    NOT NULL,
+    source_id      TEXT    NOT NULL,
+    fingerprint    BLOB    NOT NULL,
+    modified_at    TEXT,
+    arrival        TEXT    NOT NULL,
+    departure      TEXT    NOT NULL,
+    cancelled      INTEGER NOT NULL,
+    missing_passes INTEGER NOT NULL,
+    gone           INTEGER NOT NULL,
+    PRIMARY KEY (connector, account, source_id)
+);
+CREATE TABLE sync_cursor (
+    connector TEXT NOT NULL,
+    account   TEXT NOT NULL,
+    cursor    TEXT NOT NULL,
+    PRIMARY KEY (connector, account)
+);
+CREATE TABLE audit_run (
+    run_id      TEXT PRIMARY KEY,
+    connector   TEXT NOT NULL,
+    account     TEXT NOT NULL,
+    started_at  TEXT NOT NULL,
+    finished_at TEXT NOT NULL,
+    outcome     TEXT NOT NULL,
+    record      TEXT NOT NULL
+);
+CREATE INDEX audit_run_scope ON audit_run (connector, account, started_at DESC);
+CREATE TABLE webhook_event (
+    key     TEXT PRIMARY KEY,
+    seen_at TEXT NOT NULL
+);
+"#];
+
+/// A [`SyncStore`] and [`AuditLog`] in one SQLite file.
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    conn: Arc<Mutex<Connection>>,
+    path: Option<PathBuf>,
+}
+
+fn backend(e: impl std::error::Error + Send + Sync + 'static) -> StoreError {
+    StoreError::Backend(Box::new(e))
+}
+
+fn ts(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+fn parse_ts(s: &str) -> Result<DateTime<Utc>, StoreError> {
+    DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| StoreError::Corrupt(format!("timestamp `{s}`: {e}")))
+}
+
+fn parse_date(s: &str) -> Result<NaiveDate, StoreError> {
+    s.parse().map_err(|e| StoreError::Corrupt(format!("date `{s}`: {e}")))
+}
+
+impl SqliteStore {
+    /// Opens (creating and migrating) the store at `path`.
+    pub async fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
+        let path = path.as_ref().to_path_buf();
+        let p = path.clone();
+        let conn = tokio::task::spawn_blocking(move || -> Result<Connection, StoreError> {
+            let conn = Connection::open(&p).map_err(backend)?;
+            // WAL lets readers (the status view) run beside a writing sync; the busy timeout makes
+            // concurrent writers from other processes wait instead of failing.
+            conn.pragma_update(None, "journal_mode", "WAL").map_err(backend)?;
+            conn.pragma_update(None, "synchronous", "NORMAL").map_err(backend)?;
+            conn.busy_timeout(Duration::from_secs(10)).map_err(backend)?;
+            migrate(&conn)?;
+            Ok(conn)
+        })
+        .await
+        .map_err(backend)??;
+        Ok(Self { conn: Arc::new(Mutex::new(conn)), path: Some(path) })
+    }
+
+    /// An in-memory SQLite store (tests).
+    pub async fn open_in_memory() -> Result<Self, StoreError> {
+        let conn = Connection::open_in_memory().map_err(backend)?;
+        migrate(&conn)?;
+        Ok(Self { conn: Arc::new(Mutex::new(conn)), path: None })
+    }
+
+    /// The file, when there is one.
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
+    }
+
+    async fn with<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let conn = self.conn.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut guard = conn.lock().unwrap_or_else(|e| e.into_inner());
+            f(&mut guard)
+        })
+        .await
+        .map_err(backend)?
+    }
+}
+
+fn migrate(conn: &Connection) -> Result<(), StoreError> {
+    let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).map_err(backend)?;
+    let version = usize::try_from(version).map_err(|_| StoreError::Corrupt(format!("schema version {version}")))?;
+    if version > MIGRATIONS.len() {
+        return Err(StoreError::Corrupt(format!(
+            "the store was written by a newer hostelpulse (schema {version}, this build knows {})",
+            MIGRATIONS.len()
+        )));
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(version) {
+        conn.execute_batch(&format!("BEGIN; {sql}; PRAGMA user_version = {}; COMMIT;", i + 1)).map_err(backend)?;
+    }
+    Ok(())
+}
+
+fn insert_audit(tx: &rusqlite::Transaction<'_>, record: &AuditRecord) -> Result<(), StoreError> {
+    let json = serde_json::to_string(record).map_err(backend)?;
+    let outcome = serde_json::to_value(&record.outcome)
+        .ok()
+        .and_then(|v| v.get("status").and_then(|s| s.as_str()).map(str::to_owned))
+        .unwrap_or_default();
+    tx.execute(
+        "INSERT INTO audit_run (run_id, connector, account, started_at, finished_at, outcome, record)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+         ON CONFLICT (run_id) DO UPDATE SET finished_at = excluded.finished_at, outcome = excluded.outcome, record = excluded.record",
+        params![
+            record.run_id,
+            record.connector.as_str(),
+            record.account.as_str(),
+            ts(record.started_at),
+            ts(record.finished_at),
+            outcome,
+            json
+        ],
+    )
+    .map_err(backend)?;
+    Ok(())
+}
+
+#[async_trait]
+impl AuditLog for SqliteStore {
+    async fn append(&self, record: &AuditRecord) -> Result<(), StoreError> {
+        let record = record.clone();
+        self.with(move |conn| {
+            let tx = conn.transaction().map_err(backend)?;
+            insert_audit(&tx, &record)?;
+            tx.commit().map_err(backend)
+        })
+        .await
+    }
+
+    async fn recent(&self, scope: &Scope, limit: usize) -> Result<Vec<AuditRecord>, StoreError> {
+        let scope = scope.clone();
+        self.with(move |conn| {
+            let mut stmt = conn
+                .prepare_cached(
+                    "SELECT record FROM audit_run WHERE connector = ?1 AND account = ?2
+                     ORDER BY started_at DESC, rowid DESC LIMIT ?3",
+                )
+                .map_err(backend)?;
+            let rows = stmt
+                .query_map(params![scope.connector.as_str(), scope.account.as_str(), limit as i64], |r| {
+                    r.get::<_, String>(0)
+                })
+                .map_err(backend)?;
+            let mut out = Vec::new();
+            for row in rows {
+                let json = row.map_err(backend)?;
+                out.push(serde_json::from_str(&json).map_err(|e| StoreError::Corrupt(format!("audit record: {e}")))?);
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn scopes(&self) -> Result<Vec<Scope>, StoreError> {
+        self.with(|conn| {
+            let mut stmt = conn
+                .prepare_cached("SELECT DISTINCT connector, account FROM audit_run ORDER BY connector, account")
+                .map_err(backend)?;
+            let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))).map_err(backend)?;
+            rows.map(|r| r.map(|(c, a)| Scope::new(ConnectorKind::new(c), AccountId::new(a))).map_err(backend))
+                .collect()
+        })
+        .await
+    }
+}
+
+#[async_trait]
+impl SyncStore for SqliteStore {
+    async fn load(&self, scope: &Scope) -> Result<SyncState, StoreError> {
+        let scope = scope.clone();
+        self.with(move |conn| {
+            let (c, a) = (scope.connector.as_str(), scope.account.as_str());
+            let cursor: Option<String> = conn
+                .query_row("SELECT cursor FROM sync_cursor WHERE connector = ?1 AND account = ?2", params![c, a], |r| {
+                    r.get(0)
+                })
+                .optional()
+                .map_err(backend)?;
+            let mut stmt = conn
+                .prepare_cached(
+                    "SELECT source_id, fingerprint, modified_at, arrival, departure, cancelled, missing_passes, gone
+                     FROM sync_record WHERE connector = ?1 AND account = ?2",
+                )
+                .map_err(backend)?;
+            let mut rows = stmt.query(params![c, a]).map_err(backend)?;
+            let mut records = HashMap::new();
+            while let Some(r) = rows.next().map_err(backend)? {
+                let id: String = r.get(0).map_err(backend)?;
+                let fp: Vec<u8> = r.get(1).map_err(backend)?;
+                let fp: [u8; 32] = fp.try_into().map_err(|_| StoreError::Corrupt(format!("fingerprint of {id}")))?;
+                let modified: Option<String> = r.get(2).map_err(backend)?;
+                let state = RecordState {
+                    fingerprint: Fingerprint::from_bytes(fp),
+                    modified_at: modified.as_deref().map(parse_ts).transpose()?,
+                    arrival: parse_date(&r.get::<_, String>(3).map_err(backend)?)?,
+                    departure: parse_date(&r.get::<_, String>(4).map_err(backend)?)?,
+                    cancelled: r.get(5).map_err(backend)?,
+                    missing_passes: r.get(6).map_err(backend)?,
+                    gone: r.get(7).map_err(backend)?,
+                };
+                records.insert(SourceId::new(id), state);
+            }
+            Ok(SyncState { cursor: cursor.as_deref().map(parse_ts).transpose()?, records })
+        })
+        .await
+    }
+
+    async fn commit(&self, scope: &Scope, commit: &Commit) -> Result<(), StoreError> {
+        let scope = scope.clone();
+        let commit = commit.clone();
+        self.with(move |conn| {
+            let (c, a) = (scope.connector.as_str(), scope.account.as_str());
+            let tx = conn.transaction().map_err(backend)?;
+            {
+                let mut up = tx
+                    .prepare_cached(
+                        "INSERT INTO sync_record
+                           (connector, account, source_id, fingerprint, modified_at, arrival, departure, cancelled, missing_passes, gone)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+                         ON CONFLICT (connector, account, source_id) DO UPDATE SET
+                           fingerprint = excluded.fingerprint, modified_at = excluded.modified_at,
+                           arrival = excluded.arrival, departure = excluded.departure, cancelled = excluded.cancelled,
+                           missing_passes = excluded.missing_passes, gone = excluded.gone",
+                    )
+                    .map_err(backend)?;
+                for (id, s) in &commit.upserts {
+                    up.execute(params![
+                        c,
+                        a,
+                        id.as_str(),
+                        &s.fingerprint.as_bytes()[..],
+                        s.modified_at.map(ts),
+                        s.arrival.to_string(),
+                        s.departure.to_string(),
+                        s.cancelled,
+                        s.missing_passes,
+                        s.gone
+                    ])
+                    .map_err(backend)?;
+                }
+            }
+            if let Some(cursor) = commit.cursor {
+                tx.execute(
+                    "INSERT INTO sync_cursor (connector, account, cursor) VALUES (?1, ?2, ?3)
+                     ON CONFLICT (connector, account) DO UPDATE SET cursor = excluded.cursor",
+                    params![c, a, ts(cursor)],
+                )
+                .map_err(backend)?;
+            }
+            insert_audit(&tx, &commit.audit)?;
+            tx.commit().map_err(backend)
+        })
+        .await
+    }
+
+    async fn remember_event(&self, key: &str, now: DateTime<Utc>, ttl: chrono::Duration) -> Result<bool, StoreError> {
+        let key = key.to_owned();
+        self.with(move |conn| {
+            let tx = conn.transaction().map_err(backend)?;
+            tx.execute("DELETE FROM webhook_event WHERE seen_at < ?1", params![ts(now - ttl)]).map_err(backend)?;
+            let inserted = tx
+                .execute(
+                    "INSERT INTO webhook_event (key, seen_at) VALUES (?1, ?2) ON CONFLICT (key) DO NOTHING",
+                    params![key, ts(now)],
+                )
+                .map_err(backend)?;
+            tx.commit().map_err(backend)?;
+            Ok(inserted == 1)
+        })
+        .await
+    }
+}

@@ -1,0 +1,175 @@
+//! The same behaviour from every store, plus what only a file store can show.
+
+use std::sync::Arc;
+
+use chrono::{Duration, TimeZone, Utc};
+use hostelpulse_core::model::{AccountId, ConnectorKind, Fingerprint, SourceId};
+use hostelpulse_core::sync::{
+    AuditLog, CollectingSink, Commit, Outcome, Plan, RecordState, Scope, SyncEngine, SyncStore, Trigger,
+};
+use hostelpulse_core::testkit::{KitOptions, ReferenceUpstream};
+use hostelpulse_core::{SystemClock, testkit};
+use hostelpulse_store::{MemoryStore, SqliteStore};
+
+fn scope(account: &str) -> Scope {
+    Scope::new(ConnectorKind::MEMORY, AccountId::new(account))
+}
+
+fn state(n: u8) -> RecordState {
+    RecordState {
+        fingerprint: Fingerprint::from_bytes([n; 32]),
+        modified_at: Some(Utc.with_ymd_and_hms(2026, 11, 1, 8, 0, n as u32).unwrap() + Duration::microseconds(123)),
+        arrival: "2026-12-01".parse().unwrap(),
+        departure: "2026-12-03".parse().unwrap(),
+        cancelled: n.is_multiple_of(2),
+        missing_passes: n % 3,
+        gone: false,
+    }
+}
+
+/// A real audit record, from running the engine against an empty reference upstream.
+async fn audit_for(account: &str) -> hostelpulse_core::sync::AuditRecord {
+    let up = ReferenceUpstream::new(account, Arc::new(SystemClock));
+    let mem = Arc::new(MemoryStore::new());
+    SyncEngine::new(mem).run(&up.connector(), Plan::Full, Trigger::Manual, &CollectingSink::new()).await
+}
+
+async fn behaves_like_a_store(store: Arc<dyn SyncStore>) {
+    let s = scope("a1");
+    assert_eq!(store.load(&s).await.unwrap().records.len(), 0);
+    let cursor = Utc.with_ymd_and_hms(2026, 11, 22, 10, 0, 0).unwrap() + Duration::microseconds(5);
+    let audit = audit_for("a1").await;
+    let commit = Commit {
+        upserts: (1..=3).map(|n| (SourceId::from(n as u64), state(n))).collect(),
+        cursor: Some(cursor),
+        audit,
+    };
+    store.commit(&s, &commit).await.unwrap();
+    let loaded = store.load(&s).await.unwrap();
+    assert_eq!(loaded.cursor, Some(cursor));
+    assert_eq!(loaded.records.len(), 3);
+    assert_eq!(loaded.records[&SourceId::from(2u64)], state(2));
+    // Other scopes are separate.
+    assert!(store.load(&scope("a2")).await.unwrap().records.is_empty());
+
+    // Upsert replaces; no cursor leaves it.
+    let mut changed = state(1);
+    changed.gone = true;
+    let audit2 = audit_for("a1").await;
+    store
+        .commit(
+            &s,
+            &Commit { upserts: vec![(SourceId::from(1u64), changed.clone())], cursor: None, audit: audit2.clone() },
+        )
+        .await
+        .unwrap();
+    let loaded = store.load(&s).await.unwrap();
+    assert_eq!(loaded.cursor, Some(cursor));
+    assert_eq!(loaded.records[&SourceId::from(1u64)], changed);
+
+    // Audit: newest first, per scope.
+    let mut failed = audit_for("a2").await;
+    failed.outcome =
+        Outcome::Failed { stage: hostelpulse_core::sync::Stage::Fetch, kind: None, message: "down".into() };
+    store.append(&failed).await.unwrap();
+    let recent = store.recent(&s, 10).await.unwrap();
+    assert_eq!(recent.len(), 2);
+    assert_eq!(recent[0].run_id, audit2.run_id);
+    assert_eq!(store.recent(&scope("a2"), 10).await.unwrap()[0], failed);
+    assert_eq!(store.scopes().await.unwrap(), vec![s.clone(), scope("a2")]);
+
+    // Event dedupe with a TTL.
+    let now = Utc::now();
+    assert!(store.remember_event("cb:evt-1", now, Duration::hours(1)).await.unwrap());
+    assert!(!store.remember_event("cb:evt-1", now + Duration::minutes(59), Duration::hours(1)).await.unwrap());
+    assert!(store.remember_event("cb:evt-1", now + Duration::minutes(121), Duration::hours(1)).await.unwrap());
+}
+
+#[tokio::test]
+async fn memory_store_behaves() {
+    behaves_like_a_store(Arc::new(MemoryStore::new())).await;
+}
+
+#[tokio::test]
+async fn sqlite_store_behaves() {
+    behaves_like_a_store(Arc::new(SqliteStore::open_in_memory().await.unwrap())).await;
+    let dir = tempfile::tempdir().unwrap();
+    behaves_like_a_store(Arc::new(SqliteStore::open(dir.path().join("hp.sqlite")).await.unwrap())).await;
+}
+
+#[tokio::test]
+async fn a_file_store_survives_reopening_and_migrates_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state.sqlite");
+    let up = ReferenceUpstream::seeded("hostel-9", Arc::new(SystemClock), 25);
+    {
+        let store = Arc::new(SqliteStore::open(&path).await.unwrap());
+        let run =
+            SyncEngine::new(store).run(&up.connector(), Plan::Full, Trigger::Manual, &CollectingSink::new()).await;
+        assert_eq!(run.outcome, Outcome::Ok);
+    }
+    let store = Arc::new(SqliteStore::open(&path).await.unwrap());
+    let sink = CollectingSink::new();
+    let again = SyncEngine::new(store.clone()).run(&up.connector(), Plan::Full, Trigger::Manual, &sink).await;
+    assert_eq!(again.counts.changes(), 0, "state must survive a reopen: {:?}", again.counts);
+    assert_eq!(store.recent(&Scope::new(ConnectorKind::MEMORY, "hostel-9".into()), 5).await.unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn a_failed_commit_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state.sqlite");
+    let store = SqliteStore::open(&path).await.unwrap();
+    // Make the audit insert — the last statement of the transaction — fail.
+    let raw = rusqlite::Connection::open(&path).unwrap();
+    raw.execute_batch(
+        "CREATE TRIGGER no_audit BEFORE INSERT ON audit_run BEGIN SELECT RAISE(ABORT, 'disk full'); END;",
+    )
+    .unwrap();
+    drop(raw);
+    let s = scope("a1");
+    let audit = audit_for("a1").await;
+    let commit = Commit { upserts: vec![(SourceId::from(1u64), state(1))], cursor: Some(Utc::now()), audit };
+    assert!(store.commit(&s, &commit).await.is_err());
+    let loaded = store.load(&s).await.unwrap();
+    assert!(
+        loaded.records.is_empty() && loaded.cursor.is_none(),
+        "records and cursor must roll back with the audit record"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_runs_for_different_accounts_do_not_interfere() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(SqliteStore::open(dir.path().join("state.sqlite")).await.unwrap());
+    let mut tasks = Vec::new();
+    for i in 0..6 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            let up = ReferenceUpstream::seeded(format!("acc-{i}"), Arc::new(SystemClock), 20 + i);
+            let engine = SyncEngine::new(store);
+            let first = engine.run(&up.connector(), Plan::Full, Trigger::Manual, &CollectingSink::new()).await;
+            let second = engine.run(&up.connector(), Plan::Full, Trigger::Manual, &CollectingSink::new()).await;
+            (first, second)
+        }));
+    }
+    for (i, t) in tasks.into_iter().enumerate() {
+        let (first, second) = t.await.unwrap();
+        assert_eq!(first.outcome, Outcome::Ok);
+        assert_eq!(second.counts.changes(), 0, "account {i}");
+        let st = store.load(&Scope::new(ConnectorKind::MEMORY, AccountId::new(format!("acc-{i}")))).await.unwrap();
+        assert_eq!(st.records.len() as u64, first.counts.inserted);
+    }
+}
+
+#[tokio::test]
+async fn the_kit_passes_on_the_reference_connector() {
+    // The kit uses its own stores; this checks it also holds with the engine on SQLite.
+    let up = ReferenceUpstream::seeded("kit", Arc::new(SystemClock), 30);
+    testkit::full_sync_is_idempotent(&up.connector(), &KitOptions::default()).await;
+    let store = Arc::new(SqliteStore::open_in_memory().await.unwrap());
+    let engine = SyncEngine::new(store);
+    let a = engine.run(&up.connector(), Plan::Full, Trigger::Manual, &CollectingSink::new()).await;
+    let b = engine.run(&up.connector(), Plan::Incremental, Trigger::Poll, &CollectingSink::new()).await;
+    assert_eq!((a.outcome, b.counts.changes()), (Outcome::Ok, 0));
+}
