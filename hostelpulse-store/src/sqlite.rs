@@ -1,4 +1,3 @@
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -6,7 +5,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use hostelpulse_core::model::{AccountId, ConnectorKind, Fingerprint, SourceId};
-use hostelpulse_core::sync::{AuditLog, AuditRecord, Commit, RecordState, Scope, StoreError, SyncState, SyncStore};
+use hostelpulse_core::sync::{
+    AuditLog, AuditRecord, Commit, RecordMap, RecordState, Scope, StoreError, SyncState, SyncStore,
+};
 use rusqlite::{Connection, OptionalExtension, params};
 
 /// Ordered migrations; `PRAGMA user_version` records how many have run.
@@ -224,7 +225,7 @@ impl SyncStore for SqliteStore {
                 )
                 .map_err(backend)?;
             let mut rows = stmt.query(params![c, a]).map_err(backend)?;
-            let mut records = HashMap::new();
+            let mut records = RecordMap::default();
             while let Some(r) = rows.next().map_err(backend)? {
                 let id: String = r.get(0).map_err(backend)?;
                 let fp: Vec<u8> = r.get(1).map_err(backend)?;

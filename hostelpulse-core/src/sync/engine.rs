@@ -1,7 +1,7 @@
 //! The sync engine: fetch, fingerprint, diff against the store, hand changes to the host's sink,
 //! and only then save fingerprints and the cursor.
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
@@ -300,9 +300,10 @@ impl SyncEngine {
         // out of the window (or whose page was lost) is then updated instead of cancelled.
         if let Some(w) = window
             && batch.complete
+            && connector.capabilities().supports(Operation::ReadBookingsById)
         {
             let confirm = self.to_confirm(&state, &batch, w);
-            if !confirm.is_empty() && connector.capabilities().supports(Operation::ReadBookingsById) {
+            if !confirm.is_empty() {
                 match connector.bookings(&BookingQuery::ids(confirm)).await {
                     Ok(extra) => {
                         batch.bookings.extend(extra.bookings);
@@ -357,13 +358,13 @@ impl SyncEngine {
 
     fn to_confirm(&self, state: &SyncState, batch: &BookingBatch, window: DateRange) -> Vec<SourceId> {
         let today = self.today();
-        let seen = seen_ids(batch);
+        let (_, seen) = latest_and_seen(batch);
         state
             .records
             .iter()
             .filter(|(id, rec)| {
                 self.is_expected(rec, window, today)
-                    && !seen.contains(*id)
+                    && !seen.contains(id)
                     && rec.missing_passes + 1 >= self.config.confirm_passes
             })
             .map(|(id, _)| id.clone())
@@ -383,9 +384,10 @@ impl SyncEngine {
         let mut failures = batch.failures.clone();
         let mut changes = Vec::new();
         let mut upserts = Vec::new();
-        let seen = seen_ids(&batch);
+        // Borrow, never clone, the fetched records: only the changed ones are copied for the sink.
+        let (latest, seen) = latest_and_seen(&batch);
 
-        for b in dedupe_latest(batch.bookings) {
+        for b in latest {
             counts.fetched += 1;
             if b.key.connector != ctx.scope.connector || b.key.account != ctx.scope.account {
                 failures.push(RecordFailure::new(
@@ -435,7 +437,7 @@ impl SyncEngine {
                     gone: false,
                 },
             ));
-            changes.push(Change { class, key: b.key.clone(), booking: Some(b) });
+            changes.push(Change { class, key: b.key.clone(), booking: Some(b.clone()) });
         }
 
         if let Some(w) = window {
@@ -493,7 +495,7 @@ impl SyncEngine {
         &self,
         scope: &Scope,
         state: &SyncState,
-        seen: &HashSet<SourceId>,
+        seen: &HashSet<&SourceId>,
         window: DateRange,
         counts: &mut Counts,
         changes: &mut Vec<Change>,
@@ -501,7 +503,7 @@ impl SyncEngine {
     ) -> Vec<String> {
         let today = self.today();
         let expected: Vec<_> = state.records.iter().filter(|(_, r)| self.is_expected(r, window, today)).collect();
-        let absent: Vec<_> = expected.iter().filter(|(id, _)| !seen.contains(*id)).collect();
+        let absent: Vec<_> = expected.iter().filter(|(id, _)| !seen.contains(id)).collect();
         if absent.is_empty() {
             return Vec::new();
         }
@@ -617,32 +619,30 @@ impl SyncEngine {
     }
 }
 
-/// Ids the source showed us, converted or not: a record that failed to convert still exists.
-fn seen_ids(batch: &BookingBatch) -> HashSet<SourceId> {
-    batch
-        .bookings
-        .iter()
-        .map(|b| b.key.id.clone())
-        .chain(batch.failures.iter().filter_map(|f| f.source_id.clone()))
-        .collect()
-}
-
-/// Pages can overlap (a record moving between pages while we read): keep one copy per id, the newest.
-fn dedupe_latest(bookings: Vec<Booking>) -> Vec<Booking> {
-    let mut index: HashMap<SourceId, usize> = HashMap::with_capacity(bookings.len());
-    let mut out: Vec<Booking> = Vec::with_capacity(bookings.len());
-    for b in bookings {
-        match index.get(&b.key.id) {
-            Some(&i) => {
-                if b.modified_at >= out[i].modified_at {
-                    out[i] = b;
-                }
+/// The fetched records, one per id (pages can overlap when a record moves while we read: the newest
+/// copy wins), and every id the source showed — converted or not, since a record that failed to
+/// convert still exists upstream. One hashing pass serves both.
+fn latest_and_seen(batch: &BookingBatch) -> (Vec<&Booking>, HashSet<&SourceId>) {
+    let mut seen: HashSet<&SourceId> =
+        HashSet::with_capacity_and_hasher(batch.bookings.len() + batch.failures.len(), Default::default());
+    let mut latest: Vec<&Booking> = Vec::with_capacity(batch.bookings.len());
+    // Duplicates are rare, so the id → position index is only built once one shows up.
+    let mut index: Option<HashMap<&SourceId, usize>> = None;
+    for b in &batch.bookings {
+        if seen.insert(&b.key.id) {
+            if let Some(ix) = index.as_mut() {
+                ix.insert(&b.key.id, latest.len());
             }
-            None => {
-                index.insert(b.key.id.clone(), out.len());
-                out.push(b);
-            }
+            latest.push(b);
+            continue;
+        }
+        let ix = index.get_or_insert_with(|| latest.iter().enumerate().map(|(i, x)| (&x.key.id, i)).collect());
+        if let Some(&i) = ix.get(&b.key.id)
+            && b.modified_at >= latest[i].modified_at
+        {
+            latest[i] = b;
         }
     }
-    out
+    seen.extend(batch.failures.iter().filter_map(|f| f.source_id.as_ref()));
+    (latest, seen)
 }

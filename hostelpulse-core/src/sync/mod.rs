@@ -19,7 +19,7 @@ mod store;
 pub use audit::{AccountStatus, AuditRecord, Counts, Outcome, PlanKind, Stage, Trigger};
 pub use engine::{Change, ChangeClass, CollectingSink, Plan, Sink, SyncConfig, SyncEngine};
 pub use memory::MemoryStore;
-pub use store::{AuditLog, Commit, RecordState, Scope, StoreError, SyncState, SyncStore};
+pub use store::{AuditLog, Commit, RecordMap, RecordState, Scope, StoreError, SyncState, SyncStore};
 
 #[cfg(test)]
 mod tests;

@@ -1,8 +1,6 @@
 //! What the sync engine remembers between runs, behind traits so hosts can choose the backend
 //! (in memory, SQLite in `hostelpulse-store`, PostgreSQL for multi-worker deployments).
 
-use std::collections::HashMap;
-
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -46,13 +44,17 @@ pub struct RecordState {
     pub gone: bool,
 }
 
+/// Record states by source id. Keyed with a fast non-cryptographic hash: ids come from the
+/// source we sync, and the diff looks up every fetched record here.
+pub type RecordMap = rustc_hash::FxHashMap<SourceId, RecordState>;
+
 /// Everything the engine needs to diff one account.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SyncState {
     /// The saved cursor.
     pub cursor: Option<DateTime<Utc>>,
     /// Records by source id.
-    pub records: HashMap<SourceId, RecordState>,
+    pub records: RecordMap,
 }
 
 /// What a successful run writes, atomically.

@@ -414,3 +414,18 @@ async fn the_audit_record_json_shape_is_stable() {
     run.run_id = "00000000-0000-0000-0000-000000000000".into();
     insta::assert_json_snapshot!(run);
 }
+
+#[tokio::test]
+async fn overlapping_pages_yield_one_record_the_newest() {
+    let h = harness();
+    let sink = CollectingSink::new();
+    let old = booking(1, 2, 1, 0);
+    let mut new = booking(1, 2, 3, 5);
+    new.guest.name = Some("newest".into());
+    let script = Script::new(vec![full(vec![old.clone(), booking(2, 3, 1, 0), new.clone(), old, booking(3, 4, 1, 0)])]);
+    let run = h.run(&script, Plan::Full, &sink).await;
+    assert_eq!((run.counts.fetched, run.counts.inserted), (3, 3));
+    let changes = sink.take();
+    let one = changes.iter().find(|c| c.key.id.as_str() == "1").unwrap();
+    assert_eq!(one.booking.as_ref().unwrap().guest.name.as_deref(), Some("newest"));
+}
