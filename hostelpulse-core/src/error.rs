@@ -292,7 +292,7 @@ pub fn classify_chain(err: &(dyn StdError + 'static)) -> ErrorKind {
         }
         cur = e.source();
     }
-    ErrorKind::Permanent
+    fallback_kind(err)
 }
 
 fn classify_link(e: &(dyn StdError + 'static)) -> Option<ErrorKind> {
@@ -324,7 +324,37 @@ fn classify_link(e: &(dyn StdError + 'static)) -> Option<ErrorKind> {
         }
         // Otherwise keep walking: the cause (an io::Error, a hyper error) decides.
     }
+    #[cfg(feature = "http")]
+    if let Some(h) = e.downcast_ref::<hyper::Error>() {
+        if h.is_incomplete_message() || h.is_closed() || h.is_canceled() || h.is_timeout() || h.is_body_write_aborted()
+        {
+            return Some(ErrorKind::Transient);
+        }
+        if h.is_parse() {
+            return Some(ErrorKind::UpstreamData);
+        }
+        if h.is_user() {
+            return Some(ErrorKind::Configuration);
+        }
+    }
     None
+}
+
+/// The class of a chain none of whose links was recognised: a request that failed in transit
+/// (reqwest's "error sending request") is transient; anything else is permanent.
+fn fallback_kind(err: &(dyn StdError + 'static)) -> ErrorKind {
+    #[cfg(feature = "http")]
+    {
+        let mut cur: Option<&(dyn StdError + 'static)> = Some(err);
+        while let Some(e) = cur {
+            if e.downcast_ref::<reqwest::Error>().is_some_and(|r| r.is_request()) {
+                return ErrorKind::Transient;
+            }
+            cur = e.source();
+        }
+    }
+    let _ = err;
+    ErrorKind::Permanent
 }
 
 fn kind_of_io(kind: io::ErrorKind) -> ErrorKind {

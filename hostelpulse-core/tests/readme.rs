@@ -1,0 +1,26 @@
+//! The README's capability matrix is generated from the declared capabilities, never by hand.
+
+use hostelpulse_core::CapabilityMatrix;
+use hostelpulse_core::testkit::ReferenceConnector;
+
+const BEGIN: &str = "<!-- capabilities:begin -->";
+const END: &str = "<!-- capabilities:end -->";
+
+#[test]
+fn the_readme_capability_matrix_is_generated() {
+    // Connector crates are added here (or, once it exists, in the facade) as they land.
+    let matrix = CapabilityMatrix::new([ReferenceConnector::declared()]);
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md");
+    let readme = std::fs::read_to_string(path).unwrap();
+    let (head, rest) = readme.split_once(BEGIN).expect("README has the begin marker");
+    let (_, tail) = rest.split_once(END).expect("README has the end marker");
+    let wanted = format!("{head}{BEGIN}\n{}{END}{tail}", matrix.to_markdown());
+    if std::env::var_os("UPDATE_README").is_some() {
+        std::fs::write(path, &wanted).unwrap();
+        return;
+    }
+    assert!(
+        readme == wanted,
+        "the README capability matrix is out of date: run UPDATE_README=1 cargo test -p hostelpulse-core --features testkit --test readme"
+    );
+}

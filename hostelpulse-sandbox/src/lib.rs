@@ -1,0 +1,18 @@
+//! # hostelpulse-sandbox
+//!
+//! Nothing in hostelpulse's tests, benchmarks or demo reaches a vendor. Instead this crate runs, on
+//! loopback, stateful emulators built from the vendors' specs, and a fault-injecting HTTP proxy
+//! that can sit in front of any of them.
+//!
+//! - [`FaultProxy`] — forwards to an upstream and injects 429 with `Retry-After`, 500/503, stalls
+//!   (client timeouts), connections cut after the upstream acted, truncated bodies, HTTP 200 with the
+//!   vendor's error body, and expired-token 401s, on a seeded share of requests.
+
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+
+mod fault_proxy;
+mod server;
+
+pub use fault_proxy::{FaultProxy, ProxyConfig};
+pub use server::Running;
