@@ -7,12 +7,15 @@
 //! - [`FaultProxy`] — forwards to an upstream and injects 429 with `Retry-After`, 500/503, stalls
 //!   (client timeouts), connections cut after the upstream acted, truncated bodies, HTTP 200 with the
 //!   vendor's error body, and expired-token 401s, on a seeded share of requests.
+//! - [`Beds24Emulator`] — Beds24 API v2 (see [`beds24`]).
 
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+pub mod beds24;
 mod fault_proxy;
 mod server;
 
+pub use beds24::{Beds24Emulator, Beds24EmulatorBuilder, CreditHeaderNames};
 pub use fault_proxy::{FaultProxy, ProxyConfig};
 pub use server::Running;

@@ -19,49 +19,34 @@ impl CapabilityMatrix {
         Self { rows: rows.into_iter().collect() }
     }
 
-    /// Operations as columns, connectors as rows.
+    /// One row per operation, one column per connector (readable with many connectors).
     pub fn operations_markdown(&self) -> String {
         let mut b = Builder::default();
-        let mut header = vec!["connector".to_owned()];
-        header.extend(Operation::ALL.iter().map(|op| op.as_str().to_owned()));
-        b.push_record(header);
-        for caps in &self.rows {
-            let mut row = vec![caps.name.clone()];
-            row.extend(Operation::ALL.iter().map(|op| caps.support(*op).label()));
-            b.push_record(row.into_iter().map(|c| escape(&c)));
+        b.push_record(std::iter::once("operation".to_owned()).chain(self.rows.iter().map(|c| escape(&c.name))));
+        for op in Operation::ALL {
+            b.push_record(
+                std::iter::once(format!("`{}`", op.as_str()))
+                    .chain(self.rows.iter().map(|c| escape(&c.support(op).label()))),
+            );
         }
         b.build().with(Style::markdown()).to_string()
     }
 
-    /// Sync semantics as columns, connectors as rows.
+    /// One row per sync property, one column per connector.
     pub fn sync_markdown(&self) -> String {
         let mut b = Builder::default();
-        b.push_record([
-            "connector",
-            "incremental",
-            "cancellations",
-            "deletions",
-            "granularity",
-            "webhooks",
-            "rate limit",
-            "freshness",
-        ]);
-        for caps in &self.rows {
-            let s = &caps.sync;
-            b.push_record(
-                [
-                    caps.name.clone(),
-                    incremental_label(&s.incremental),
-                    visibility_label(&s.cancellations),
-                    visibility_label(&s.deletions),
-                    enum_label(&s.granularity),
-                    webhook_label(&s.webhooks),
-                    s.rate_limit.to_string(),
-                    s.freshness.clone(),
-                ]
-                .into_iter()
-                .map(|c| escape(&c)),
-            );
+        b.push_record(std::iter::once("sync".to_owned()).chain(self.rows.iter().map(|c| escape(&c.name))));
+        let props: [(&str, fn(&Capabilities) -> String); 7] = [
+            ("incremental", |c| incremental_label(&c.sync.incremental)),
+            ("cancellations", |c| visibility_label(&c.sync.cancellations)),
+            ("deletions", |c| visibility_label(&c.sync.deletions)),
+            ("granularity", |c| enum_label(&c.sync.granularity)),
+            ("webhooks", |c| webhook_label(&c.sync.webhooks)),
+            ("rate limit", |c| c.sync.rate_limit.to_string()),
+            ("freshness", |c| c.sync.freshness.clone()),
+        ];
+        for (name, get) in props {
+            b.push_record(std::iter::once(name.to_owned()).chain(self.rows.iter().map(|c| escape(&get(c)))));
         }
         b.build().with(Style::markdown()).to_string()
     }
@@ -136,7 +121,7 @@ mod tests {
     fn markdown_is_generated_from_the_values() {
         let m = CapabilityMatrix::new([sample()]);
         let md = m.to_markdown();
-        assert!(md.contains("| Beds24 API v2 |"), "{md}");
+        assert!(md.contains("| Beds24 API v2"), "{md}");
         assert!(md.contains("scope: read:bookings-personal"), "{md}");
         assert!(md.contains("100 credits per 5 min per account"), "{md}");
         insta::assert_snapshot!(md);

@@ -227,6 +227,13 @@ mod http_faults {
         pub expired_body: String,
     }
 
+    impl HttpFaults {
+        /// The vendor's error envelope (sent with HTTP 200) and its expired-token body (sent with 401).
+        pub fn new(error_body: impl Into<String>, expired_body: impl Into<String>) -> Self {
+            Self { error_body: error_body.into(), expired_body: expired_body.into() }
+        }
+    }
+
     impl Default for HttpFaults {
         fn default() -> Self {
             Self {

@@ -6,8 +6,11 @@
 //! configures, supports several active secrets at once for rotation, and [`ReplayGuard`] drops
 //! repeats by event id or body hash within a TTL.
 
+mod hint;
 mod replay;
 mod verify;
+
+pub use hint::Hint;
 
 pub use replay::ReplayGuard;
 pub use verify::{Delivery, HmacScheme, WebhookError, WebhookVerifier, sign_hmac};

@@ -1,0 +1,100 @@
+//! `beds24_normalize`: 10,000 bookings in 100 pages of JSON, decoded into the wire types alone, and
+//! decoded and converted to the normalized model. Target: conversion adds at most 30% on top of
+//! decoding.
+
+#![recursion_limit = "256"]
+
+use chrono::{TimeZone, Utc};
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use hostelpulse_connector_beds24::convert::{self, Ctx, RoomIndex};
+use hostelpulse_connector_beds24::wire;
+use hostelpulse_core::model::{AccountId, Provenance, Via};
+use serde_json::json;
+
+const PAGES: usize = 100;
+const PER_PAGE: usize = 100;
+
+fn pages() -> Vec<String> {
+    (0..PAGES)
+        .map(|p| {
+            let data: Vec<_> = (0..PER_PAGE)
+                .map(|i| {
+                    let n = p * PER_PAGE + i;
+                    json!({
+                        "id": 71_000_000 + n, "masterId": null, "propertyId": 145678, "roomId": 316001, "unitId": 1 + n % 6, "roomQty": 1,
+                        "offerId": 1, "status": if n.is_multiple_of(9) { "cancelled" } else { "confirmed" }, "subStatus": "none",
+                        "arrival": "2026-12-01", "departure": "2026-12-04", "numAdult": 1, "numChild": 0, "title": "",
+                        "firstName": "Mia", "lastName": format!("Schneider {n}"), "email": format!("guest{n}@example.com"), "phone": "",
+                        "mobile": "+49 151 0000000", "fax": "", "company": "", "address": "", "city": "Berlin", "state": "", "postcode": "",
+                        "country": "Germany", "country2": "DE", "arrivalTime": "15:00", "voucher": "", "comments": "Lower bunk if possible",
+                        "notes": "Paid deposit via Stripe", "message": "", "groupNote": "", "custom1": "", "custom2": "", "flagColor": "",
+                        "flagText": "", "statusCode": 0, "lang": "de", "price": 84.0, "deposit": 0, "tax": 0, "commission": 12.6,
+                        "referer": "Hostelworld", "apiSourceId": 17, "apiSource": "Hostelworld", "apiReference": format!("HW-{}", 558_000_000 + n),
+                        "channel": "hostelworld", "allowChannelUpdate": "all", "bookingTime": "2025-06-02T09:14:22Z",
+                        "modifiedTime": "2025-06-02T09:14:22Z", "cancelTime": null,
+                        "infoItems": [{ "id": 90011, "code": "NOTE", "text": "towel", "bookingId": 71_000_000 + n, "createTime": "2025-07-10T15:20:00Z" }]
+                    })
+                })
+                .collect();
+            json!({ "success": true, "type": "booking", "count": PER_PAGE, "pages": { "nextPageExists": p + 1 < PAGES, "nextPageLink": null }, "data": data })
+                .to_string()
+        })
+        .collect()
+}
+
+/// Decodes a page the way the connector does: envelope with raw rows, then each row with its path.
+fn decode(page: &str) -> Vec<wire::Booking> {
+    let env: wire::ListEnvelope = serde_json::from_str(page).unwrap();
+    env.data
+        .iter()
+        .map(|raw| serde_path_to_error::deserialize(&mut serde_json::Deserializer::from_str(raw.get())).unwrap())
+        .collect()
+}
+
+fn bench(c: &mut Criterion) {
+    let pages = pages();
+    let bytes: usize = pages.iter().map(String::len).sum();
+    let property: wire::Property = {
+        let env: serde_json::Value =
+            serde_json::from_str(include_str!("../../../shared/specs/samples/beds24/properties-get.response.json"))
+                .unwrap();
+        serde_json::from_value(env["data"][0].clone()).unwrap()
+    };
+    let rooms = RoomIndex::of(&property);
+    let account = AccountId::new("145678");
+    let provenance = Provenance::new(Via::Api, Utc.with_ymd_and_hms(2026, 11, 22, 9, 0, 0).unwrap());
+    let ctx = Ctx {
+        account: &account,
+        rooms: &rooms,
+        currency: None,
+        checkin_code: "CHECKIN",
+        checkout_code: "CHECKOUT",
+        provenance: &provenance,
+    };
+
+    let converted: usize = pages.iter().flat_map(|p| decode(p)).filter(|w| convert::booking(w, &ctx).is_ok()).count();
+    assert_eq!(converted, PAGES * PER_PAGE);
+    eprintln!(
+        "beds24_normalize: {} bookings in {PAGES} pages, {:.1} MiB of JSON",
+        PAGES * PER_PAGE,
+        bytes as f64 / 1048576.0
+    );
+
+    let mut g = c.benchmark_group("beds24_normalize");
+    g.sample_size(20);
+    g.throughput(Throughput::Elements((PAGES * PER_PAGE) as u64));
+    g.bench_function("decode", |b| b.iter(|| pages.iter().map(|p| decode(p).len()).sum::<usize>()));
+    g.bench_function("decode_and_convert", |b| {
+        b.iter(|| {
+            pages
+                .iter()
+                .flat_map(|p| decode(p))
+                .map(|w| convert::booking(&w, &ctx).map(|b| b.nights()).unwrap_or(0))
+                .sum::<i64>()
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

@@ -1,0 +1,414 @@
+//! The Beds24 connector: endpoints and paging. Retry, pacing and tracing come from core's client.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::{Duration, Utc};
+use hostelpulse_core::capability::{Capabilities, Operation};
+use hostelpulse_core::connector::{
+    BookingBatch, BookingQuery, Connector, DateRange, Health, RecordFailure, StayStatus, TransportStats, WriteReceipt,
+};
+use hostelpulse_core::error::{Applied, Error, ErrorKind, Result};
+use hostelpulse_core::http::{
+    CreditConfig, CreditHeaders, HeaderName, HttpClient, Pacer, PacingConfig, Request, Response,
+};
+use hostelpulse_core::model::{
+    AccountId, Availability, Booking, Condition, ConnectorKind, Housekeeping, Property, Provenance, SourceId, Via,
+};
+use serde::Deserialize;
+use serde_json::json;
+use serde_json::value::RawValue;
+use tokio::sync::Mutex;
+
+use crate::auth::Auth;
+use crate::capabilities;
+use crate::config::{Beds24Config, NoteMode};
+use crate::convert::{self, Ctx, RoomIndex};
+use crate::wire;
+
+/// Every booking status, asked for explicitly: by default Beds24 hides cancelled bookings.
+const STATUSES: [&str; 6] = ["confirmed", "request", "new", "cancelled", "black", "inquiry"];
+/// Ids per by-id request.
+const IDS_PER_REQUEST: usize = 100;
+
+/// The account's pacing: one request at a time, a credit budget fed by both spellings of the
+/// credit headers, and a retry budget.
+pub fn pacing(credits_per_window: f64) -> PacingConfig {
+    let headers = CreditHeaders::new(
+        &["x-five-min-limit-remaining", "x-fivemincreditlimit-remaining"],
+        &["x-five-min-limit-resets-in", "x-fivemincreditlimit-resetsin"],
+        &["x-request-cost", "x-requestcost"],
+        &["x-fivemincreditlimit"],
+    );
+    PacingConfig::default()
+        .serial(true)
+        .credits(CreditConfig::new(credits_per_window, std::time::Duration::from_secs(300), headers))
+        .retry_budget(20, 10)
+}
+
+/// Reads and writes one Beds24 property.
+#[derive(Debug)]
+pub struct Beds24Connector {
+    cfg: Arc<Beds24Config>,
+    http: HttpClient,
+    auth: Auth,
+    account: AccountId,
+    rooms: Mutex<Option<Arc<RoomIndex>>>,
+}
+
+#[derive(Deserialize)]
+struct IdOnly {
+    id: Option<serde_json::Value>,
+}
+
+impl Beds24Connector {
+    /// A connector from its configuration.
+    pub fn new(cfg: Beds24Config) -> Result<Self> {
+        let pacer = cfg.pacer.clone().unwrap_or_else(|| Arc::new(Pacer::new(pacing(cfg.credits_per_window))));
+        let retry = cfg
+            .retry
+            .clone()
+            .reset_header(HeaderName::from_static("x-five-min-limit-resets-in"))
+            .reset_header(HeaderName::from_static("x-fivemincreditlimit-resetsin"));
+        let http = HttpClient::builder(ConnectorKind::BEDS24, cfg.base_url.clone())
+            .request_timeout(cfg.request_timeout)
+            .retry(retry)
+            .pacer(pacer)
+            .inspector(Arc::new(crate::inspect::Beds24Inspector))
+            .build()?;
+        let account = AccountId::from(cfg.property_id);
+        let auth = Auth::new(&cfg.credentials, account.clone(), cfg.token_store.clone(), cfg.device_name.clone());
+        Ok(Self { cfg: Arc::new(cfg), http, auth, account, rooms: Mutex::new(None) })
+    }
+
+    /// The HTTP client (its pacer and counters).
+    pub fn http(&self) -> &HttpClient {
+        &self.http
+    }
+
+    async fn send(&self, req: Request) -> Result<Response> {
+        let req = match &self.cfg.organization {
+            Some(org) => req.header("organization", org)?,
+            None => req,
+        };
+        self.auth
+            .call(&self.http, |token| {
+                let req = req.clone().secret_header("token", &token);
+                async move { self.http.send(req?).await }
+            })
+            .await
+    }
+
+    /// Every page of a list query (`page` = 2, 3, … while `nextPageExists`). `complete` is false
+    /// when the page limit stopped it.
+    async fn pages(&self, req: Request) -> Result<(Vec<Box<RawValue>>, bool)> {
+        let mut rows = Vec::new();
+        for page in 1..=self.cfg.max_pages {
+            let r = if page == 1 { req.clone() } else { req.clone().query("page", page) };
+            let env: wire::ListEnvelope = self.send(r).await?.json()?;
+            if env.success == Some(false) {
+                return Err(Error::Vendor {
+                    connector: ConnectorKind::BEDS24,
+                    kind: ErrorKind::Permanent,
+                    code: None,
+                    message: env.error.unwrap_or_else(|| "list request failed".into()),
+                    applied: Applied::No,
+                });
+            }
+            rows.extend(env.data);
+            if !env.pages.next_page_exists {
+                return Ok((rows, true));
+            }
+        }
+        tracing::warn!(max_pages = self.cfg.max_pages, "stopped paging at the page limit");
+        Ok((rows, false))
+    }
+
+    async fn property(&self) -> Result<wire::Property> {
+        let req = Request::get("properties")
+            .query("id", self.cfg.property_id)
+            .query("includeAllRooms", "true")
+            .query("includeUnitDetails", "true");
+        let (rows, _) = self.pages(req).await?;
+        for raw in rows {
+            let p: wire::Property =
+                hostelpulse_core::http::decode_json(&ConnectorKind::BEDS24, "GET /properties", raw.get().as_bytes())?;
+            if p.id == self.cfg.property_id {
+                *self.rooms.lock().await = Some(Arc::new(RoomIndex::of(&p)));
+                return Ok(p);
+            }
+        }
+        Err(Error::config(format!("Beds24 property {} is not visible to this token", self.cfg.property_id)))
+    }
+
+    /// The room index, fetched once (dorms and unit names are needed to place bookings on beds).
+    async fn room_index(&self) -> Result<Arc<RoomIndex>> {
+        if let Some(idx) = self.rooms.lock().await.clone() {
+            return Ok(idx);
+        }
+        self.property().await?;
+        Ok(self.rooms.lock().await.clone().unwrap_or_default())
+    }
+
+    fn booking_request(&self, include_cancelled: bool) -> Request {
+        let statuses = STATUSES.iter().filter(|s| include_cancelled || **s != "cancelled");
+        Request::get("bookings")
+            .query("propertyId", self.cfg.property_id)
+            .query_each("status", statuses)
+            .query("includeInfoItems", "true")
+    }
+
+    fn convert_rows(
+        &self,
+        rows: &[Box<RawValue>],
+        rooms: &RoomIndex,
+        bookings: &mut Vec<Booking>,
+        failures: &mut Vec<RecordFailure>,
+    ) {
+        let provenance = Provenance::new(Via::Api, Utc::now());
+        let ctx = Ctx {
+            account: &self.account,
+            rooms,
+            currency: self.cfg.currency.as_deref(),
+            checkin_code: &self.cfg.checkin_code,
+            checkout_code: &self.cfg.checkout_code,
+            provenance: &provenance,
+        };
+        for (i, raw) in rows.iter().enumerate() {
+            let de = &mut serde_json::Deserializer::from_str(raw.get());
+            match serde_path_to_error::deserialize::<_, wire::Booking>(de) {
+                Ok(w) => match convert::booking(&w, &ctx) {
+                    Ok(b) => bookings.push(b),
+                    Err(reason) => {
+                        failures.push(RecordFailure::new(Some(SourceId::from(w.id)), reason).at(format!("data[{i}]")))
+                    }
+                },
+                Err(e) => {
+                    let id = serde_json::from_str::<IdOnly>(raw.get()).ok().and_then(|r| r.id).map(|v| match v {
+                        serde_json::Value::String(s) => SourceId::new(s),
+                        other => SourceId::new(other.to_string()),
+                    });
+                    let path = format!("data[{i}].{}", e.path());
+                    failures.push(RecordFailure::new(id, e.into_inner().to_string()).at(path));
+                }
+            }
+        }
+    }
+
+    async fn post_bookings(&self, items: serde_json::Value) -> Result<Vec<wire::PostResult>> {
+        let resp = self.send(Request::post("bookings").json(&items)?).await?;
+        let results: Vec<wire::PostResult> = resp.json()?;
+        let failed: Vec<_> = results.iter().filter(|r| !r.success).collect();
+        if failed.is_empty() {
+            return Ok(results);
+        }
+        // success:false does not mean nothing was written: a booking may exist with a bad sub-item.
+        let applied =
+            if failed.iter().any(|r| r.new.is_some() || r.modified.is_some()) { Applied::Partly } else { Applied::No };
+        let message =
+            failed.iter().flat_map(|r| r.errors.iter().map(ToString::to_string)).collect::<Vec<_>>().join("; ");
+        Err(Error::Vendor {
+            connector: ConnectorKind::BEDS24,
+            kind: ErrorKind::Permanent,
+            code: None,
+            message: format!("Beds24 rejected the write: {message}"),
+            applied,
+        })
+    }
+
+    fn numeric(id: &SourceId, what: &str) -> Result<u64> {
+        id.as_str().parse().map_err(|_| Error::invalid_input(format!("Beds24 {what} ids are numbers, got `{id}`")))
+    }
+
+    async fn fetch_by_ids(&self, ids: &[SourceId], rooms: &RoomIndex, out: &mut BookingBatch) -> Result<()> {
+        for chunk in ids.chunks(IDS_PER_REQUEST) {
+            let nums = chunk.iter().map(|id| Self::numeric(id, "booking")).collect::<Result<Vec<_>>>()?;
+            let (rows, complete) = self.pages(self.booking_request(true).query_each("id", nums)).await?;
+            out.complete &= complete;
+            self.convert_rows(&rows, rooms, &mut out.bookings, &mut out.failures);
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Connector for Beds24Connector {
+    fn kind(&self) -> ConnectorKind {
+        ConnectorKind::BEDS24
+    }
+
+    fn account(&self) -> &AccountId {
+        &self.account
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        capabilities::declared(self.cfg.unit_status_write)
+    }
+
+    async fn check(&self) -> Result<Health> {
+        let details: wire::AuthDetails = self.send(Request::get("authentication/details")).await?.json()?;
+        let token = details.token.ok_or_else(|| Error::Auth {
+            connector: ConnectorKind::BEDS24,
+            message: "the token was not recognised".into(),
+        })?;
+        if let Some(only) = token.only_property_id
+            && only != self.cfg.property_id
+        {
+            return Err(Error::config(format!(
+                "this token is limited to property {only}, not {}",
+                self.cfg.property_id
+            )));
+        }
+        let mut health =
+            Health::new(capabilities::effective(self.cfg.unit_status_write, &token.scopes, self.auth.is_read_only()));
+        if let Some(secs) = token.expires_in {
+            health.notes.push(format!("access token valid for another {} minutes", secs / 60));
+        }
+        health.scopes = token.scopes;
+        Ok(health)
+    }
+
+    async fn rooms(&self) -> Result<Vec<Property>> {
+        let p = self.property().await?;
+        Ok(vec![convert::property(&p, &self.account, &Provenance::new(Via::Api, Utc::now()), self.cfg.timezone)])
+    }
+
+    async fn bookings(&self, query: &BookingQuery) -> Result<BookingBatch> {
+        let rooms = self.room_index().await?;
+        let mut batch = BookingBatch::complete(Vec::new(), Vec::new());
+        if !query.ids.is_empty() {
+            self.fetch_by_ids(&query.ids, &rooms, &mut batch).await?;
+            return Ok(batch);
+        }
+        let mut req = self.booking_request(query.include_cancelled);
+        if let Some(since) = query.modified_since {
+            req = req.query("modifiedFrom", since.format("%Y-%m-%dT%H:%M:%S"));
+        }
+        if let Some(w) = query.stay {
+            // Whether Beds24's bounds are inclusive is undocumented: ask a day wider on both sides,
+            // then keep exactly the stays that overlap.
+            req = req.query("arrivalTo", w.end).query("departureFrom", w.start);
+        }
+        let (rows, complete) = self.pages(req).await?;
+        batch.complete = complete;
+        self.convert_rows(&rows, &rooms, &mut batch.bookings, &mut batch.failures);
+        if let Some(w) = query.stay {
+            batch.bookings.retain(|b| w.overlaps_stay(b.arrival, b.departure));
+        }
+        Ok(batch)
+    }
+
+    async fn availability(&self, range: DateRange) -> Result<Vec<Availability>> {
+        let rooms = self.room_index().await?;
+        if range.start >= range.end {
+            return Ok(Vec::new());
+        }
+        let req = Request::get("inventory/rooms/calendar")
+            .query("propertyId", self.cfg.property_id)
+            .query_each("roomId", rooms.room_ids.iter())
+            .query("startDate", range.start)
+            .query("endDate", range.end - Duration::days(1))
+            .query("includeNumAvail", "true");
+        let (rows, _) = self.pages(req).await?;
+        let cal = rows
+            .iter()
+            .map(|r| {
+                hostelpulse_core::http::decode_json::<wire::RoomCalendar>(
+                    &ConnectorKind::BEDS24,
+                    "GET /inventory/rooms/calendar",
+                    r.get().as_bytes(),
+                )
+            })
+            .collect::<Result<Vec<_>>>()?;
+        convert::calendar(&cal, &self.account, range.start, range.end).map_err(|m| Error::Decode {
+            connector: ConnectorKind::BEDS24,
+            what: "GET /inventory/rooms/calendar".into(),
+            path: "data".into(),
+            message: m,
+        })
+    }
+
+    async fn housekeeping(&self) -> Result<Vec<Housekeeping>> {
+        let p = self.property().await?;
+        Ok(convert::housekeeping(&p, &self.account, &self.cfg.unit_status_map, Utc::now()))
+    }
+
+    async fn set_stay_status(&self, booking: &SourceId, status: StayStatus) -> Result<WriteReceipt> {
+        let id = Self::numeric(booking, "booking")?;
+        let code = match status {
+            StayStatus::CheckedIn => &self.cfg.checkin_code,
+            StayStatus::CheckedOut => &self.cfg.checkout_code,
+            _ => return Err(self.unsupported(Operation::SetStayStatus)),
+        };
+        let text = format!("hostelpulse {}", Utc::now().format("%Y-%m-%d %H:%M UTC"));
+        let results = self.post_bookings(json!([{ "id": id, "infoItems": [{ "code": code, "text": text }] }])).await?;
+        Ok(receipt(&results))
+    }
+
+    async fn add_note(&self, booking: &SourceId, text: &str) -> Result<WriteReceipt> {
+        let id = Self::numeric(booking, "booking")?;
+        let item = match &self.cfg.note_mode {
+            NoteMode::InfoItem(code) => json!({ "id": id, "infoItems": [{ "code": code, "text": text }] }),
+            NoteMode::AppendToNotes => {
+                // The field is replaced on write: read it, append, write it back.
+                let (rows, _) = self.pages(self.booking_request(true).query("id", id)).await?;
+                let current = rows
+                    .first()
+                    .and_then(|r| serde_json::from_str::<wire::Booking>(r.get()).ok())
+                    .ok_or_else(|| Error::invalid_input(format!("no Beds24 booking {id}")))?;
+                let notes = match current.notes.as_deref().map(str::trim_end).filter(|n| !n.is_empty()) {
+                    Some(old) => format!("{old}\n{text}"),
+                    None => text.to_owned(),
+                };
+                json!({ "id": id, "notes": notes })
+            }
+        };
+        let results = self.post_bookings(json!([item])).await?;
+        Ok(receipt(&results))
+    }
+
+    async fn set_housekeeping(&self, room: &SourceId, condition: Condition) -> Result<WriteReceipt> {
+        if !self.cfg.unit_status_write {
+            return Err(self.unsupported(Operation::SetHousekeeping));
+        }
+        let (room_id, unit) = room
+            .as_str()
+            .split_once('-')
+            .and_then(|(r, u)| Some((r.parse::<u64>().ok()?, u.parse::<u64>().ok()?)))
+            .ok_or_else(|| Error::invalid_input(format!("`{room}` is not a Beds24 unit id (room-unit)")))?;
+        let mut texts: Vec<_> =
+            self.cfg.unit_status_map.iter().filter(|(_, c)| **c == condition).map(|(t, _)| t.clone()).collect();
+        texts.sort();
+        let text = texts
+            .into_iter()
+            .next()
+            .ok_or_else(|| Error::invalid_input(format!("no unit status text is mapped to {condition:?}")))?;
+        let body = json!([{ "id": self.cfg.property_id, "roomTypes": [{ "id": room_id, "units": [{ "id": unit, "statusText": text }] }] }]);
+        let resp = self.send(Request::post("properties").json(&body)?).await?;
+        let results: Vec<wire::PostResult> = resp.json()?;
+        if let Some(bad) = results.iter().find(|r| !r.success) {
+            let message = bad.errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ");
+            return Err(Error::Vendor {
+                connector: ConnectorKind::BEDS24,
+                kind: ErrorKind::Permanent,
+                code: None,
+                message,
+                applied: Applied::No,
+            });
+        }
+        Ok(WriteReceipt::default())
+    }
+
+    fn transport_stats(&self) -> Option<TransportStats> {
+        Some(self.http.stats())
+    }
+}
+
+fn receipt(results: &[wire::PostResult]) -> WriteReceipt {
+    let mut r = WriteReceipt::default();
+    if let Some(first) = results.first() {
+        r.id = first.new.as_ref().or(first.modified.as_ref()).and_then(|v| v.get("id")).map(|id| id.to_string());
+        r.warnings = first.warnings.iter().map(ToString::to_string).collect();
+    }
+    r
+}

@@ -1,0 +1,297 @@
+//! Beds24 wire types → the normalized model.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
+use hostelpulse_core::model::{
+    AccountId, Allocation, Availability, Bed, Booking, BookingStatus, Channel, Condition, ConnectorKind, Guest,
+    Housekeeping, Money, Note, NoteKind, Party, Property, Provenance, Room, RoomKind, RoomType, SourceId, SourceKey,
+};
+use rust_decimal::Decimal;
+
+use crate::wire;
+
+/// What conversion needs to know about the property's rooms (from `GET /properties`).
+#[derive(Debug, Clone, Default)]
+pub struct RoomIndex {
+    /// Room ids whose units are dorm beds.
+    pub dorms: HashSet<u64>,
+    /// Unit names by (room id, unit id).
+    pub unit_names: HashMap<(u64, u64), String>,
+    /// The property's currency.
+    pub currency: Option<String>,
+    /// Every room id, in the property's order.
+    pub room_ids: Vec<u64>,
+}
+
+impl RoomIndex {
+    /// The index of a property.
+    pub fn of(p: &wire::Property) -> Self {
+        let mut idx = Self { currency: p.currency.clone(), ..Self::default() };
+        for rt in &p.room_types {
+            idx.room_ids.push(rt.id);
+            if rt.is_dorm() {
+                idx.dorms.insert(rt.id);
+            }
+            for u in &rt.units {
+                idx.unit_names.insert((rt.id, u.id), u.name.clone());
+            }
+        }
+        idx
+    }
+}
+
+/// Conversion settings.
+#[derive(Debug, Clone)]
+pub struct Ctx<'a> {
+    /// The account (property id).
+    pub account: &'a AccountId,
+    /// Rooms.
+    pub rooms: &'a RoomIndex,
+    /// Fallback currency.
+    pub currency: Option<&'a str>,
+    /// Check-in info code.
+    pub checkin_code: &'a str,
+    /// Check-out info code.
+    pub checkout_code: &'a str,
+    /// Provenance of the records.
+    pub provenance: &'a Provenance,
+}
+
+fn key(account: &AccountId, id: impl Into<SourceId>) -> SourceKey {
+    SourceKey::new(ConnectorKind::BEDS24, account.clone(), id)
+}
+
+/// The id of a unit: a bed of a dorm, or a room of a private room type.
+pub fn unit_id(room_id: u64, unit: u64) -> SourceId {
+    SourceId::new(format!("{room_id}-{unit}"))
+}
+
+/// The id of the physical dorm room that holds a dorm room type's beds.
+pub fn dorm_room_id(room_id: u64) -> SourceId {
+    SourceId::new(format!("{room_id}-dorm"))
+}
+
+fn text(s: &Option<String>) -> Option<String> {
+    s.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned)
+}
+
+/// Parses Beds24 timestamps: ISO UTC with `Z`, or the offset-less forms the API accepts.
+pub fn timestamp(s: &str) -> Option<DateTime<Utc>> {
+    let s = s.trim();
+    if s.is_empty() {
+        return None;
+    }
+    DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&Utc))
+        .ok()
+        .or_else(|| NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S").ok().map(|n| n.and_utc()))
+        .or_else(|| NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S").ok().map(|n| n.and_utc()))
+}
+
+fn date(field: &str, s: &Option<String>) -> Result<NaiveDate, String> {
+    let s = s.as_deref().ok_or_else(|| format!("`{field}` is missing"))?;
+    s.parse().map_err(|_| format!("`{field}` is not a date: `{s}`"))
+}
+
+/// The normalized status, and the raw value kept beside it.
+pub fn status(b: &wire::Booking, checkin_code: &str, checkout_code: &str) -> (BookingStatus, String) {
+    let raw_status = b.status.as_deref().unwrap_or("");
+    let sub = b.sub_status.as_deref().filter(|s| !s.is_empty() && *s != "none");
+    let raw = match sub {
+        Some(sub) => format!("{raw_status}/{sub}"),
+        None => raw_status.to_owned(),
+    };
+    let has_code = |code: &str| b.info_items.iter().any(|i| i.code.eq_ignore_ascii_case(code));
+    let status = match raw_status {
+        "black" => BookingStatus::Block,
+        "cancelled" => BookingStatus::Cancelled,
+        _ if sub == Some("noShow") => BookingStatus::NoShow,
+        // Beds24 has no stay status: check-in and check-out are info codes.
+        "confirmed" | "new" | "request" | "inquiry" if has_code(checkout_code) => BookingStatus::CheckedOut,
+        "confirmed" | "new" | "request" | "inquiry" if has_code(checkin_code) => BookingStatus::CheckedIn,
+        "confirmed" => BookingStatus::Confirmed,
+        "new" | "request" | "inquiry" => BookingStatus::Tentative,
+        _ => BookingStatus::Unknown,
+    };
+    (status, raw)
+}
+
+fn channel(b: &wire::Booking) -> Option<Channel> {
+    let code = b.channel.as_deref().map(str::trim).unwrap_or("").to_ascii_lowercase();
+    let source = text(&b.api_source);
+    Some(match code.as_str() {
+        "booking" | "bookingcom" => Channel::BookingCom,
+        "airbnb" => Channel::Airbnb,
+        "hostelworld" => Channel::Hostelworld,
+        "expedia" => Channel::Expedia,
+        "agoda" => Channel::Agoda,
+        "vrbo" | "homeaway" => Channel::Vrbo,
+        "direct" => Channel::Direct,
+        "" => match source {
+            Some(s) => Channel::Other(s),
+            None => Channel::Direct,
+        },
+        other => Channel::Other(other.to_owned()),
+    })
+}
+
+/// Converts a booking. The error says what is wrong, for the sync report.
+pub fn booking(b: &wire::Booking, ctx: &Ctx<'_>) -> Result<Booking, String> {
+    let arrival = date("arrival", &b.arrival)?;
+    let departure = date("departure", &b.departure)?;
+    if departure < arrival {
+        return Err(format!("departure {departure} is before arrival {arrival}"));
+    }
+    let (status, raw) = status(b, ctx.checkin_code, ctx.checkout_code);
+    let mut out = Booking::new(key(ctx.account, b.id), ctx.provenance.clone(), status, arrival, departure);
+    out.status_raw = Some(raw);
+    let name = [text(&b.first_name), text(&b.last_name)].into_iter().flatten().collect::<Vec<_>>().join(" ");
+    out.guest = Guest {
+        name: (!name.is_empty()).then_some(name),
+        email: text(&b.email),
+        phone: text(&b.mobile).or_else(|| text(&b.phone)),
+        country: text(&b.country2).map(|c| c.to_ascii_uppercase()).or_else(|| text(&b.country)),
+        language: text(&b.lang),
+    };
+    out.party = Party { adults: b.num_adult, children: b.num_child };
+    if let Some(room_id) = b.room_id.filter(|r| *r > 0) {
+        let unit = b.unit_id.filter(|u| *u > 0);
+        let dorm = ctx.rooms.dorms.contains(&room_id);
+        out.allocations.push(Allocation {
+            room_type: Some(SourceId::from(room_id)),
+            room: match (dorm, unit) {
+                (true, Some(_)) => Some(dorm_room_id(room_id)),
+                (false, Some(u)) => Some(unit_id(room_id, u)),
+                _ => None,
+            },
+            bed: unit.filter(|_| dorm).map(|u| unit_id(room_id, u)),
+            label: unit.and_then(|u| ctx.rooms.unit_names.get(&(room_id, u)).cloned()),
+        });
+    }
+    out.channel = channel(b);
+    out.channel_ref = text(&b.api_reference);
+    out.group = b.master_id.filter(|m| *m > 0 && *m != b.id).map(SourceId::from);
+    let currency = ctx.rooms.currency.as_deref().or(ctx.currency);
+    out.total = match (b.price, currency) {
+        (Some(p), Some(cur)) => Some(Money::new(
+            Decimal::from_f64_retain(p).map(|d| d.round_dp(2)).ok_or_else(|| format!("price {p} is not a number"))?,
+            cur,
+        )),
+        _ => None,
+    };
+    if let Some(c) = text(&b.comments) {
+        out.notes.push(Note { kind: NoteKind::Guest, code: None, text: c });
+    }
+    if let Some(n) = text(&b.notes) {
+        out.notes.push(Note { kind: NoteKind::Internal, code: None, text: n });
+    }
+    for item in &b.info_items {
+        out.notes.push(Note { kind: NoteKind::Tagged, code: Some(item.code.clone()), text: item.text.clone() });
+    }
+    out.created_at = b.booking_time.as_deref().and_then(timestamp);
+    out.modified_at = b.modified_time.as_deref().and_then(timestamp);
+    out.cancelled_at = b.cancel_time.as_deref().and_then(timestamp);
+    Ok(out)
+}
+
+fn hhmm(s: &Option<String>) -> Option<NaiveTime> {
+    NaiveTime::parse_from_str(s.as_deref()?.trim(), "%H:%M").ok()
+}
+
+/// Converts a property with its rooms. Dorms (`perGuest`, `dormitoryRoom`, `bedInDormitory`)
+/// become one dorm room whose units are beds; other rooms' units are rooms.
+pub fn property(
+    p: &wire::Property,
+    account: &AccountId,
+    provenance: &Provenance,
+    tz: Option<chrono_tz::Tz>,
+) -> Property {
+    let mut out = Property::new(key(account, p.id), provenance.clone(), p.name.clone());
+    out.timezone = tz;
+    out.currency = p.currency.clone();
+    out.check_in_time = hhmm(&p.check_in_start);
+    out.check_out_time = hhmm(&p.check_out_end);
+    out.room_types = p
+        .room_types
+        .iter()
+        .map(|rt| {
+            let dorm = rt.is_dorm();
+            let rooms = if dorm {
+                vec![Room {
+                    key: key(account, dorm_room_id(rt.id)),
+                    name: rt.name.clone(),
+                    beds: rt
+                        .units
+                        .iter()
+                        .map(|u| Bed { key: key(account, unit_id(rt.id, u.id)), name: u.name.clone() })
+                        .collect(),
+                }]
+            } else {
+                rt.units
+                    .iter()
+                    .map(|u| Room { key: key(account, unit_id(rt.id, u.id)), name: u.name.clone(), beds: Vec::new() })
+                    .collect()
+            };
+            RoomType {
+                key: key(account, rt.id),
+                name: rt.name.clone(),
+                kind: if dorm { RoomKind::Dorm } else { RoomKind::Private },
+                max_guests: if dorm { Some(1) } else { rt.max_people },
+                rooms,
+            }
+        })
+        .collect();
+    out
+}
+
+/// Housekeeping from unit status texts, through the account's map.
+pub fn housekeeping(
+    p: &wire::Property,
+    account: &AccountId,
+    map: &HashMap<String, Condition>,
+    as_of: DateTime<Utc>,
+) -> Vec<Housekeeping> {
+    let mut out = Vec::new();
+    for rt in &p.room_types {
+        for u in &rt.units {
+            let raw = u.status_text.as_deref().map(str::trim).filter(|s| !s.is_empty());
+            let condition = raw.and_then(|t| map.get(&t.to_lowercase()).copied()).unwrap_or(Condition::Unknown);
+            let mut h = Housekeeping::new(key(account, unit_id(rt.id, u.id)), condition);
+            h.condition_raw = raw.map(str::to_owned);
+            h.comment = text(&u.note);
+            h.as_of = Some(as_of);
+            out.push(h);
+        }
+    }
+    out
+}
+
+/// Expands compressed calendar ranges (`to` inclusive) into nights within `[start, end)`.
+pub fn calendar(
+    rows: &[wire::RoomCalendar],
+    account: &AccountId,
+    start: NaiveDate,
+    end: NaiveDate,
+) -> Result<Vec<Availability>, String> {
+    let mut out = Vec::new();
+    for row in rows {
+        for range in &row.calendar {
+            let from: NaiveDate =
+                range.from.parse().map_err(|_| format!("calendar `from` is not a date: `{}`", range.from))?;
+            let to: NaiveDate = range.to.parse().map_err(|_| format!("calendar `to` is not a date: `{}`", range.to))?;
+            let closed = range.override_.as_deref().map(|o| o == "blackout");
+            for d in from.iter_days().take_while(|d| *d <= to) {
+                if d >= start && d < end {
+                    let closed = match (closed, range.num_avail) {
+                        (Some(true), _) => Some(true),
+                        (_, Some(n)) => Some(n <= 0),
+                        (c, None) => c,
+                    };
+                    out.push(Availability::new(key(account, row.room_id), d, range.num_avail, closed));
+                }
+            }
+        }
+    }
+    Ok(out)
+}

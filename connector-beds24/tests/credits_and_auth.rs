@@ -1,0 +1,185 @@
+//! Credits spent per sync, throttling, and the three credential forms, against the emulator.
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::*;
+use hostelpulse_connector_beds24::{Beds24Config, Beds24Connector, Credentials};
+use hostelpulse_core::capability::Operation;
+use hostelpulse_core::http::{MemoryTokenStore, TokenKey, TokenStore};
+use hostelpulse_core::model::{AccountId, ConnectorKind};
+use hostelpulse_core::sync::{CollectingSink, MemoryStore, Outcome, Plan, SyncEngine, Trigger};
+use hostelpulse_core::{Connector, ErrorKind, SourceId, StayStatus};
+use hostelpulse_sandbox::{Beds24Emulator, CreditHeaderNames};
+use secrecy::{ExposeSecret, SecretString};
+
+fn pages(n: u64) -> u64 {
+    n.div_ceil(100)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_sync_spends_one_page_per_hundred_bookings_plus_the_properties_call() {
+    let emu = Beds24Emulator::builder().bookings(349).credits(10_000.0).start().await.unwrap();
+    let c = connector_at(emu.base_url(), Credentials::LongLifeToken(SecretString::from(emu.issue_long_life_token())));
+    let engine = SyncEngine::new(Arc::new(MemoryStore::new()))
+        .with_config(hostelpulse_core::sync::SyncConfig::default().window(60, 365));
+    let full = engine.run(&c, Plan::Full, Trigger::ScheduledFull, &CollectingSink::new()).await;
+    assert_eq!(full.outcome, Outcome::Ok);
+    let n = full.counts.fetched;
+    assert!(n > 300, "fetched {n}");
+    assert_eq!(emu.requests("GET /v2/bookings"), pages(n), "ceil({n}/100) booking pages");
+    assert_eq!(emu.requests("GET /v2/properties"), 1);
+    assert_eq!(emu.total_requests(), pages(n) + 1);
+    assert_eq!(full.transport.requests, pages(n) + 1, "the audit record counts the same requests");
+
+    emu.reset_requests();
+    let inc = engine.run(&c, Plan::Incremental, Trigger::Poll, &CollectingSink::new()).await;
+    assert_eq!(inc.outcome, Outcome::Ok);
+    assert_eq!(inc.counts.changes(), 0);
+    assert_eq!(emu.total_requests(), 1, "an incremental sync with nothing changed spends one page");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn spent_credits_end_the_run_deferred_with_a_retry_time() {
+    // 4 credits: properties (1) + 2 pages (1.2 each) fit, the third page does not.
+    let emu = Beds24Emulator::builder().bookings(450).credits(4.0).start().await.unwrap();
+    let cfg =
+        Beds24Config::builder(PROPERTY, Credentials::LongLifeToken(SecretString::from(emu.issue_long_life_token())))
+            .base_url(emu.base_url())
+            .retry(fast_retry().max_wait(Duration::from_secs(2)))
+            .build()
+            .unwrap();
+    let c = Beds24Connector::new(cfg).unwrap();
+    let engine = SyncEngine::new(Arc::new(MemoryStore::new()))
+        .with_config(hostelpulse_core::sync::SyncConfig::default().window(60, 365));
+    let run = engine.run(&c, Plan::Full, Trigger::ScheduledFull, &CollectingSink::new()).await;
+    match run.outcome {
+        Outcome::Deferred { retry_at } => {
+            let secs = (retry_at - chrono::Utc::now()).num_seconds();
+            assert!((200..=301).contains(&secs), "retry after the 5-minute window resets, got {secs} s");
+        }
+        other => panic!("expected a deferred run, got {other:?}"),
+    }
+    assert!(run.cursor_after.is_none(), "a deferred run keeps the cursor");
+    assert!(c.http().pacer().credits_remaining().unwrap() < 1.0, "the pacer learned the budget from the headers");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_spec_header_spelling_feeds_the_budget_too() {
+    let emu = Beds24Emulator::builder()
+        .bookings(10)
+        .credits(50.0)
+        .header_names(CreditHeaderNames::Spec)
+        .start()
+        .await
+        .unwrap();
+    let cfg =
+        Beds24Config::builder(PROPERTY, Credentials::LongLifeToken(SecretString::from(emu.issue_long_life_token())))
+            .base_url(emu.base_url())
+            .build()
+            .unwrap();
+    let c = Beds24Connector::new(cfg).unwrap();
+    c.rooms().await.unwrap();
+    let remaining = c.http().pacer().credits_remaining().unwrap();
+    assert!((remaining - 49.0).abs() < 1e-9, "remaining {remaining}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_invite_code_is_exchanged_once_and_the_refresh_token_persisted() {
+    let emu = emulator(5).await;
+    let store = Arc::new(MemoryTokenStore::default());
+    let code = emu.issue_invite_code();
+    let make = |creds: Credentials| {
+        let cfg =
+            Beds24Config::builder(PROPERTY, creds).base_url(emu.base_url()).token_store(store.clone()).build().unwrap();
+        Beds24Connector::new(cfg).unwrap()
+    };
+    let first = make(Credentials::InviteCode(SecretString::from(code.clone())));
+    first.check().await.unwrap();
+    let key = TokenKey { connector: ConnectorKind::BEDS24, account: AccountId::from(PROPERTY), name: "refresh_token" };
+    let saved = store.load(&key).await.unwrap().expect("refresh token handed to the store");
+    assert!(saved.expose_secret().starts_with("rt"));
+    assert_eq!(emu.requests("GET /v2/authentication/setup"), 1);
+
+    // A restart with the same (now used) invite code works from the saved refresh token.
+    let second = make(Credentials::InviteCode(SecretString::from(code)));
+    second.rooms().await.unwrap();
+    assert_eq!(emu.requests("GET /v2/authentication/setup"), 1, "the single-use code is not sent again");
+    assert_eq!(emu.requests("GET /v2/authentication/token"), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tokens_are_cached_and_refreshed_once_when_rejected() {
+    let emu = emulator(5).await;
+    let c = connector_at(emu.base_url(), refresh(&emu));
+    for _ in 0..3 {
+        c.rooms().await.unwrap();
+    }
+    assert_eq!(emu.requests("GET /v2/authentication/token"), 1, "minting costs credits: once for its life");
+    emu.expire_access_tokens();
+    c.rooms().await.unwrap();
+    assert_eq!(emu.requests("GET /v2/authentication/token"), 2, "a rejected token is refreshed once");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_credentials_say_what_to_do() {
+    let emu = emulator(5).await;
+    let c = connector_at(emu.base_url(), Credentials::RefreshToken(SecretString::from("revoked")));
+    let err = c.rooms().await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Reauthenticate);
+    assert!(err.to_string().contains("create a new invite code"), "{err}");
+    let c = connector_at(emu.base_url(), Credentials::InviteCode(SecretString::from("used-or-expired")));
+    let err = c.check().await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Reauthenticate);
+    assert!(!format!("{err:?}").contains("used-or-expired"), "secrets never appear in errors");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn effective_capabilities_follow_the_token() {
+    let emu = emulator(5).await;
+    let long =
+        connector_at(emu.base_url(), Credentials::LongLifeToken(SecretString::from(emu.issue_long_life_token())));
+    let health = long.check().await.unwrap();
+    assert!(!health.effective.supports(Operation::SetStayStatus), "long-life tokens are read-only");
+    let err = long.set_stay_status(&SourceId::from(71300000u64), StayStatus::CheckedIn).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Configuration, "the API refuses the write: {err}");
+
+    emu.set_scopes(&["read:bookings", "read:properties", "read:inventory"]);
+    let c = connector_at(emu.base_url(), refresh(&emu));
+    let health = c.check().await.unwrap();
+    assert!(!health.effective.supports(Operation::ReadGuestDetails));
+    let batch = c.bookings(&hostelpulse_core::BookingQuery::ids([SourceId::from(71300000u64)])).await.unwrap();
+    assert!(
+        batch.bookings[0].guest.name.is_none(),
+        "without bookings-personal the names are left out, and stay unknown"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn writes_reach_the_emulator() {
+    let emu = emulator(5).await;
+    let c = connector_at(emu.base_url(), refresh(&emu));
+    let id = emu.booking_ids()[0];
+    c.set_stay_status(&SourceId::from(id), StayStatus::CheckedIn).await.unwrap();
+    c.add_note(&SourceId::from(id), "Late arrival, key in box 3").await.unwrap();
+    let b = emu.booking(id).unwrap();
+    assert_eq!(b["infoItems"][0]["code"], "CHECKIN");
+    assert!(b["notes"].as_str().unwrap().ends_with("Late arrival, key in box 3"));
+    let batch = c.bookings(&hostelpulse_core::BookingQuery::ids([SourceId::from(id)])).await.unwrap();
+    assert_eq!(format!("{:?}", batch.bookings[0].status), "CheckedIn");
+
+    // Unit status writes are off unless enabled.
+    let err =
+        c.set_housekeeping(&SourceId::new("316002-1"), hostelpulse_core::model::Condition::Dirty).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Unsupported);
+    let cfg = Beds24Config::builder(PROPERTY, refresh(&emu))
+        .base_url(emu.base_url())
+        .unit_status_write(true)
+        .build()
+        .unwrap();
+    let c = Beds24Connector::new(cfg).unwrap();
+    c.set_housekeeping(&SourceId::new("316002-1"), hostelpulse_core::model::Condition::Dirty).await.unwrap();
+    assert_eq!(emu.unit_status(316002, 1).as_deref(), Some("dirty"));
+}

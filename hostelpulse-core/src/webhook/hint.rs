@@ -1,0 +1,70 @@
+use serde::{Deserialize, Serialize};
+
+use crate::model::{AccountId, ConnectorKind, SourceId};
+
+/// What a verified webhook delivery says changed. Only a hint: the engine re-fetches the records
+/// before trusting anything (`Plan::Hint` for bookings, an incremental run for room-level hints).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Hint {
+    /// Connector.
+    pub connector: ConnectorKind,
+    /// The account (property) the delivery is about.
+    pub account: AccountId,
+    /// The vendor's event name (`booking`, `SYNC_ROOM`, `reservation/created`, …).
+    pub event: String,
+    /// Bookings to re-fetch.
+    pub bookings: Vec<SourceId>,
+    /// Rooms or room types whose inventory changed.
+    pub rooms: Vec<SourceId>,
+    /// What the delivery claims the status is. Never trusted: for display and logs only.
+    pub claimed_status: Option<String>,
+    /// A key to drop repeated deliveries of the same event.
+    pub dedupe_key: String,
+}
+
+impl Hint {
+    /// A hint about `bookings`.
+    pub fn bookings(
+        connector: ConnectorKind,
+        account: AccountId,
+        event: impl Into<String>,
+        bookings: Vec<SourceId>,
+        dedupe_key: impl Into<String>,
+    ) -> Self {
+        Self {
+            connector,
+            account,
+            event: event.into(),
+            bookings,
+            rooms: Vec::new(),
+            claimed_status: None,
+            dedupe_key: dedupe_key.into(),
+        }
+    }
+
+    /// A hint about rooms' inventory.
+    pub fn rooms(
+        connector: ConnectorKind,
+        account: AccountId,
+        event: impl Into<String>,
+        rooms: Vec<SourceId>,
+        dedupe_key: impl Into<String>,
+    ) -> Self {
+        Self {
+            connector,
+            account,
+            event: event.into(),
+            bookings: Vec::new(),
+            rooms,
+            claimed_status: None,
+            dedupe_key: dedupe_key.into(),
+        }
+    }
+
+    /// Adds the claimed status.
+    pub fn with_claimed_status(mut self, status: impl Into<String>) -> Self {
+        self.claimed_status = Some(status.into());
+        self
+    }
+}

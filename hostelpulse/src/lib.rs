@@ -1,0 +1,34 @@
+//! # hostelpulse
+//!
+//! The facade: the core (model, `Connector` trait, capabilities, sync engine), the stores, and each
+//! connector behind a cargo feature of its name (`beds24`, …; `full` for all). Nothing registers
+//! itself: a host builds the connectors it enabled.
+//!
+//! ```
+//! let matrix = hostelpulse::capability_matrix();
+//! for row in &matrix.rows {
+//!     println!("{}: incremental {:?}", row.name, row.sync.incremental);
+//! }
+//! ```
+
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+
+pub use hostelpulse_core as core;
+pub use hostelpulse_core::{
+    Capabilities, CapabilityMatrix, Connector, ConnectorKind, Error, ErrorKind, Operation, Result, Support, model, sync,
+};
+pub use hostelpulse_store as store;
+
+/// Beds24 API v2.
+#[cfg(feature = "beds24")]
+pub use hostelpulse_connector_beds24 as beds24;
+
+/// The declared capabilities of every connector compiled in, in a fixed order.
+pub fn capability_matrix() -> CapabilityMatrix {
+    #[allow(unused_mut)]
+    let mut rows: Vec<Capabilities> = Vec::new();
+    #[cfg(feature = "beds24")]
+    rows.push(hostelpulse_connector_beds24::declared_capabilities(false));
+    CapabilityMatrix::new(rows)
+}
