@@ -26,9 +26,9 @@ pub use hostelpulse_connector_beds24 as beds24;
 
 /// The declared capabilities of every connector compiled in, in a fixed order.
 pub fn capability_matrix() -> CapabilityMatrix {
-    #[allow(unused_mut)]
-    let mut rows: Vec<Capabilities> = Vec::new();
-    #[cfg(feature = "beds24")]
-    rows.push(hostelpulse_connector_beds24::declared_capabilities(false));
+    let rows: Vec<Capabilities> = vec![
+        #[cfg(feature = "beds24")]
+        hostelpulse_connector_beds24::declared_capabilities(false),
+    ];
     CapabilityMatrix::new(rows)
 }

@@ -6,6 +6,9 @@ use tabled::settings::Style;
 
 use super::{Capabilities, Incremental, Operation, Visibility, WebhookAuth};
 
+/// Renders one cell of a connector's column.
+type Cell = fn(&Capabilities) -> String;
+
 /// Capabilities of several connectors, one row each.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CapabilityMatrix {
@@ -36,7 +39,7 @@ impl CapabilityMatrix {
     pub fn sync_markdown(&self) -> String {
         let mut b = Builder::default();
         b.push_record(std::iter::once("sync".to_owned()).chain(self.rows.iter().map(|c| escape(&c.name))));
-        let props: [(&str, fn(&Capabilities) -> String); 7] = [
+        let props: [(&str, Cell); 7] = [
             ("incremental", |c| incremental_label(&c.sync.incremental)),
             ("cancellations", |c| visibility_label(&c.sync.cancellations)),
             ("deletions", |c| visibility_label(&c.sync.deletions)),

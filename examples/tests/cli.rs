@@ -1,0 +1,38 @@
+//! The command-line tool, end to end.
+
+use std::process::Command;
+
+fn hostelpulse(args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_hostelpulse")).args(args).output().expect("the binary runs");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn the_demo_shows_exactly_the_upstream_changes() {
+    let dir = std::env::temp_dir().join(format!("hp-cli-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let db = dir.join("demo.sqlite");
+    let (ok, out, err) = hostelpulse(&["demo", "--db", db.to_str().unwrap()]);
+    assert!(ok, "demo failed: {err}\n{out}");
+    assert!(out.contains("3 webhook hint(s) verified"), "{out}");
+    let change_rows: Vec<&str> = out
+        .lines()
+        .filter(|l| l.starts_with("│ cancelled") || l.starts_with("│ changed") || l.starts_with("│ new"))
+        .collect();
+    assert_eq!(change_rows.len(), 3, "{out}");
+    assert!(out.contains("Ana Lima"));
+    assert!(db.exists(), "state is kept in the SQLite file");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn capabilities_json_shape() {
+    let (ok, out, err) = hostelpulse(&["capabilities", "--json"]);
+    assert!(ok, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    insta::assert_json_snapshot!(v);
+}
