@@ -10,7 +10,7 @@ use hostelpulse_core::connector::{
 };
 use hostelpulse_core::error::{Applied, Error, ErrorKind, Result};
 use hostelpulse_core::http::{
-    CreditConfig, CreditHeaders, HeaderName, HttpClient, Pacer, PacingConfig, Request, Response,
+    CreditConfig, CreditHeaders, HeaderName, HttpClient, Pacer, PacingConfig, Request, Response, decode_json,
 };
 use hostelpulse_core::model::{
     AccountId, Availability, Booking, Condition, ConnectorKind, Housekeeping, Property, Provenance, SourceId, Via,
@@ -131,8 +131,7 @@ impl Beds24Connector {
             .query("includeUnitDetails", "true");
         let (rows, _) = self.pages(req).await?;
         for raw in rows {
-            let p: wire::Property =
-                hostelpulse_core::http::decode_json(&ConnectorKind::BEDS24, "GET /properties", raw.get().as_bytes())?;
+            let p: wire::Property = decode_json(&ConnectorKind::BEDS24, "GET /properties", raw.get().as_bytes())?;
             if p.id == self.cfg.property_id {
                 *self.rooms.lock().await = Some(Arc::new(RoomIndex::of(&p)));
                 return Ok(p);
@@ -193,6 +192,32 @@ impl Beds24Connector {
                 }
             }
         }
+    }
+
+    /// Open or closed per room type and night, from `/inventory/rooms/availability` — cheaper
+    /// than the calendar when counts are not needed (`endDate` there is the last night).
+    pub async fn open_nights(&self, range: DateRange) -> Result<Vec<Availability>> {
+        let rooms = self.room_index().await?;
+        if range.start >= range.end {
+            return Ok(Vec::new());
+        }
+        let req = Request::get("inventory/rooms/availability")
+            .query("propertyId", self.cfg.property_id)
+            .query_each("roomId", rooms.room_ids.iter())
+            .query("startDate", range.start)
+            .query("endDate", range.end - Duration::days(1));
+        let (rows, _) = self.pages(req).await?;
+        let what = "GET /inventory/rooms/availability";
+        let rows = rows
+            .iter()
+            .map(|r| decode_json::<wire::RoomAvailability>(&ConnectorKind::BEDS24, what, r.get().as_bytes()))
+            .collect::<Result<Vec<_>>>()?;
+        convert::open_nights(&rows, &self.account).map_err(|m| Error::Decode {
+            connector: ConnectorKind::BEDS24,
+            what: what.into(),
+            path: "data".into(),
+            message: m,
+        })
     }
 
     async fn post_bookings(&self, items: serde_json::Value) -> Result<Vec<wire::PostResult>> {
@@ -313,7 +338,7 @@ impl Connector for Beds24Connector {
         let cal = rows
             .iter()
             .map(|r| {
-                hostelpulse_core::http::decode_json::<wire::RoomCalendar>(
+                decode_json::<wire::RoomCalendar>(
                     &ConnectorKind::BEDS24,
                     "GET /inventory/rooms/calendar",
                     r.get().as_bytes(),

@@ -295,3 +295,15 @@ pub fn calendar(
     }
     Ok(out)
 }
+
+/// Yes/no availability per night: no counts, so `units_available` stays unknown.
+pub fn open_nights(rows: &[wire::RoomAvailability], account: &AccountId) -> Result<Vec<Availability>, String> {
+    let mut out = Vec::new();
+    for row in rows {
+        for (night, open) in &row.availability {
+            let d: NaiveDate = night.parse().map_err(|_| format!("availability key is not a date: `{night}`"))?;
+            out.push(Availability::new(key(account, row.room_id), d, None, Some(!open)));
+        }
+    }
+    Ok(out)
+}

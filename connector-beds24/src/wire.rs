@@ -230,3 +230,12 @@ pub struct InventoryWebhook {
     pub prop_id: Option<String>,
     pub action: Option<String>,
 }
+
+/// Yes/no availability of one room per night (`/inventory/rooms/availability`).
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RoomAvailability {
+    pub room_id: u64,
+    #[serde(default)]
+    pub availability: std::collections::BTreeMap<String, bool>,
+}

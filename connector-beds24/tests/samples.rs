@@ -145,6 +145,7 @@ fn post_payloads() {
     assert!(req.iter().all(|i| i.is_object()), "POST bodies are arrays of objects");
     let ok: Vec<wire::PostResult> = serde_json::from_str(&sample("bookings-post.response.json")).unwrap();
     assert!(ok.iter().all(|r| r.success));
+    insta::assert_json_snapshot!("bookings_post_results", ok);
     let partial: Vec<wire::PostResult> =
         serde_json::from_str(&sample("bookings-post-partial-failure.response.json")).unwrap();
     assert!(!partial[0].success && partial[0].new.is_some());

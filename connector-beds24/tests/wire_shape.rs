@@ -222,3 +222,25 @@ async fn partners_send_the_organization_header() {
     let health = hostelpulse_connector_beds24::Beds24Connector::new(cfg).unwrap().check().await.unwrap();
     assert!(health.scopes.contains(&"read:bookings-personal".to_owned()));
 }
+
+#[tokio::test]
+async fn open_nights_use_the_availability_endpoint_with_the_last_night_as_end() {
+    let server = MockServer::start().await;
+    mount_properties(&server).await;
+    let body: serde_json::Value =
+        serde_json::from_str(include_str!("../../../shared/specs/samples/beds24/inventory-availability.response.json"))
+            .unwrap();
+    Mock::given(method("GET"))
+        .and(path("/v2/inventory/rooms/availability"))
+        .and(query_param("startDate", "2025-07-10"))
+        .and(query_param("endDate", "2025-07-12"))
+        .and(query_param("roomId", "316001"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(body))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let c = connector_at(format!("{}/v2", server.uri()), long_life());
+    let range = DateRange::new("2025-07-10".parse().unwrap(), "2025-07-13".parse().unwrap()).unwrap();
+    let nights = c.open_nights(range).await.unwrap();
+    assert_eq!(nights.iter().filter(|n| n.closed == Some(true)).count(), 1);
+}
