@@ -2,12 +2,9 @@
 
 mod common;
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use common::*;
-use hostelpulse_core::Connector;
-use hostelpulse_core::sync::{CollectingSink, MemoryStore, Plan, Scope, SyncEngine, SyncStore, Trigger};
 use hostelpulse_core::testkit::{self, Fault, FaultPlan, HttpFaults, KitOptions};
 use hostelpulse_sandbox::{FaultProxy, ProxyConfig};
 
@@ -22,13 +19,6 @@ async fn the_kit_passes_against_the_emulator() {
 async fn faults_on_a_fifth_of_requests_lose_and_duplicate_nothing() {
     let emu = emulator(1000).await;
     let clean = connector_at(emu.base_url(), refresh(&emu));
-    let clean_store = Arc::new(MemoryStore::new());
-    let report =
-        SyncEngine::new(clean_store.clone()).run(&clean, Plan::Full, Trigger::Manual, &CollectingSink::new()).await;
-    assert!(report.outcome.is_success(), "{:?}", report.outcome);
-    let scope = Scope::new(clean.kind(), clean.account().clone());
-    let want = clean_store.load(&scope).await.unwrap().records;
-
     let (mut injected, mut requests) = (0, 0);
     for seed in 1..=6 {
         let bodies = HttpFaults::new(
@@ -41,27 +31,7 @@ async fn faults_on_a_fifth_of_requests_lose_and_duplicate_nothing() {
                 .await
                 .unwrap();
         let faulty = connector_at(proxy.url("/v2"), refresh(&emu));
-        let store = Arc::new(MemoryStore::new());
-        let engine = SyncEngine::new(store.clone());
-        let sink = CollectingSink::new();
-        let mut runs = 0;
-        loop {
-            runs += 1;
-            assert!(runs <= 20, "seed {seed}: a full sync never succeeded through the proxy");
-            if engine.run(&faulty, Plan::Full, Trigger::Manual, &sink).await.outcome.is_success() {
-                break;
-            }
-        }
-        assert_eq!(
-            store.load(&scope).await.unwrap().records,
-            want,
-            "seed {seed}: store differs from the fault-free run"
-        );
-        let mut keys: Vec<_> = sink.take().into_iter().map(|c| c.key).collect();
-        let n = keys.len();
-        keys.sort();
-        keys.dedup();
-        assert_eq!((keys.len(), n), (want.len(), want.len()), "seed {seed}: every record delivered exactly once");
+        testkit::full_sync_survives_faults(&clean, &faulty, &KitOptions::default(), 20).await;
         injected += proxy.injected();
         requests += proxy.requests();
     }

@@ -2,11 +2,10 @@
 
 use std::sync::Arc;
 
-use hostelpulse_core::sync::{CollectingSink, MemoryStore, Outcome, Plan, Scope, SyncEngine, SyncStore, Trigger};
+use hostelpulse_core::SystemClock;
 use hostelpulse_core::testkit::{
     self, Fault, FaultPlan, FaultyConnector, KitOptions, ReferenceConnector, ReferenceUpstream,
 };
-use hostelpulse_core::{Connector, SystemClock};
 
 #[tokio::test]
 async fn the_reference_connector_passes_the_kit() {
@@ -19,28 +18,8 @@ async fn the_reference_connector_passes_the_kit() {
 #[tokio::test]
 async fn faults_on_a_fifth_of_calls_lose_and_duplicate_nothing() {
     let upstream = ReferenceUpstream::seeded("ref-1", Arc::new(SystemClock), 200);
-    let clean_store = Arc::new(MemoryStore::new());
-    let clean = SyncEngine::new(clean_store.clone());
-    let clean_sink = CollectingSink::new();
-    assert_eq!(clean.run(&upstream.connector(), Plan::Full, Trigger::Manual, &clean_sink).await.outcome, Outcome::Ok);
-
-    let faulty = FaultyConnector::new(upstream.connector(), FaultPlan::new(0.2, &Fault::ALL, 7));
-    let store = Arc::new(MemoryStore::new());
-    let engine = SyncEngine::new(store.clone());
-    let sink = CollectingSink::new();
-    let mut runs = 0;
-    loop {
-        runs += 1;
-        assert!(runs < 50, "never succeeded");
-        if engine.run(&faulty, Plan::Full, Trigger::Manual, &sink).await.outcome.is_success() {
-            break;
-        }
+    for seed in 1..=5 {
+        let faulty = FaultyConnector::new(upstream.connector(), FaultPlan::new(0.2, &Fault::ALL, seed));
+        testkit::full_sync_survives_faults(&upstream.connector(), &faulty, &KitOptions::default(), 50).await;
     }
-    let scope = Scope::new(faulty.kind(), faulty.account().clone());
-    assert_eq!(store.load(&scope).await.unwrap().records, clean_store.load(&scope).await.unwrap().records);
-    let mut got: Vec<_> = sink.take().into_iter().map(|c| c.key).collect();
-    let mut want: Vec<_> = clean_sink.take().into_iter().map(|c| c.key).collect();
-    got.sort();
-    want.sort();
-    assert_eq!(got, want, "the sink saw each change exactly once");
 }

@@ -305,6 +305,48 @@ pub async fn supported_operations_work(connector: &dyn Connector, upstream: &dyn
     }
 }
 
+/// With faults injected into `faulty` (the same source as `clean`, reached through a fault proxy
+/// or wrapper), repeated full syncs must end with exactly the store contents of a fault-free full
+/// sync of `clean`, and the sink must see every record exactly once. Returns the runs it took.
+pub async fn full_sync_survives_faults(
+    clean: &dyn Connector,
+    faulty: &dyn Connector,
+    opts: &KitOptions,
+    max_runs: usize,
+) -> usize {
+    let clean_store = Arc::new(MemoryStore::new());
+    let clean_engine = SyncEngine::new(clean_store.clone()).with_config(opts.sync.clone());
+    let first = clean_engine.run(clean, Plan::Full, Trigger::Manual, &CollectingSink::new()).await;
+    assert_ok(&first, "fault-free full sync");
+    let scope = crate::sync::Scope::new(clean.kind(), clean.account().clone());
+    let want = crate::sync::SyncStore::load(clean_store.as_ref(), &scope).await.expect("load").records;
+
+    let store = Arc::new(MemoryStore::new());
+    let engine = SyncEngine::new(store.clone()).with_config(opts.sync.clone());
+    let sink = CollectingSink::new();
+    let mut runs = 0;
+    loop {
+        runs += 1;
+        assert!(runs <= max_runs, "no full sync succeeded in {max_runs} runs through the faults");
+        if engine.run(faulty, Plan::Full, Trigger::Manual, &sink).await.outcome.is_success() {
+            break;
+        }
+    }
+    let got = crate::sync::SyncStore::load(store.as_ref(), &scope).await.expect("load").records;
+    assert!(
+        got == want,
+        "the store after faults differs from the fault-free run ({} vs {} records)",
+        got.len(),
+        want.len()
+    );
+    let mut keys: Vec<_> = sink.take().into_iter().map(|c| c.key).collect();
+    let delivered = keys.len();
+    keys.sort();
+    keys.dedup();
+    assert_eq!((keys.len(), delivered), (want.len(), want.len()), "every record must reach the sink exactly once");
+    runs
+}
+
 /// Runs every check, each with a fresh store.
 pub async fn run_all(connector: &dyn Connector, upstream: &dyn Upstream, opts: &KitOptions) {
     full_sync_is_idempotent(connector, opts).await;

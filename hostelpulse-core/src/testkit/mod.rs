@@ -30,8 +30,8 @@ pub use faults::{Fault, FaultPlan, FaultyConnector};
 pub use faults::{FaultyTransport, HttpFaults};
 pub use kit::{
     KitOptions, cancellation_becomes_cancelled, deletion_is_detected_after_two_passes, full_sync_is_idempotent,
-    future_cursor_returns_nothing, incremental_reports_exactly_the_change, resume_from_any_cursor_loses_nothing,
-    run_all, supported_operations_work, unsupported_operations_say_so,
+    full_sync_survives_faults, future_cursor_returns_nothing, incremental_reports_exactly_the_change,
+    resume_from_any_cursor_loses_nothing, run_all, supported_operations_work, unsupported_operations_say_so,
 };
 pub use reference::{ReferenceConnector, ReferenceUpstream, days_from_today};
 

@@ -24,6 +24,17 @@ pub struct Hint {
 }
 
 impl Hint {
+    fn new(
+        connector: ConnectorKind,
+        account: AccountId,
+        event: String,
+        bookings: Vec<SourceId>,
+        rooms: Vec<SourceId>,
+        dedupe_key: String,
+    ) -> Self {
+        Self { connector, account, event, bookings, rooms, claimed_status: None, dedupe_key }
+    }
+
     /// A hint about `bookings`.
     pub fn bookings(
         connector: ConnectorKind,
@@ -32,15 +43,7 @@ impl Hint {
         bookings: Vec<SourceId>,
         dedupe_key: impl Into<String>,
     ) -> Self {
-        Self {
-            connector,
-            account,
-            event: event.into(),
-            bookings,
-            rooms: Vec::new(),
-            claimed_status: None,
-            dedupe_key: dedupe_key.into(),
-        }
+        Self::new(connector, account, event.into(), bookings, Vec::new(), dedupe_key.into())
     }
 
     /// A hint about rooms' inventory.
@@ -51,15 +54,7 @@ impl Hint {
         rooms: Vec<SourceId>,
         dedupe_key: impl Into<String>,
     ) -> Self {
-        Self {
-            connector,
-            account,
-            event: event.into(),
-            bookings: Vec::new(),
-            rooms,
-            claimed_status: None,
-            dedupe_key: dedupe_key.into(),
-        }
+        Self::new(connector, account, event.into(), Vec::new(), rooms, dedupe_key.into())
     }
 
     /// Adds the claimed status.

@@ -177,6 +177,14 @@ fn authorize(s: &mut Account, headers: &HeaderMap, access: Access) -> Result<(),
     Ok(())
 }
 
+/// The JSON array every Beds24 POST takes.
+fn json_array(body: &[u8]) -> Result<Vec<Value>, Denied> {
+    match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Array(items)) => Ok(items),
+        _ => Err(Denied(StatusCode::BAD_REQUEST, "the body must be a JSON array".into())),
+    }
+}
+
 fn mint(s: &mut Account) -> String {
     s.minted += 1;
     let token = format!("tk{:0>150}", s.minted);
@@ -367,8 +375,9 @@ async fn post_bookings(State(shared): State<Shared>, headers: HeaderMap, body: a
         if let Err(r) = authorize(&mut s, &headers, Access::Write("bookings")) {
             return r.into_response();
         }
-        let Ok(Value::Array(items)) = serde_json::from_slice::<Value>(&body) else {
-            return error(StatusCode::BAD_REQUEST, "the body must be a JSON array");
+        let items = match json_array(&body) {
+            Ok(items) => items,
+            Err(d) => return d.into_response(),
         };
         let mut hooks = Vec::new();
         let results: Vec<Value> = items.iter().map(|i| apply_item(&mut s, i, &mut hooks)).collect();
@@ -409,8 +418,9 @@ async fn post_properties(State(shared): State<Shared>, headers: HeaderMap, body:
     if let Err(r) = authorize(&mut s, &headers, Access::Write("properties")) {
         return r.into_response();
     }
-    let Ok(Value::Array(items)) = serde_json::from_slice::<Value>(&body) else {
-        return error(StatusCode::BAD_REQUEST, "the body must be a JSON array");
+    let items = match json_array(&body) {
+        Ok(items) => items,
+        Err(d) => return d.into_response(),
     };
     let mut results = Vec::new();
     for item in items {
