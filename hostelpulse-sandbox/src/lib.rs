@@ -8,14 +8,18 @@
 //!   (client timeouts), connections cut after the upstream acted, truncated bodies, HTTP 200 with the
 //!   vendor's error body, and expired-token 401s, on a seeded share of requests.
 //! - [`Beds24Emulator`] — Beds24 API v2 (see [`beds24`]).
+//! - [`CloudbedsEmulator`] — Cloudbeds PMS API v1.3 (see [`cloudbeds`]).
 
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
 pub mod beds24;
+pub mod cloudbeds;
 mod fault_proxy;
+mod query;
 mod server;
 
 pub use beds24::{Beds24Emulator, Beds24EmulatorBuilder, CreditHeaderNames};
+pub use cloudbeds::{CloudbedsEmulator, CloudbedsEmulatorBuilder};
 pub use fault_proxy::{FaultProxy, ProxyConfig};
 pub use server::Running;

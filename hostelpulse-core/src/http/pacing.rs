@@ -112,12 +112,21 @@ pub struct PacingConfig {
     pub serial: bool,
     /// Retry budget capacity (retries that may be spent at once) and refill per minute.
     pub retry_budget: Option<(NonZeroU32, NonZeroU32)>,
+    /// Added to the interval between requests. The source counts arrivals, not sends: network
+    /// jitter can bunch evenly spaced requests, so a limit that suspends needs headroom.
+    pub rate_margin: Duration,
 }
 
 impl PacingConfig {
     /// Sets a strict request rate.
     pub fn requests_per_second(mut self, n: u32) -> Self {
         self.requests_per_second = NonZeroU32::new(n);
+        self
+    }
+
+    /// Sets the headroom added to the interval between requests.
+    pub fn rate_margin(mut self, margin: Duration) -> Self {
+        self.rate_margin = margin;
         self
     }
 
@@ -177,9 +186,8 @@ impl Pacer {
         // Burst 1 makes the rate strict: GCRA with a larger burst lets almost twice the rate
         // through in one window, which a vendor that suspends credentials would not forgive.
         let rps = cfg.requests_per_second.map(|n| {
-            let quota = Quota::with_period(Duration::from_secs(1) / n.get())
-                .unwrap_or_else(|| Quota::per_second(n))
-                .allow_burst(NonZeroU32::MIN);
+            let period = Duration::from_secs(1) / n.get() + cfg.rate_margin;
+            let quota = Quota::with_period(period).unwrap_or_else(|| Quota::per_second(n)).allow_burst(NonZeroU32::MIN);
             RateLimiter::direct_with_clock(quota, TokioClock)
         });
         let retries = cfg.retry_budget.map(|(cap, per_min)| {
@@ -346,6 +354,17 @@ mod tests {
         }
         assert_eq!(at[10], 2000);
         assert_eq!(p.waited(), Duration::from_secs(2));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_margin_widens_the_interval() {
+        let p = Pacer::new(PacingConfig::default().requests_per_second(5).rate_margin(Duration::from_millis(20)));
+        let t0 = Instant::now();
+        for _ in 0..6 {
+            p.acquire(Duration::from_secs(10)).await.unwrap();
+        }
+        // The sixth request goes out 5 × 220 ms after the first: 100 ms of headroom for jitter.
+        assert_eq!(Instant::now() - t0, Duration::from_millis(1100));
     }
 
     #[tokio::test(start_paused = true)]

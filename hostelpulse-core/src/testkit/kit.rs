@@ -277,8 +277,12 @@ pub async fn supported_operations_work(connector: &dyn Connector, upstream: &dyn
         let days = connector.availability(window).await.expect("availability");
         assert!(!days.is_empty(), "availability returned nothing for a week");
     }
+    // Housekeeping is kept per room or per bed depending on the source: write to one it reports.
     if caps.supports(Operation::ReadHousekeeping) {
-        connector.housekeeping().await.expect("housekeeping");
+        let states = connector.housekeeping().await.expect("housekeeping");
+        if let Some(first) = states.first() {
+            room = Some(first.room.id.clone());
+        }
     }
     let needs_booking =
         [Operation::SetStayStatus, Operation::AddNote, Operation::ReadBookingsById].iter().any(|op| caps.supports(*op));

@@ -14,6 +14,7 @@ use serde_json::{Value, json};
 
 use super::Inner;
 use super::state::{CreditHeaderNames, PROPERTY_ID, State as Account, ts};
+use crate::query::{all, date, header, one, params};
 
 type Shared = Arc<Inner>;
 
@@ -51,26 +52,6 @@ pub(super) fn router(shared: Shared) -> Router {
 fn error(status: StatusCode, message: &str) -> Response {
     (status, axum::Json(json!({ "success": false, "type": "error", "code": status.as_u16(), "error": message })))
         .into_response()
-}
-
-fn params(q: &Option<String>) -> Vec<(String, String)> {
-    q.as_deref().map(|q| url::form_urlencoded::parse(q.as_bytes()).into_owned().collect()).unwrap_or_default()
-}
-
-fn all<'a>(p: &'a [(String, String)], key: &str) -> impl Iterator<Item = &'a str> {
-    p.iter().filter(move |(k, _)| k == key).map(|(_, v)| v.as_str())
-}
-
-fn one<'a>(p: &'a [(String, String)], key: &str) -> Option<&'a str> {
-    all(p, key).next()
-}
-
-fn date(p: &[(String, String)], key: &str) -> Option<NaiveDate> {
-    one(p, key).and_then(|v| v.parse().ok())
-}
-
-fn header<'a>(h: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    h.get(name).and_then(|v| v.to_str().ok())
 }
 
 /// What a request costs: fractional, like the real account's.

@@ -1,0 +1,171 @@
+//! Cloudbeds authentication: API keys, and OAuth 2.0 (authorization code, refresh, and the partner
+//! API-key grant). `POST /access_token` bodies are form-encoded.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use hostelpulse_core::http::{HttpClient, MintedToken, Request, TokenCache, TokenKey, TokenStore};
+use hostelpulse_core::model::{AccountId, ConnectorKind};
+use hostelpulse_core::{Error, ErrorKind, Result};
+use secrecy::{ExposeSecret, SecretString};
+use tokio::sync::Mutex;
+use url::Url;
+
+use crate::config::{Credentials, OAuthClient};
+use crate::wire;
+
+fn auth_error(message: impl Into<String>) -> Error {
+    Error::Auth { connector: ConnectorKind::CLOUDBEDS, message: message.into() }
+}
+
+/// Tokens from an authorization-code exchange.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct TokenSet {
+    /// Access token.
+    pub access_token: SecretString,
+    /// Refresh token, to persist.
+    pub refresh_token: Option<SecretString>,
+    /// Lifetime of the access token.
+    pub expires_in: Option<Duration>,
+    /// Properties or associations granted.
+    pub property_ids: Vec<String>,
+}
+
+impl OAuthClient {
+    /// The page to send the owner to. `state` protects the redirect; keep it to compare.
+    pub fn authorize_url(&self, state: &str, scopes: &[&str]) -> Result<Url> {
+        let mut url = Url::parse(&self.authorize_url).map_err(|e| Error::config(format!("authorize URL: {e}")))?;
+        url.query_pairs_mut()
+            .append_pair("client_id", &self.client_id)
+            .append_pair("redirect_uri", &self.redirect_uri)
+            .append_pair("response_type", "code")
+            .append_pair("state", state);
+        if !scopes.is_empty() {
+            url.query_pairs_mut().append_pair("scope", &scopes.join(" "));
+        }
+        Ok(url)
+    }
+
+    async fn token_request(&self, http: &HttpClient, grant: &str, extra: (&str, &str)) -> Result<wire::AccessToken> {
+        let form = [
+            ("grant_type", grant),
+            ("client_id", self.client_id.as_str()),
+            ("client_secret", self.client_secret.expose_secret()),
+            ("redirect_uri", self.redirect_uri.as_str()),
+            extra,
+        ];
+        http.send(Request::post("access_token").form(form)).await?.json()
+    }
+
+    /// Exchanges an authorization code (valid 10 minutes, single use) for tokens.
+    pub async fn exchange_code(&self, http: &HttpClient, code: &str) -> Result<TokenSet> {
+        let t = self.token_request(http, "authorization_code", ("code", code)).await.map_err(|e| match e.kind() {
+            ErrorKind::Transient | ErrorKind::Throttled => e,
+            _ => auth_error(
+                "the authorization code is invalid or expired (codes last 10 minutes and work once): authorize again",
+            ),
+        })?;
+        Ok(TokenSet {
+            access_token: SecretString::from(t.access_token),
+            refresh_token: t.refresh_token.map(SecretString::from),
+            expires_in: t.expires_in.map(Duration::from_secs),
+            property_ids: t.resources.into_iter().filter_map(|r| r.id).collect(),
+        })
+    }
+
+    /// The partner API-key grant: exchanges the marketplace code for an API key (returned in
+    /// `access_token`).
+    pub async fn exchange_for_api_key(&self, http: &HttpClient, code: &str) -> Result<SecretString> {
+        let t = self.token_request(http, "urn:ietf:params:oauth:grant-type:api-key", ("code", code)).await.map_err(
+            |e| match e.kind() {
+                ErrorKind::Transient | ErrorKind::Throttled => e,
+                _ => auth_error("the marketplace code was rejected: ask the property to connect the app again"),
+            },
+        )?;
+        Ok(SecretString::from(t.access_token))
+    }
+}
+
+pub(crate) enum Auth {
+    ApiKey(SecretString),
+    OAuth(Box<OAuthState>),
+}
+
+pub(crate) struct OAuthState {
+    client: OAuthClient,
+    refresh: Mutex<SecretString>,
+    cache: TokenCache,
+    store: Option<Arc<dyn TokenStore>>,
+    key: TokenKey,
+}
+
+impl std::fmt::Debug for Auth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::ApiKey(_) => "Auth::ApiKey",
+            Self::OAuth(_) => "Auth::OAuth",
+        })
+    }
+}
+
+impl Auth {
+    pub(crate) fn new(credentials: &Credentials, account: AccountId, store: Option<Arc<dyn TokenStore>>) -> Self {
+        match credentials.clone() {
+            Credentials::ApiKey(k) => Self::ApiKey(k),
+            Credentials::OAuth { client, refresh_token } => Self::OAuth(Box::new(OAuthState {
+                client,
+                refresh: Mutex::new(refresh_token),
+                cache: TokenCache::new(Duration::from_secs(120)),
+                store,
+                key: TokenKey { connector: ConnectorKind::CLOUDBEDS, account, name: "refresh_token" },
+            })),
+        }
+    }
+
+    /// Runs `call` with the auth header to send; OAuth tokens are refreshed once when rejected.
+    pub(crate) async fn call<T, C, F>(&self, http: &HttpClient, call: C) -> Result<T>
+    where
+        C: Fn(&'static str, SecretString) -> F,
+        F: std::future::Future<Output = Result<T>>,
+    {
+        match self {
+            Self::ApiKey(key) => call("x-api-key", key.clone()).await,
+            Self::OAuth(state) => {
+                state
+                    .cache
+                    .call(
+                        || state.refresh(http),
+                        |token| call("authorization", SecretString::from(format!("Bearer {}", token.expose_secret()))),
+                    )
+                    .await
+            }
+        }
+    }
+}
+
+impl OAuthState {
+    async fn refresh(&self, http: &HttpClient) -> Result<MintedToken> {
+        let Self { client, refresh, store, key, .. } = self;
+        let mut current = refresh.lock().await;
+        if let Some(store) = store
+            && let Some(saved) = store.load(key).await?
+        {
+            *current = saved;
+        }
+        let t = client.token_request(http, "refresh_token", ("refresh_token", current.expose_secret())).await.map_err(
+            |e| match e.kind() {
+                ErrorKind::Transient | ErrorKind::Throttled => e,
+                _ => auth_error("the refresh token was rejected: the property must authorize the app again"),
+            },
+        )?;
+        // Rotation is undocumented: whenever a new refresh token comes back, keep it.
+        if let Some(new) = t.refresh_token.map(SecretString::from) {
+            if let Some(store) = store {
+                store.save(key, new.clone()).await?;
+            }
+            *current = new;
+        }
+        Ok(MintedToken { token: SecretString::from(t.access_token), expires_in: t.expires_in.map(Duration::from_secs) })
+    }
+}
