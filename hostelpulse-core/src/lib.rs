@@ -36,8 +36,10 @@ pub mod connector;
 pub mod error;
 #[cfg(feature = "http")]
 pub mod http;
+pub mod mapping;
 pub mod model;
 pub mod sync;
+pub mod tasks;
 #[cfg(any(test, feature = "testkit"))]
 pub mod testkit;
 pub mod webhook;

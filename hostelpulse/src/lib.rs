@@ -1,7 +1,7 @@
 //! # hostelpulse
 //!
 //! The facade: the core (model, `Connector` trait, capabilities, sync engine), the stores, and each
-//! connector behind a cargo feature of its name (`beds24`, …; `full` for all). Nothing registers
+//! connector behind a cargo feature of its name (`beds24`, `cloudbeds`, …; `full` for all). Nothing registers
 //! itself: a host builds the connectors it enabled.
 //!
 //! ```
@@ -24,11 +24,17 @@ pub use hostelpulse_store as store;
 #[cfg(feature = "beds24")]
 pub use hostelpulse_connector_beds24 as beds24;
 
+/// Cloudbeds PMS API v1.3.
+#[cfg(feature = "cloudbeds")]
+pub use hostelpulse_connector_cloudbeds as cloudbeds;
+
 /// The declared capabilities of every connector compiled in, in a fixed order.
 pub fn capability_matrix() -> CapabilityMatrix {
     let rows: Vec<Capabilities> = vec![
         #[cfg(feature = "beds24")]
         hostelpulse_connector_beds24::declared_capabilities(false),
+        #[cfg(feature = "cloudbeds")]
+        hostelpulse_connector_cloudbeds::declared_capabilities(5),
     ];
     CapabilityMatrix::new(rows)
 }
