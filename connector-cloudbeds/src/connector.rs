@@ -61,6 +61,32 @@ pub struct GuestStay {
     pub estimated_arrival_time: Option<String>,
 }
 
+/// Who sleeps where on one night (`getReservationAssignments`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct Assignment {
+    /// Reservation id.
+    pub reservation_id: String,
+    /// The main guest's name.
+    pub guest_name: Option<String>,
+    /// The room or bed id.
+    pub room_id: String,
+    /// Its name.
+    pub room_name: Option<String>,
+    /// The dorm room, for beds.
+    pub dorm_room_name: Option<String>,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct AssignmentRow {
+    #[serde(rename = "reservationID", deserialize_with = "wire::lenient_id", default)]
+    reservation_id: Option<String>,
+    guest_name: Option<String>,
+    #[serde(default)]
+    assigned: Vec<Assigned>,
+}
+
 #[derive(serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct ReservationDetail {
@@ -86,6 +112,7 @@ struct Assigned {
     room_name: Option<String>,
     #[serde(rename = "subReservationID", deserialize_with = "wire::lenient_id", default)]
     sub_reservation_id: Option<String>,
+    dorm_room_name: Option<String>,
 }
 
 /// Reads and writes one Cloudbeds property.
@@ -265,6 +292,29 @@ impl CloudbedsConnector {
             status: d.status,
             estimated_arrival_time: d.estimated_arrival_time,
         })
+    }
+
+    /// Who sleeps in which room or bed on `date` (`getReservationAssignments`).
+    pub async fn assignments(&self, date: chrono::NaiveDate) -> Result<Vec<Assignment>> {
+        let req =
+            Request::get("getReservationAssignments").query("propertyID", &self.cfg.property_id).query("date", date);
+        let env: wire::ListEnvelope = self.send(req).await?.json()?;
+        let rows: Vec<AssignmentRow> = Self::decode_rows("GET getReservationAssignments", &env.data)?;
+        Ok(rows
+            .into_iter()
+            .flat_map(|r| {
+                let (id, guest) = (r.reservation_id.unwrap_or_default(), r.guest_name);
+                r.assigned.into_iter().filter_map(move |a| {
+                    Some(Assignment {
+                        reservation_id: id.clone(),
+                        guest_name: guest.clone(),
+                        room_id: a.room_id?,
+                        room_name: a.room_name,
+                        dorm_room_name: a.dorm_room_name.filter(|d| !d.is_empty()),
+                    })
+                })
+            })
+            .collect())
     }
 
     /// Sets a reservation's status with `putReservation` (`confirmed`, `not_confirmed`, `canceled`,

@@ -44,5 +44,5 @@ pub use config::{
     CloudbedsConfig, CloudbedsConfigBuilder, Credentials, DEFAULT_AUTHORIZE_URL, DEFAULT_BASE_URL, FilterZone,
     OAuthClient, RECOMMENDED_SCOPES,
 };
-pub use connector::{CloudbedsConnector, GuestStay, pacing};
+pub use connector::{Assignment, CloudbedsConnector, GuestStay, pacing};
 pub use webhook::{CloudbedsWebhookError, CloudbedsWebhooks, SYNC_EVENTS, generate_secret};

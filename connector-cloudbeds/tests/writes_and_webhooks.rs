@@ -39,6 +39,16 @@ async fn check_in_out_notes_housekeeping_and_triage() {
     let err = c.set_housekeeping(&SourceId::new("445566-2"), Condition::OutOfOrder).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidInput);
 
+    let today = chrono::Utc::now().date_naive();
+    let in_house = c.assignments(today).await.unwrap();
+    assert!(!in_house.is_empty(), "someone sleeps here tonight");
+    assert!(
+        in_house
+            .iter()
+            .filter(|a| a.room_id.starts_with("445566-"))
+            .all(|a| a.dorm_room_name.as_deref() == Some("Dorm 1"))
+    );
+
     let stay = c.guest_stay(&id).await.unwrap();
     assert!(stay.guest_name.is_some() && !stay.rooms.is_empty() && stay.arrival.is_some());
     c.set_reservation_status(&id, "no_show").await.unwrap();

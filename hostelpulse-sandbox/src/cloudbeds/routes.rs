@@ -262,6 +262,29 @@ fn method(
             d["guestEmail"] = r["guestList"].as_object().and_then(|g| g.values().next()).map(|g| g["guestEmail"].clone()).unwrap_or(Value::Null);
             ok(d)
         }
+        "getReservationAssignments" => {
+            let night = one(p, "date").and_then(|v| v.parse::<NaiveDate>().ok()).unwrap_or(today);
+            let rows: Vec<Value> = prop
+                .reservations
+                .values()
+                .filter(|r| r["isDeleted"] != true && r["status"] != "canceled" && r["status"] != "no_show")
+                .filter(|r| date_of(&r["reservationCheckIn"]).is_some_and(|a| a <= night) && date_of(&r["reservationCheckOut"]).is_some_and(|d| night < d))
+                .map(|r| {
+                    let assigned: Vec<Value> = assigned(r)
+                        .into_iter()
+                        .map(|mut a| {
+                            let dorm = prop.rooms.iter().find(|x| x["roomID"] == a["roomID"]).map(|x| x["dormRoomName"].clone()).unwrap_or(Value::Null);
+                            a["dormRoomName"] = dorm;
+                            a
+                        })
+                        .collect();
+                    json!({ "propertyID": prop.id, "reservationID": r["reservationID"], "guestName": r["rooms"][0]["guestName"], "status": r["status"],
+                        "startDate": date_of(&r["reservationCheckIn"]).map(|d| d.to_string()), "endDate": date_of(&r["reservationCheckOut"]).map(|d| d.to_string()),
+                        "assigned": assigned, "unassigned": [] })
+                })
+                .collect();
+            axum::Json(json!({ "success": true, "data": rows })).into_response()
+        }
         "getRatePlans" => {
             let (Some(start), Some(end)) = (one(p, "startDate").and_then(|v| v.parse::<NaiveDate>().ok()), one(p, "endDate").and_then(|v| v.parse::<NaiveDate>().ok())) else {
                 return fail("startDate and endDate are required");
