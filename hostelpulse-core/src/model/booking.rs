@@ -25,6 +25,9 @@ pub enum BookingStatus {
     CheckedOut,
     /// An owner or OTA block: inventory closed, not a guest stay.
     Block,
+    /// Dates closed at the source without saying why: a stay or a closure (Booking.com's iCal
+    /// `CLOSED - Not available`). The Today board shows "occupied, details unknown".
+    Unavailable,
     /// A status the connector could not map; the raw value says what the source sent.
     Unknown,
 }
@@ -32,7 +35,10 @@ pub enum BookingStatus {
 impl BookingStatus {
     /// Whether the booking holds inventory (occupies a bed or room) on its dates.
     pub fn holds_inventory(self) -> bool {
-        matches!(self, Self::Confirmed | Self::Tentative | Self::CheckedIn | Self::CheckedOut | Self::Block)
+        matches!(
+            self,
+            Self::Confirmed | Self::Tentative | Self::CheckedIn | Self::CheckedOut | Self::Block | Self::Unavailable
+        )
     }
 
     /// Whether this is a guest stay that is still going ahead (not cancelled, no-show or a block).

@@ -1,0 +1,320 @@
+//! From raw bytes to events: tolerant of everything real feeds do (CRLF, LF and lone CR, a BOM,
+//! NUL and control bytes, folded lines, blank lines, repeated headers, several VCALENDARs, missing
+//! ENDs, stray lines, bare VEVENTs). Each VEVENT is parsed on its own with the `icalendar` crate,
+//! so one broken event is reported and skipped while the feed yields the rest. Never panics.
+
+use icalendar::parser::read_calendar;
+use serde::{Deserialize, Serialize};
+
+/// Something the parser could not use, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Skipped {
+    /// Why.
+    pub reason: String,
+    /// The event's UID, when it could be read.
+    pub uid: Option<String>,
+    /// The line (of the unfolded text, 1-based), when known.
+    pub line: Option<usize>,
+}
+
+/// One property of an event: name (upper case), parameters (upper-case keys), raw value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Prop {
+    /// Name, upper case.
+    pub name: String,
+    /// Parameters.
+    pub params: Vec<(String, String)>,
+    /// The value, still escaped.
+    pub value: String,
+}
+
+impl Prop {
+    /// A parameter's value.
+    pub fn param(&self, key: &str) -> Option<&str> {
+        self.params.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+    }
+}
+
+/// A VEVENT's properties, in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawEvent {
+    /// Where it began.
+    pub line: usize,
+    /// Properties.
+    pub props: Vec<Prop>,
+}
+
+impl RawEvent {
+    /// The first property called `name`.
+    pub fn get(&self, name: &str) -> Option<&Prop> {
+        self.props.iter().find(|p| p.name == name)
+    }
+
+    /// The first property's unescaped text value.
+    pub fn text(&self, name: &str) -> Option<String> {
+        self.get(name).map(|p| unescape(&p.value)).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
+    }
+}
+
+/// A feed, split and parsed.
+#[derive(Debug, Clone, Default)]
+pub struct Parsed {
+    /// The first PRODID.
+    pub prodid: Option<String>,
+    /// `X-WR-TIMEZONE`, when present.
+    pub calendar_timezone: Option<String>,
+    /// Events.
+    pub events: Vec<RawEvent>,
+    /// Lines and events that could not be used.
+    pub skipped: Vec<Skipped>,
+}
+
+/// RFC 5545 TEXT unescaping: `\n`/`\N` newline, `\,` `\;` `\\` literal.
+pub fn unescape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('n' | 'N') => out.push('\n'),
+            Some(other) => out.push(other),
+            None => out.push('\\'),
+        }
+    }
+    out
+}
+
+/// Decodes, drops the BOM and NUL/control bytes, normalizes line ends to LF and unfolds.
+pub fn normalize(bytes: &[u8]) -> String {
+    let text = String::from_utf8_lossy(bytes);
+    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    let mut clean = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\r' => {
+                // CRLF and lone CR both end a line.
+                if chars.peek() == Some(&'\n') {
+                    chars.next();
+                }
+                clean.push('\n');
+            }
+            '\n' | '\t' => clean.push(c),
+            c if c.is_control() => {}
+            c => clean.push(c),
+        }
+    }
+    // Unfold: a line break followed by one space or tab continues the line (remove both).
+    let mut out = String::with_capacity(clean.len());
+    let mut lines = clean.split('\n').peekable();
+    while let Some(line) = lines.next() {
+        out.push_str(line);
+        while let Some(next) = lines.peek() {
+            if let Some(rest) = next.strip_prefix(' ').or_else(|| next.strip_prefix('\t')) {
+                out.push_str(rest);
+                lines.next();
+            } else {
+                break;
+            }
+        }
+        out.push('\n');
+    }
+    out
+}
+
+fn begin_end(line: &str) -> Option<(bool, String)> {
+    let (name, value) = line.split_once(':')?;
+    let name = name.trim();
+    let begin = name.eq_ignore_ascii_case("BEGIN");
+    (begin || name.eq_ignore_ascii_case("END")).then(|| (begin, value.trim().to_ascii_uppercase()))
+}
+
+fn quick_uid(lines: &[(usize, &str)]) -> Option<String> {
+    lines.iter().find_map(|(_, l)| {
+        let (name, value) = l.split_once(':')?;
+        let name = name.split(';').next()?.trim();
+        name.eq_ignore_ascii_case("UID").then(|| value.trim().to_owned()).filter(|v| !v.is_empty())
+    })
+}
+
+/// Parses one VEVENT's lines with the `icalendar` crate.
+fn parse_event(start: usize, lines: &[(usize, &str)]) -> Result<RawEvent, Skipped> {
+    let mut doc = String::with_capacity(lines.iter().map(|(_, l)| l.len() + 2).sum::<usize>() + 64);
+    doc.push_str("BEGIN:VCALENDAR\nBEGIN:VEVENT\n");
+    for (_, l) in lines {
+        doc.push_str(l);
+        doc.push('\n');
+    }
+    doc.push_str("END:VEVENT\nEND:VCALENDAR\n");
+    let cal = read_calendar(&doc).map_err(|e| Skipped {
+        reason: format!(
+            "unreadable event: {}",
+            e.lines().find(|l| !l.trim().is_empty()).unwrap_or("parse error").trim()
+        ),
+        uid: quick_uid(lines),
+        line: Some(start),
+    })?;
+    let comp = cal
+        .components
+        .into_iter()
+        .find(|c| c.name.as_str().eq_ignore_ascii_case("VEVENT"))
+        .ok_or_else(|| Skipped { reason: "unreadable event".into(), uid: quick_uid(lines), line: Some(start) })?;
+    let props = comp
+        .properties
+        .iter()
+        .map(|p| Prop {
+            name: p.name.as_str().trim().to_ascii_uppercase(),
+            params: p
+                .params
+                .iter()
+                .map(|x| {
+                    (
+                        x.key.as_str().trim().to_ascii_uppercase(),
+                        x.val.as_ref().map(|v| v.as_str().trim_matches('"').to_owned()).unwrap_or_default(),
+                    )
+                })
+                .collect(),
+            value: p.val.as_str().to_owned(),
+        })
+        .collect();
+    Ok(RawEvent { line: start, props })
+}
+
+/// Splits a feed into events and parses each.
+pub fn parse(bytes: &[u8]) -> Parsed {
+    let text = normalize(bytes);
+    let mut out = Parsed::default();
+    let mut current: Option<(usize, Vec<(usize, &str)>)> = None;
+    // Components nested inside an event (VALARM) are skipped whole.
+    let mut nested: Vec<String> = Vec::new();
+    for (i, raw) in text.split('\n').enumerate() {
+        let n = i + 1;
+        let line = raw.trim_end();
+        if line.trim().is_empty() {
+            continue;
+        }
+        if let Some((begin, what)) = begin_end(line) {
+            if current.is_some() && !nested.is_empty() {
+                if begin {
+                    nested.push(what);
+                } else if nested.last() == Some(&what) {
+                    nested.pop();
+                }
+                continue;
+            }
+            match (begin, what.as_str(), current.is_some()) {
+                (true, "VEVENT", true) => {
+                    // A new event before the last one ended: keep the last, it is complete enough.
+                    let (start, lines) = current.take().unwrap_or_default();
+                    finish(&mut out, start, &lines);
+                    current = Some((n, Vec::new()));
+                }
+                (true, "VEVENT", false) => current = Some((n, Vec::new())),
+                (false, "VEVENT", true) => {
+                    let (start, lines) = current.take().unwrap_or_default();
+                    finish(&mut out, start, &lines);
+                }
+                (true, _, true) => nested.push(what),
+                (false, "VCALENDAR", true) => {
+                    let (start, lines) = current.take().unwrap_or_default();
+                    finish(&mut out, start, &lines);
+                }
+                _ => {}
+            }
+            continue;
+        }
+        if current.is_some() && !nested.is_empty() {
+            continue;
+        }
+        match current.as_mut() {
+            Some((_, lines)) => {
+                if line.contains(':') {
+                    lines.push((n, line));
+                } else {
+                    out.skipped.push(Skipped {
+                        reason: format!("line {n} is not a property (no ':')"),
+                        uid: None,
+                        line: Some(n),
+                    });
+                }
+            }
+            None => {
+                let Some((name, value)) = line.split_once(':') else {
+                    out.skipped.push(Skipped {
+                        reason: format!("line {n} is not a property (no ':')"),
+                        uid: None,
+                        line: Some(n),
+                    });
+                    continue;
+                };
+                let name = name.split(';').next().unwrap_or("").trim().to_ascii_uppercase();
+                match name.as_str() {
+                    "PRODID" if out.prodid.is_none() => out.prodid = Some(value.trim().to_owned()),
+                    "X-WR-TIMEZONE" if out.calendar_timezone.is_none() => {
+                        out.calendar_timezone = Some(value.trim().to_owned())
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+    if let Some((start, lines)) = current.take() {
+        finish(&mut out, start, &lines);
+    }
+    out
+}
+
+fn finish(out: &mut Parsed, start: usize, lines: &[(usize, &str)]) {
+    if lines.is_empty() {
+        out.skipped.push(Skipped { reason: "empty event".into(), uid: None, line: Some(start) });
+        return;
+    }
+    match parse_event(start, lines) {
+        Ok(e) => out.events.push(e),
+        Err(s) => out.skipped.push(s),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_ends_bom_folding_and_escapes() {
+        let feed = "\u{feff}BEGIN:VCALENDAR\rPRODID:x\r\nBEGIN:VEVENT\nUID:a\r\nDESCRIPTION:Reservation URL: https://www.airbnb.com/hosting/reservations/de\r\n tails/HMYXB825YD\\nPhone Number (Last 4 Digits): 0001\r\nDTSTART;VALUE=DATE:20260824\nEND:VEVENT\r\n";
+        let p = parse(feed.as_bytes());
+        assert_eq!(p.prodid.as_deref(), Some("x"));
+        assert_eq!(p.events.len(), 1);
+        assert_eq!(
+            p.events[0].text("DESCRIPTION").unwrap(),
+            "Reservation URL: https://www.airbnb.com/hosting/reservations/details/HMYXB825YD\nPhone Number (Last 4 Digits): 0001"
+        );
+        assert_eq!(p.events[0].get("DTSTART").unwrap().param("VALUE"), Some("DATE"));
+    }
+
+    #[test]
+    fn stray_lines_and_broken_events_are_reported_and_the_rest_kept() {
+        let feed = "BEGIN:VCALENDAR\nBEGIN:VEVENT\nUID:1\nDTSTART:20260101\nEND:VEVENT\nX\nBEGIN:VEVENT\nEND:VEVENT\nBEGIN:VEVENT\nUID:3\nBEGIN:VALARM\nACTION:DISPLAY\nEND:VALARM\nDTSTART:20260105\n";
+        let p = parse(feed.as_bytes());
+        assert_eq!(p.events.len(), 2, "{p:?}");
+        assert_eq!(p.skipped.len(), 2, "{:?}", p.skipped);
+        assert!(p.events[1].get("ACTION").is_none(), "nested VALARM lines are not the event's");
+    }
+
+    #[test]
+    fn garbage_never_panics() {
+        for input in [
+            &b"\0\0\0"[..],
+            b"BeGIN:\0VEVENT",
+            b":::\n;;;\n",
+            b"BEGIN:VEVENT\nDTSTART;=;=:\n",
+            &[0xff, 0xfe, 0x00, 0x41][..],
+            b"BEGIN:VEVENT\n \n\t\n",
+        ] {
+            let _ = parse(input);
+        }
+    }
+}
