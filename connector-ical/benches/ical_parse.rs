@@ -1,1 +1,105 @@
-fn main() {}
+//! `ical_parse`: a generated 10,000-event feed (Airbnb-style, folded descriptions). Measures the
+//! icalendar crate's parse of the whole feed alone, and this crate's parse + classify, with the
+//! peak heap growth of each. Target: classification adds at most 50% on top of parsing.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use hostelpulse_connector_ical::{FeedOptions, read_feed};
+
+struct Counting;
+static CURRENT: AtomicUsize = AtomicUsize::new(0);
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+static ON: AtomicBool = AtomicBool::new(false);
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, l: Layout) -> *mut u8 {
+        let p = unsafe { System.alloc(l) };
+        if !p.is_null() && ON.load(Ordering::Relaxed) {
+            let now = CURRENT.fetch_add(l.size(), Ordering::Relaxed) + l.size();
+            PEAK.fetch_max(now, Ordering::Relaxed);
+        }
+        p
+    }
+    unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
+        unsafe { System.dealloc(p, l) };
+        if ON.load(Ordering::Relaxed) {
+            CURRENT.fetch_sub(l.size(), Ordering::Relaxed);
+        }
+    }
+}
+
+#[global_allocator]
+static A: Counting = Counting;
+
+const N: usize = 10_000;
+
+fn feed() -> String {
+    let mut s = String::from(
+        "BEGIN:VCALENDAR\r\nPRODID:-//Airbnb Inc//Hosting Calendar 1.0//EN\r\nCALSCALE:GREGORIAN\r\nVERSION:2.0\r\n",
+    );
+    let start = chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
+    for i in 0..N {
+        let a = start + chrono::Duration::days((i * 2) as i64);
+        let d = a + chrono::Duration::days(1 + (i % 3) as i64);
+        if i % 5 == 4 {
+            s.push_str(&format!(
+                "BEGIN:VEVENT\r\nDTSTAMP:20260819T074442Z\r\nDTSTART;VALUE=DATE:{}\r\nDTEND;VALUE=DATE:{}\r\nSUMMARY:Airbnb (Not available)\r\nUID:7f662ec65913-{i:032x}@airbnb.com\r\nEND:VEVENT\r\n",
+                a.format("%Y%m%d"),
+                d.format("%Y%m%d")
+            ));
+        } else {
+            s.push_str(&format!(
+                "BEGIN:VEVENT\r\nDTSTAMP:20260819T074442Z\r\nDTSTART;VALUE=DATE:{}\r\nDTEND;VALUE=DATE:{}\r\nSUMMARY:Reserved\r\nUID:1418fb94e984-{i:032x}@airbnb.com\r\nDESCRIPTION:Reservation URL: https://www.airbnb.com/hosting/reservations/de\r\n tails/HM{:08}\\nPhone Number (Last 4 Digits): {:04}\r\nEND:VEVENT\r\n",
+                a.format("%Y%m%d"),
+                d.format("%Y%m%d"),
+                i,
+                i % 10_000
+            ));
+        }
+    }
+    s.push_str("END:VCALENDAR\r\n");
+    s
+}
+
+fn peak<T>(f: impl FnOnce() -> T) -> (T, usize) {
+    CURRENT.store(0, Ordering::Relaxed);
+    PEAK.store(0, Ordering::Relaxed);
+    ON.store(true, Ordering::Relaxed);
+    let out = f();
+    ON.store(false, Ordering::Relaxed);
+    (out, PEAK.load(Ordering::Relaxed))
+}
+
+fn bench(c: &mut Criterion) {
+    let text = feed();
+    let opts = FeedOptions::new(chrono_tz::Europe::Lisbon);
+    let (classified, ours) = peak(|| read_feed(text.as_bytes(), &opts));
+    assert_eq!(classified.events.len(), N);
+    assert!(classified.skipped.is_empty());
+    let (n, theirs) = peak(|| {
+        icalendar::parser::read_calendar(&icalendar::parser::unfold(&text)).map(|c| c.components.len()).unwrap_or(0)
+    });
+    assert_eq!(n, 1, "one VCALENDAR");
+    eprintln!(
+        "ical_parse: {N} events, {:.1} MiB; peak heap: icalendar parse {:.1} MiB, parse + classify {:.1} MiB",
+        text.len() as f64 / 1048576.0,
+        theirs as f64 / 1048576.0,
+        ours as f64 / 1048576.0
+    );
+
+    let mut g = c.benchmark_group("ical_parse");
+    g.sample_size(20);
+    g.throughput(Throughput::Elements(N as u64));
+    g.bench_function("icalendar_parse", |b| {
+        b.iter(|| {
+            icalendar::parser::read_calendar(&icalendar::parser::unfold(&text)).map(|c| c.components.len()).unwrap_or(0)
+        })
+    });
+    g.bench_function("parse_and_classify", |b| b.iter(|| read_feed(text.as_bytes(), &opts).events.len()));
+    g.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

@@ -6,6 +6,7 @@
 //! - `hostelpulse capabilities [--json]` — the capability matrix of the compiled-in connectors.
 
 mod demo;
+mod ical;
 
 use clap::{Parser, Subcommand};
 
@@ -31,6 +32,11 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// iCal feeds.
+    Ical {
+        #[command(subcommand)]
+        command: ical::IcalCommand,
+    },
     /// Print the capability matrix of the compiled-in connectors.
     Capabilities {
         /// As JSON instead of Markdown tables.
@@ -44,6 +50,7 @@ async fn main() {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Demo { db, json } => demo::run(db, json).await,
+        Command::Ical { command } => ical::run(command).await,
         Command::Capabilities { json } => {
             let m = hostelpulse::capability_matrix();
             if json {

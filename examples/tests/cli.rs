@@ -36,3 +36,23 @@ fn capabilities_json_shape() {
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     insta::assert_json_snapshot!(v);
 }
+
+#[test]
+fn ical_parse_json_shape() {
+    let file = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/corpus/ical/airbnb-export-pair-a-2026-08.ics");
+    let (ok, out, err) = hostelpulse(&["ical", "parse", file, "--timezone", "Europe/Rome", "--json"]);
+    assert!(ok, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert!(
+        v["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["kind"] == "reservation" && e["channel_ref"].as_str().is_some_and(|c| c.starts_with("HM")))
+    );
+    insta::assert_json_snapshot!(v);
+    let (ok, out, _) = hostelpulse(&["ical", "parse", file, "--source", "airbnb"]);
+    assert!(ok && out.contains("reservation"), "{out}");
+    let (ok, _, err) = hostelpulse(&["ical", "parse", file, "--timezone", "Mars/Olympus"]);
+    assert!(!ok && err.contains("unknown time zone"), "{err}");
+}

@@ -9,6 +9,7 @@
 //!   vendor's error body, and expired-token 401s, on a seeded share of requests.
 //! - [`Beds24Emulator`] — Beds24 API v2 (see [`beds24`]).
 //! - [`CloudbedsEmulator`] — Cloudbeds PMS API v1.3 (see [`cloudbeds`]).
+//! - [`IcalFeedServer`] — editable iCal feeds with conditional GET (see [`ical`]).
 
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
@@ -16,10 +17,12 @@
 pub mod beds24;
 pub mod cloudbeds;
 mod fault_proxy;
+pub mod ical;
 mod query;
 mod server;
 
 pub use beds24::{Beds24Emulator, Beds24EmulatorBuilder, CreditHeaderNames};
 pub use cloudbeds::{CloudbedsEmulator, CloudbedsEmulatorBuilder};
 pub use fault_proxy::{FaultProxy, ProxyConfig};
+pub use ical::IcalFeedServer;
 pub use server::Running;

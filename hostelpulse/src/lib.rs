@@ -1,7 +1,7 @@
 //! # hostelpulse
 //!
 //! The facade: the core (model, `Connector` trait, capabilities, sync engine), the stores, and each
-//! connector behind a cargo feature of its name (`beds24`, `cloudbeds`, …; `full` for all). Nothing registers
+//! connector behind a cargo feature of its name (`beds24`, `cloudbeds`, `ical`, …; `full` for all). Nothing registers
 //! itself: a host builds the connectors it enabled.
 //!
 //! ```
@@ -28,6 +28,10 @@ pub use hostelpulse_connector_beds24 as beds24;
 #[cfg(feature = "cloudbeds")]
 pub use hostelpulse_connector_cloudbeds as cloudbeds;
 
+/// iCal feeds.
+#[cfg(feature = "ical")]
+pub use hostelpulse_connector_ical as ical;
+
 /// The declared capabilities of every connector compiled in, in a fixed order.
 pub fn capability_matrix() -> CapabilityMatrix {
     let rows: Vec<Capabilities> = vec![
@@ -35,6 +39,8 @@ pub fn capability_matrix() -> CapabilityMatrix {
         hostelpulse_connector_beds24::declared_capabilities(false),
         #[cfg(feature = "cloudbeds")]
         hostelpulse_connector_cloudbeds::declared_capabilities(5),
+        #[cfg(feature = "ical")]
+        hostelpulse_connector_ical::declared_capabilities(),
     ];
     CapabilityMatrix::new(rows)
 }

@@ -45,6 +45,7 @@ enum Body {
 pub struct Request {
     method: Method,
     path: String,
+    absolute: Option<Url>,
     query: Vec<(String, String)>,
     headers: HeaderMap,
     body: Body,
@@ -54,7 +55,24 @@ pub struct Request {
 impl Request {
     fn new(method: Method, path: impl Into<String>) -> Self {
         let idempotent = method != Method::POST && method != Method::PATCH;
-        Self { method, path: path.into(), query: Vec::new(), headers: HeaderMap::new(), body: Body::None, idempotent }
+        Self {
+            method,
+            path: path.into(),
+            absolute: None,
+            query: Vec::new(),
+            headers: HeaderMap::new(),
+            body: Body::None,
+            idempotent,
+        }
+    }
+
+    /// A GET of an absolute URL (an owner-pasted feed URL), ignoring the base URL. The URL's path
+    /// and query often carry secrets, so logs and errors name only its host.
+    pub fn get_url(url: Url) -> Self {
+        let label = format!("{}/…", url.host_str().unwrap_or("?"));
+        let mut r = Self::new(Method::GET, label);
+        r.absolute = Some(url);
+        r
     }
 
     /// A GET of `path` relative to the base URL.
@@ -421,7 +439,11 @@ impl HttpClient {
     async fn send_once(&self, req: &Request) -> (Result<Response>, Option<HeaderMap>) {
         let inner = &self.inner;
         let connector = &inner.connector;
-        let mut url = match inner.base.join(req.path.trim_start_matches('/')) {
+        let joined = match &req.absolute {
+            Some(u) => Ok(u.clone()),
+            None => inner.base.join(req.path.trim_start_matches('/')),
+        };
+        let mut url = match joined {
             Ok(u) => u,
             Err(e) => return (Err(Error::config(format!("endpoint `{}`: {e}", req.path))), None),
         };

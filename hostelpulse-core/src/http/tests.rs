@@ -331,3 +331,14 @@ async fn a_base_url_that_is_not_http_is_a_configuration_error() {
     let err = HttpClient::builder(ConnectorKind::BEDS24, "not a url").build().unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Configuration);
 }
+
+#[tokio::test(start_paused = true)]
+async fn absolute_urls_are_fetched_and_logged_by_host_only() {
+    let t = Scripted::new(vec![Step::Status(404, &[], "")]);
+    let c = client(t.clone(), policy(), PacingConfig::default());
+    let url = url::Url::parse("https://www.airbnb.com/calendar/ical/123.ics?s=secret-token").unwrap();
+    let err = c.send(Request::get_url(url.clone())).await.unwrap_err();
+    assert_eq!(t.seen.lock().unwrap()[0].1.url, url);
+    let msg = err.to_string();
+    assert!(msg.contains("www.airbnb.com/…") && !msg.contains("secret-token") && !msg.contains("123.ics"), "{msg}");
+}

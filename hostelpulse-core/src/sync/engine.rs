@@ -275,6 +275,10 @@ impl SyncEngine {
         let (query, window) = match plan {
             Plan::Full => (BookingQuery::stay_window(self.full_window()), Some(self.full_window())),
             Plan::FullWindow(w) => (BookingQuery::stay_window(w), Some(w)),
+            Plan::Incremental if !connector.capabilities().supports(Operation::ReadBookingsModified) => {
+                ctx.warnings.push("the source has no incremental read: ran a full sync".into());
+                (BookingQuery::stay_window(self.full_window()), Some(self.full_window()))
+            }
             Plan::Incremental => match state.cursor {
                 Some(c) => {
                     ctx.plan = PlanKind::Incremental;

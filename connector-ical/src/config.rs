@@ -1,0 +1,188 @@
+//! Configuration: the owner's feeds, their unit mapping, and fetch limits.
+
+use std::time::Duration;
+
+use hostelpulse_core::http::RetryPolicy;
+use hostelpulse_core::model::{AccountId, Allocation};
+use hostelpulse_core::{Error, Result};
+use secrecy::SecretString;
+
+use crate::classify::{DateTimeRule, FeedSource};
+
+/// One feed: where it is, who produces it, and which unit it describes.
+#[derive(Clone)]
+#[non_exhaustive]
+pub struct FeedConfig {
+    /// The feed's id within the account (stable; part of every booking's source id).
+    pub id: String,
+    /// The feed URL. Secret: OTA feed URLs carry access tokens.
+    pub url: SecretString,
+    /// Who produces it (auto-detected from PRODID by default).
+    pub source: FeedSource,
+    /// The unit it describes: a room type, a room or a bed.
+    pub unit: Allocation,
+    /// The feed's end date is the last night (some Beds24 exports).
+    pub end_is_last_night: bool,
+    /// How date-times become dates.
+    pub datetime_rule: DateTimeRule,
+}
+
+impl FeedConfig {
+    /// A feed for `unit`.
+    pub fn new(id: impl Into<String>, url: SecretString, unit: Allocation) -> Self {
+        Self {
+            id: id.into(),
+            url,
+            source: FeedSource::Auto,
+            unit,
+            end_is_last_night: false,
+            datetime_rule: DateTimeRule::PropertyLocal,
+        }
+    }
+
+    /// Sets the producer.
+    pub fn source(mut self, source: FeedSource) -> Self {
+        self.source = source;
+        self
+    }
+
+    /// Treats the end date as the last night.
+    pub fn end_is_last_night(mut self, yes: bool) -> Self {
+        self.end_is_last_night = yes;
+        self
+    }
+
+    /// Sets the date-time rule.
+    pub fn datetime_rule(mut self, rule: DateTimeRule) -> Self {
+        self.datetime_rule = rule;
+        self
+    }
+}
+
+impl std::fmt::Debug for FeedConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FeedConfig")
+            .field("id", &self.id)
+            .field("url", &"[REDACTED]")
+            .field("source", &self.source)
+            .field("unit", &self.unit)
+            .finish()
+    }
+}
+
+/// iCal connector configuration. Build it with [`IcalConfig::builder`].
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct IcalConfig {
+    /// The account (the property the feeds belong to).
+    pub account: AccountId,
+    /// The property's time zone.
+    pub timezone: chrono_tz::Tz,
+    /// The feeds.
+    pub feeds: Vec<FeedConfig>,
+    /// Fetch from loopback, private and link-local addresses (tests and the sandbox only: owner-pasted
+    /// URLs are fetched server-side, so this is off by default).
+    pub allow_private_addresses: bool,
+    /// Largest feed accepted.
+    pub max_bytes: usize,
+    /// Redirects followed at most.
+    pub max_redirects: usize,
+    /// Per-request timeout.
+    pub request_timeout: Duration,
+    /// Retry policy.
+    pub retry: RetryPolicy,
+    /// How often the host polls.
+    pub poll_interval: Duration,
+    /// A feed is stale after this many missed polls.
+    pub stale_after_missed: u32,
+}
+
+impl IcalConfig {
+    /// A builder for `account` in `timezone`.
+    pub fn builder(account: impl Into<AccountId>, timezone: chrono_tz::Tz) -> IcalConfigBuilder {
+        IcalConfigBuilder {
+            config: Self {
+                account: account.into(),
+                timezone,
+                feeds: Vec::new(),
+                allow_private_addresses: false,
+                max_bytes: 5 * 1024 * 1024,
+                max_redirects: 3,
+                request_timeout: Duration::from_secs(20),
+                retry: RetryPolicy::default().max_attempts(3),
+                poll_interval: Duration::from_secs(15 * 60),
+                stale_after_missed: 4,
+            },
+        }
+    }
+}
+
+/// Builds an [`IcalConfig`].
+#[derive(Debug)]
+#[must_use]
+pub struct IcalConfigBuilder {
+    config: IcalConfig,
+}
+
+impl IcalConfigBuilder {
+    /// Adds a feed.
+    pub fn feed(mut self, feed: FeedConfig) -> Self {
+        self.config.feeds.push(feed);
+        self
+    }
+
+    /// Allows loopback/private addresses (tests, sandbox).
+    pub fn allow_private_addresses(mut self, yes: bool) -> Self {
+        self.config.allow_private_addresses = yes;
+        self
+    }
+
+    /// Largest feed accepted.
+    pub fn max_bytes(mut self, bytes: usize) -> Self {
+        self.config.max_bytes = bytes;
+        self
+    }
+
+    /// Redirects followed at most.
+    pub fn max_redirects(mut self, n: usize) -> Self {
+        self.config.max_redirects = n;
+        self
+    }
+
+    /// Per-request timeout.
+    pub fn request_timeout(mut self, d: Duration) -> Self {
+        self.config.request_timeout = d;
+        self
+    }
+
+    /// Retry policy.
+    pub fn retry(mut self, policy: RetryPolicy) -> Self {
+        self.config.retry = policy;
+        self
+    }
+
+    /// Poll interval and how many missed polls make a feed stale.
+    pub fn staleness(mut self, poll_interval: Duration, missed: u32) -> Self {
+        self.config.poll_interval = poll_interval;
+        self.config.stale_after_missed = missed.max(1);
+        self
+    }
+
+    /// Validates and builds.
+    pub fn build(self) -> Result<IcalConfig> {
+        let c = self.config;
+        let mut ids = std::collections::HashSet::new();
+        for f in &c.feeds {
+            if f.id.trim().is_empty() || f.id.contains('/') {
+                return Err(Error::config(format!("feed id `{}` must be non-empty and contain no '/'", f.id)));
+            }
+            if !ids.insert(f.id.clone()) {
+                return Err(Error::config(format!("feed id `{}` is used twice", f.id)));
+            }
+            if !f.unit.is_assigned() && f.unit.room_type.is_none() {
+                return Err(Error::config(format!("feed `{}` is not mapped to a room type, room or bed", f.id)));
+            }
+        }
+        Ok(c)
+    }
+}

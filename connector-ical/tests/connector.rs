@@ -1,0 +1,133 @@
+//! The iCal connector against the sandbox feed server.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use hostelpulse_connector_ical::{FeedConfig, IcalConfig, IcalConnector};
+use hostelpulse_core::http::{Jitter, RetryPolicy};
+use hostelpulse_core::model::{Allocation, BookingStatus, SourceId};
+use hostelpulse_core::sync::{CollectingSink, MemoryStore, Outcome, Plan, SyncEngine, Trigger};
+use hostelpulse_core::testkit::{self, KitOptions};
+use hostelpulse_core::{BookingQuery, Connector, ErrorKind};
+use hostelpulse_sandbox::IcalFeedServer;
+use secrecy::SecretString;
+
+fn bed(id: &str) -> Allocation {
+    Allocation {
+        room_type: Some("dorm6".into()),
+        room: Some("dorm6-1".into()),
+        bed: Some(SourceId::new(id)),
+        label: Some(id.to_owned()),
+    }
+}
+
+fn connector(server: &IcalFeedServer, feeds: &[&str]) -> IcalConnector {
+    let mut b = IcalConfig::builder("hostel-1", chrono_tz::Europe::Lisbon)
+        .allow_private_addresses(true)
+        .retry(RetryPolicy::default().max_attempts(2).base_delay(Duration::from_millis(5)).jitter(Jitter::None))
+        .request_timeout(Duration::from_secs(2));
+    for f in feeds {
+        b = b.feed(FeedConfig::new(*f, SecretString::from(server.url(f)), bed(f)));
+    }
+    IcalConnector::new(b.build().unwrap()).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_kit_passes_against_editable_feeds() {
+    let server = IcalFeedServer::start(&["bed-1", "bed-2"], 8).await.unwrap();
+    let c = connector(&server, &["bed-1", "bed-2"]);
+    testkit::run_all(&c, &server, &KitOptions::default()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unchanged_feed_costs_one_304() {
+    let server = IcalFeedServer::start(&["bed-1"], 5).await.unwrap();
+    let c = connector(&server, &["bed-1"]);
+    let first = c.bookings(&BookingQuery::default()).await.unwrap();
+    let second = c.bookings(&BookingQuery::default()).await.unwrap();
+    assert_eq!((server.served(), server.not_modified()), (1, 1));
+    assert_eq!(first.bookings.len(), 5);
+    assert_eq!(
+        second.bookings.iter().map(|b| &b.key).collect::<Vec<_>>(),
+        first.bookings.iter().map(|b| &b.key).collect::<Vec<_>>()
+    );
+    assert!(
+        first
+            .bookings
+            .iter()
+            .all(|b| b.status == BookingStatus::Confirmed && b.guest.name.is_some() && b.allocations[0].bed.is_some())
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn internal_addresses_are_refused_unless_allowed() {
+    let server = IcalFeedServer::start(&["bed-1"], 1).await.unwrap();
+    let for_url = |url: String| {
+        let cfg = IcalConfig::builder("hostel-1", chrono_tz::UTC)
+            .feed(FeedConfig::new("bed-1", SecretString::from(url), bed("bed-1")))
+            .build()
+            .unwrap();
+        IcalConnector::new(cfg).unwrap()
+    };
+    let localhost = server.url("bed-1").replace("127.0.0.1", "localhost");
+    for url in [
+        server.url("bed-1"),
+        localhost,
+        "http://169.254.169.254/latest/meta-data".into(),
+        "http://[::1]/x.ics".into(),
+        "file:///etc/passwd".into(),
+    ] {
+        let err = for_url(url.clone()).bookings(&BookingQuery::default()).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Configuration, "{url}: {err}");
+    }
+    assert_eq!(server.served(), 0, "nothing reached the server");
+    // A name that resolves to loopback is refused at resolution too (covers redirects and rebinding).
+    let err = for_url(server.url("bed-1").replace("127.0.0.1", "lvh.localtest.invalid"))
+        .bookings(&BookingQuery::default())
+        .await
+        .unwrap_err();
+    assert!(!err.to_string().contains("bed-1.ics"), "the feed URL is a secret: {err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_empty_feed_after_a_full_one_is_suspect_and_cancels_nothing() {
+    let server = IcalFeedServer::start(&["bed-1", "bed-2"], 4).await.unwrap();
+    let c = connector(&server, &["bed-1", "bed-2"]);
+    let engine = SyncEngine::new(Arc::new(MemoryStore::new()));
+    let sink = CollectingSink::new();
+    engine.run(&c, Plan::Full, Trigger::ScheduledFull, &sink).await;
+    sink.take();
+    server.set_raw("bed-1", Some(b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n".to_vec()));
+    for _ in 0..3 {
+        let r = engine.run(&c, Plan::Full, Trigger::ScheduledFull, &sink).await;
+        assert_eq!(r.counts.disappeared, 0, "{r:?}");
+        assert!(r.warnings.iter().any(|w| w.contains("incomplete")), "{:?}", r.warnings);
+    }
+    assert!(sink.take().is_empty());
+    let status = c.feed_status(chrono::Utc::now()).await;
+    assert!(status.iter().any(|s| s.id == "bed-1" && s.suspect_empty && s.event_count == 0));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_feed_that_stops_answering_goes_stale() {
+    let server = IcalFeedServer::start(&["bed-1"], 2).await.unwrap();
+    let url = server.url("bed-1");
+    let cfg = IcalConfig::builder("hostel-1", chrono_tz::UTC)
+        .allow_private_addresses(true)
+        .staleness(Duration::from_secs(60), 2)
+        .retry(RetryPolicy::none())
+        .feed(FeedConfig::new("bed-1", SecretString::from(url), bed("bed-1")))
+        .build()
+        .unwrap();
+    let c = IcalConnector::new(cfg).unwrap();
+    c.bookings(&BookingQuery::default()).await.unwrap();
+    let now = chrono::Utc::now();
+    assert!(!c.feed_status(now).await[0].stale);
+    drop(server);
+    let r =
+        SyncEngine::new(Arc::new(MemoryStore::new())).run(&c, Plan::Full, Trigger::Poll, &CollectingSink::new()).await;
+    assert!(matches!(r.outcome, Outcome::Failed { .. }), "{:?}", r.outcome);
+    let status = &c.feed_status(now + chrono::Duration::minutes(3)).await[0];
+    assert!(status.stale, "{status:?}");
+    assert!(status.last_error.is_some());
+}
