@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use hostelpulse_core::http::{Pacer, RetryPolicy, TokenStore};
+use hostelpulse_core::http::{Pacer, RetryPolicy, TokenStore, Transport};
 use hostelpulse_core::{Error, Result};
 use secrecy::SecretString;
 
@@ -127,6 +127,8 @@ pub struct CloudbedsConfig {
     /// The property's shared pacer. Exceeding the rate can suspend credentials, so every client
     /// of the property must share one.
     pub pacer: Option<Arc<Pacer>>,
+    /// A custom transport (a proxy, fault injection, recording in tests).
+    pub transport: Option<Arc<dyn Transport>>,
 }
 
 impl CloudbedsConfig {
@@ -146,6 +148,7 @@ impl CloudbedsConfig {
                 max_pages: 1000,
                 token_store: None,
                 pacer: None,
+                transport: None,
             },
         }
     }
@@ -210,6 +213,12 @@ impl CloudbedsConfigBuilder {
     /// The property's shared pacer.
     pub fn pacer(mut self, pacer: Arc<Pacer>) -> Self {
         self.config.pacer = Some(pacer);
+        self
+    }
+
+    /// A custom transport.
+    pub fn transport(mut self, transport: Arc<dyn Transport>) -> Self {
+        self.config.transport = Some(transport);
         self
     }
 

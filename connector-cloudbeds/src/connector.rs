@@ -130,12 +130,15 @@ impl CloudbedsConnector {
     /// A connector from its configuration.
     pub fn new(cfg: CloudbedsConfig) -> Result<Self> {
         let pacer = cfg.pacer.clone().unwrap_or_else(|| Arc::new(Pacer::new(pacing(cfg.requests_per_second))));
-        let http = HttpClient::builder(ConnectorKind::CLOUDBEDS, cfg.base_url.clone())
+        let mut builder = HttpClient::builder(ConnectorKind::CLOUDBEDS, cfg.base_url.clone())
             .request_timeout(cfg.request_timeout)
             .retry(cfg.retry.clone())
             .pacer(pacer)
-            .inspector(Arc::new(crate::inspect::CloudbedsInspector))
-            .build()?;
+            .inspector(Arc::new(crate::inspect::CloudbedsInspector));
+        if let Some(t) = &cfg.transport {
+            builder = builder.transport(t.clone());
+        }
+        let http = builder.build()?;
         let account = AccountId::new(cfg.property_id.clone());
         let auth = Auth::new(&cfg.credentials, account.clone(), cfg.token_store.clone());
         let tz = cfg.timezone;

@@ -425,16 +425,17 @@ fn kind_of(source: FeedSource, summary: &str, description: &str) -> Kinded {
 }
 
 fn is_marker(summary: &str) -> bool {
-    let l = summary.trim().to_lowercase();
-    ["check-in", "check-out", "checkin", "checkout", "check in", "check out"]
-        .iter()
-        .any(|m| l == *m || l.starts_with(&format!("{m}:")) || l.starts_with(&format!("{m} -")))
+    let l = summary.trim();
+    ["check-in", "check-out", "checkin", "checkout", "check in", "check out"].iter().any(|m| {
+        let Some(head) = l.get(..m.len()).filter(|h| h.eq_ignore_ascii_case(m)) else { return false };
+        let rest = &l[head.len()..];
+        rest.is_empty() || rest.starts_with(':') || rest.starts_with(" -")
+    })
 }
 
-fn revision(e: &RawEvent) -> (i64, String) {
+fn revision(e: &RawEvent) -> (i64, &str) {
     let seq = e.get("SEQUENCE").and_then(|p| p.value.trim().parse().ok()).unwrap_or(0);
-    let stamp =
-        e.get("LAST-MODIFIED").or_else(|| e.get("DTSTAMP")).map(|p| p.value.trim().to_owned()).unwrap_or_default();
+    let stamp = e.get("LAST-MODIFIED").or_else(|| e.get("DTSTAMP")).map(|p| p.value.trim()).unwrap_or_default();
     (seq, stamp)
 }
 
@@ -443,13 +444,14 @@ pub fn classify(parsed: &Parsed, opts: &FeedOptions) -> Feed {
     let source = detect(parsed, opts.source);
     let mut feed = Feed { source: Some(source), events: Vec::new(), skipped: parsed.skipped.clone() };
     // The newest revision of each UID wins (SEQUENCE, then LAST-MODIFIED/DTSTAMP).
-    let mut newest: HashMap<String, (i64, String)> = HashMap::new();
-    for e in &parsed.events {
-        if let Some(uid) = e.text("UID") {
-            let r = revision(e);
-            let slot = newest.entry(uid).or_insert_with(|| r.clone());
-            if r > *slot {
-                *slot = r;
+    let uids: Vec<Option<String>> = parsed.events.iter().map(|e| e.text("UID")).collect();
+    let revisions: Vec<(i64, &str)> = parsed.events.iter().map(revision).collect();
+    let mut newest: HashMap<&str, (i64, &str)> = HashMap::with_capacity(parsed.events.len());
+    for (uid, r) in uids.iter().zip(&revisions) {
+        if let Some(uid) = uid {
+            let slot = newest.entry(uid.as_str()).or_insert(*r);
+            if *r > *slot {
+                *slot = *r;
             }
         }
     }
@@ -464,11 +466,11 @@ pub fn classify(parsed: &Parsed, opts: &FeedOptions) -> Feed {
         .unwrap_or_else(|| Utc::now().with_timezone(&opts.timezone).date_naive());
     let horizon = fetched + Duration::days(365);
     let mut seen: HashMap<String, usize> = HashMap::new();
-    for e in &parsed.events {
-        let uid = e.text("UID");
+    for (i, e) in parsed.events.iter().enumerate() {
+        let uid = uids[i].clone();
         let skip = |reason: String| Skipped { reason, uid: uid.clone(), line: Some(e.line) };
         if let Some(u) = &uid
-            && newest.get(u).is_some_and(|n| *n != revision(e))
+            && newest.get(u.as_str()).is_some_and(|n| *n != revisions[i])
         {
             feed.skipped.push(skip(format!("an older revision of UID {u}")));
             continue;

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use hostelpulse_core::http::RetryPolicy;
-use hostelpulse_core::model::{AccountId, Allocation};
+use hostelpulse_core::model::{AccountId, Allocation, ConnectorKind};
 use hostelpulse_core::{Error, Result};
 use secrecy::SecretString;
 
@@ -74,6 +74,9 @@ impl std::fmt::Debug for FeedConfig {
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct IcalConfig {
+    /// The connector kind records are keyed under (`ical`; a composite such as FrontDesk Master
+    /// uses its own).
+    pub kind: ConnectorKind,
     /// The account (the property the feeds belong to).
     pub account: AccountId,
     /// The property's time zone.
@@ -102,6 +105,7 @@ impl IcalConfig {
     pub fn builder(account: impl Into<AccountId>, timezone: chrono_tz::Tz) -> IcalConfigBuilder {
         IcalConfigBuilder {
             config: Self {
+                kind: ConnectorKind::ICAL,
                 account: account.into(),
                 timezone,
                 feeds: Vec::new(),
@@ -125,6 +129,12 @@ pub struct IcalConfigBuilder {
 }
 
 impl IcalConfigBuilder {
+    /// Keys records under another connector kind (for composites built on iCal).
+    pub fn connector_kind(mut self, kind: ConnectorKind) -> Self {
+        self.config.kind = kind;
+        self
+    }
+
     /// Adds a feed.
     pub fn feed(mut self, feed: FeedConfig) -> Self {
         self.config.feeds.push(feed);

@@ -203,9 +203,11 @@ impl IcalConnector {
                         tracing::warn!(feed = %feed.id, "feed came back empty after having events: treated as suspect");
                         batch.complete = false;
                     }
-                    batch
-                        .bookings
-                        .extend(f.events.iter().map(|e| convert::booking(e, feed, &self.cfg.account, &provenance)));
+                    batch.bookings.extend(
+                        f.events
+                            .iter()
+                            .map(|e| convert::booking(e, feed, &self.cfg.kind, &self.cfg.account, &provenance)),
+                    );
                     batch.failures.extend(f.skipped.iter().map(|s| {
                         let failure = RecordFailure::new(None, format!("feed {}: {}", feed.id, s.reason));
                         match s.line {
@@ -234,7 +236,7 @@ impl IcalConnector {
 #[async_trait]
 impl Connector for IcalConnector {
     fn kind(&self) -> ConnectorKind {
-        ConnectorKind::ICAL
+        self.cfg.kind.clone()
     }
 
     fn account(&self) -> &AccountId {
@@ -242,7 +244,9 @@ impl Connector for IcalConnector {
     }
 
     fn capabilities(&self) -> Capabilities {
-        capabilities::declared()
+        let mut caps = capabilities::declared();
+        caps.connector = self.cfg.kind.clone();
+        caps
     }
 
     async fn check(&self) -> Result<Health> {
@@ -262,7 +266,7 @@ impl Connector for IcalConnector {
     }
 
     async fn rooms(&self) -> Result<Vec<Property>> {
-        let key = |id: &str| SourceKey::new(ConnectorKind::ICAL, self.cfg.account.clone(), id);
+        let key = |id: &str| SourceKey::new(self.cfg.kind.clone(), self.cfg.account.clone(), id);
         let mut p = Property::new(
             key(self.cfg.account.as_str()),
             Provenance::new(Via::Ical, Utc::now()),

@@ -14,14 +14,20 @@ pub fn source_id(feed: &str, identity: &str) -> SourceId {
 }
 
 /// One event as a booking on the feed's unit.
-pub fn booking(e: &FeedEvent, feed: &FeedConfig, account: &AccountId, provenance: &Provenance) -> Booking {
+pub fn booking(
+    e: &FeedEvent,
+    feed: &FeedConfig,
+    kind: &ConnectorKind,
+    account: &AccountId,
+    provenance: &Provenance,
+) -> Booking {
     let status = match (e.kind, e.cancelled) {
         (_, true) => BookingStatus::Cancelled,
         (EventKind::Reservation, false) => BookingStatus::Confirmed,
         (EventKind::Block, false) => BookingStatus::Block,
         (EventKind::Unavailable, false) => BookingStatus::Unavailable,
     };
-    let key = SourceKey::new(ConnectorKind::ICAL, account.clone(), source_id(&feed.id, &e.identity));
+    let key = SourceKey::new(kind.clone(), account.clone(), source_id(&feed.id, &e.identity));
     let mut b = Booking::new(key, provenance.clone(), status, e.arrival, e.departure);
     b.status_raw = e.summary.clone();
     b.guest = Guest { name: e.guest_name.clone(), ..Guest::default() };

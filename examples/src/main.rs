@@ -5,6 +5,7 @@
 //!   those changes. No account, no network.
 //! - `hostelpulse capabilities [--json]` — the capability matrix of the compiled-in connectors.
 
+mod csv;
 mod demo;
 mod ical;
 
@@ -37,6 +38,11 @@ enum Command {
         #[command(subcommand)]
         command: ical::IcalCommand,
     },
+    /// CSV import.
+    Csv {
+        #[command(subcommand)]
+        command: csv::CsvCommand,
+    },
     /// Print the capability matrix of the compiled-in connectors.
     Capabilities {
         /// As JSON instead of Markdown tables.
@@ -51,6 +57,7 @@ async fn main() {
     let result = match cli.command {
         Command::Demo { db, json } => demo::run(db, json).await,
         Command::Ical { command } => ical::run(command).await,
+        Command::Csv { command } => csv::run(command).await,
         Command::Capabilities { json } => {
             let m = hostelpulse::capability_matrix();
             if json {

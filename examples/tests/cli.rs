@@ -56,3 +56,34 @@ fn ical_parse_json_shape() {
     let (ok, _, err) = hostelpulse(&["ical", "parse", file, "--timezone", "Mars/Olympus"]);
     assert!(!ok && err.contains("unknown time zone"), "{err}");
 }
+
+#[test]
+fn csv_import_previews_then_imports_then_changes_nothing() {
+    let dir = std::env::temp_dir().join(format!("hp-csv-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let csv = dir.join("export.csv");
+    std::fs::write(&csv, "Booking ID;Arrival;Departure;Guest Name;Status\n1;01/12/2026;04/12/2026;Mia;confirmed\n2;02/12/2026;31/11/2026;Luc;confirmed\n").unwrap();
+    let db = dir.join("state.sqlite");
+    let args = |extra: &[&str]| {
+        let mut a =
+            vec!["csv", "import", csv.to_str().unwrap(), "--preset", "beds24", "--db", db.to_str().unwrap(), "--json"];
+        a.extend_from_slice(extra);
+        a.into_iter().map(str::to_owned).collect::<Vec<_>>()
+    };
+    let run = |a: Vec<String>| {
+        let refs: Vec<&str> = a.iter().map(String::as_str).collect();
+        let (ok, out, err) = hostelpulse(&refs);
+        assert!(ok, "{err}");
+        serde_json::from_str::<serde_json::Value>(&out).unwrap()
+    };
+    let preview = run(args(&["--dry-run"]));
+    assert_eq!((preview["inserted"].as_u64(), preview["error_count"].as_u64()), (Some(1), Some(1)));
+    assert_eq!(preview["errors"][0]["column"], "Departure");
+    let first = run(args(&[]));
+    assert_eq!(first["inserted"], 1);
+    let again = run(args(&[]));
+    assert_eq!((again["inserted"].as_u64(), again["unchanged"].as_u64()), (Some(0), Some(1)));
+    let (ok, _, err) = hostelpulse(&["csv", "import", csv.to_str().unwrap(), "--preset", "nope"]);
+    assert!(!ok && err.contains("unknown preset"), "{err}");
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -10,6 +10,7 @@
 //! - [`Beds24Emulator`] — Beds24 API v2 (see [`beds24`]).
 //! - [`CloudbedsEmulator`] — Cloudbeds PMS API v1.3 (see [`cloudbeds`]).
 //! - [`IcalFeedServer`] — editable iCal feeds with conditional GET (see [`ical`]).
+//! - [`SirvoySender`] — Sirvoy booking-event webhook deliveries (see [`sirvoy`]).
 
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
@@ -20,9 +21,11 @@ mod fault_proxy;
 pub mod ical;
 mod query;
 mod server;
+pub mod sirvoy;
 
 pub use beds24::{Beds24Emulator, Beds24EmulatorBuilder, CreditHeaderNames};
 pub use cloudbeds::{CloudbedsEmulator, CloudbedsEmulatorBuilder};
 pub use fault_proxy::{FaultProxy, ProxyConfig};
 pub use ical::IcalFeedServer;
 pub use server::Running;
+pub use sirvoy::SirvoySender;

@@ -1,7 +1,7 @@
 //! # hostelpulse
 //!
 //! The facade: the core (model, `Connector` trait, capabilities, sync engine), the stores, and each
-//! connector behind a cargo feature of its name (`beds24`, `cloudbeds`, `ical`, …; `full` for all). Nothing registers
+//! connector behind a cargo feature of its name (`beds24`, `cloudbeds`, `ical`, `sirvoy`, `fdm`, `csv`; `full` for all). Nothing registers
 //! itself: a host builds the connectors it enabled.
 //!
 //! ```
@@ -32,6 +32,18 @@ pub use hostelpulse_connector_cloudbeds as cloudbeds;
 #[cfg(feature = "ical")]
 pub use hostelpulse_connector_ical as ical;
 
+/// Sirvoy (booking-event webhook).
+#[cfg(feature = "sirvoy")]
+pub use hostelpulse_connector_sirvoy as sirvoy;
+
+/// FrontDesk Master (iCal + CSV exports).
+#[cfg(feature = "fdm")]
+pub use hostelpulse_connector_fdm as fdm;
+
+/// CSV import.
+#[cfg(feature = "csv")]
+pub use hostelpulse_csv as csv;
+
 /// The declared capabilities of every connector compiled in, in a fixed order.
 pub fn capability_matrix() -> CapabilityMatrix {
     let rows: Vec<Capabilities> = vec![
@@ -41,6 +53,10 @@ pub fn capability_matrix() -> CapabilityMatrix {
         hostelpulse_connector_cloudbeds::declared_capabilities(5),
         #[cfg(feature = "ical")]
         hostelpulse_connector_ical::declared_capabilities(),
+        #[cfg(feature = "sirvoy")]
+        hostelpulse_connector_sirvoy::declared_capabilities(),
+        #[cfg(feature = "fdm")]
+        hostelpulse_connector_fdm::declared_capabilities(),
     ];
     CapabilityMatrix::new(rows)
 }

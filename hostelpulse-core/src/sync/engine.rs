@@ -184,6 +184,7 @@ struct RunCtx {
     cursor_before: Option<DateTime<Utc>>,
     warnings: Vec<String>,
     stats_before: Option<TransportStats>,
+    dry_run: bool,
 }
 
 impl SyncEngine {
@@ -261,6 +262,7 @@ impl SyncEngine {
             cursor_before: None,
             warnings: Vec::new(),
             stats_before: connector.transport_stats(),
+            dry_run: false,
         };
         let state = match self.store.load(&ctx.scope).await {
             Ok(s) => s,
@@ -335,6 +337,23 @@ impl SyncEngine {
         trigger: Trigger,
         sink: &dyn Sink,
     ) -> AuditRecord {
+        self.batch(scope, batch, trigger, sink, false).await
+    }
+
+    /// What [`SyncEngine::apply_batch`] would do, without touching the sink or the store: the
+    /// returned record's counts say what would be inserted, updated or left unchanged.
+    pub async fn preview_batch(&self, scope: Scope, batch: BookingBatch, trigger: Trigger) -> AuditRecord {
+        self.batch(scope, batch, trigger, &CollectingSink::new(), true).await
+    }
+
+    async fn batch(
+        &self,
+        scope: Scope,
+        batch: BookingBatch,
+        trigger: Trigger,
+        sink: &dyn Sink,
+        dry_run: bool,
+    ) -> AuditRecord {
         let ctx = RunCtx {
             scope,
             trigger,
@@ -344,6 +363,7 @@ impl SyncEngine {
             cursor_before: None,
             warnings: Vec::new(),
             stats_before: None,
+            dry_run,
         };
         let state = match self.store.load(&ctx.scope).await {
             Ok(s) => s,
@@ -455,6 +475,10 @@ impl SyncEngine {
         }
         counts.failed = failures.len() as u64;
 
+        if ctx.dry_run {
+            let outcome = if failures.is_empty() { Outcome::Ok } else { Outcome::Partial };
+            return self.audit(&ctx, connector, counts, failures, ctx.cursor_before, outcome);
+        }
         if !changes.is_empty()
             && let Err(e) = sink.apply(&changes).await
         {

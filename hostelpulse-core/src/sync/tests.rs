@@ -429,3 +429,19 @@ async fn overlapping_pages_yield_one_record_the_newest() {
     let one = changes.iter().find(|c| c.key.id.as_str() == "1").unwrap();
     assert_eq!(one.booking.as_ref().unwrap().guest.name.as_deref(), Some("newest"));
 }
+
+#[tokio::test]
+async fn a_preview_changes_nothing_and_says_what_would_change() {
+    let h = harness();
+    let scope = Scope::new(ConnectorKind::MEMORY, AccountId::new("acc"));
+    let batch = BookingBatch::complete(vec![booking(1, 2, 1, 0), booking(2, 3, 1, 0)], vec![]);
+    let preview = h.engine.preview_batch(scope.clone(), batch.clone(), Trigger::Csv).await;
+    assert_eq!(preview.counts.inserted, 2);
+    assert!(h.state().await.records.is_empty(), "a preview saves nothing");
+    assert!(h.store.recent(&scope, 10).await.unwrap().is_empty(), "and audits nothing");
+    let sink = CollectingSink::new();
+    h.engine.apply_batch(scope.clone(), batch.clone(), Trigger::Csv, &sink).await;
+    assert_eq!(sink.take().len(), 2);
+    let again = h.engine.preview_batch(scope, batch, Trigger::Csv).await;
+    assert_eq!((again.counts.inserted, again.counts.unchanged), (0, 2));
+}

@@ -5,8 +5,9 @@
 //! `getHousekeepingStatus`, `postHousekeepingStatus`, `postRoomCheckIn`/`Out`,
 //! `postReservationNote`, `putReservation`, `postWebhook`/`getWebhooks`/`deleteWebhook`,
 //! `access_token`, `userinfo` — with form-encoded writes (JSON refused), `success:false` errors,
-//! API keys and OAuth, strict per-property rate enforcement (a request over the limit in any
-//! one-second window suspends the credentials, as Cloudbeds does), and webhook delivery to
+//! API keys and OAuth, strict per-property rate enforcement (a request over the limit within one
+//! second, less 100 ms of slack for arrival jitter, suspends the credentials, as Cloudbeds does for
+//! sustained excess), and webhook delivery to
 //! subscribers when reservations change upstream.
 
 mod routes;
@@ -61,6 +62,7 @@ pub struct CloudbedsEmulatorBuilder {
     properties: Vec<String>,
     reservations: usize,
     rate_limit: usize,
+    slack: Duration,
 }
 
 impl CloudbedsEmulatorBuilder {
@@ -82,6 +84,13 @@ impl CloudbedsEmulatorBuilder {
         self
     }
 
+    /// Arrival jitter tolerated before a suspension (default 100 ms): Cloudbeds "allows some slack",
+    /// so the rate is enforced over a window of one second minus this.
+    pub fn rate_slack(mut self, slack: Duration) -> Self {
+        self.slack = slack;
+        self
+    }
+
     /// Starts the server.
     pub async fn start(self) -> std::io::Result<CloudbedsEmulator> {
         let today = Utc::now().date_naive();
@@ -99,6 +108,7 @@ impl CloudbedsEmulatorBuilder {
             codes: Default::default(),
             client: (CLIENT_ID.to_owned(), CLIENT_SECRET.to_owned()),
             rate_limit: self.rate_limit,
+            rate_window: Duration::from_secs(1).saturating_sub(self.slack),
             minted: 0,
             today,
         };
@@ -124,7 +134,12 @@ impl std::fmt::Debug for CloudbedsEmulator {
 impl CloudbedsEmulator {
     /// A builder: one property, 40 reservations, 5 requests/s.
     pub fn builder() -> CloudbedsEmulatorBuilder {
-        CloudbedsEmulatorBuilder { properties: vec![CLOUDBEDS_PROPERTY_ID.to_owned()], reservations: 40, rate_limit: 5 }
+        CloudbedsEmulatorBuilder {
+            properties: vec![CLOUDBEDS_PROPERTY_ID.to_owned()],
+            reservations: 40,
+            rate_limit: 5,
+            slack: Duration::from_millis(100),
+        }
     }
 
     /// The API root (`http://127.0.0.1:PORT/api/v1.3`).

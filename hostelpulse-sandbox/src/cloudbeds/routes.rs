@@ -60,14 +60,14 @@ fn property_of(p: &[(String, String)], headers: &HeaderMap, own: &str) -> String
 
 /// Strict rate enforcement: a request over the limit in any one-second window suspends the
 /// credentials, as Cloudbeds does for sustained excess.
-fn admit(prop: &mut Property, limit: usize) -> Result<(), Box<Response>> {
+fn admit(prop: &mut Property, limit: usize, window: Duration) -> Result<(), Box<Response>> {
     if prop.suspended {
         return Err(denied_box(
             "API credentials suspended for exceeding the rate limit; contact Cloudbeds to reinstate them",
         ));
     }
     let now = Instant::now();
-    while prop.recent.front().is_some_and(|t| now.duration_since(*t) >= Duration::from_secs(1)) {
+    while prop.recent.front().is_some_and(|t| now.duration_since(*t) >= window) {
         prop.recent.pop_front();
     }
     if prop.recent.len() >= limit {
@@ -112,12 +112,12 @@ async fn dispatch(
         if pid != own {
             return fail("None of the included property id's match the access_token user's property id");
         }
-        let limit = s.rate_limit;
+        let (limit, window) = (s.rate_limit, s.rate_window);
         let today = s.today;
         let Some(prop) = s.properties.get_mut(&pid) else {
             return fail("Please specify \"propertyID\" parameter for this call");
         };
-        if let Err(r) = admit(prop, limit) {
+        if let Err(r) = admit(prop, limit, window) {
             return *r;
         }
         method(prop, &name, &p, today, &mut hooks)

@@ -34,6 +34,7 @@ pub(crate) struct State {
     pub codes: HashMap<String, String>,
     pub client: (String, String),
     pub rate_limit: usize,
+    pub rate_window: std::time::Duration,
     pub minted: u64,
     pub today: NaiveDate,
 }

@@ -1,0 +1,235 @@
+//! The Sirvoy connector: a webhook receiver whose accumulated deliveries are read as bookings.
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use hostelpulse_core::capability::Capabilities;
+use hostelpulse_core::connector::{BookingBatch, BookingQuery, Connector, Health, RecordFailure};
+use hostelpulse_core::error::Result;
+use hostelpulse_core::model::{
+    AccountId, Booking, ConnectorKind, Property, Provenance, Room, RoomKind, RoomType, SourceId, SourceKey, Via,
+};
+use hostelpulse_core::webhook::{Delivery, WebhookError, WebhookVerifier};
+use rand::RngCore;
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+use tokio::sync::Mutex;
+
+use crate::config::SirvoyConfig;
+use crate::{capabilities, convert, wire};
+
+/// A fresh URL secret for the webhook's callback URL (32 random bytes, hex).
+pub fn generate_secret() -> SecretString {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    SecretString::from(hex::encode(bytes))
+}
+
+/// Why a delivery was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SirvoyWebhookError {
+    /// Wrong URL secret or sender (answer 403/404).
+    #[error("rejected: {0}")]
+    Rejected(#[from] WebhookError),
+    /// For another property (answer 200 so Sirvoy stops retrying; nothing stored).
+    #[error("delivery for property {0}, not this one")]
+    OtherProperty(String),
+    /// Not a booking event (answer 400).
+    #[error("unreadable delivery: {0}")]
+    Unreadable(String),
+}
+
+/// What a delivery did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Received {
+    /// A GET health check: answer 200 with no body.
+    HealthCheck,
+    /// A booking seen for the first time.
+    New {
+        /// Booking id.
+        booking: String,
+    },
+    /// A newer version of a known booking.
+    Updated {
+        /// Booking id.
+        booking: String,
+    },
+    /// An older or repeated delivery (out of order or retried): ignored.
+    Stale {
+        /// Booking id.
+        booking: String,
+    },
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Stored {
+    generated: Option<DateTime<Utc>>,
+    event: wire::Event,
+}
+
+/// Receives Sirvoy booking events and reads the accumulated state as bookings.
+#[derive(Debug)]
+pub struct SirvoyConnector {
+    cfg: Arc<SirvoyConfig>,
+    account: AccountId,
+    verifier: WebhookVerifier,
+    state: Mutex<BTreeMap<String, Stored>>,
+}
+
+impl SirvoyConnector {
+    /// A connector from its configuration.
+    pub fn new(cfg: SirvoyConfig) -> Self {
+        let verifier = WebhookVerifier::new()
+            .url_secret(cfg.url_secrets.clone())
+            .allow_ips(cfg.allowed_senders.clone())
+            .max_body(1024 * 1024);
+        Self {
+            account: AccountId::new(cfg.property_id.clone()),
+            cfg: Arc::new(cfg),
+            verifier,
+            state: Mutex::new(BTreeMap::new()),
+        }
+    }
+
+    /// Handles one request to the callback URL: `is_get` for Sirvoy's health checks, else a POSTed
+    /// booking event. Authentication (URL secret, sender address) comes before anything is parsed;
+    /// among deliveries of the same booking the newest `generatedAt` wins.
+    pub async fn receive(
+        &self,
+        is_get: bool,
+        url_secret: Option<&str>,
+        remote_ip: Option<IpAddr>,
+        headers: &http::HeaderMap,
+        body: &[u8],
+    ) -> Result<Received, SirvoyWebhookError> {
+        let d = Delivery { headers, body, url_secret, remote_ip };
+        self.verifier.verify(&d, Utc::now())?;
+        if is_get {
+            return Ok(Received::HealthCheck);
+        }
+        let event: wire::Event =
+            serde_json::from_slice(body).map_err(|e| SirvoyWebhookError::Unreadable(e.to_string()))?;
+        if let Some(p) = event.property_id.as_deref().filter(|p| *p != self.cfg.property_id) {
+            return Err(SirvoyWebhookError::OtherProperty(p.to_owned()));
+        }
+        let id = event.booking_id.clone().ok_or_else(|| SirvoyWebhookError::Unreadable("no bookingId".into()))?;
+        let generated = convert::generated(&event);
+        let mut state = self.state.lock().await;
+        match state.get(&id) {
+            Some(old) if old.generated >= generated => Ok(Received::Stale { booking: id }),
+            Some(_) => {
+                state.insert(id.clone(), Stored { generated, event });
+                Ok(Received::Updated { booking: id })
+            }
+            None => {
+                state.insert(id.clone(), Stored { generated, event });
+                Ok(Received::New { booking: id })
+            }
+        }
+    }
+
+    /// The accumulated state as JSON, for the host to persist across restarts.
+    pub async fn export_state(&self) -> serde_json::Value {
+        serde_json::to_value(&*self.state.lock().await).unwrap_or_default()
+    }
+
+    /// Restores state exported earlier.
+    pub async fn import_state(&self, v: serde_json::Value) -> Result<()> {
+        let s: BTreeMap<String, Stored> = serde_json::from_value(v)
+            .map_err(|e| hostelpulse_core::Error::invalid_input(format!("Sirvoy state: {e}")))?;
+        *self.state.lock().await = s;
+        Ok(())
+    }
+
+    async fn all(&self) -> BookingBatch {
+        let provenance = Provenance::new(Via::Webhook, Utc::now());
+        let mut batch = BookingBatch::complete(Vec::new(), Vec::new());
+        for (id, s) in self.state.lock().await.iter() {
+            match convert::booking(&s.event, &self.account, &provenance, self.cfg.currency.as_deref()) {
+                Ok(b) => batch.bookings.push(b),
+                Err(reason) => batch.failures.push(RecordFailure::new(Some(SourceId::new(id.clone())), reason)),
+            }
+        }
+        batch
+    }
+}
+
+#[async_trait]
+impl Connector for SirvoyConnector {
+    fn kind(&self) -> ConnectorKind {
+        ConnectorKind::SIRVOY
+    }
+
+    fn account(&self) -> &AccountId {
+        &self.account
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        capabilities::declared()
+    }
+
+    async fn check(&self) -> Result<Health> {
+        let mut h = Health::new(self.capabilities());
+        h.notes.push(format!("{} booking(s) received so far", self.state.lock().await.len()));
+        if self.cfg.plan.as_deref().is_some_and(|p| !p.to_lowercase().contains("pro")) {
+            h.notes.push(
+                "booking-event webhooks need Sirvoy Pro: on this plan no booking will arrive; import bookings by CSV"
+                    .into(),
+            );
+        }
+        Ok(h)
+    }
+
+    async fn rooms(&self) -> Result<Vec<Property>> {
+        let key = |id: &str| SourceKey::new(ConnectorKind::SIRVOY, self.account.clone(), id);
+        let mut types: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for s in self.state.lock().await.values() {
+            for r in &s.event.rooms {
+                let t = r.room_type_name.clone().unwrap_or_else(|| "Room".into());
+                let names = types.entry(t).or_default();
+                if let Some(n) = r.room_name.clone().filter(|n| !names.contains(n)) {
+                    names.push(n);
+                }
+            }
+        }
+        let mut p = Property::new(
+            key(self.account.as_str()),
+            Provenance::new(Via::Webhook, Utc::now()),
+            format!("Sirvoy property {}", self.account),
+        );
+        p.room_types = types
+            .into_iter()
+            .map(|(t, names)| RoomType {
+                key: key(&t),
+                name: t.clone(),
+                kind: if t.to_lowercase().contains("dorm") || t.to_lowercase().contains("bed in") {
+                    RoomKind::Dorm
+                } else {
+                    RoomKind::Private
+                },
+                max_guests: None,
+                rooms: names.into_iter().map(|n| Room { key: key(&n), name: n, beds: Vec::new() }).collect(),
+            })
+            .collect();
+        Ok(vec![p])
+    }
+
+    async fn bookings(&self, query: &BookingQuery) -> Result<BookingBatch> {
+        if query.modified_since.is_some() {
+            return Err(self.unsupported(hostelpulse_core::Operation::ReadBookingsModified));
+        }
+        let mut batch = self.all().await;
+        let keep = |b: &Booking| {
+            query.stay.is_none_or(|w| w.overlaps_stay(b.arrival, b.departure))
+                && (query.ids.is_empty() || query.ids.contains(&b.key.id))
+        };
+        batch.bookings.retain(keep);
+        Ok(batch)
+    }
+}

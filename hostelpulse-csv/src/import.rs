@@ -1,0 +1,446 @@
+//! Reading rows, converting them, and syncing them in chunks.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+
+use chrono::{Duration, Utc};
+use hostelpulse_core::connector::{BookingBatch, RecordFailure};
+use hostelpulse_core::model::{
+    AccountId, Allocation, Booking, BookingStatus, Channel, Guest, Money, Party, Provenance, SourceId, SourceKey, Via,
+};
+use hostelpulse_core::sync::{AuditRecord, Outcome, Scope, Sink, SyncEngine, Trigger};
+use rust_decimal::Decimal;
+use serde::Serialize;
+
+use crate::detect::{DateFormat, detect_date_format, detect_delimiter};
+use crate::preset::{Column, Preset};
+
+/// What to import and how.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct CsvImport {
+    /// The export's preset.
+    pub preset: Preset,
+    /// The account (property) the bookings belong to.
+    pub account: AccountId,
+    /// Currency when the file has no currency column.
+    pub currency: Option<String>,
+    /// Rows per chunk synced at once (bounds memory).
+    pub chunk_rows: usize,
+    /// Force a date format instead of detecting it.
+    pub date_format: Option<DateFormat>,
+}
+
+impl CsvImport {
+    /// An import of `preset` files for `account`.
+    pub fn new(preset: Preset, account: impl Into<AccountId>) -> Self {
+        Self { preset, account: account.into(), currency: None, chunk_rows: 5_000, date_format: None }
+    }
+
+    /// Sets the fallback currency.
+    pub fn currency(mut self, c: impl Into<String>) -> Self {
+        self.currency = Some(c.into());
+        self
+    }
+
+    /// Sets the chunk size.
+    pub fn chunk_rows(mut self, n: usize) -> Self {
+        self.chunk_rows = n.max(1);
+        self
+    }
+
+    /// Forces a date format.
+    pub fn date_format(mut self, f: DateFormat) -> Self {
+        self.date_format = Some(f);
+        self
+    }
+}
+
+/// A row that could not be imported.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RowError {
+    /// The line in the file (1-based; the header is line 1).
+    pub line: u64,
+    /// The column, when one is at fault.
+    pub column: Option<String>,
+    /// Why.
+    pub reason: String,
+}
+
+/// What an import did (or, for a dry run, would do).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct ImportReport {
+    /// A dry run: nothing was saved.
+    pub dry_run: bool,
+    /// Data rows read.
+    pub rows: u64,
+    /// Rows converted.
+    pub ok: u64,
+    /// Rows with errors.
+    pub error_count: u64,
+    /// The first 1,000 row errors.
+    pub errors: Vec<RowError>,
+    /// New bookings.
+    pub inserted: u64,
+    /// Changed bookings.
+    pub updated: u64,
+    /// Bookings already as the file says.
+    pub unchanged: u64,
+    /// Bookings that became cancelled.
+    pub cancelled: u64,
+    /// Bookings restored from cancelled.
+    pub restored: u64,
+    /// The delimiter used.
+    pub delimiter: String,
+    /// The date format used.
+    pub date_format: Option<String>,
+    /// Day-first and month-first both fit every date (day-first was used).
+    pub date_format_ambiguous: bool,
+    /// The sync runs' ids (one per chunk; none for a dry run).
+    pub runs: Vec<String>,
+}
+
+/// Why a file could not be imported at all.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CsvError {
+    /// The file could not be read.
+    #[error("cannot read the file: {0}")]
+    Io(#[from] std::io::Error),
+    /// The CSV is malformed beyond a row.
+    #[error("malformed CSV: {0}")]
+    Csv(#[from] csv::Error),
+    /// The file has no header.
+    #[error("the file is empty")]
+    Empty,
+    /// Required columns are missing.
+    #[error("missing column(s) {missing:?}; the file has {found:?} — choose another preset or map the columns")]
+    MissingColumns {
+        /// What is missing.
+        missing: Vec<String>,
+        /// The headers found.
+        found: Vec<String>,
+    },
+    /// No date format fits the arrival column.
+    #[error("no known date format fits the dates in column `{0}`")]
+    DateFormat(String),
+    /// The sync failed.
+    #[error("sync failed: {0}")]
+    Sync(String),
+}
+
+fn resolve(headers: &csv::StringRecord, preset: &Preset) -> Result<HashMap<Column, (usize, String)>, CsvError> {
+    let norm = |s: &str| s.trim().trim_start_matches('\u{feff}').to_lowercase();
+    let mut out = HashMap::new();
+    for (col, names) in preset.mapping().columns {
+        if out.contains_key(&col) {
+            continue;
+        }
+        if let Some((i, h)) = headers.iter().enumerate().find(|(_, h)| names.iter().any(|n| norm(n) == norm(h))) {
+            out.insert(col, (i, h.trim().to_owned()));
+        }
+    }
+    let mut missing = Vec::new();
+    for (col, name) in [(Column::Id, "booking id"), (Column::Arrival, "arrival")] {
+        if !out.contains_key(&col) {
+            missing.push(name.to_owned());
+        }
+    }
+    if !out.contains_key(&Column::Departure) && !out.contains_key(&Column::LastNight) {
+        missing.push("departure (or last night)".to_owned());
+    }
+    if !missing.is_empty() {
+        return Err(CsvError::MissingColumns { missing, found: headers.iter().map(|h| h.trim().to_owned()).collect() });
+    }
+    Ok(out)
+}
+
+fn status(text: &str, header: &str) -> BookingStatus {
+    let t = text.trim().to_lowercase();
+    if header.to_lowercase().contains("cancel") {
+        return if ["yes", "true", "1", "x", "cancelled", "canceled", "ja"].contains(&t.as_str()) {
+            BookingStatus::Cancelled
+        } else {
+            BookingStatus::Confirmed
+        };
+    }
+    match t.as_str() {
+        "" | "confirmed" | "new" | "booked" | "ok" => BookingStatus::Confirmed,
+        t if t.contains("cancel") => BookingStatus::Cancelled,
+        t if t.contains("no show") || t.contains("no-show") || t.contains("noshow") || t == "no_show" => {
+            BookingStatus::NoShow
+        }
+        t if t.contains("checked out") || t == "checked_out" || t == "departed" => BookingStatus::CheckedOut,
+        t if t.contains("checked in") || t == "checked_in" || t.contains("in house") || t == "in_house" => {
+            BookingStatus::CheckedIn
+        }
+        t if ["request", "tentative", "not confirmed", "not_confirmed", "unconfirmed", "pending", "inquiry"]
+            .iter()
+            .any(|w| t.contains(w)) =>
+        {
+            BookingStatus::Tentative
+        }
+        t if t.contains("block") || t == "black" || t == "closed" => BookingStatus::Block,
+        _ => BookingStatus::Unknown,
+    }
+}
+
+fn channel(name: &str) -> Option<Channel> {
+    let l = name.trim().to_lowercase();
+    if l.is_empty() {
+        return None;
+    }
+    Some(if l.contains("booking.com") || l == "booking" {
+        Channel::BookingCom
+    } else if l.contains("airbnb") {
+        Channel::Airbnb
+    } else if l.contains("hostelworld") {
+        Channel::Hostelworld
+    } else if l.contains("expedia") {
+        Channel::Expedia
+    } else if l.contains("agoda") {
+        Channel::Agoda
+    } else if ["direct", "website", "walk-in", "walk in", "phone", "email", "front desk"].iter().any(|d| l.contains(d))
+    {
+        Channel::Direct
+    } else {
+        Channel::Other(name.trim().to_owned())
+    })
+}
+
+/// Reads `1 234,50`, `1,234.50`, `€84.00`, `84`.
+fn amount(text: &str) -> Option<Decimal> {
+    let kept: String = text.chars().filter(|c| c.is_ascii_digit() || matches!(c, '.' | ',' | '-')).collect();
+    if kept.is_empty() {
+        return None;
+    }
+    let normalized = match (kept.rfind('.'), kept.rfind(',')) {
+        (Some(d), Some(c)) if c > d => kept.replace('.', "").replace(',', "."),
+        (Some(_), Some(_)) => kept.replace(',', ""),
+        (None, Some(c)) if kept.len() - c - 1 <= 2 => kept.replace(',', "."),
+        (None, Some(_)) => kept.replace(',', ""),
+        _ => kept,
+    };
+    normalized.parse().ok()
+}
+
+struct Row<'a> {
+    rec: &'a csv::StringRecord,
+    cols: &'a HashMap<Column, (usize, String)>,
+}
+
+impl Row<'_> {
+    fn get(&self, c: Column) -> Option<&str> {
+        let (i, _) = self.cols.get(&c)?;
+        self.rec.get(*i).map(str::trim).filter(|v| !v.is_empty())
+    }
+
+    fn header(&self, c: Column) -> String {
+        self.cols.get(&c).map(|(_, h)| h.clone()).unwrap_or_default()
+    }
+}
+
+fn convert(
+    row: &Row<'_>,
+    line: u64,
+    opts: &CsvImport,
+    fmt: DateFormat,
+    provenance: &Provenance,
+) -> Result<Booking, RowError> {
+    let err = |c: Column, reason: String| RowError { line, column: Some(row.header(c)), reason };
+    let id = row.get(Column::Id).ok_or_else(|| err(Column::Id, "no booking id".into()))?;
+    let date = |c: Column| -> Result<Option<chrono::NaiveDate>, RowError> {
+        match row.get(c) {
+            None => Ok(None),
+            Some(v) => fmt.parse(v).map(Some).ok_or_else(|| err(c, format!("`{v}` is not a date ({fmt:?})"))),
+        }
+    };
+    let arrival = date(Column::Arrival)?.ok_or_else(|| err(Column::Arrival, "no arrival date".into()))?;
+    let departure = match (date(Column::Departure)?, date(Column::LastNight)?) {
+        (Some(d), _) => d,
+        (None, Some(last)) => last + Duration::days(1),
+        (None, None) => return Err(err(Column::Departure, "no departure date".into())),
+    };
+    if departure <= arrival {
+        return Err(err(Column::Departure, format!("departure {departure} is not after arrival {arrival}")));
+    }
+    let st =
+        row.get(Column::Status).map(|s| status(s, &row.header(Column::Status))).unwrap_or(BookingStatus::Confirmed);
+    let key = SourceKey::new(opts.preset.connector(), opts.account.clone(), SourceId::new(id));
+    let mut b = Booking::new(key, provenance.clone(), st, arrival, departure);
+    b.status_raw = row.get(Column::Status).map(str::to_owned);
+    let name = row.get(Column::GuestName).map(str::to_owned).or_else(|| {
+        let n =
+            [row.get(Column::FirstName), row.get(Column::LastName)].into_iter().flatten().collect::<Vec<_>>().join(" ");
+        (!n.is_empty()).then_some(n)
+    });
+    b.guest = Guest {
+        name,
+        email: row.get(Column::Email).map(str::to_owned),
+        phone: row.get(Column::Phone).map(str::to_owned),
+        ..Guest::default()
+    };
+    let count = |c: Column| -> Result<Option<u16>, RowError> {
+        row.get(c).map(|v| v.parse::<u16>().map_err(|_| err(c, format!("`{v}` is not a count")))).transpose()
+    };
+    b.party = Party { adults: count(Column::Adults)?, children: count(Column::Children)? };
+    if row.get(Column::Room).is_some() || row.get(Column::RoomType).is_some() {
+        b.allocations.push(Allocation {
+            room_type: row.get(Column::RoomType).map(SourceId::new),
+            room: row.get(Column::Room).map(SourceId::new),
+            bed: None,
+            label: row.get(Column::Room).or(row.get(Column::RoomType)).map(str::to_owned),
+        });
+    }
+    b.channel = row.get(Column::Channel).and_then(channel);
+    b.channel_ref = row.get(Column::ChannelRef).map(str::to_owned);
+    let currency = row.get(Column::Currency).map(str::to_owned).or_else(|| opts.currency.clone());
+    if let Some(v) = row.get(Column::Total) {
+        let a = amount(v).ok_or_else(|| err(Column::Total, format!("`{v}` is not an amount")))?;
+        b.total = currency.map(|c| Money::new(a, c));
+    }
+    Ok(b)
+}
+
+fn reader(path: &Path, delimiter: u8) -> Result<csv::Reader<BufReader<File>>, CsvError> {
+    Ok(csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .flexible(true)
+        .has_headers(true)
+        .from_reader(BufReader::new(File::open(path)?)))
+}
+
+fn add(report: &mut ImportReport, r: &AuditRecord) {
+    report.inserted += r.counts.inserted;
+    report.updated += r.counts.updated;
+    report.unchanged += r.counts.unchanged;
+    report.cancelled += r.counts.cancelled;
+    report.restored += r.counts.restored;
+}
+
+/// Imports `path` through `engine` (trigger CSV), in chunks; with `dry_run`, only previews.
+pub async fn import(
+    engine: &SyncEngine,
+    path: &Path,
+    opts: &CsvImport,
+    sink: &dyn Sink,
+    dry_run: bool,
+) -> Result<ImportReport, CsvError> {
+    let mut first = String::new();
+    BufReader::new(File::open(path)?).read_line(&mut first)?;
+    if first.trim().is_empty() {
+        return Err(CsvError::Empty);
+    }
+    let delimiter = detect_delimiter(&first);
+    let mut rdr = reader(path, delimiter)?;
+    let headers = rdr.headers()?.clone();
+    let cols = resolve(&headers, &opts.preset)?;
+    let (fmt, ambiguous) = match opts.date_format {
+        Some(f) => (f, false),
+        None => {
+            let (i, h) = cols[&Column::Arrival].clone();
+            let samples: Vec<String> =
+                rdr.records().take(500).filter_map(|r| r.ok()?.get(i).map(str::to_owned)).collect();
+            detect_date_format(samples.iter().map(String::as_str)).ok_or(CsvError::DateFormat(h))?
+        }
+    };
+    let mut report = ImportReport {
+        dry_run,
+        delimiter: (delimiter as char).to_string(),
+        date_format: Some(format!("{fmt:?}")),
+        date_format_ambiguous: ambiguous,
+        ..ImportReport::default()
+    };
+    let scope = Scope::new(opts.preset.connector(), opts.account.clone());
+    let provenance = Provenance::new(Via::Csv, Utc::now());
+    let mut rdr = reader(path, delimiter)?;
+    let mut chunk = BookingBatch::default();
+    let mut record = csv::StringRecord::new();
+    let mut line = 1u64;
+    loop {
+        let more = match rdr.read_record(&mut record) {
+            Ok(more) => more,
+            Err(e) => {
+                // A malformed row (an unterminated quote, bad UTF-8) is reported; reading goes on.
+                line += 1;
+                report.rows += 1;
+                report.error_count += 1;
+                if report.errors.len() < 1000 {
+                    report.errors.push(RowError { line, column: None, reason: e.to_string() });
+                }
+                continue;
+            }
+        };
+        if more {
+            line = record.position().map(|p| p.line()).unwrap_or(line + 1);
+            report.rows += 1;
+            match convert(&Row { rec: &record, cols: &cols }, line, opts, fmt, &provenance) {
+                Ok(b) => {
+                    report.ok += 1;
+                    chunk.bookings.push(b);
+                }
+                Err(e) => {
+                    report.error_count += 1;
+                    chunk.failures.push(RecordFailure::new(None, e.reason.clone()).at(format!(
+                        "line {} column {}",
+                        e.line,
+                        e.column.clone().unwrap_or_default()
+                    )));
+                    if report.errors.len() < 1000 {
+                        report.errors.push(e);
+                    }
+                }
+            }
+        }
+        if chunk.bookings.len() + chunk.failures.len() >= opts.chunk_rows
+            || (!more && (!chunk.bookings.is_empty() || !chunk.failures.is_empty()))
+        {
+            let batch = std::mem::take(&mut chunk);
+            let r = if dry_run {
+                engine.preview_batch(scope.clone(), batch, Trigger::Csv).await
+            } else {
+                engine.apply_batch(scope.clone(), batch, Trigger::Csv, sink).await
+            };
+            if let Outcome::Failed { message, .. } = &r.outcome {
+                return Err(CsvError::Sync(message.clone()));
+            }
+            add(&mut report, &r);
+            if !dry_run {
+                report.runs.push(r.run_id);
+            }
+        }
+        if !more {
+            break;
+        }
+    }
+    Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn amounts_in_both_conventions() {
+        assert_eq!(amount("1 234,50 €"), Some(Decimal::new(123450, 2)));
+        assert_eq!(amount("$1,234.50"), Some(Decimal::new(123450, 2)));
+        assert_eq!(amount("84"), Some(Decimal::new(84, 0)));
+        assert_eq!(amount("84,5"), Some(Decimal::new(845, 1)));
+        assert_eq!(amount("1,234"), Some(Decimal::new(1234, 0)));
+        assert_eq!(amount("n/a"), None);
+    }
+
+    #[test]
+    fn statuses() {
+        assert_eq!(status("Cancelled by guest", "Status"), BookingStatus::Cancelled);
+        assert_eq!(status("yes", "Cancelled"), BookingStatus::Cancelled);
+        assert_eq!(status("no", "Cancelled"), BookingStatus::Confirmed);
+        assert_eq!(status("No Show", "Status"), BookingStatus::NoShow);
+        assert_eq!(status("not_confirmed", "Status"), BookingStatus::Tentative);
+        assert_eq!(status("", "Status"), BookingStatus::Confirmed);
+        assert_eq!(status("weird", "Status"), BookingStatus::Unknown);
+    }
+}

@@ -1,0 +1,149 @@
+//! Presets, malformed files, bounded memory on a 100 MB file, idempotent re-import.
+
+use std::sync::Arc;
+
+use hostelpulse_core::model::{BookingStatus, ConnectorKind};
+use hostelpulse_core::sync::{CollectingSink, MemoryStore, Scope, SyncEngine, SyncStore};
+use hostelpulse_csv::{Column, CsvError, CsvImport, Mapping, Preset, import};
+
+fn file(dir: &tempfile::TempDir, name: &str, content: &str) -> std::path::PathBuf {
+    let p = dir.path().join(name);
+    std::fs::write(&p, content).unwrap();
+    p
+}
+
+fn engine() -> (SyncEngine, Arc<MemoryStore>) {
+    let store = Arc::new(MemoryStore::new());
+    (SyncEngine::new(store.clone()), store)
+}
+
+#[tokio::test]
+async fn each_preset_reads_its_export() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        (
+            Preset::Beds24,
+            ConnectorKind::BEDS24,
+            "Booking ID,Arrival,Departure,First Name,Last Name,Status,Room,Unit,Referrer,Api Reference,Adults,Price,Currency\n71234567,2026-12-01,2026-12-04,Mia,Schneider,Confirmed,Bed in 6-bed dorm,3,Hostelworld,HW-1,1,84.00,EUR\n71234568,2026-12-02,2026-12-03,Luc,Martin,Cancelled,Private twin,1,Booking.com,4412,2,55.00,EUR\n",
+        ),
+        (
+            Preset::Cloudbeds,
+            ConnectorKind::CLOUDBEDS,
+            "Reservation Number;Name;Check in Date;Check out Date;Status;Room Number;Room Type;Source;Third Party Confirmation Number;Adults;Children;Grand Total\n31415926;Mia Schneider;10/07/2025;13/07/2025;confirmed;D1-Bed C;Dorm;Hostelworld;HW-558812345;1;0;84,00\n27182818;Luc Martin;11/07/2025;12/07/2025;canceled;201;Twin;Booking.com;4412345678;2;0;55,00\n",
+        ),
+        (
+            Preset::Sirvoy,
+            ConnectorKind::SIRVOY,
+            "Booking number\tGuest\tArrival\tDeparture\tCancelled\tRoom\tChannel booking ID\tAdults\tTotal price\tCurrency\n31337\tSven Svensson\t2021-06-01\t2021-06-03\tno\t12\t2345678901\t2\t4200\tSEK\n31338\tAstrid Berg\t2021-06-02\t2021-06-05\tyes\t14\t\t1\t3000\tSEK\n",
+        ),
+        (
+            Preset::Fdm,
+            ConnectorKind::FDM,
+            "Reservation|Guest|Check-in|Check-out|Status|Bed|Channel|Channel reference|Adults|Total\nR-1|Yuki Sato|12.03.2026|15.03.2026|Checked out|Dorm A - Bed 2|Hostelworld|HW-9|1|60\nR-2|Tom Walker|13.03.2026|14.03.2026|No show|Dorm A - Bed 3|Direct||1|20\n",
+        ),
+    ];
+    for (preset, kind, content) in cases {
+        let (e, store) = engine();
+        let path = file(&dir, "export.csv", content);
+        let opts = CsvImport::new(preset.clone(), "p1").currency("EUR");
+        let sink = CollectingSink::new();
+        let r = import(&e, &path, &opts, &sink, false).await.unwrap_or_else(|err| panic!("{preset:?}: {err}"));
+        assert_eq!((r.rows, r.ok, r.error_count, r.inserted), (2, 2, 0, 2), "{preset:?}: {r:?}");
+        let changes = sink.take();
+        assert!(changes.iter().all(|c| c.key.connector == kind), "{preset:?}: the source's own connector kind");
+        let statuses: Vec<BookingStatus> =
+            changes.iter().filter_map(|c| c.booking.as_ref().map(|b| b.status)).collect();
+        assert!(
+            statuses.len() == 2 && statuses.iter().any(|s| *s != BookingStatus::Confirmed),
+            "{preset:?}: {statuses:?}"
+        );
+        assert_eq!(store.load(&Scope::new(kind, "p1".into())).await.unwrap().records.len(), 2);
+    }
+}
+
+#[tokio::test]
+async fn a_generic_mapping_and_a_dry_run_preview() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = file(&dir, "sheet.csv", "Ref,From,To,Who\nA1,2026-05-01,2026-05-03,Ana\nA2,2026-05-02,2026-05-04,Ben\n");
+    let mapping = Mapping::explicit(&[
+        (Column::Id, "Ref"),
+        (Column::Arrival, "From"),
+        (Column::Departure, "To"),
+        (Column::GuestName, "Who"),
+    ]);
+    let opts = CsvImport::new(Preset::Generic(mapping), "sheet");
+    let (e, store) = engine();
+    let preview = import(&e, &path, &opts, &CollectingSink::new(), true).await.unwrap();
+    assert!(preview.dry_run);
+    assert_eq!((preview.inserted, preview.updated), (2, 0));
+    assert!(
+        store.load(&Scope::new(ConnectorKind::CSV, "sheet".into())).await.unwrap().records.is_empty(),
+        "a dry run saves nothing"
+    );
+    insta::assert_json_snapshot!(preview);
+}
+
+#[tokio::test]
+async fn re_importing_the_same_file_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = file(
+        &dir,
+        "export.csv",
+        "Booking ID,Arrival,Departure,Guest Name\n1,2026-12-01,2026-12-04,Mia\n2,2026-12-02,2026-12-03,Luc\n",
+    );
+    let opts = CsvImport::new(Preset::Beds24, "p1");
+    let (e, _) = engine();
+    let sink = CollectingSink::new();
+    let first = import(&e, &path, &opts, &sink, false).await.unwrap();
+    let second = import(&e, &path, &opts, &sink, false).await.unwrap();
+    assert_eq!((first.inserted, second.inserted, second.updated, second.unchanged), (2, 0, 0, 2));
+    assert_eq!(sink.take().len(), 2, "the second import sent nothing");
+}
+
+#[tokio::test]
+async fn malformed_files_say_what_is_wrong() {
+    let dir = tempfile::tempdir().unwrap();
+    let (e, _) = engine();
+    let sink = CollectingSink::new();
+    // Columns that do not fit the preset: the error lists what the file has.
+    let wrong = file(&dir, "wrong.csv", "foo,bar\n1,2\n");
+    match import(&e, &wrong, &CsvImport::new(Preset::Cloudbeds, "p"), &sink, true).await {
+        Err(CsvError::MissingColumns { missing, found }) => {
+            assert!(missing.iter().any(|m| m == "booking id"));
+            assert_eq!(found, vec!["foo", "bar"]);
+        }
+        other => panic!("{other:?}"),
+    }
+    // Semicolon data read as a comma file would be one column: detection picks the semicolon.
+    let semi = file(&dir, "semi.csv", "Booking ID;Arrival;Departure\n1;2026-01-01;2026-01-02\n");
+    assert_eq!(import(&e, &semi, &CsvImport::new(Preset::Beds24, "p"), &sink, true).await.unwrap().delimiter, ";");
+    // Bad dates and counts are row errors with line and column; the good rows go on.
+    let bad = file(
+        &dir,
+        "bad.csv",
+        "Booking ID,Arrival,Departure,Adults\n1,2026-01-01,2026-01-03,2\n2,2026-02-30,2026-03-02,1\n3,2026-01-05,2026-01-04,1\n4,2026-01-05,2026-01-07,two\n,2026-01-05,2026-01-07,1\n",
+    );
+    let r = import(&e, &bad, &CsvImport::new(Preset::Beds24, "p"), &sink, true).await.unwrap();
+    assert_eq!((r.rows, r.ok, r.error_count), (5, 1, 4), "{r:?}");
+    let where_: Vec<(u64, Option<String>)> = r.errors.iter().map(|e| (e.line, e.column.clone())).collect();
+    assert_eq!(
+        where_,
+        vec![
+            (3, Some("Arrival".into())),
+            (4, Some("Departure".into())),
+            (5, Some("Adults".into())),
+            (6, Some("Booking ID".into()))
+        ]
+    );
+    // No date format fits.
+    let nodate = file(&dir, "nodate.csv", "Booking ID,Arrival,Departure\n1,soon,later\n");
+    assert!(matches!(
+        import(&e, &nodate, &CsvImport::new(Preset::Beds24, "p"), &sink, true).await,
+        Err(CsvError::DateFormat(_))
+    ));
+    let empty = file(&dir, "empty.csv", "");
+    assert!(matches!(
+        import(&e, &empty, &CsvImport::new(Preset::Beds24, "p"), &sink, true).await,
+        Err(CsvError::Empty)
+    ));
+}
