@@ -229,6 +229,13 @@ impl IcalConnector {
         for e in errors {
             batch.failures.push(RecordFailure::new(None, format!("feed not read: {e}")));
         }
+        // Stale feeds reach the run's audit record, and so the owner's status view.
+        for st in self.feed_status(Utc::now()).await.into_iter().filter(|s| s.stale) {
+            let since = st.last_success.map(|t| t.to_rfc3339()).unwrap_or_else(|| "never".into());
+            batch
+                .failures
+                .push(RecordFailure::new(None, format!("feed {} is stale: last successful fetch {since}", st.id)));
+        }
         Ok(batch)
     }
 }

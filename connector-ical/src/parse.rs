@@ -91,6 +91,14 @@ pub fn unescape(s: &str) -> String {
 pub fn normalize(bytes: &[u8]) -> String {
     let text = String::from_utf8_lossy(bytes);
     let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    // Fast path: CRLF is the only oddity in most real feeds; a byte scan decides.
+    let odd = text.bytes().any(|b| b < 0x20 && b != b'\n' && b != b'\t' && b != b'\r');
+    let clean = if odd { clean_controls(text) } else { text.replace("\r\n", "\n").replace('\r', "\n") };
+    unfold(&clean)
+}
+
+/// Drops control characters other than tab, and turns CRLF and lone CR into LF.
+fn clean_controls(text: &str) -> String {
     let mut clean = String::with_capacity(text.len());
     let mut chars = text.chars().peekable();
     while let Some(c) = chars.next() {
@@ -107,7 +115,11 @@ pub fn normalize(bytes: &[u8]) -> String {
             c => clean.push(c),
         }
     }
-    // Unfold: a line break followed by one space or tab continues the line (remove both).
+    clean
+}
+
+/// Unfolds: a line break followed by one space or tab continues the line (remove both).
+fn unfold(clean: &str) -> String {
     let mut out = String::with_capacity(clean.len());
     let mut lines = clean.split('\n').peekable();
     while let Some(line) = lines.next() {

@@ -130,4 +130,21 @@ async fn a_feed_that_stops_answering_goes_stale() {
     let status = &c.feed_status(now + chrono::Duration::minutes(3)).await[0];
     assert!(status.stale, "{status:?}");
     assert!(status.last_error.is_some());
+    // Once stale, every run's audit record says so (the owner's status view reads it).
+    let server = IcalFeedServer::start(&["bed-2"], 1).await.unwrap();
+    let cfg = IcalConfig::builder("hostel-1", chrono_tz::UTC)
+        .allow_private_addresses(true)
+        .staleness(Duration::from_millis(1), 1)
+        .retry(RetryPolicy::none())
+        .feed(FeedConfig::new("bed-1", SecretString::from("http://127.0.0.1:9/gone.ics"), bed("bed-1")))
+        .feed(FeedConfig::new("bed-2", SecretString::from(server.url("bed-2")), bed("bed-2")))
+        .build()
+        .unwrap();
+    let c = IcalConnector::new(cfg).unwrap();
+    let engine = SyncEngine::new(Arc::new(MemoryStore::new()));
+    engine.run(&c, Plan::Full, Trigger::Poll, &CollectingSink::new()).await;
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    let r = engine.run(&c, Plan::Full, Trigger::Poll, &CollectingSink::new()).await;
+    assert_eq!(r.outcome, Outcome::Partial);
+    assert!(r.failures.iter().any(|f| f.reason.contains("feed bed-1 is stale")), "{:?}", r.failures);
 }

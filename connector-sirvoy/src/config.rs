@@ -22,6 +22,9 @@ pub struct SirvoyConfig {
     pub plan: Option<String>,
     /// Currency when a delivery does not carry one.
     pub currency: Option<String>,
+    /// Rooms the owner lists up front (room type → room names), so rooms exist before any
+    /// delivery mentions them.
+    pub rooms: Vec<(String, Vec<String>)>,
 }
 
 impl SirvoyConfig {
@@ -34,6 +37,7 @@ impl SirvoyConfig {
                 allowed_senders: SIRVOY_SENDERS.iter().filter_map(|n| n.parse().ok()).collect(),
                 plan: None,
                 currency: None,
+                rooms: Vec::new(),
             },
         }
     }
@@ -62,6 +66,12 @@ impl SirvoyConfigBuilder {
     /// The account's plan.
     pub fn plan(mut self, plan: impl Into<String>) -> Self {
         self.config.plan = Some(plan.into());
+        self
+    }
+
+    /// Lists a room type and its rooms up front.
+    pub fn room_type(mut self, name: impl Into<String>, rooms: &[&str]) -> Self {
+        self.config.rooms.push((name.into(), rooms.iter().map(|r| r.to_string()).collect()));
         self
     }
 

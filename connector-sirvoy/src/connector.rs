@@ -188,7 +188,7 @@ impl Connector for SirvoyConnector {
 
     async fn rooms(&self) -> Result<Vec<Property>> {
         let key = |id: &str| SourceKey::new(ConnectorKind::SIRVOY, self.account.clone(), id);
-        let mut types: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        let mut types: BTreeMap<String, Vec<String>> = self.cfg.rooms.iter().cloned().collect();
         for s in self.state.lock().await.values() {
             for r in &s.event.rooms {
                 let t = r.room_type_name.clone().unwrap_or_else(|| "Room".into());

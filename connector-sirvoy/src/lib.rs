@@ -8,7 +8,7 @@
 //!   before anything is parsed, deliveries of the same booking ordered by `generatedAt` (older and
 //!   repeated ones ignored), restored bookings un-cancelled;
 //! - bookings read from the accumulated deliveries (push only: simulated reads), rooms from the
-//!   room types and names seen; no availability, housekeeping or writes;
+//!   room types and names seen plus those configured; no availability, housekeeping or writes;
 //! - history from before the webhook existed is not resent by Sirvoy: import it by CSV.
 //!
 //! ```

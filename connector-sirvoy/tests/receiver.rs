@@ -155,4 +155,13 @@ async fn a_version_one_payload_with_string_numbers_parses() {
     insta::assert_json_snapshot!(b[0]);
     let rooms = c.rooms().await.unwrap();
     assert_eq!(rooms[0].room_types[0].rooms[0].name, "12");
+    // Rooms listed in the configuration exist before any delivery mentions them.
+    let configured = SirvoyConnector::new(
+        SirvoyConfig::builder(PROPERTY, generate_secret())
+            .room_type("Bed in 8-bed dorm", &["Dorm A", "Dorm B"])
+            .build()
+            .unwrap(),
+    );
+    let rooms = configured.rooms().await.unwrap();
+    assert_eq!(rooms[0].room_types[0].rooms.len(), 2);
 }
