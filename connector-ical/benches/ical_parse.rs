@@ -89,9 +89,6 @@ fn bench(c: &mut Criterion) {
         ours as f64 / 1048576.0
     );
 
-    for _ in 0..3 {
-        stages(&text);
-    }
     let mut g = c.benchmark_group("ical_parse");
     g.sample_size(20);
     g.throughput(Throughput::Elements(N as u64));
@@ -106,22 +103,3 @@ fn bench(c: &mut Criterion) {
 
 criterion_group!(benches, bench);
 criterion_main!(benches);
-
-#[allow(dead_code)]
-fn stages(text: &str) {
-    let t = std::time::Instant::now();
-    let n = hostelpulse_connector_ical::parse::normalize(text.as_bytes());
-    let t1 = t.elapsed();
-    let p = hostelpulse_connector_ical::parse::parse(text.as_bytes());
-    let t2 = t.elapsed() - t1;
-    let opts = FeedOptions::new(chrono_tz::Europe::Lisbon);
-    let t3s = std::time::Instant::now();
-    let f = hostelpulse_connector_ical::classify::classify(&p, &opts);
-    let t3 = t3s.elapsed();
-    eprintln!(
-        "stages: normalize {t1:?}, parse (incl. normalize) {t2:?}, classify {t3:?} ({} {} {})",
-        n.len(),
-        p.events.len(),
-        f.events.len()
-    );
-}
