@@ -2,36 +2,12 @@
 //! icalendar crate's parse of the whole feed alone, and this crate's parse + classify, with the
 //! peak heap growth of each. Target: classification adds at most 50% on top of parsing.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use hostelpulse_connector_ical::{FeedOptions, read_feed};
-
-struct Counting;
-static CURRENT: AtomicUsize = AtomicUsize::new(0);
-static PEAK: AtomicUsize = AtomicUsize::new(0);
-static ON: AtomicBool = AtomicBool::new(false);
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, l: Layout) -> *mut u8 {
-        let p = unsafe { System.alloc(l) };
-        if !p.is_null() && ON.load(Ordering::Relaxed) {
-            let now = CURRENT.fetch_add(l.size(), Ordering::Relaxed) + l.size();
-            PEAK.fetch_max(now, Ordering::Relaxed);
-        }
-        p
-    }
-    unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
-        unsafe { System.dealloc(p, l) };
-        if ON.load(Ordering::Relaxed) {
-            CURRENT.fetch_sub(l.size(), Ordering::Relaxed);
-        }
-    }
-}
+use peak_alloc::PeakAlloc;
 
 #[global_allocator]
-static A: Counting = Counting;
+static HEAP: PeakAlloc = PeakAlloc;
 
 const N: usize = 10_000;
 
@@ -64,12 +40,10 @@ fn feed() -> String {
 }
 
 fn peak<T>(f: impl FnOnce() -> T) -> (T, usize) {
-    CURRENT.store(0, Ordering::Relaxed);
-    PEAK.store(0, Ordering::Relaxed);
-    ON.store(true, Ordering::Relaxed);
+    let base = HEAP.current_usage();
+    HEAP.reset_peak_usage();
     let out = f();
-    ON.store(false, Ordering::Relaxed);
-    (out, PEAK.load(Ordering::Relaxed))
+    (out, HEAP.peak_usage().saturating_sub(base))
 }
 
 fn bench(c: &mut Criterion) {

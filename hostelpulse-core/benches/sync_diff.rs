@@ -5,8 +5,7 @@
 //! peak heap growth of one run. Target: the sink receives exactly the 1,000 changes and the run
 //! costs at most 2× fingerprinting.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
@@ -20,34 +19,10 @@ use hostelpulse_core::sync::{
     Change, Commit, MemoryStore, Plan, RecordState, Scope, Sink, SyncConfig, SyncEngine, SyncStore, Trigger,
 };
 use hostelpulse_core::{AccountId, BookingBatch, BookingQuery, Connector, ConnectorKind, ManualClock, Result};
-
-struct Counting;
-
-static CURRENT: AtomicUsize = AtomicUsize::new(0);
-static PEAK: AtomicUsize = AtomicUsize::new(0);
-/// Counting costs two atomic operations per allocation: only on while memory is measured.
-static COUNTING: AtomicBool = AtomicBool::new(false);
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let p = unsafe { System.alloc(layout) };
-        if !p.is_null() && COUNTING.load(Ordering::Relaxed) {
-            let now = CURRENT.fetch_add(layout.size(), Ordering::Relaxed) + layout.size();
-            PEAK.fetch_max(now, Ordering::Relaxed);
-        }
-        p
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        unsafe { System.dealloc(ptr, layout) };
-        if COUNTING.load(Ordering::Relaxed) {
-            CURRENT.fetch_sub(layout.size(), Ordering::Relaxed);
-        }
-    }
-}
+use peak_alloc::PeakAlloc;
 
 #[global_allocator]
-static ALLOC: Counting = Counting;
+static HEAP: PeakAlloc = PeakAlloc;
 
 const N: usize = 100_000;
 const CHANGED: usize = N / 100;
@@ -176,14 +151,10 @@ fn bench(c: &mut Criterion) {
     // Correctness first: exactly the 1% reach the sink.
     let (engine, connector) = setup();
     let sink = CountSink(AtomicUsize::new(0));
-    CURRENT.store(0, Ordering::Relaxed);
-    PEAK.store(0, Ordering::Relaxed);
-    COUNTING.store(true, Ordering::Relaxed);
+    let base = HEAP.current_usage();
+    HEAP.reset_peak_usage();
     let report = rt.block_on(engine.run(&connector, Plan::Full, Trigger::ScheduledFull, &sink));
-    COUNTING.store(false, Ordering::Relaxed);
-    // Frees of memory allocated before counting started can push CURRENT below zero (wrapping);
-    // PEAK only ever records growth from the start of the run.
-    let peak = PEAK.load(Ordering::Relaxed);
+    let peak = HEAP.peak_usage().saturating_sub(base);
     assert_eq!(sink.0.load(Ordering::Relaxed), CHANGED, "{:?}", report.counts);
     assert_eq!(report.counts.updated as usize, CHANGED);
     assert_eq!(report.counts.unchanged as usize, N - CHANGED);

@@ -1,38 +1,15 @@
 //! A 100 MB export is read in bounded memory. Alone in its test binary, so the allocation counter
 //! sees only this import.
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::io::Write;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use hostelpulse_core::sync::{CollectingSink, MemoryStore, SyncEngine};
 use hostelpulse_csv::{CsvImport, Preset, import};
-
-struct Counting;
-static CURRENT: AtomicUsize = AtomicUsize::new(0);
-static PEAK: AtomicUsize = AtomicUsize::new(0);
-static ON: AtomicBool = AtomicBool::new(false);
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, l: Layout) -> *mut u8 {
-        let p = unsafe { System.alloc(l) };
-        if !p.is_null() && ON.load(Ordering::Relaxed) {
-            let now = CURRENT.fetch_add(l.size(), Ordering::Relaxed) + l.size();
-            PEAK.fetch_max(now, Ordering::Relaxed);
-        }
-        p
-    }
-    unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
-        unsafe { System.dealloc(p, l) };
-        if ON.load(Ordering::Relaxed) {
-            CURRENT.fetch_sub(l.size(), Ordering::Relaxed);
-        }
-    }
-}
+use peak_alloc::PeakAlloc;
 
 #[global_allocator]
-static A: Counting = Counting;
+static HEAP: PeakAlloc = PeakAlloc;
 
 #[tokio::test]
 async fn a_100_mb_file_is_read_in_bounded_memory() {
@@ -51,14 +28,12 @@ async fn a_100_mb_file_is_read_in_bounded_memory() {
     }
     drop(f);
     let e = SyncEngine::new(Arc::new(MemoryStore::new()));
-    CURRENT.store(0, Ordering::Relaxed);
-    PEAK.store(0, Ordering::Relaxed);
-    ON.store(true, Ordering::Relaxed);
+    let base = HEAP.current_usage();
+    HEAP.reset_peak_usage();
     let r = import(&e, &path, &CsvImport::new(Preset::Beds24, "p").chunk_rows(2_000), &CollectingSink::new(), true)
         .await
         .unwrap();
-    ON.store(false, Ordering::Relaxed);
-    let peak = PEAK.load(Ordering::Relaxed);
+    let peak = HEAP.peak_usage().saturating_sub(base);
     assert_eq!((r.rows, r.ok), (rows, rows));
     assert!(peak < 32 * 1024 * 1024, "peak heap {} MiB for a {} MiB file", peak / 1048576, bytes / 1048576);
     eprintln!("100 MiB CSV ({rows} rows): peak heap growth {:.1} MiB", peak as f64 / 1048576.0);
