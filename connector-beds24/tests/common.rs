@@ -6,20 +6,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use hostelpulse_connector_beds24::{Beds24Config, Beds24Connector, Credentials};
-use hostelpulse_core::http::{Jitter, RetryPolicy};
 use hostelpulse_sandbox::Beds24Emulator;
 use secrecy::SecretString;
 
 pub const PROPERTY: u64 = hostelpulse_sandbox::beds24::BEDS24_PROPERTY_ID;
 
-pub fn fast_retry() -> RetryPolicy {
-    RetryPolicy::default()
-        .max_attempts(10)
-        .base_delay(Duration::from_millis(5))
-        .max_delay(Duration::from_millis(100))
-        .max_wait(Duration::from_secs(5))
-        .jitter(Jitter::Full)
-}
+pub use hostelpulse_core::testkit::fast_retry;
 
 pub fn connector_at(base_url: String, credentials: Credentials) -> Beds24Connector {
     let cfg = Beds24Config::builder(PROPERTY, credentials)

@@ -6,20 +6,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use hostelpulse_connector_cloudbeds::{CloudbedsConfig, CloudbedsConnector, Credentials, pacing};
-use hostelpulse_core::http::{Jitter, Pacer, RetryPolicy};
+use hostelpulse_core::http::Pacer;
 use hostelpulse_sandbox::CloudbedsEmulator;
 use secrecy::SecretString;
 
 pub const PROPERTY: &str = hostelpulse_sandbox::cloudbeds::CLOUDBEDS_PROPERTY_ID;
 
-pub fn fast_retry() -> RetryPolicy {
-    RetryPolicy::default()
-        .max_attempts(10)
-        .base_delay(Duration::from_millis(5))
-        .max_delay(Duration::from_millis(100))
-        .max_wait(Duration::from_secs(5))
-        .jitter(Jitter::Full)
-}
+pub use hostelpulse_core::testkit::fast_retry;
 
 pub fn connector_at(base_url: String, property: &str, credentials: Credentials) -> CloudbedsConnector {
     let pacer = Arc::new(Pacer::new(pacing(5)));

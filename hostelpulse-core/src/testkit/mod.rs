@@ -35,6 +35,19 @@ pub use kit::{
 };
 pub use reference::{ReferenceConnector, ReferenceUpstream, days_from_today};
 
+/// A retry policy for tests against emulators and fault proxies: many quick attempts, so injected
+/// faults are ridden out in milliseconds rather than the production policy's seconds.
+#[cfg(feature = "http")]
+pub fn fast_retry() -> crate::http::RetryPolicy {
+    use std::time::Duration;
+    crate::http::RetryPolicy::default()
+        .max_attempts(10)
+        .base_delay(Duration::from_millis(5))
+        .max_delay(Duration::from_millis(100))
+        .max_wait(Duration::from_secs(5))
+        .jitter(crate::http::Jitter::Full)
+}
+
 /// A booking to create upstream.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
