@@ -154,13 +154,15 @@ fn quick_uid(lines: &[(usize, &str)]) -> Option<String> {
 
 /// Parses one VEVENT's lines with the `icalendar` crate.
 fn parse_event(start: usize, lines: &[(usize, &str)]) -> Result<RawEvent, Skipped> {
+    // CRLF, as RFC 5545 writes it: the icalendar parser backtracks far more on bare LF, with a cost
+    // that grows with the document (a whole 10,000-event feed: 17 s with LF, 70 ms with CRLF).
     let mut doc = String::with_capacity(lines.iter().map(|(_, l)| l.len() + 2).sum::<usize>() + 64);
-    doc.push_str("BEGIN:VCALENDAR\nBEGIN:VEVENT\n");
+    doc.push_str("BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\n");
     for (_, l) in lines {
         doc.push_str(l);
-        doc.push('\n');
+        doc.push_str("\r\n");
     }
-    doc.push_str("END:VEVENT\nEND:VCALENDAR\n");
+    doc.push_str("END:VEVENT\r\nEND:VCALENDAR\r\n");
     let cal = read_calendar(&doc).map_err(|e| Skipped {
         reason: format!(
             "unreadable event: {}",
