@@ -37,40 +37,27 @@ pub enum DateTimeRule {
     UtcDate,
 }
 
-/// How to read a feed.
-#[derive(Debug, Clone)]
+/// The per-feed reading switches: who produced it and how its dates are meant. A feed's
+/// [`crate::FeedConfig`] holds them; [`FeedOptions`] adds what the whole property shares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
-pub struct FeedOptions {
+pub struct FeedReading {
     /// The producer (auto-detected by default).
     pub source: FeedSource,
-    /// The property's time zone.
-    pub timezone: Tz,
     /// The feed's end date is the last night, not the check-out day (Beds24 offers such exports).
     pub end_is_last_night: bool,
     /// How date-times become dates.
     pub datetime_rule: DateTimeRule,
-    /// The fetch date when the feed carries no DTSTAMP (default: today in the property's zone).
-    pub today: Option<NaiveDate>,
 }
 
-impl FeedOptions {
+impl Default for FeedReading {
     /// Auto-detected source, property-local dates, exclusive end.
-    pub fn new(timezone: Tz) -> Self {
-        Self {
-            source: FeedSource::Auto,
-            timezone,
-            end_is_last_night: false,
-            datetime_rule: DateTimeRule::PropertyLocal,
-            today: None,
-        }
+    fn default() -> Self {
+        Self { source: FeedSource::Auto, end_is_last_night: false, datetime_rule: DateTimeRule::PropertyLocal }
     }
+}
 
-    /// Sets the fetch date used when the feed carries no DTSTAMP.
-    pub fn today(mut self, today: NaiveDate) -> Self {
-        self.today = Some(today);
-        self
-    }
-
+impl FeedReading {
     /// Sets the source.
     pub fn source(mut self, source: FeedSource) -> Self {
         self.source = source;
@@ -86,6 +73,37 @@ impl FeedOptions {
     /// Sets the date-time rule.
     pub fn datetime_rule(mut self, rule: DateTimeRule) -> Self {
         self.datetime_rule = rule;
+        self
+    }
+}
+
+/// How to read a feed.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct FeedOptions {
+    /// The feed's own switches.
+    pub reading: FeedReading,
+    /// The property's time zone.
+    pub timezone: Tz,
+    /// The fetch date when the feed carries no DTSTAMP (default: today in the property's zone).
+    pub today: Option<NaiveDate>,
+}
+
+impl FeedOptions {
+    /// Default reading (see [`FeedReading::default`]) in the property's zone.
+    pub fn new(timezone: Tz) -> Self {
+        Self { reading: FeedReading::default(), timezone, today: None }
+    }
+
+    /// Sets the fetch date used when the feed carries no DTSTAMP.
+    pub fn today(mut self, today: NaiveDate) -> Self {
+        self.today = Some(today);
+        self
+    }
+
+    /// Sets the feed's reading switches.
+    pub fn reading(mut self, reading: FeedReading) -> Self {
+        self.reading = reading;
         self
     }
 }
@@ -223,7 +241,7 @@ fn when(p: &Prop) -> Result<When, String> {
 fn to_date(w: &When, opts: &FeedOptions) -> NaiveDate {
     match w {
         When::Date(d) => *d,
-        When::Instant(t) => match opts.datetime_rule {
+        When::Instant(t) => match opts.reading.datetime_rule {
             DateTimeRule::UtcDate => t.date_naive(),
             _ => t.with_timezone(&opts.timezone).date_naive(),
         },
@@ -281,7 +299,7 @@ fn dates(e: &RawEvent, opts: &FeedOptions) -> Result<(NaiveDate, NaiveDate), Str
             _ => return Err("a date-time DTSTART with neither DTEND nor DURATION has no length".into()),
         },
     };
-    if opts.end_is_last_night && matches!(start, When::Date(_)) {
+    if opts.reading.end_is_last_night && matches!(start, When::Date(_)) {
         departure += Duration::days(1);
     }
     if departure < arrival {
@@ -441,7 +459,7 @@ fn revision(e: &RawEvent) -> (i64, &str) {
 
 /// Classifies a parsed feed.
 pub fn classify(parsed: &Parsed, opts: &FeedOptions) -> Feed {
-    let source = detect(parsed, opts.source);
+    let source = detect(parsed, opts.reading.source);
     let mut feed = Feed { source: Some(source), events: Vec::new(), skipped: parsed.skipped.clone() };
     // The newest revision of each UID wins (SEQUENCE, then LAST-MODIFIED/DTSTAMP).
     let uids: Vec<Option<String>> = parsed.events.iter().map(|e| e.text("UID")).collect();
@@ -461,7 +479,7 @@ pub fn classify(parsed: &Parsed, opts: &FeedOptions) -> Feed {
         .iter()
         .filter_map(|e| e.get("DTSTAMP"))
         .find_map(|p| when(p).ok())
-        .map(|w| to_date(&w, &FeedOptions { datetime_rule: DateTimeRule::PropertyLocal, ..opts.clone() }))
+        .map(|w| to_date(&w, &opts.clone().reading(opts.reading.datetime_rule(DateTimeRule::PropertyLocal))))
         .or(opts.today)
         .unwrap_or_else(|| Utc::now().with_timezone(&opts.timezone).date_naive());
     let horizon = fetched + Duration::days(365);
@@ -562,8 +580,11 @@ mod tests {
         let o = FeedOptions::new(chrono_tz::Pacific::Honolulu);
         let e = one(&ev("DTSTART;VALUE=DATE:20260824\nDTEND;VALUE=DATE:20260902"), &o).unwrap();
         assert_eq!((e.arrival, e.departure), (d("2026-08-24"), d("2026-09-02")), "never converted through UTC");
-        let e = one(&ev("DTSTART;VALUE=DATE:20260824\nDTEND;VALUE=DATE:20260901"), &o.clone().end_is_last_night(true))
-            .unwrap();
+        let e = one(
+            &ev("DTSTART;VALUE=DATE:20260824\nDTEND;VALUE=DATE:20260901"),
+            &o.clone().reading(FeedReading::default().end_is_last_night(true)),
+        )
+        .unwrap();
         assert_eq!(e.departure, d("2026-09-02"), "an end that is the last night moves one day");
         let e = one(&ev("DTSTART;VALUE=DATE:20260824"), &o).unwrap();
         assert_eq!(e.departure, d("2026-08-25"), "a DATE start alone is one day");
@@ -579,8 +600,12 @@ mod tests {
         assert_eq!((kiri.arrival, kiri.departure), (d("2026-09-02"), d("2026-09-05")));
         let pago = one(&feed, &FeedOptions::new(chrono_tz::Pacific::Pago_Pago)).unwrap();
         assert_eq!((pago.arrival, pago.departure), (d("2026-09-01"), d("2026-09-03")));
-        let utc =
-            one(&feed, &FeedOptions::new(chrono_tz::Pacific::Kiritimati).datetime_rule(DateTimeRule::UtcDate)).unwrap();
+        let utc = one(
+            &feed,
+            &FeedOptions::new(chrono_tz::Pacific::Kiritimati)
+                .reading(FeedReading::default().datetime_rule(DateTimeRule::UtcDate)),
+        )
+        .unwrap();
         assert_eq!((utc.arrival, utc.departure), (d("2026-09-01"), d("2026-09-04")));
         // Across the end of summer time in Paris: 16:00 local on both sides stays on its date.
         let dst = one(

@@ -7,7 +7,7 @@ use hostelpulse_core::model::{AccountId, Allocation, ConnectorKind};
 use hostelpulse_core::{Error, Result};
 use secrecy::SecretString;
 
-use crate::classify::{DateTimeRule, FeedSource};
+use crate::classify::FeedReading;
 
 /// One feed: where it is, who produces it, and which unit it describes.
 #[derive(Clone)]
@@ -17,44 +17,21 @@ pub struct FeedConfig {
     pub id: String,
     /// The feed URL. Secret: OTA feed URLs carry access tokens.
     pub url: SecretString,
-    /// Who produces it (auto-detected from PRODID by default).
-    pub source: FeedSource,
     /// The unit it describes: a room type, a room or a bed.
     pub unit: Allocation,
-    /// The feed's end date is the last night (some Beds24 exports).
-    pub end_is_last_night: bool,
-    /// How date-times become dates.
-    pub datetime_rule: DateTimeRule,
+    /// Who produces it and how its dates are meant (auto-detected producer by default).
+    pub reading: FeedReading,
 }
 
 impl FeedConfig {
     /// A feed for `unit`.
     pub fn new(id: impl Into<String>, url: SecretString, unit: Allocation) -> Self {
-        Self {
-            id: id.into(),
-            url,
-            source: FeedSource::Auto,
-            unit,
-            end_is_last_night: false,
-            datetime_rule: DateTimeRule::PropertyLocal,
-        }
+        Self { id: id.into(), url, unit, reading: FeedReading::default() }
     }
 
-    /// Sets the producer.
-    pub fn source(mut self, source: FeedSource) -> Self {
-        self.source = source;
-        self
-    }
-
-    /// Treats the end date as the last night.
-    pub fn end_is_last_night(mut self, yes: bool) -> Self {
-        self.end_is_last_night = yes;
-        self
-    }
-
-    /// Sets the date-time rule.
-    pub fn datetime_rule(mut self, rule: DateTimeRule) -> Self {
-        self.datetime_rule = rule;
+    /// Sets who produces the feed and how its dates are meant.
+    pub fn reading(mut self, reading: FeedReading) -> Self {
+        self.reading = reading;
         self
     }
 }
@@ -64,7 +41,7 @@ impl std::fmt::Debug for FeedConfig {
         f.debug_struct("FeedConfig")
             .field("id", &self.id)
             .field("url", &"[REDACTED]")
-            .field("source", &self.source)
+            .field("reading", &self.reading)
             .field("unit", &self.unit)
             .finish()
     }

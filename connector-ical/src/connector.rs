@@ -110,10 +110,7 @@ impl IcalConnector {
     }
 
     fn options(&self, feed: &FeedConfig) -> FeedOptions {
-        FeedOptions::new(self.cfg.timezone)
-            .source(feed.source)
-            .end_is_last_night(feed.end_is_last_night)
-            .datetime_rule(feed.datetime_rule)
+        FeedOptions::new(self.cfg.timezone).reading(feed.reading)
     }
 
     /// Fetches one feed (conditional GET) and classifies it. A 304 reuses the last result.

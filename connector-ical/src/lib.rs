@@ -40,7 +40,7 @@ mod fetch;
 pub mod parse;
 
 pub use capabilities::declared as declared_capabilities;
-pub use classify::{DateTimeRule, EventKind, Feed, FeedEvent, FeedOptions, FeedSource, read_feed};
+pub use classify::{DateTimeRule, EventKind, Feed, FeedEvent, FeedOptions, FeedReading, FeedSource, read_feed};
 pub use config::{FeedConfig, IcalConfig, IcalConfigBuilder};
 pub use connector::{FeedStatus, IcalConnector};
 pub use fetch::{Forbidden, is_internal};

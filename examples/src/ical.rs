@@ -1,7 +1,9 @@
 //! `hostelpulse ical parse <file-or-url>`: what a feed says, as a table or JSON.
 
 use clap::{Subcommand, ValueEnum};
-use hostelpulse::ical::{EventKind, Feed, FeedConfig, FeedOptions, FeedSource, IcalConfig, IcalConnector, read_feed};
+use hostelpulse::ical::{
+    EventKind, Feed, FeedConfig, FeedOptions, FeedReading, FeedSource, IcalConfig, IcalConnector, read_feed,
+};
 use hostelpulse::model::Allocation;
 use secrecy::SecretString;
 use serde_json::json;
@@ -62,7 +64,8 @@ pub async fn run(cmd: IcalCommand) -> Result<(), BoxError> {
     let tz: chrono_tz::Tz = timezone
         .parse()
         .map_err(|_| format!("unknown time zone `{timezone}`: use an IANA name such as Europe/Lisbon"))?;
-    let opts = FeedOptions::new(tz).source(source.into());
+    let reading = FeedReading::default().source(source.into());
+    let opts = FeedOptions::new(tz).reading(reading);
     let feed: Feed = if input.starts_with("http://") || input.starts_with("https://") {
         let cfg = IcalConfig::builder("cli", tz)
             .feed(
@@ -71,7 +74,7 @@ pub async fn run(cmd: IcalCommand) -> Result<(), BoxError> {
                     SecretString::from(input.clone()),
                     Allocation { room_type: Some("feed".into()), ..Allocation::default() },
                 )
-                .source(source.into()),
+                .reading(reading),
             )
             .build()?;
         IcalConnector::new(cfg)?.feed("feed").await?
