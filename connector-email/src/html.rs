@@ -1,0 +1,174 @@
+//! HTML bodies as line-oriented text.
+//!
+//! mail-parser's own `html_to_text` breaks lines only at `<br>` and `</p>`, which runs the cells
+//! of a table and the blocks of a layout into one line. Booking mails are tables, so this keeps
+//! their shape: block elements end a line, table rows end a line and cells are separated by a
+//! tab. Entities are decoded by mail-parser.
+
+use mail_parser::decoders::html::html_to_text as decode_entities;
+
+/// Elements whose content is never text.
+const SKIPPED: &[&str] = &["head", "style", "script", "title", "template", "noscript"];
+
+/// Elements that start and end a line.
+const BLOCKS: &[&str] = &[
+    "p",
+    "div",
+    "tr",
+    "table",
+    "tbody",
+    "thead",
+    "li",
+    "ul",
+    "ol",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "blockquote",
+    "section",
+    "article",
+    "header",
+    "footer",
+    "center",
+    "hr",
+    "pre",
+];
+
+/// Converts an HTML document or fragment to text.
+pub fn to_text(html: &str) -> String {
+    let mut out = String::with_capacity(html.len() / 4);
+    let bytes = html.as_bytes();
+    let mut i = 0;
+    let mut text_start = 0;
+    while i < bytes.len() {
+        if bytes[i] != b'<' {
+            i += 1;
+            continue;
+        }
+        push_text(&mut out, &html[text_start..i]);
+        if html[i..].starts_with("<!--") {
+            i = html[i..].find("-->").map_or(bytes.len(), |e| i + e + 3);
+            text_start = i;
+            continue;
+        }
+        let (tag, end) = match html[i..].find('>') {
+            Some(e) => (&html[i + 1..i + e], i + e + 1),
+            None => (&html[i + 1..], bytes.len()),
+        };
+        let closing = tag.starts_with('/');
+        let name: String = tag
+            .trim_start_matches('/')
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric())
+            .map(|c| c.to_ascii_lowercase())
+            .collect();
+        i = end;
+        if !closing && SKIPPED.contains(&name.as_str()) {
+            // Skip to the matching close tag; a document that never closes it has no more text.
+            let close = format!("</{name}");
+            i = find_ignore_case(&html[i..], &close).map_or(bytes.len(), |p| {
+                let after = i + p;
+                html[after..].find('>').map_or(bytes.len(), |e| after + e + 1)
+            });
+        } else if name == "br" || BLOCKS.contains(&name.as_str()) {
+            newline(&mut out);
+        } else if closing && (name == "td" || name == "th") {
+            out.push('\t');
+        }
+        text_start = i;
+    }
+    push_text(&mut out, &html[text_start.min(html.len())..]);
+    tidy(&out, 1)
+}
+
+fn find_ignore_case(hay: &str, needle: &str) -> Option<usize> {
+    let n = needle.len();
+    hay.as_bytes().windows(n).position(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
+}
+
+fn push_text(out: &mut String, run: &str) {
+    if run.trim().is_empty() {
+        if !run.is_empty() && !out.ends_with([' ', '\n', '\t']) && !out.is_empty() {
+            out.push(' ');
+        }
+        return;
+    }
+    if run.starts_with(char::is_whitespace) && !out.ends_with([' ', '\n', '\t']) && !out.is_empty() {
+        out.push(' ');
+    }
+    if run.contains('&') {
+        out.push_str(decode_entities(run).trim());
+    } else {
+        let mut first = true;
+        for word in run.split_whitespace() {
+            if !first {
+                out.push(' ');
+            }
+            out.push_str(word);
+            first = false;
+        }
+    }
+    if run.ends_with(char::is_whitespace) {
+        out.push(' ');
+    }
+}
+
+fn newline(out: &mut String) {
+    while out.ends_with(' ') {
+        out.pop();
+    }
+    out.push('\n');
+}
+
+/// Trims every line and keeps at most `max_blank` blank lines in a row (none at the start or end).
+pub(crate) fn tidy(text: &str, max_blank: usize) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut blank = usize::MAX;
+    for line in text.lines() {
+        let line = line.trim_matches(|c: char| c == ' ' || c == '\t' || c == '\u{a0}');
+        if line.is_empty() {
+            blank = blank.saturating_add(1);
+            if blank > max_blank {
+                continue;
+            }
+        } else {
+            blank = 0;
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    while out.ends_with("\n\n") {
+        out.pop();
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keeps_table_rows_and_cells() {
+        let t = to_text(
+            "<html><head><style>td{color:red}</style></head><body><table><tr><td>Check-in<br>Nhận phòng</td>\
+             <td>30-Sep-2026</td></tr><tr><td>Net rate</td><td>VND 1,200,000.00</td></tr></table></body></html>",
+        );
+        assert_eq!(t, "Check-in\nNhận phòng\t30-Sep-2026\n\nNet rate\tVND 1,200,000.00\n");
+    }
+
+    #[test]
+    fn decodes_entities_and_skips_comments() {
+        let t = to_text("<div>De : Expedia Group &lt;booknotif@expedia.com&gt;</div><!-- x --><p>Taxes &amp; fees</p>");
+        assert_eq!(t, "De : Expedia Group <booknotif@expedia.com>\n\nTaxes & fees\n");
+    }
+
+    #[test]
+    fn survives_broken_markup() {
+        for s in ["<", "<div", "<style>never closed", "a <!-- b", "<td>x</td", "</>", "<<<>>>"] {
+            let _ = to_text(s);
+        }
+    }
+}

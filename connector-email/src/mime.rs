@@ -1,0 +1,210 @@
+//! From RFC 822 bytes to the text a template reads: MIME decoded by mail-parser (multipart,
+//! quoted-printable, base64, legacy charsets, attached `message/rfc822`), the plain part preferred
+//! and HTML converted when there is none, then the forward unwrapped.
+
+use chrono::NaiveDate;
+use mail_parser::{Message, MessageParser, PartType};
+use serde::{Deserialize, Serialize};
+
+use crate::error::MessageError;
+use crate::{forward, html};
+
+/// The most body text a template scans: booking details sit in the first screens, and a cap keeps
+/// a pathological message's cost bounded.
+const MAX_TEXT: usize = 512 * 1024;
+
+/// Where the text that was read came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum BodySource {
+    /// A `text/plain` part.
+    Plain,
+    /// A `text/html` part converted to text (HTML-only mail).
+    Html,
+    /// No body at all.
+    None,
+}
+
+/// What a message says about itself, after a forward was unwrapped: the original sender, subject
+/// and date, not the forwarder's.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Envelope {
+    /// The outer `Message-ID`, when present.
+    pub message_id: Option<String>,
+    /// The original sender's address, lower case.
+    pub from: Option<String>,
+    /// The original sender's display name.
+    pub from_name: Option<String>,
+    /// The original subject, without `Fwd:`/`TR:`/`WG:` prefixes.
+    pub subject: Option<String>,
+    /// The day the original was sent (in the sender's offset): the reference for years that the
+    /// body leaves out.
+    pub sent: Option<NaiveDate>,
+    /// The outer sender when the message was forwarded (the owner's address), else `None`.
+    pub forwarded_by: Option<String>,
+    /// Which part the text came from.
+    pub body: BodySource,
+}
+
+/// A message ready for the templates.
+#[derive(Debug, Clone)]
+pub(crate) struct Mail {
+    pub envelope: Envelope,
+    /// The original's body as normalized text (forward header block removed).
+    pub text: String,
+}
+
+/// Decodes `bytes` into a [`Mail`], refusing messages over `max_bytes`.
+pub(crate) fn read(bytes: &[u8], max_bytes: usize) -> Result<Mail, MessageError> {
+    if bytes.len() > max_bytes {
+        return Err(MessageError::TooLarge { size: bytes.len(), limit: max_bytes });
+    }
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(MessageError::Malformed { reason: "the message is empty".into() });
+    }
+    let outer = MessageParser::default()
+        .parse(bytes)
+        .ok_or_else(|| MessageError::Malformed { reason: "not an RFC 822 message".into() })?;
+    if outer.from().is_none() && outer.subject().is_none() && outer.date().is_none() && body_of(&outer).1.is_empty() {
+        return Err(MessageError::Malformed { reason: "no headers and no readable body".into() });
+    }
+    let message_id = outer.message_id().map(str::to_owned);
+    let (outer_from, _) = address(&outer);
+
+    // Forwarded as an attachment: the attached message is the original, headers and all.
+    let attached = outer.attachments().find_map(|p| match &p.body {
+        PartType::Message(m) => Some(m),
+        _ => None,
+    });
+    let (msg, forwarded_by) = match attached {
+        Some(inner) => (inner, outer_from.clone()),
+        None => (&outer, None),
+    };
+    let (from, from_name) = address(msg);
+    let (body, raw) = body_of(msg);
+    let mut envelope = Envelope {
+        message_id,
+        from,
+        from_name,
+        subject: msg.subject().map(strip_forward_prefix),
+        sent: msg.date().and_then(|d| NaiveDate::from_ymd_opt(d.year.into(), d.month.into(), d.day.into())),
+        forwarded_by,
+        body,
+    };
+    let mut text = normalize(&raw);
+    if let Some(block) = forward::unwrap(&text) {
+        if envelope.forwarded_by.is_none() {
+            envelope.forwarded_by = envelope.from.take();
+        }
+        // The block's sender replaces the envelope's whole: a bare address has no name.
+        envelope.from_name = block.from_name;
+        envelope.from = block.from;
+        envelope.subject = block.subject.map(|s| strip_forward_prefix(&s)).or(envelope.subject);
+        envelope.sent = block.sent.or(envelope.sent);
+        text = block.body;
+    }
+    Ok(Mail { envelope, text })
+}
+
+fn address(m: &Message<'_>) -> (Option<String>, Option<String>) {
+    let first = m.from().and_then(|a| a.first());
+    (
+        first.and_then(|a| a.address()).map(|a| a.trim().to_ascii_lowercase()),
+        first.and_then(|a| a.name()).map(|n| n.trim().to_owned()).filter(|n| !n.is_empty()),
+    )
+}
+
+/// The plain part, or the HTML part as text when there is no plain part worth reading (some
+/// senders put only "view this mail in a browser" there).
+fn body_of(m: &Message<'_>) -> (BodySource, String) {
+    let plain = m.text_bodies().find_map(|p| match &p.body {
+        PartType::Text(t) => Some(t.as_ref()),
+        _ => None,
+    });
+    let html = m.html_bodies().find_map(|p| match &p.body {
+        PartType::Html(h) => Some(h.as_ref()),
+        _ => None,
+    });
+    match (plain, html) {
+        (Some(p), Some(h)) if p.trim().len() < 64 => (BodySource::Html, html::to_text(cap(h, MAX_TEXT * 4))),
+        (Some(p), _) => (BodySource::Plain, cap(p, MAX_TEXT).to_owned()),
+        (None, Some(h)) => (BodySource::Html, html::to_text(cap(h, MAX_TEXT * 4))),
+        (None, None) => (BodySource::None, String::new()),
+    }
+}
+
+fn cap(s: &str, max: usize) -> &str {
+    if s.len() <= max {
+        return s;
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
+
+/// `Fwd: TR: Réservation confirmée` → `Réservation confirmée`.
+fn strip_forward_prefix(s: &str) -> String {
+    let mut s = s.trim();
+    loop {
+        let lower = s.to_lowercase();
+        let Some(p) =
+            ["fwd:", "fw:", "tr:", "wg:", "rv:", "i:", "enc:", "re:", "aw:"].iter().find(|p| lower.starts_with(**p))
+        else {
+            return s.to_owned();
+        };
+        s = s[p.len()..].trim_start();
+    }
+}
+
+/// Line endings to `\n`, no-break and zero-width spaces to spaces, quoting (`> `) and the
+/// asterisks of plain-text bold (`*Guest:*`) removed, trailing spaces trimmed.
+pub(crate) fn normalize(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len());
+    for line in raw.split('\n') {
+        let line = line.trim_end_matches('\r');
+        let mut line = line.trim_start();
+        while let Some(rest) = line.strip_prefix('>') {
+            line = rest.trim_start();
+        }
+        let chars: Vec<char> = line.chars().collect();
+        for (i, &c) in chars.iter().enumerate() {
+            match c {
+                '\u{a0}' | '\u{202f}' | '\u{2007}' => out.push(' '),
+                '\u{200b}' | '\u{200c}' | '\u{200d}' | '\u{feff}' | '\r' => {}
+                '*' => {
+                    let edge = |x: Option<&char>| x.is_none_or(|c| c.is_whitespace() || *c == ':');
+                    if !(edge(i.checked_sub(1).and_then(|j| chars.get(j))) || edge(chars.get(i + 1))) {
+                        out.push('*');
+                    }
+                }
+                c => out.push(c),
+            }
+        }
+        while out.ends_with([' ', '\t']) {
+            out.pop();
+        }
+        out.push('\n');
+    }
+    html::tidy(&out, 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strips_plain_text_bold_and_quotes() {
+        assert_eq!(normalize("> *Reservation ID: *2511634261\r\n> > x\r\n"), "Reservation ID: 2511634261\nx\n");
+        assert_eq!(normalize("250,000.00*2"), "250,000.00*2\n", "a multiplication is not bold");
+    }
+
+    #[test]
+    fn forward_prefixes_go() {
+        assert_eq!(strip_forward_prefix("Fwd: TR: Réservation confirmée"), "Réservation confirmée");
+        assert_eq!(strip_forward_prefix("Booking.com - New booking!"), "Booking.com - New booking!");
+    }
+}

@@ -1,0 +1,79 @@
+//! Expedia Group Partner Central notifications (`booknotif@expedia.com`): `Reservation ID`,
+//! `Guest:` with the phone on the next line, a relay `Guest Email`, `Room Type Name`, and a row
+//! under `Check-In Check-Out Adults Kids/Ages Room Nights` holding the dates and party. The
+//! machine line `NotificationType: BookingReserve|BookingChange|BookingCancel` gives the kind;
+//! the modification and cancellation subjects are not documented, so the subject is a fallback.
+
+use std::sync::LazyLock;
+
+use hostelpulse_core::model::{Channel, Money};
+use regex::Regex;
+
+use super::{Ctx, Found, Template, capture, clean, kind_of};
+use crate::extract::{Extracted, MailKind};
+use crate::find::{Labels, head_lines};
+use crate::lang;
+
+pub(super) const TEMPLATE: Template = Template { name: "expedia", recognises, extract, ref_shape };
+
+fn recognises(c: &Ctx<'_>) -> bool {
+    c.from_domain("expedia.com")
+        || c.from_domain("expediapartnercentral.com")
+        || c.text.contains("expediapartnercentral.com") && c.text.contains("Reservation ID")
+}
+
+fn ref_shape(r: &str) -> bool {
+    (8..=12).contains(&r.len()) && r.chars().all(|c| c.is_ascii_digit())
+}
+
+static NOTIFICATION: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"NotificationType:\s*Booking(\w+)").expect("compiles"));
+static DIGITS: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^\s*(\d{6,14})").expect("compiles"));
+static GUEST_NAME: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?m)^\s*(.+?)(?:\s{2,}|\s+Booked on\b|\t|$)").expect("compiles"));
+static PHONE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^\+?[\d\s().-]{7,20}$").expect("compiles"));
+static ROW_HEADER: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?im)^.*check-in\s+check-out\s+adults.*$").expect("compiles"));
+static NUMBERS: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\b(\d{1,3})\b").expect("compiles"));
+
+static RESERVATION_ID: LazyLock<Labels> = LazyLock::new(|| Labels::new(&["Reservation ID"]));
+static GUEST: LazyLock<Labels> = LazyLock::new(|| Labels::new(&["Guest"]));
+static GUEST_EMAIL: LazyLock<Labels> = LazyLock::new(|| Labels::new(&["Guest Email"]));
+static ROOM: LazyLock<Labels> = LazyLock::new(|| Labels::new(&["Room Type Name"]));
+static TOTAL: LazyLock<Labels> = LazyLock::new(|| Labels::new(&["Total Cost", "Total"]));
+static SPECIAL: LazyLock<Labels> = LazyLock::new(|| Labels::new(&["Special Request"]));
+
+fn extract(c: &Ctx<'_>) -> Found {
+    let kind = match NOTIFICATION.captures(c.text).map(|m| m[1].to_lowercase()) {
+        Some(k) if k.starts_with("cancel") => MailKind::Cancelled,
+        Some(k) if k.starts_with("change") || k.starts_with("modif") => MailKind::Modified,
+        Some(_) => MailKind::New,
+        None => kind_of(c.subject),
+    };
+    let mut f = Extracted::new(kind);
+    f.channel = Some(Channel::Expedia);
+    f.channel_ref = RESERVATION_ID.all(c.text).find_map(|a| capture(&DIGITS, a.rest));
+    if let Some(g) = GUEST.all(c.text).find(|a| !a.rest.starts_with("Email") && !a.rest.starts_with("has")) {
+        f.guest_name = GUEST_NAME.captures(g.rest).and_then(|m| clean(&m[1]));
+        // The phone is the line after the guest's name.
+        f.guest_phone = g.rest.lines().skip(1).take(2).map(str::trim).find(|l| PHONE.is_match(l)).map(str::to_owned);
+    }
+    f.guest_email = GUEST_EMAIL.first(c.text).and_then(|a| a.line()).and_then(clean).filter(|e| e.contains('@'));
+    f.room = ROOM.first(c.text).and_then(|a| a.line()).and_then(clean);
+    if let Some(h) = ROW_HEADER.find(c.text) {
+        let row_text = head_lines(c.text[h.end()..].trim_start_matches('\n'), 1);
+        let mut ds = lang::dates(row_text);
+        if let (Some(a), Some(d)) = (ds.next(), ds.next()) {
+            f.arrival = a.resolve(c.sent);
+            f.departure = d.resolve(f.arrival.or(c.sent));
+            let mut counts = NUMBERS.captures_iter(&row_text[d.end..]).filter_map(|m| m[1].parse::<u16>().ok());
+            f.adults = counts.next();
+            f.children = counts.next();
+        }
+    }
+    f.total = TOTAL.all(c.text).find_map(|a| a.amount()).map(|(amount, cur)| Money::new(amount, cur));
+    if let Some(s) = SPECIAL.first(c.text).and_then(|a| a.line()).filter(|l| !l.starts_with("Daily Rate")) {
+        f.notes.push(s.to_owned());
+    }
+    Found::Booking(f)
+}

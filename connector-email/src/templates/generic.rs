@@ -1,0 +1,204 @@
+//! The fallback for senders without a template: values found by labels in six languages and by
+//! the shapes of known references. It recognises every mail, scores lower than a template, and
+//! calls a mail with neither a reference nor stay dates "not a booking".
+
+use std::sync::LazyLock;
+
+use hostelpulse_core::model::{Channel, Money};
+use regex::Regex;
+
+use super::{Ctx, Found, Template, capture, clean, kind_of, stay_dates};
+use crate::extract::Extracted;
+use crate::find::{Labels, first_of};
+use crate::lang;
+
+pub(super) const TEMPLATE: Template = Template { name: "generic", recognises, extract, ref_shape };
+
+fn recognises(_: &Ctx<'_>) -> bool {
+    true
+}
+
+fn ref_shape(r: &str) -> bool {
+    r.len() >= 4
+}
+
+static REFERENCE: LazyLock<Labels> = LazyLock::new(|| {
+    Labels::new(&[
+        "Booking number",
+        "Booking no.",
+        "Booking no",
+        "Booking reference",
+        "Booking ID",
+        "Reservation number",
+        "Reservation no.",
+        "Reservation ID",
+        "Reservation code",
+        "Confirmation number",
+        "Confirmation code",
+        "Confirmation",
+        "Reference number",
+        "Reference",
+        "Numéro de réservation",
+        "N° de réservation",
+        "Référence",
+        "Buchungsnummer",
+        "Reservierungsnummer",
+        "Buchungscode",
+        "Número de reserva",
+        "Localizador",
+        "Codice prenotazione",
+        "Numero di prenotazione",
+        "Numero prenotazione",
+        "Número da reserva",
+        "Código da reserva",
+    ])
+});
+static CHECKIN: LazyLock<Labels> = LazyLock::new(|| {
+    Labels::new(&[
+        "Check-in",
+        "Check in",
+        "Arrival date",
+        "Arrival",
+        "Arrivée",
+        "Date d'arrivée",
+        "Anreise",
+        "Ankunft",
+        "Anreisedatum",
+        "Llegada",
+        "Fecha de llegada",
+        "Entrada",
+        "Arrivo",
+        "Data di arrivo",
+        "Chegada",
+        "Data de chegada",
+    ])
+});
+static CHECKOUT: LazyLock<Labels> = LazyLock::new(|| {
+    Labels::new(&[
+        "Check-out",
+        "Check out",
+        "Checkout",
+        "Departure date",
+        "Departure",
+        "Départ",
+        "Date de départ",
+        "Abreise",
+        "Abreisedatum",
+        "Salida",
+        "Fecha de salida",
+        "Partenza",
+        "Data di partenza",
+        "Saída",
+        "Data de saída",
+    ])
+});
+static NAME: LazyLock<Labels> = LazyLock::new(|| {
+    Labels::new(&[
+        "Guest name",
+        "Guest",
+        "Name",
+        "Nom du client",
+        "Nom",
+        "Gastname",
+        "Name des Gastes",
+        "Nombre del huésped",
+        "Nombre",
+        "Nome dell'ospite",
+        "Nome do hóspede",
+        "Ospite",
+        "Hóspede",
+    ])
+});
+static FIRST_NAME: LazyLock<Labels> =
+    LazyLock::new(|| Labels::new(&["First name", "Prénom", "Vorname", "Nombre", "Nome"]));
+static LAST_NAME: LazyLock<Labels> = LazyLock::new(|| {
+    Labels::new(&["Last name", "Nom de famille", "Nachname", "Apellidos", "Apellido", "Cognome", "Sobrenome"])
+});
+static EMAIL: LazyLock<Labels> = LazyLock::new(|| Labels::new(&["Email", "E-mail", "Courriel", "Correo electrónico"]));
+static PHONE: LazyLock<Labels> =
+    LazyLock::new(|| Labels::new(&["Phone", "Telephone", "Téléphone", "Telefon", "Teléfono", "Telefono", "Telefone"]));
+static ROOM: LazyLock<Labels> = LazyLock::new(|| {
+    Labels::new(&[
+        "Room type",
+        "Room selection",
+        "Room",
+        "Chambre",
+        "Zimmer",
+        "Habitación",
+        "Camera",
+        "Quarto",
+        "Bed",
+        "Dorm",
+    ])
+});
+static TOTAL: LazyLock<Labels> = LazyLock::new(|| {
+    Labels::new(&[
+        "Total price",
+        "Total sum",
+        "Total amount",
+        "Total",
+        "Montant total",
+        "Prix total",
+        "Gesamtbetrag",
+        "Gesamtpreis",
+        "Importe total",
+        "Precio total",
+        "Importo totale",
+        "Totale",
+        "Valor total",
+        "Preço total",
+    ])
+});
+
+static ADDRESS: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+").expect("compiles"));
+static TOKEN: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^\s*#?\s*([A-Z0-9](?:[A-Z0-9]|-[A-Z0-9]){3,})\b").expect("compiles"));
+
+fn extract(c: &Ctx<'_>) -> Found {
+    let mut f = Extracted::new(kind_of(c.subject));
+    f.channel_ref = REFERENCE
+        .all(c.text)
+        .find_map(|a| capture(&TOKEN, a.rest.trim_start()).filter(|t| t.chars().any(|ch| ch.is_ascii_digit())));
+    (f.arrival, f.departure) = stay_dates(c.text, &CHECKIN, &CHECKOUT, c.sent);
+    if f.channel_ref.is_none() && f.arrival.is_none() && f.departure.is_none() {
+        return Found::NotABooking("no booking reference and no stay dates found".into());
+    }
+    f.channel = channel_of(c.from);
+    let cell = |l: &Labels| l.first(c.text).and_then(|a| a.line()).and_then(|v| clean(first_words(v)));
+    f.guest_name = match (cell(&FIRST_NAME), cell(&LAST_NAME)) {
+        (Some(a), Some(b)) => Some(format!("{a} {b}")),
+        _ => cell(&NAME),
+    }
+    .filter(|n| n.chars().filter(|c| c.is_alphabetic()).count() >= 2 && !n.chars().any(|c| c.is_ascii_digit()));
+    f.guest_email = EMAIL
+        .first(c.text)
+        .and_then(|a| ADDRESS.find(crate::find::head_lines(a.rest, 2)))
+        .map(|m| m.as_str().to_owned());
+    f.guest_phone = PHONE
+        .first(c.text)
+        .and_then(|a| a.line())
+        .map(first_words)
+        .filter(|p| p.chars().filter(char::is_ascii_digit).count() >= 6)
+        .and_then(clean);
+    f.room = first_of(c.text, &[&ROOM]).and_then(|a| a.line()).map(first_words).and_then(clean);
+    (f.adults, f.children) = lang::party(c.text);
+    f.total = TOTAL.all(c.text).find_map(|a| a.amount()).map(|(amount, cur)| Money::new(amount, cur));
+    Found::Booking(f)
+}
+
+/// A value up to the next run of spaces (the next column in a flattened table).
+fn first_words(v: &str) -> &str {
+    v.split("  ").next().unwrap_or(v).trim()
+}
+
+fn channel_of(from: &str) -> Option<Channel> {
+    let domain = from.rsplit_once('@')?.1;
+    Some(match domain {
+        d if d.ends_with("hostelworld.com") => Channel::Hostelworld,
+        d if d.ends_with("booking.com") => Channel::BookingCom,
+        d if d.ends_with("airbnb.com") => Channel::Airbnb,
+        d if d.ends_with("expedia.com") => Channel::Expedia,
+        d if d.ends_with("agoda.com") => Channel::Agoda,
+        d => Channel::Other(d.to_owned()),
+    })
+}
