@@ -31,6 +31,10 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+mod capabilities;
+mod config;
+mod connector;
+pub mod convert;
 mod error;
 mod extract;
 mod find;
@@ -40,11 +44,16 @@ mod lang;
 mod mime;
 mod parse;
 mod privacy;
+mod source;
 mod templates;
 
+pub use capabilities::declared as declared_capabilities;
+pub use config::{EmailConfig, EmailConfigBuilder};
+pub use connector::{EmailConnector, Processed, Record};
 pub use error::{MessageError, SourceError};
 pub use extract::{Extracted, Extraction, MailKind, Outcome, ParsedMail};
 pub use mime::{BodySource, Envelope};
 pub use parse::{ParseOptions, parse_message};
 pub use privacy::{initials, mask_email, mask_phone, redact};
+pub use source::{Maildir, MessageSource, RawMessage, RawQueue};
 pub use templates::names as template_names;

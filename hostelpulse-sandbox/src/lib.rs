@@ -11,6 +11,8 @@
 //! - [`CloudbedsEmulator`] — Cloudbeds PMS API v1.3 (see [`cloudbeds`]).
 //! - [`IcalFeedServer`] — editable iCal feeds with conditional GET (see [`ical`]).
 //! - [`SirvoySender`] — Sirvoy booking-event webhook deliveries (see [`sirvoy`]).
+//! - [`BookingMailer`] and [`MaildirWriter`] — a booking inbox (Maildir) and the `.eml` samples
+//!   built from the e-mail corpus (see [`mail`]).
 
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
@@ -19,6 +21,7 @@ pub mod beds24;
 pub mod cloudbeds;
 mod fault_proxy;
 pub mod ical;
+pub mod mail;
 mod query;
 mod server;
 pub mod sirvoy;
@@ -27,5 +30,6 @@ pub use beds24::{Beds24Emulator, Beds24EmulatorBuilder, CreditHeaderNames};
 pub use cloudbeds::{CloudbedsEmulator, CloudbedsEmulatorBuilder};
 pub use fault_proxy::{FaultProxy, ProxyConfig};
 pub use ical::IcalFeedServer;
+pub use mail::{BookingMailer, MaildirWriter};
 pub use server::Running;
 pub use sirvoy::SirvoySender;

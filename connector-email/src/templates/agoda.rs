@@ -17,8 +17,8 @@ use crate::lang;
 pub(super) const TEMPLATE: Template = Template { name: "agoda", recognises, extract, ref_shape };
 
 fn recognises(c: &Ctx<'_>) -> bool {
-    c.from_domain("agoda.com")
-        || c.from_domain("agoda.net")
+    c.sender_at("agoda.com")
+        || c.sender_at("agoda.net")
         || BOOKING_ID.is_match(c.subject)
         || BOOKING_ID.is_match(c.text)
 }

@@ -16,7 +16,7 @@ use crate::lang;
 pub(super) const TEMPLATE: Template = Template { name: "airbnb", recognises, extract, ref_shape };
 
 fn recognises(c: &Ctx<'_>) -> bool {
-    c.from_domain("airbnb.com")
+    c.sender_at("airbnb.com")
         || c.text.contains("airbnb.com/hosting/reservations/details/")
         || c.text.contains("airbnb.ca/hosting/reservations/details/")
 }

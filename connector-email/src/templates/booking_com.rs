@@ -41,7 +41,7 @@ static EXTRANET_ID: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"res_id=(\d{6
 static NUMBER: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\b(\d{8,12})\b").expect("compiles"));
 
 fn host(c: &Ctx<'_>) -> bool {
-    (c.from_domain("booking.com") || c.subject.to_lowercase().starts_with("booking.com"))
+    (c.sender_at("booking.com") || c.subject.to_lowercase().starts_with("booking.com"))
         && (HOST_SUBJECT.is_match(c.subject) || GUEST_MESSAGE.is_match(c.subject) || GUEST_MESSAGE.is_match(c.text))
 }
 
@@ -62,7 +62,7 @@ fn extract_host(c: &Ctx<'_>) -> Found {
 }
 
 fn guest(c: &Ctx<'_>) -> bool {
-    c.from_domain("booking.com")
+    c.sender_at("booking.com")
         || (c.text.contains("Booking.com") && CONFIRMATION.occurs(c.text) && c.text.contains("PIN"))
 }
 

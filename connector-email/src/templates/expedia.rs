@@ -17,8 +17,8 @@ use crate::lang;
 pub(super) const TEMPLATE: Template = Template { name: "expedia", recognises, extract, ref_shape };
 
 fn recognises(c: &Ctx<'_>) -> bool {
-    c.from_domain("expedia.com")
-        || c.from_domain("expediapartnercentral.com")
+    c.sender_at("expedia.com")
+        || c.sender_at("expediapartnercentral.com")
         || c.text.contains("expediapartnercentral.com") && c.text.contains("Reservation ID")
 }
 

@@ -18,7 +18,7 @@ use crate::lang;
 pub(super) const TEMPLATE: Template = Template { name: "hostelworld", recognises, extract, ref_shape };
 
 fn recognises(c: &Ctx<'_>) -> bool {
-    c.from_domain("hostelworld.com") || c.subject.to_lowercase().contains("hostelworld")
+    c.sender_at("hostelworld.com") || c.subject.to_lowercase().contains("hostelworld")
 }
 
 fn ref_shape(r: &str) -> bool {

@@ -22,6 +22,7 @@ use crate::find::Labels;
 use crate::mime::Mail;
 
 /// What a template read from a mail.
+#[allow(clippy::large_enum_variant)] // one per parse, moved once
 pub(crate) enum Found {
     /// Booking fields.
     Booking(Extracted),
@@ -72,7 +73,7 @@ pub(crate) struct Ctx<'m> {
 
 impl Ctx<'_> {
     /// Whether the sender is at `domain` or one of its subdomains.
-    pub fn from_domain(&self, domain: &str) -> bool {
+    pub fn sender_at(&self, domain: &str) -> bool {
         self.from.rsplit_once('@').is_some_and(|(_, d)| d == domain || d.ends_with(&format!(".{domain}")))
     }
 }

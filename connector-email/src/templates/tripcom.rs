@@ -17,7 +17,7 @@ use crate::lang;
 pub(super) const TEMPLATE: Template = Template { name: "tripcom", recognises, extract, ref_shape };
 
 fn recognises(c: &Ctx<'_>) -> bool {
-    c.from_domain("trip.com") || c.from_domain("ctrip.com") || (RESERVATION.is_match(c.text) && STAYING.occurs(c.text))
+    c.sender_at("trip.com") || c.sender_at("ctrip.com") || (RESERVATION.is_match(c.text) && STAYING.occurs(c.text))
 }
 
 fn ref_shape(r: &str) -> bool {

@@ -1,0 +1,162 @@
+//! Every `.eml` fixture (built from the corpus, see `hostelpulse-sandbox/mail/README.md`) parses
+//! without a panic; insta pins each result, and the cases the issue names are asserted outright.
+
+use chrono::NaiveDate;
+use hostelpulse_connector_email::{
+    BodySource, Extraction, MailKind, MessageError, Outcome, ParseOptions, ParsedMail, parse_message,
+};
+use hostelpulse_core::model::Channel;
+use hostelpulse_sandbox::mail::{SAMPLES, sample};
+fn parse(name: &str) -> ParsedMail {
+    parse_message(sample(name).unwrap_or_else(|| panic!("no sample {name}")), &ParseOptions::default())
+        .unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+fn booking(name: &str) -> Extraction {
+    match parse(name).outcome {
+        Outcome::Booking(e) => e,
+        other => panic!("{name}: expected a booking, got {other:#?}"),
+    }
+}
+
+fn date(y: i32, m: u32, d: u32) -> Option<NaiveDate> {
+    NaiveDate::from_ymd_opt(y, m, d)
+}
+
+#[test]
+fn every_fixture_parses_and_is_pinned() {
+    for (name, bytes) in SAMPLES {
+        let parsed = parse_message(bytes, &ParseOptions::default()).map_err(|e| e.to_string());
+        insta::assert_json_snapshot!(name.trim_end_matches(".eml"), parsed);
+    }
+}
+
+#[test]
+fn airbnb_french_forward_reads_the_inner_original() {
+    let p = parse("airbnb-confirmed-fr-forwarded.eml");
+    assert_eq!(p.envelope.from.as_deref(), Some("automated@airbnb.com"));
+    assert_eq!(p.envelope.forwarded_by.as_deref(), Some("forwarder@example.com"));
+    let Outcome::Booking(b) = p.outcome else { panic!() };
+    let f = &b.fields;
+    assert_eq!((b.template.as_ref(), f.kind), ("airbnb", MailKind::New));
+    assert_eq!(f.channel_ref.as_deref(), Some("HM45MDTHZ4"));
+    assert_eq!(f.guest_name.as_deref(), Some("Jean Tremblay"), "full name from the inner subject");
+    // "jeu. 30 juil." has no year: it comes from the inner date (2026-07-15).
+    assert_eq!((f.arrival, f.departure), (date(2026, 7, 30), date(2026, 7, 31)));
+    assert_eq!((f.adults, f.children), (Some(2), Some(0)));
+    assert_eq!(f.total.as_ref().map(|m| (m.amount.to_string(), m.currency.as_str())), Some(("137.69".into(), "CAD")));
+    assert_eq!((f.guest_email.as_deref(), f.guest_phone.as_deref()), (None, None), "Airbnb never sends contact data");
+}
+
+#[test]
+fn html_only_mail_gives_the_same_booking_as_its_text_part() {
+    let html = parse("airbnb-confirmed-fr-forwarded-html-only.eml");
+    assert_eq!(html.envelope.body, BodySource::Html);
+    let (Outcome::Booking(a), Outcome::Booking(b)) = (html.outcome, parse("airbnb-confirmed-fr-forwarded.eml").outcome)
+    else {
+        panic!("both must be bookings")
+    };
+    assert_eq!(a.fields, b.fields);
+}
+
+#[test]
+fn english_airbnb_years_come_from_the_send_date() {
+    // Sent Nov 2023 about June 2024: the year is written. Sent Feb 2024 about Feb 23: it is not.
+    let a = booking("airbnb-confirmed-en-a.eml").fields;
+    assert_eq!((a.arrival, a.departure), (date(2024, 6, 27), date(2024, 7, 1)));
+    assert_eq!((a.adults, a.children), (Some(1), Some(2)));
+    let c = booking("airbnb-confirmed-en-c.eml").fields;
+    assert_eq!((c.arrival, c.departure), (date(2024, 2, 23), date(2024, 2, 26)));
+    assert_eq!(c.channel_ref.as_deref(), Some("HMWMZWW9CQ"));
+}
+
+#[test]
+fn booking_com_guest_confirmations_in_three_layouts_agree() {
+    let names = ["booking-guest-confirmed-gb.eml", "booking-guest-confirmed-gb-outlook-de-cp1252.eml"];
+    let results: Vec<_> = names.iter().map(|n| booking(n).fields).collect();
+    assert_eq!(results[0], results[1], "same booking, base64 text part vs a German Outlook forward in windows-1252");
+    let f = &results[0];
+    assert_eq!(f.channel, Some(Channel::BookingCom));
+    assert_eq!(f.channel_ref.as_deref(), Some("5833740861"));
+    assert_eq!((f.arrival, f.departure), (date(2026, 7, 15), date(2026, 7, 17)));
+    assert_eq!(
+        (f.room.as_deref(), f.adults, f.guest_name.as_deref()),
+        (Some("Queen Room"), Some(2), Some("Alex Morris"))
+    );
+    assert_eq!(f.total.as_ref().map(|m| m.currency.as_str()), Some("EUR"), "the property's currency, not the booker's");
+    let us = booking("booking-guest-confirmed-us-apple-forward.eml").fields;
+    assert_eq!((us.arrival, us.departure), (date(2026, 6, 3), date(2026, 6, 4)), "US order, Apple Mail forward");
+}
+
+#[test]
+fn expedia_text_and_gmail_renderings_agree() {
+    let a = booking("expedia-new-booking-forwarded.eml").fields;
+    let b = booking("expedia-new-booking-gmail-forward-cp1252.eml").fields;
+    assert_eq!(a, b);
+    assert_eq!(a.channel_ref.as_deref(), Some("2511634261"));
+    assert_eq!(a.guest_email.as_deref(), Some("xxxxxxxxxx@m.expediapartnercentral.com"));
+    assert_eq!((a.arrival, a.departure, a.adults, a.children), (date(2026, 9, 5), date(2026, 9, 6), Some(2), Some(0)));
+}
+
+#[test]
+fn the_other_senders() {
+    let agoda = booking("agoda-voucher-confirmed.eml");
+    assert_eq!(agoda.fields.room.as_deref(), Some("Bunk Bed in Mixed Dormitory Room"));
+    assert_eq!(agoda.fields.guest_name.as_deref(), Some("Minh Trần"));
+    let trip = booking("tripcom-new-booking.eml");
+    assert_eq!(trip.fields.guest_name.as_deref(), Some("LINH TRẦN"), "SURNAME/GIVEN turned round");
+    assert_eq!((trip.fields.arrival, trip.fields.departure), (date(2026, 10, 5), date(2026, 10, 7)));
+    let hw = booking("hostelworld-confirmed.eml");
+    assert_eq!(hw.fields.room.as_deref(), Some("Bed in 6 Bed Mixed Dorm"));
+    assert_eq!(hw.fields.channel_ref.as_deref(), Some("1234-567890123"));
+    // A&O has no template: the generic one reads it, forwarded as an attached message/rfc822.
+    let ao = parse("aohostels-confirmation-attached.eml");
+    assert_eq!(ao.envelope.from.as_deref(), Some("webservice@aohostels.com"));
+    let Outcome::Booking(ao) = ao.outcome else { panic!("{:?}", ao.outcome) };
+    assert_eq!(ao.template, "generic");
+    assert!(ao.confidence < agoda.confidence, "the fallback is less sure than a template");
+    assert_eq!((ao.fields.arrival, ao.fields.departure), (date(2018, 8, 10), date(2018, 8, 18)));
+}
+
+#[test]
+fn booking_com_host_notifications_hold_what_they_have() {
+    let new = parse("booking-host-new.eml");
+    let Outcome::NeedsReview { extraction, reasons } = new.outcome else { panic!("{:?}", new.outcome) };
+    assert_eq!(extraction.fields.channel_ref.as_deref(), Some("4012345678"));
+    assert_eq!(extraction.fields.arrival, date(2026, 12, 21));
+    assert!(reasons.iter().any(|r| r.contains("departure")), "{reasons:?}");
+    let cancelled = booking("booking-host-cancelled.eml");
+    assert_eq!(cancelled.fields.kind, MailKind::Cancelled);
+}
+
+#[test]
+fn non_booking_mail_is_a_typed_outcome_with_a_reason() {
+    for (name, template) in [
+        ("airbnb-request-fr-forwarded-latin1.eml", Some("airbnb")),
+        ("booking-guest-message.eml", Some("booking_com_host")),
+        ("newsletter-not-a-booking.eml", None),
+    ] {
+        match parse(name).outcome {
+            Outcome::NotABooking { reason, template: t } => {
+                assert!(!reason.is_empty());
+                assert_eq!(t.as_deref(), template, "{name}");
+            }
+            other => panic!("{name}: {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn malformed_input_is_an_error_or_an_outcome_never_a_panic() {
+    assert!(matches!(parse_message(b"", &ParseOptions::default()), Err(MessageError::Malformed { .. })));
+    assert!(matches!(parse_message(b" \r\n\r\n", &ParseOptions::default()), Err(MessageError::Malformed { .. })));
+    let truncated = parse("malformed-truncated-multipart.eml");
+    assert!(matches!(truncated.outcome, Outcome::NotABooking { .. } | Outcome::NeedsReview { .. }));
+    for junk in [
+        &b"\xff\xfe\x00garbage"[..],
+        b"Content-Type: multipart/mixed; boundary=x\r\n\r\n--x\r\n--x--",
+        b"From:\r\n\r\n",
+    ] {
+        let _ = parse_message(junk, &ParseOptions::default());
+    }
+}
