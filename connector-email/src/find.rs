@@ -29,22 +29,24 @@ impl Labels {
         let alt = labels
             .iter()
             .map(|l| {
-                let word_end = if l.ends_with(char::is_alphanumeric) { r"\b" } else { "" };
+                // An ASCII boundary keeps the search in the lazy DFA (a Unicode one cannot run there
+                // on non-ASCII text); labels ending in a non-ASCII letter go without.
+                let word_end = if l.ends_with(|c: char| c.is_ascii_alphanumeric()) { r"(?-u:\b)" } else { "" };
                 format!("{}{word_end}", regex::escape(l))
             })
             .collect::<Vec<_>>()
             .join("|");
         Self(
-            Regex::new(&format!(
-                r"(?im)(?:^|[^\p{{L}}\p{{N}}])(?:{alt})(?:[ \t]*\((?P<cur>[A-Z]{{3}})\))?[ \t]*[:：]?[ \t]*"
-            ))
-            .expect("label pattern compiles"),
+            Regex::new(&format!(r"(?i)(?:{alt})(?:[ \t]*\((?P<cur>[A-Z]{{3}})\))?[ \t]*[:：]?[ \t]*"))
+                .expect("label pattern compiles"),
         )
     }
 
     /// The text after each occurrence, in order.
     pub fn all<'t>(&self, text: &'t str) -> impl Iterator<Item = After<'t>> {
-        self.0.captures_iter(text).map(move |c| {
+        // The label must start a word. Checked here rather than in the pattern: a leading class
+        // would keep the regex engine from using a literal prefilter.
+        self.0.captures_iter(text).filter(|c| c.get(0).is_some_and(|m| starts_word(text, m.start()))).map(move |c| {
             let end = c.get(0).map_or(0, |m| m.end());
             let rest = window(&text[end..]);
             After { rest, hint: c.name("cur").map(|m| m.as_str()) }
@@ -58,8 +60,12 @@ impl Labels {
 
     /// Whether any label occurs.
     pub fn occurs(&self, text: &str) -> bool {
-        self.0.is_match(text)
+        self.0.find_iter(text).any(|m| starts_word(text, m.start()))
     }
+}
+
+fn starts_word(text: &str, at: usize) -> bool {
+    text[..at].chars().next_back().is_none_or(|c| !c.is_alphanumeric())
 }
 
 fn window(s: &str) -> &str {

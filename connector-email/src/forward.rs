@@ -57,15 +57,30 @@ fn field(label: &str) -> Field {
 
 /// The innermost forward block in `text`, if any.
 pub(crate) fn unwrap(text: &str) -> Option<Block> {
+    // A forward's header block sits under the forwarder's few lines: only the head is searched.
+    let head = &text[..floor_char_boundary(text, HEAD)];
     // After a marker line, the block starts at the next header line; without one, a run of
     // header lines with both a sender and a subject is the block (Outlook, mail-client exports).
-    let starts: Vec<usize> = match MARKER.find_iter(text).last() {
+    let starts: Vec<usize> = match MARKER.find_iter(head).last() {
         Some(m) => vec![m.end()],
         None => line_starts(text)
             .filter(|&s| HEADER.captures(line_at(text, s)).is_some_and(|c| field(&c[1]) == Field::From))
             .collect(),
     };
     starts.into_iter().rev().find_map(|s| block_at(text, s))
+}
+
+/// How much of the body is searched for a forward block.
+const HEAD: usize = 16 * 1024;
+
+fn floor_char_boundary(s: &str, mut at: usize) -> usize {
+    if at >= s.len() {
+        return s.len();
+    }
+    while !s.is_char_boundary(at) {
+        at -= 1;
+    }
+    at
 }
 
 fn line_starts(text: &str) -> impl Iterator<Item = usize> + '_ {

@@ -142,10 +142,10 @@ static DATE: LazyLock<Regex> = LazyLock::new(|| {
     let m = &*MONTH_ALT;
     Regex::new(&format!(
         r"(?ix)
-        \b(?P<iy>\d{{4}})-(?P<im>\d{{1,2}})-(?P<id>\d{{1,2}})\b
-      | \b(?P<nd>\d{{1,2}})[./](?P<nm>\d{{1,2}})[./](?P<ny>\d{{4}})\b
-      | \b(?P<dd>\d{{1,2}})(?:st|nd|rd|th|er|º|°)?\.?(?:\s+de)?[\s-]+(?P<dm>{m})\b\.?(?:(?:,?\s+(?:de\s+)?|-)(?P<dy>\d{{4}})\b)?
-      | \b(?P<mm>{m})\b\.?\s+(?P<md>\d{{1,2}})(?:st|nd|rd|th)?\b(?:,?\s+(?P<my>\d{{4}})\b)?
+        (?-u:\b)(?P<iy>\d{{4}})-(?P<im>\d{{1,2}})-(?P<id>\d{{1,2}})(?-u:\b)
+      | (?-u:\b)(?P<nd>\d{{1,2}})[./](?P<nm>\d{{1,2}})[./](?P<ny>\d{{4}})(?-u:\b)
+      | (?-u:\b)(?P<dd>\d{{1,2}})(?:st|nd|rd|th|er|º|°)?\.?(?:\s+de)?[\s-]+(?P<dm>{m})(?-u:\b)\.?(?:(?:,?\s+(?:de\s+)?|-)(?P<dy>\d{{4}})(?-u:\b))?
+      | (?-u:\b)(?P<mm>{m})(?-u:\b)\.?\s+(?P<md>\d{{1,2}})(?:st|nd|rd|th)?(?-u:\b)(?:,?\s+(?P<my>\d{{4}})(?-u:\b))?
         "
     ))
     .expect("date pattern compiles")
@@ -228,10 +228,10 @@ static AMOUNT: LazyLock<Regex> = LazyLock::new(|| {
     let sym = SYMBOLS.iter().map(|(s, _)| regex::escape(s)).collect::<Vec<_>>().join("|");
     Regex::new(&format!(
         r"(?x)
-        (?:(?P<pre>\b[A-Z]{{3}}\b|{sym})\s?)?
+        (?:(?P<pre>(?-u:\b)[A-Z]{{3}}(?-u:\b)|{sym})\s?)?
         (?P<neg>[-−])?
         (?P<num>\d{{1,3}}(?:[.,\x{{a0}}\x{{202f}}\ ]\d{{3}})+(?:[.,]\d{{1,2}})?|\d+(?:[.,]\d{{1,2}})?)
-        (?:\s?(?P<post>\b[A-Z]{{3}}\b|{sym}))?"
+        (?:\s?(?P<post>(?-u:\b)[A-Z]{{3}}(?-u:\b)|{sym}))?"
     ))
     .expect("amount pattern compiles")
 });
@@ -286,13 +286,13 @@ pub(crate) fn decimal(s: &str) -> Option<Decimal> {
 
 static ADULTS: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?i)\b(\d{1,3})\s*(?:adults?|adultes?|adultos?|adulti|adulto|erwachsene[rn]?|persons?|personnes?|guests?)\b",
+        r"(?i)(?-u:\b)(\d{1,3})\s*(?:adults?|adultes?|adultos?|adulti|adulto|erwachsene[rn]?|persons?|personnes?|guests?)(?-u:\b)",
     )
     .expect("adults pattern compiles")
 });
 
 static CHILDREN: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\b(\d{1,3})\s*(?:child|children|kids?|enfants?|niños?|ninos?|bambini|bambino|crianças?|criancas?|kinder|kind)\b")
+    Regex::new(r"(?i)(?-u:\b)(\d{1,3})\s*(?:child|children|kids?|enfants?|niños?|ninos?|bambini|bambino|crianças?|criancas?|kinder|kind)(?-u:\b)")
         .expect("children pattern compiles")
 });
 

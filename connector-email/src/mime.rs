@@ -161,35 +161,60 @@ fn strip_forward_prefix(s: &str) -> String {
 }
 
 /// Line endings to `\n`, no-break and zero-width spaces to spaces, quoting (`> `) and the
-/// asterisks of plain-text bold (`*Guest:*`) removed, trailing spaces trimmed.
+/// asterisks of plain-text bold (`*Guest:*`) removed, lines trimmed, at most one blank line in a row.
 pub(crate) fn normalize(raw: &str) -> String {
     let mut out = String::with_capacity(raw.len());
+    let mut blank = usize::MAX;
     for line in raw.split('\n') {
-        let line = line.trim_end_matches('\r');
-        let mut line = line.trim_start();
+        let mut line = line.trim_end_matches('\r').trim_start();
         while let Some(rest) = line.strip_prefix('>') {
             line = rest.trim_start();
         }
-        let chars: Vec<char> = line.chars().collect();
-        for (i, &c) in chars.iter().enumerate() {
-            match c {
-                '\u{a0}' | '\u{202f}' | '\u{2007}' => out.push(' '),
-                '\u{200b}' | '\u{200c}' | '\u{200d}' | '\u{feff}' | '\r' => {}
-                '*' => {
-                    let edge = |x: Option<&char>| x.is_none_or(|c| c.is_whitespace() || *c == ':');
-                    if !(edge(i.checked_sub(1).and_then(|j| chars.get(j))) || edge(chars.get(i + 1))) {
-                        out.push('*');
-                    }
-                }
-                c => out.push(c),
-            }
+        let start = out.len();
+        // Most lines hold none of the characters that need work: copy those whole.
+        if line.bytes().any(|b| b == b'*' || b == 0xC2 || b == 0xE2 || b == 0xEF || b == b'\r') {
+            clean_line(line, &mut out);
+        } else {
+            out.push_str(line);
         }
-        while out.ends_with([' ', '\t']) {
-            out.pop();
+        let kept = out[start..].trim_end_matches([' ', '\t', '\u{a0}']).len();
+        out.truncate(start + kept);
+        if kept == 0 {
+            blank = blank.saturating_add(1);
+            if blank > 1 {
+                continue;
+            }
+        } else {
+            blank = 0;
         }
         out.push('\n');
     }
-    html::tidy(&out, 1)
+    while out.ends_with("\n\n") {
+        out.pop();
+    }
+    if out.trim().is_empty() {
+        out.clear();
+    }
+    out
+}
+
+fn clean_line(line: &str, out: &mut String) {
+    let mut prev: Option<char> = None;
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\u{a0}' | '\u{202f}' | '\u{2007}' => out.push(' '),
+            '\u{200b}' | '\u{200c}' | '\u{200d}' | '\u{feff}' | '\r' => {}
+            '*' => {
+                let edge = |x: Option<&char>| x.is_none_or(|c| c.is_whitespace() || *c == ':');
+                if !(edge(prev.as_ref()) || edge(chars.peek())) {
+                    out.push('*');
+                }
+            }
+            c => out.push(c),
+        }
+        prev = Some(c);
+    }
 }
 
 #[cfg(test)]

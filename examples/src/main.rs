@@ -4,9 +4,12 @@
 //!   SQLite file, changes bookings upstream, lets the webhooks arrive, syncs again and shows exactly
 //!   those changes. No account, no network.
 //! - `hostelpulse capabilities [--json]` — the capability matrix of the compiled-in connectors.
+//! - `hostelpulse ical parse`, `hostelpulse email parse`, `hostelpulse csv import` — one source's
+//!   input read and shown, as a table or JSON.
 
 mod csv;
 mod demo;
+mod email;
 mod ical;
 
 use clap::{Parser, Subcommand};
@@ -38,6 +41,11 @@ enum Command {
         #[command(subcommand)]
         command: ical::IcalCommand,
     },
+    /// Booking e-mails.
+    Email {
+        #[command(subcommand)]
+        command: email::EmailCommand,
+    },
     /// CSV import.
     Csv {
         #[command(subcommand)]
@@ -57,6 +65,7 @@ async fn main() {
     let result = match cli.command {
         Command::Demo { db, json } => demo::run(db, json).await,
         Command::Ical { command } => ical::run(command).await,
+        Command::Email { command } => email::run(command).await,
         Command::Csv { command } => csv::run(command).await,
         Command::Capabilities { json } => {
             let m = hostelpulse::capability_matrix();

@@ -87,3 +87,45 @@ fn csv_import_previews_then_imports_then_changes_nothing() {
     assert!(!ok && err.contains("unknown preset"), "{err}");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn email_parse_json_shape() {
+    let mail = |n: &str| format!("{}/../hostelpulse-sandbox/mail/{n}", env!("CARGO_MANIFEST_DIR"));
+    let keys = [
+        "outcome",
+        "kind",
+        "channel",
+        "channel_ref",
+        "guest_name",
+        "guest_email",
+        "guest_phone",
+        "arrival",
+        "departure",
+        "adults",
+        "children",
+        "room",
+        "total_amount",
+        "currency",
+        "confidence",
+        "template",
+        "reason",
+    ];
+    let mut shapes = serde_json::Map::new();
+    for name in ["expedia-new-booking-forwarded.eml", "booking-host-new.eml", "newsletter-not-a-booking.eml"] {
+        let (ok, out, err) = hostelpulse(&["email", "parse", &mail(name), "--json"]);
+        assert!(ok, "{err}");
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        let obj = v.as_object().unwrap();
+        assert_eq!(obj.len(), keys.len(), "one flat object with exactly the specified keys");
+        assert!(keys.iter().all(|k| obj.contains_key(*k)), "{obj:?}");
+        shapes.insert(name.to_owned(), v);
+    }
+    assert_eq!(shapes["expedia-new-booking-forwarded.eml"]["total_amount"], "85.24");
+    assert_eq!(shapes["booking-host-new.eml"]["outcome"], "needs_review");
+    assert_eq!(shapes["newsletter-not-a-booking.eml"]["outcome"], "not_a_booking");
+    insta::assert_json_snapshot!(shapes);
+    let (ok, out, _) = hostelpulse(&["email", "parse", &mail("agoda-voucher-confirmed.eml")]);
+    assert!(ok && out.contains("Bunk Bed in Mixed Dormitory Room"), "{out}");
+    let (ok, _, err) = hostelpulse(&["email", "parse", "/nonexistent.eml"]);
+    assert!(!ok && err.contains("cannot read"), "{err}");
+}

@@ -1,7 +1,7 @@
 //! # hostelpulse
 //!
 //! The facade: the core (model, `Connector` trait, capabilities, sync engine), the stores, and each
-//! connector behind a cargo feature of its name (`beds24`, `cloudbeds`, `ical`, `sirvoy`, `fdm`, `csv`; `full` for all). Nothing registers
+//! connector behind a cargo feature of its name (`beds24`, `cloudbeds`, `ical`, `sirvoy`, `fdm`, `email`, `csv`; `full` for all). Nothing registers
 //! itself: a host builds the connectors it enabled.
 //!
 //! ```
@@ -40,6 +40,10 @@ pub use hostelpulse_connector_sirvoy as sirvoy;
 #[cfg(feature = "fdm")]
 pub use hostelpulse_connector_fdm as fdm;
 
+/// Booking e-mails forwarded to an inbox.
+#[cfg(feature = "email")]
+pub use hostelpulse_connector_email as email;
+
 /// CSV import.
 #[cfg(feature = "csv")]
 pub use hostelpulse_csv as csv;
@@ -57,6 +61,8 @@ pub fn capability_matrix() -> CapabilityMatrix {
         hostelpulse_connector_sirvoy::declared_capabilities(),
         #[cfg(feature = "fdm")]
         hostelpulse_connector_fdm::declared_capabilities(),
+        #[cfg(feature = "email")]
+        hostelpulse_connector_email::declared_capabilities(),
     ];
     CapabilityMatrix::new(rows)
 }

@@ -29,7 +29,7 @@ fn ref_shape(r: &str) -> bool {
 
 static BOOKING_ID: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?i)Agoda Booking ID\s*:?\s*(\d{6,12})(?:\s*-\s*(\w+))?").expect("compiles"));
-static ROW_HEADER: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?im)^Room Type\b.*$").expect("compiles"));
+static ROW_HEADER: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?im)^Room Type(?-u:\b).*$").expect("compiles"));
 
 static FIRST: LazyLock<Labels> = LazyLock::new(|| Labels::new(&["Customer First Name"]));
 static LAST: LazyLock<Labels> = LazyLock::new(|| Labels::new(&["Customer Last Name"]));

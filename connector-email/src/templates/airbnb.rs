@@ -33,14 +33,14 @@ static MESSAGE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)sent you a message|message from|nouveau message|review|commentaire").expect("compiles")
 });
 static GUEST_IN_SUBJECT: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)(?:confirmed|confirmée|confirmada|bestätigt|confermata)\s*[-:–]\s*(.+?)\s+(?:arrives|arrive|llega|kommt|arriva|chega)\b")
+    Regex::new(r"(?i)(?:confirmed|confirmée|confirmada|bestätigt|confermata)\s*[-:–]\s*(.+?)\s+(?:arrives|arrive|llega|kommt|arriva|chega)(?-u:\b)")
         .expect("compiles")
 });
 static GUEST_CANCELLED: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)^(?:reservation\s+\S+\s+)?(?:cancell?ed\s*[-:–]\s*)?(.+?)\s+(?:cancell?ed|a annulé|ha cancelado|hat storniert|ha cancellato|cancelou)\b")
+    Regex::new(r"(?i)^(?:reservation\s+\S+\s+)?(?:cancell?ed\s*[-:–]\s*)?(.+?)\s+(?:cancell?ed|a annulé|ha cancelado|hat storniert|ha cancellato|cancelou)(?-u:\b)")
         .expect("compiles")
 });
-static CODE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\b(HM[A-Z0-9]{8})\b").expect("compiles"));
+static CODE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?-u:\b)(HM[A-Z0-9]{8})(?-u:\b)").expect("compiles"));
 static DETAILS_URL: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"/reservations/details/(HM[A-Z0-9]{8})").expect("compiles"));
 static ROOM_KIND: LazyLock<Regex> = LazyLock::new(|| {

@@ -38,7 +38,7 @@ static GUEST_MESSAGE: LazyLock<Regex> = LazyLock::new(|| {
         .expect("compiles")
 });
 static EXTRANET_ID: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"res_id=(\d{6,12})").expect("compiles"));
-static NUMBER: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\b(\d{8,12})\b").expect("compiles"));
+static NUMBER: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?-u:\b)(\d{8,12})(?-u:\b)").expect("compiles"));
 
 fn host(c: &Ctx<'_>) -> bool {
     (c.sender_at("booking.com") || c.subject.to_lowercase().starts_with("booking.com"))

@@ -30,11 +30,11 @@ static NOTIFICATION: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"NotificationType:\s*Booking(\w+)").expect("compiles"));
 static DIGITS: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^\s*(\d{6,14})").expect("compiles"));
 static GUEST_NAME: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?m)^\s*(.+?)(?:\s{2,}|\s+Booked on\b|\t|$)").expect("compiles"));
+    LazyLock::new(|| Regex::new(r"(?m)^\s*(.+?)(?:\s{2,}|\s+Booked on(?-u:\b)|\t|$)").expect("compiles"));
 static PHONE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^\+?[\d\s().-]{7,20}$").expect("compiles"));
 static ROW_HEADER: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?im)^.*check-in\s+check-out\s+adults.*$").expect("compiles"));
-static NUMBERS: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\b(\d{1,3})\b").expect("compiles"));
+static NUMBERS: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?-u:\b)(\d{1,3})(?-u:\b)").expect("compiles"));
 
 static RESERVATION_ID: LazyLock<Labels> = LazyLock::new(|| Labels::new(&["Reservation ID"]));
 static GUEST: LazyLock<Labels> = LazyLock::new(|| Labels::new(&["Guest"]));

@@ -152,7 +152,7 @@ static TOTAL: LazyLock<Labels> = LazyLock::new(|| {
 
 static ADDRESS: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+").expect("compiles"));
 static TOKEN: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"^\s*#?\s*([A-Z0-9](?:[A-Z0-9]|-[A-Z0-9]){3,})\b").expect("compiles"));
+    LazyLock::new(|| Regex::new(r"^\s*#?\s*([A-Z0-9](?:[A-Z0-9]|-[A-Z0-9]){3,})(?-u:\b)").expect("compiles"));
 
 fn extract(c: &Ctx<'_>) -> Found {
     let mut f = Extracted::new(kind_of(c.subject));

@@ -26,11 +26,12 @@ fn ref_shape(r: &str) -> bool {
 }
 
 static REF_SHAPE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^\d{3,6}-\d{6,10}$").expect("compiles"));
-static REF: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\b(\d{3,6}-\d{6,10})\b").expect("compiles"));
+static REF: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?-u:\b)(\d{3,6}-\d{6,10})(?-u:\b)").expect("compiles"));
 static TOKEN: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^\s*([A-Z0-9][A-Z0-9-]{4,})").expect("compiles"));
-static NIGHTS: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i)\b(\d{1,3})\s*nights?\b").expect("compiles"));
+static NIGHTS: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?i)(?-u:\b)(\d{1,3})\s*nights?(?-u:\b)").expect("compiles"));
 static BED: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\b(\d+\s*x\s*)?((?:bed|basic bed|standard bed) in (?:a\s+)?\d+\s*(?:bed|-bed)[^\n\t]*?dorm(?:itory)?(?: room)?(?: ensuite)?)")
+    Regex::new(r"(?i)(?-u:\b)(\d+\s*x\s*)?((?:bed|basic bed|standard bed) in (?:a\s+)?\d+\s*(?:bed|-bed)[^\n\t]*?dorm(?:itory)?(?: room)?(?: ensuite)?)")
         .expect("compiles")
 });
 
