@@ -3,8 +3,9 @@
 //! Booking confirmations forwarded to a dedicated inbox, read into bookings.
 //!
 //! - **Messages** come as raw RFC 822 bytes (for hosts that receive inbound mail by webhook) or
-//!   from a Maildir (the embedded default); processed messages are moved to `cur/` and flagged
-//!   seen, never deleted unless configured.
+//!   from a Maildir (the embedded default) or, with the `imap` feature, an IMAP mailbox (TLS, or
+//!   plain TCP for loopback tests); processed messages are flagged seen, never deleted unless
+//!   configured.
 //! - **MIME** is decoded by mail-parser: multipart, quoted-printable, base64, legacy charsets,
 //!   HTML-only mail (converted to text keeping table rows and cells), attached `message/rfc822`.
 //! - **Forwards** are unwrapped: the original sender, subject and date are read from Gmail,
@@ -40,6 +41,8 @@ mod extract;
 mod find;
 mod forward;
 pub mod html;
+#[cfg(feature = "imap")]
+mod imap;
 mod lang;
 mod mime;
 mod parse;
@@ -52,6 +55,8 @@ pub use config::{EmailConfig, EmailConfigBuilder};
 pub use connector::{EmailConnector, Processed, Record};
 pub use error::{MessageError, SourceError};
 pub use extract::{Extracted, Extraction, MailKind, Outcome, ParsedMail};
+#[cfg(feature = "imap")]
+pub use imap::{ImapConfig, ImapSecurity, ImapSource};
 pub use mime::{BodySource, Envelope};
 pub use parse::{ParseOptions, parse_message};
 pub use privacy::{initials, mask_email, mask_phone, redact};

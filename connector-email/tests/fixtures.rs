@@ -152,6 +152,9 @@ fn malformed_input_is_an_error_or_an_outcome_never_a_panic() {
     assert!(matches!(parse_message(b" \r\n\r\n", &ParseOptions::default()), Err(MessageError::Malformed { .. })));
     let truncated = parse("malformed-truncated-multipart.eml");
     assert!(matches!(truncated.outcome, Outcome::NotABooking { .. } | Outcome::NeedsReview { .. }));
+    // Found by fuzzing: mail-parser 0.11 panics on this nesting; it must come back as an error.
+    let crash = include_bytes!("regressions/mail-parser-invalid-part-id.eml");
+    assert!(matches!(parse_message(crash, &ParseOptions::default()), Err(MessageError::Malformed { .. })));
     for junk in [
         &b"\xff\xfe\x00garbage"[..],
         b"Content-Type: multipart/mixed; boundary=x\r\n\r\n--x\r\n--x--",
