@@ -163,3 +163,47 @@ fn malformed_input_is_an_error_or_an_outcome_never_a_panic() {
         let _ = parse_message(junk, &ParseOptions::default());
     }
 }
+
+/// Label drift and languages the corpus does not cover: a German and an Italian direct-booking
+/// mail from a booking engine without a template, and a Spanish one with the value below its label.
+#[test]
+fn the_generic_template_reads_labels_in_other_languages() {
+    let cases: [(&str, &str, (i32, u32, u32), (i32, u32, u32)); 3] = [
+        (
+            "Subject: Ihre Buchungsbestätigung\r\nFrom: buchung@hostel-beispiel.de\r\nDate: Mon, 2 Nov 2026 10:00:00 +0100\r\n\r\n\
+             Buchungsnummer: HB-20931\r\nName des Gastes: Jonas Weber\r\nAnreise: 14. Dezember 2026\r\nAbreise: 17. Dezember 2026\r\n\
+             Zimmer: Bett im 8-Bett-Schlafsaal\r\n2 Erwachsene\r\nGesamtpreis: 96,00 EUR\r\n",
+            "HB-20931",
+            (2026, 12, 14),
+            (2026, 12, 17),
+        ),
+        (
+            "Subject: Conferma prenotazione\r\nFrom: prenotazioni@ostello.example\r\nDate: Tue, 3 Nov 2026 10:00:00 +0100\r\n\r\n\
+             Numero di prenotazione: 77120\r\nOspite: Giulia Bianchi\r\nData di arrivo: 5 gennaio\r\nData di partenza: 8 gennaio\r\n\
+             2 adulti\r\nTotale: € 120,00\r\n",
+            "77120",
+            (2027, 1, 5),
+            (2027, 1, 8),
+        ),
+        (
+            "Subject: Reserva confirmada\r\nFrom: reservas@albergue.example\r\nDate: Wed, 4 Nov 2026 10:00:00 +0100\r\n\r\n\
+             Localizador\r\nAB-5521\r\n\r\nFecha de llegada\r\nviernes, 20 de noviembre de 2026\r\n\r\nFecha de salida\r\n\
+             domingo, 22 de noviembre de 2026\r\n\r\nNombre del huésped\r\nLucía Fernández\r\n\r\n1 adulto\r\n\r\nImporte total\r\n45,50 €\r\n",
+            "AB-5521",
+            (2026, 11, 20),
+            (2026, 11, 22),
+        ),
+    ];
+    for (mail, reference, a, d) in cases {
+        let parsed = parse_message(mail.as_bytes(), &ParseOptions::default()).unwrap();
+        let Outcome::Booking(b) = parsed.outcome else { panic!("{reference}: {:#?}", parsed.outcome) };
+        assert_eq!(b.template, "generic");
+        assert_eq!(b.fields.channel_ref.as_deref(), Some(reference));
+        assert_eq!((b.fields.arrival, b.fields.departure), (date(a.0, a.1, a.2), date(d.0, d.1, d.2)), "{reference}");
+        assert!(
+            b.fields.guest_name.is_some() && b.fields.total.is_some() && b.fields.adults.is_some(),
+            "{:#?}",
+            b.fields
+        );
+    }
+}
