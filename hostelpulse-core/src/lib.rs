@@ -30,6 +30,7 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+pub mod board;
 pub mod capability;
 pub mod clock;
 pub mod connector;
