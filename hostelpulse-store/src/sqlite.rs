@@ -4,9 +4,10 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
-use hostelpulse_core::model::{AccountId, ConnectorKind, Fingerprint, SourceId};
+use hostelpulse_core::model::{AccountId, Booking, ConnectorKind, Fingerprint, Property, SourceId};
+use hostelpulse_core::error::BoxError;
 use hostelpulse_core::sync::{
-    AuditLog, AuditRecord, Commit, RecordMap, RecordState, Scope, StoreError, SyncState, SyncStore,
+    AuditLog, AuditRecord, Change, Commit, RecordMap, RecordState, Scope, Sink, StoreError, SyncState, SyncStore,
 };
 use rusqlite::{Connection, OptionalExtension, params};
 
@@ -44,6 +45,23 @@ CREATE INDEX audit_run_scope ON audit_run (connector, account, started_at DESC);
 CREATE TABLE webhook_event (
     key     TEXT PRIMARY KEY,
     seen_at TEXT NOT NULL
+);
+"#, r#"
+CREATE TABLE booking (
+    connector   TEXT NOT NULL,
+    account     TEXT NOT NULL,
+    source_id   TEXT NOT NULL,
+    arrival     TEXT NOT NULL,
+    departure   TEXT NOT NULL,
+    record      TEXT NOT NULL,
+    PRIMARY KEY (connector, account, source_id)
+);
+CREATE INDEX booking_stay ON booking (departure, arrival);
+CREATE TABLE property (
+    connector TEXT NOT NULL,
+    account   TEXT NOT NULL,
+    record    TEXT NOT NULL,
+    PRIMARY KEY (connector, account)
 );
 "#];
 
@@ -310,5 +328,101 @@ impl SyncStore for SqliteStore {
             Ok(inserted == 1)
         })
         .await
+    }
+}
+
+/// The bookings and rooms themselves, for hosts without a database of their own: the
+/// command-line tool and the demo keep them here to draw the Today board. A host application
+/// normally implements [`Sink`] over its own tables instead.
+impl SqliteStore {
+    /// Bookings of every account whose stay overlaps `from..until` (exclusive), cancelled ones
+    /// included.
+    pub async fn bookings_between(&self, from: NaiveDate, until: NaiveDate) -> Result<Vec<Booking>, StoreError> {
+        self.with(move |c| {
+            let mut st = c
+                .prepare("SELECT record FROM booking WHERE arrival < ?2 AND departure > ?1 ORDER BY arrival, connector, source_id")
+                .map_err(backend)?;
+            let rows = st
+                .query_map(params![from.to_string(), until.to_string()], |r| r.get::<_, String>(0))
+                .map_err(backend)?;
+            rows.map(|r| {
+                let json = r.map_err(backend)?;
+                serde_json::from_str(&json).map_err(|e| StoreError::Corrupt(format!("booking record: {e}")))
+            })
+            .collect()
+        })
+        .await
+    }
+
+    /// Replaces an account's rooms (its properties with room types, rooms and beds).
+    pub async fn save_properties(&self, scope: &Scope, properties: &[Property]) -> Result<(), StoreError> {
+        let json = serde_json::to_string(properties).map_err(backend)?;
+        let (connector, account) = (scope.connector.as_str().to_owned(), scope.account.as_str().to_owned());
+        self.with(move |c| {
+            c.execute(
+                "INSERT INTO property (connector, account, record) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (connector, account) DO UPDATE SET record = excluded.record",
+                params![connector, account, json],
+            )
+            .map_err(backend)?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// Every saved property, by account.
+    pub async fn properties(&self) -> Result<Vec<(Scope, Vec<Property>)>, StoreError> {
+        self.with(|c| {
+            let mut st = c.prepare("SELECT connector, account, record FROM property ORDER BY connector, account").map_err(backend)?;
+            let rows = st
+                .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))
+                .map_err(backend)?;
+            rows.map(|r| {
+                let (connector, account, json) = r.map_err(backend)?;
+                let props = serde_json::from_str(&json).map_err(|e| StoreError::Corrupt(format!("property record: {e}")))?;
+                Ok((Scope::new(ConnectorKind::new(connector), AccountId::new(account)), props))
+            })
+            .collect()
+        })
+        .await
+    }
+}
+
+#[async_trait]
+impl Sink for SqliteStore {
+    /// Upserts new, changed and cancelled bookings; removes disappeared ones. Idempotent by key.
+    async fn apply(&self, changes: &[Change]) -> Result<(), BoxError> {
+        let rows: Vec<(String, String, String, Option<(String, String, String)>)> = changes
+            .iter()
+            .map(|c| {
+                let record = match &c.booking {
+                    Some(b) => Some((b.arrival.to_string(), b.departure.to_string(), serde_json::to_string(b)?)),
+                    None => None,
+                };
+                Ok((c.key.connector.as_str().to_owned(), c.key.account.as_str().to_owned(), c.key.id.as_str().to_owned(), record))
+            })
+            .collect::<Result<_, serde_json::Error>>()?;
+        self.with(move |c| {
+            let tx = c.transaction().map_err(backend)?;
+            for (connector, account, id, record) in rows {
+                match record {
+                    Some((arrival, departure, json)) => tx.execute(
+                        "INSERT INTO booking (connector, account, source_id, arrival, departure, record)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                         ON CONFLICT (connector, account, source_id) DO UPDATE SET
+                           arrival = excluded.arrival, departure = excluded.departure, record = excluded.record",
+                        params![connector, account, id, arrival, departure, json],
+                    ),
+                    None => tx.execute(
+                        "DELETE FROM booking WHERE connector = ?1 AND account = ?2 AND source_id = ?3",
+                        params![connector, account, id],
+                    ),
+                }
+                .map_err(backend)?;
+            }
+            tx.commit().map_err(backend)
+        })
+        .await
+        .map_err(Into::into)
     }
 }

@@ -173,3 +173,33 @@ async fn the_kit_passes_on_the_reference_connector() {
     let b = engine.run(&up.connector(), Plan::Incremental, Trigger::Poll, &CollectingSink::new()).await;
     assert_eq!((a.outcome, b.counts.changes()), (Outcome::Ok, 0));
 }
+
+#[tokio::test]
+async fn the_store_as_a_sink_keeps_the_bookings_themselves() {
+    use hostelpulse_core::testkit::{Modification, NewBooking, Upstream};
+    let store = Arc::new(SqliteStore::open_in_memory().await.unwrap());
+    let up = ReferenceUpstream::seeded("hostel-b", Arc::new(SystemClock), 12);
+    let engine = SyncEngine::new(store.clone());
+    let run = engine.run(&up.connector(), Plan::Full, Trigger::Manual, store.as_ref()).await;
+    assert_eq!(run.outcome, Outcome::Ok);
+    let today = Utc::now().date_naive();
+    let window = |s: &SqliteStore| {
+        let s = s.clone();
+        async move { s.bookings_between(today - Duration::days(400), today + Duration::days(800)).await.unwrap() }
+    };
+    let all = window(&store).await;
+    assert_eq!(all.len(), 12);
+
+    let id = up.create(NewBooking::new(today + Duration::days(3), today + Duration::days(5)).guest("Stored Guest")).await.unwrap();
+    up.modify(&id, Modification::ExtendStay).await.unwrap();
+    engine.run(&up.connector(), Plan::Full, Trigger::Manual, store.as_ref()).await;
+    let stored = window(&store).await;
+    let b = stored.iter().find(|b| b.key.id == id).expect("the new booking is stored");
+    assert_eq!((b.nights(), b.guest.name.as_deref()), (3, Some("Stored Guest")));
+    // Applying the same changes twice changes nothing.
+    assert_eq!(window(&store).await, stored);
+    // A narrow window returns only overlapping stays.
+    let narrow = store.bookings_between(today + Duration::days(4), today + Duration::days(5)).await.unwrap();
+    assert!(narrow.iter().all(|b| b.arrival < today + Duration::days(5) && b.departure > today + Duration::days(4)));
+    assert!(narrow.iter().any(|b| b.key.id == id));
+}
