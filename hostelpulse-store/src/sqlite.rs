@@ -4,15 +4,16 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
-use hostelpulse_core::model::{AccountId, Booking, ConnectorKind, Fingerprint, Property, SourceId};
 use hostelpulse_core::error::BoxError;
+use hostelpulse_core::model::{AccountId, Booking, ConnectorKind, Fingerprint, Property, SourceId};
 use hostelpulse_core::sync::{
     AuditLog, AuditRecord, Change, Commit, RecordMap, RecordState, Scope, Sink, StoreError, SyncState, SyncStore,
 };
 use rusqlite::{Connection, OptionalExtension, params};
 
 /// Ordered migrations; `PRAGMA user_version` records how many have run.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE sync_record (
     connector      TEXT    NOT NULL,
     account        TEXT    NOT NULL,
@@ -46,7 +47,8 @@ CREATE TABLE webhook_event (
     key     TEXT PRIMARY KEY,
     seen_at TEXT NOT NULL
 );
-"#, r#"
+"#,
+    r#"
 CREATE TABLE booking (
     connector   TEXT NOT NULL,
     account     TEXT NOT NULL,
@@ -63,7 +65,8 @@ CREATE TABLE property (
     record    TEXT NOT NULL,
     PRIMARY KEY (connector, account)
 );
-"#];
+"#,
+];
 
 /// A [`SyncStore`] and [`AuditLog`] in one SQLite file.
 #[derive(Debug, Clone)]
@@ -373,13 +376,16 @@ impl SqliteStore {
     /// Every saved property, by account.
     pub async fn properties(&self) -> Result<Vec<(Scope, Vec<Property>)>, StoreError> {
         self.with(|c| {
-            let mut st = c.prepare("SELECT connector, account, record FROM property ORDER BY connector, account").map_err(backend)?;
+            let mut st = c
+                .prepare("SELECT connector, account, record FROM property ORDER BY connector, account")
+                .map_err(backend)?;
             let rows = st
                 .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))
                 .map_err(backend)?;
             rows.map(|r| {
                 let (connector, account, json) = r.map_err(backend)?;
-                let props = serde_json::from_str(&json).map_err(|e| StoreError::Corrupt(format!("property record: {e}")))?;
+                let props =
+                    serde_json::from_str(&json).map_err(|e| StoreError::Corrupt(format!("property record: {e}")))?;
                 Ok((Scope::new(ConnectorKind::new(connector), AccountId::new(account)), props))
             })
             .collect()
@@ -399,7 +405,12 @@ impl Sink for SqliteStore {
                     Some(b) => Some((b.arrival.to_string(), b.departure.to_string(), serde_json::to_string(b)?)),
                     None => None,
                 };
-                Ok((c.key.connector.as_str().to_owned(), c.key.account.as_str().to_owned(), c.key.id.as_str().to_owned(), record))
+                Ok((
+                    c.key.connector.as_str().to_owned(),
+                    c.key.account.as_str().to_owned(),
+                    c.key.id.as_str().to_owned(),
+                    record,
+                ))
             })
             .collect::<Result<_, serde_json::Error>>()?;
         self.with(move |c| {

@@ -190,7 +190,10 @@ async fn the_store_as_a_sink_keeps_the_bookings_themselves() {
     let all = window(&store).await;
     assert_eq!(all.len(), 12);
 
-    let id = up.create(NewBooking::new(today + Duration::days(3), today + Duration::days(5)).guest("Stored Guest")).await.unwrap();
+    let id = up
+        .create(NewBooking::new(today + Duration::days(3), today + Duration::days(5)).guest("Stored Guest"))
+        .await
+        .unwrap();
     up.modify(&id, Modification::ExtendStay).await.unwrap();
     engine.run(&up.connector(), Plan::Full, Trigger::Manual, store.as_ref()).await;
     let stored = window(&store).await;

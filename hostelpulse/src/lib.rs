@@ -20,6 +20,11 @@ pub use hostelpulse_core::{
 };
 pub use hostelpulse_store as store;
 
+pub mod config;
+pub mod registry;
+
+pub use registry::{Account, Registry};
+
 /// Beds24 API v2.
 #[cfg(feature = "beds24")]
 pub use hostelpulse_connector_beds24 as beds24;

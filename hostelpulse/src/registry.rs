@@ -1,0 +1,184 @@
+//! The connectors a host enabled, built from a [`Config`]: explicit, no global registration.
+//! Query the declared capability matrix of what is compiled in, and per account the effective
+//! one after `check()` (what this owner's plan, token scopes and settings allow).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::config::{AccountConfig, Config, HttpSettings, SecretProvider};
+use crate::core::capability::{Capabilities, CapabilityMatrix};
+use crate::core::http::RetryPolicy;
+use crate::core::{Connector, Error};
+
+/// One configured account and its connector.
+#[derive(Clone)]
+#[non_exhaustive]
+pub struct Account {
+    /// The id from the configuration.
+    pub id: String,
+    /// The connector's name (`beds24`, `ical`, …).
+    pub connector_name: &'static str,
+    /// The connector.
+    pub connector: Arc<dyn Connector>,
+}
+
+impl std::fmt::Debug for Account {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Account").field("id", &self.id).field("connector", &self.connector_name).finish()
+    }
+}
+
+/// The built accounts of one configuration.
+#[derive(Debug, Clone, Default)]
+pub struct Registry {
+    accounts: Vec<Account>,
+}
+
+#[allow(dead_code)] // unused when no HTTP connector is compiled in
+fn retry(http: &HttpSettings) -> RetryPolicy {
+    if http.retry { RetryPolicy::default() } else { RetryPolicy::none() }
+}
+
+#[allow(dead_code)]
+fn timeout(http: &HttpSettings) -> Duration {
+    Duration::from_secs(http.timeout_secs.max(1))
+}
+
+fn not_compiled(name: &str) -> Error {
+    Error::config(format!(
+        "connector `{name}` is not compiled in: enable the `{name}` feature of the hostelpulse crate"
+    ))
+}
+
+impl Registry {
+    /// Builds every account of `cfg`, resolving secrets through `secrets`.
+    pub fn build(cfg: &Config, secrets: &dyn SecretProvider) -> Result<Self, Error> {
+        cfg.validate()?;
+        let accounts = cfg
+            .accounts
+            .iter()
+            .map(|a| {
+                let connector = build_one(cfg, a, secrets)
+                    .map_err(|e| Error::config(format!("account `{}` ({}): {e}", a.id(), a.connector())))?;
+                Ok(Account { id: a.id().to_owned(), connector_name: a.connector(), connector })
+            })
+            .collect::<Result<_, Error>>()?;
+        Ok(Self { accounts })
+    }
+
+    /// A registry of connectors the host built itself.
+    pub fn from_accounts(accounts: Vec<Account>) -> Self {
+        Self { accounts }
+    }
+
+    /// Every account, in configuration order.
+    pub fn accounts(&self) -> &[Account] {
+        &self.accounts
+    }
+
+    /// The account `id`.
+    pub fn get(&self, id: &str) -> Option<&Account> {
+        self.accounts.iter().find(|a| a.id == id)
+    }
+
+    /// The declared capabilities of every connector compiled in.
+    pub fn declared() -> CapabilityMatrix {
+        crate::capability_matrix()
+    }
+
+    /// Per account, the effective capabilities after `check()`, or why the check failed.
+    pub async fn effective(&self) -> Vec<(String, Result<Capabilities, Error>)> {
+        let mut out = Vec::with_capacity(self.accounts.len());
+        for a in &self.accounts {
+            out.push((a.id.clone(), a.connector.check().await.map(|h| h.effective)));
+        }
+        out
+    }
+}
+
+#[allow(unused_variables)]
+fn build_one(cfg: &Config, a: &AccountConfig, secrets: &dyn SecretProvider) -> Result<Arc<dyn Connector>, Error> {
+    let tz = cfg.property.timezone;
+    match a {
+        #[cfg(feature = "beds24")]
+        AccountConfig::Beds24 { property_id, credentials, http, .. } => {
+            use crate::beds24::{Beds24Config, Beds24Connector, Credentials};
+            use crate::config::Beds24Credentials as C;
+            let creds = match credentials {
+                C::InviteCode(s) => Credentials::InviteCode(s.resolve(secrets)?),
+                C::RefreshToken(s) => Credentials::RefreshToken(s.resolve(secrets)?),
+                C::LongLifeToken(s) => Credentials::LongLifeToken(s.resolve(secrets)?),
+            };
+            let mut b = Beds24Config::builder(*property_id, creds)
+                .timezone(tz)
+                .retry(retry(http))
+                .request_timeout(timeout(http));
+            if let Some(u) = &http.base_url {
+                b = b.base_url(u.clone());
+            }
+            Ok(Arc::new(Beds24Connector::new(b.build()?)?))
+        }
+        #[cfg(feature = "cloudbeds")]
+        AccountConfig::Cloudbeds { property_id, api_key, http, .. } => {
+            use crate::cloudbeds::{CloudbedsConfig, CloudbedsConnector, Credentials};
+            let mut b = CloudbedsConfig::builder(property_id.clone(), Credentials::ApiKey(api_key.resolve(secrets)?))
+                .timezone(tz)
+                .retry(retry(http))
+                .request_timeout(timeout(http));
+            if let Some(u) = &http.base_url {
+                b = b.base_url(u.clone());
+            }
+            Ok(Arc::new(CloudbedsConnector::new(b.build()?)?))
+        }
+        #[cfg(feature = "ical")]
+        AccountConfig::Ical { id, feeds, allow_private_addresses, http } => {
+            use crate::core::model::Allocation;
+            use crate::ical::{FeedConfig, FeedReading, FeedSource, IcalConfig, IcalConnector};
+            let mut b = IcalConfig::builder(id.clone(), tz)
+                .allow_private_addresses(*allow_private_addresses)
+                .retry(retry(http))
+                .request_timeout(timeout(http));
+            for f in feeds {
+                let unit = Allocation {
+                    room_type: f.room_type.clone().map(Into::into),
+                    room: f.room.clone().map(Into::into),
+                    bed: f.bed.clone().map(Into::into),
+                    label: None,
+                };
+                let source = match f.source.as_deref().unwrap_or("auto") {
+                    "auto" => FeedSource::Auto,
+                    "airbnb" => FeedSource::Airbnb,
+                    "booking" | "booking_com" => FeedSource::BookingCom,
+                    "vrbo" => FeedSource::Vrbo,
+                    "other" => FeedSource::Other,
+                    s => return Err(Error::config(format!("feed `{}`: unknown source `{s}`", f.id))),
+                };
+                b = b.feed(
+                    FeedConfig::new(f.id.clone(), f.url.resolve(secrets)?, unit)
+                        .reading(FeedReading::default().source(source)),
+                );
+            }
+            Ok(Arc::new(IcalConnector::new(b.build()?)?))
+        }
+        #[cfg(feature = "sirvoy")]
+        AccountConfig::Sirvoy { property_id, url_secret, plan, .. } => {
+            use crate::sirvoy::{SirvoyConfig, SirvoyConnector};
+            let mut b = SirvoyConfig::builder(property_id.clone(), url_secret.resolve(secrets)?);
+            if let Some(p) = plan {
+                b = b.plan(p.clone());
+            }
+            Ok(Arc::new(SirvoyConnector::new(b.build()?)))
+        }
+        #[cfg(feature = "email")]
+        AccountConfig::Email { id, maildir, review_threshold } => {
+            use crate::email::{EmailConfig, EmailConnector};
+            let mut b = EmailConfig::builder(id.clone());
+            if let Some(t) = review_threshold {
+                b = b.review_threshold(*t);
+            }
+            Ok(Arc::new(EmailConnector::maildir(b.build()?, maildir.clone())))
+        }
+        #[allow(unreachable_patterns)] // reachable when a connector's feature is off
+        other => Err(not_compiled(other.connector())),
+    }
+}
