@@ -168,7 +168,8 @@ fn malformed_input_is_an_error_or_an_outcome_never_a_panic() {
 /// mail from a booking engine without a template, and a Spanish one with the value below its label.
 #[test]
 fn the_generic_template_reads_labels_in_other_languages() {
-    let cases: [(&str, &str, (i32, u32, u32), (i32, u32, u32)); 3] = [
+    type Ymd = (i32, u32, u32);
+    let cases: [(&str, &str, Ymd, Ymd); 3] = [
         (
             "Subject: Ihre Buchungsbestätigung\r\nFrom: buchung@hostel-beispiel.de\r\nDate: Mon, 2 Nov 2026 10:00:00 +0100\r\n\r\n\
              Buchungsnummer: HB-20931\r\nName des Gastes: Jonas Weber\r\nAnreise: 14. Dezember 2026\r\nAbreise: 17. Dezember 2026\r\n\

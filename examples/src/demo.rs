@@ -1,110 +1,50 @@
-//! The demo: emulator → SQLite → changes upstream → webhooks → incremental sync.
+//! The demo: every bundled emulator on loopback → one configuration → SQLite → capability
+//! matrix, a sync report per source, the Today board → changes upstream (Beds24 webhooks, a
+//! cancellation mail, a Sirvoy delivery) → the changes and the turnover tasks they cause.
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{RawQuery, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::routing::post;
-use chrono::Utc;
-use hostelpulse::beds24::{Beds24Config, Beds24Connector, Beds24Webhooks, Credentials};
+use axum::extract::{ConnectInfo, Path, RawQuery, State};
+use axum::http::{HeaderMap, Method, StatusCode};
+use axum::routing::{any, post};
+use chrono::{NaiveDate, Utc};
+use hostelpulse::beds24::Beds24Webhooks;
+use hostelpulse::config::Config;
 use hostelpulse::core::testkit::{Modification, NewBooking, Upstream};
 use hostelpulse::core::webhook::{Delivery, Hint};
-use hostelpulse::core::{CapabilityMatrix, Connector, SourceId};
-use hostelpulse::store::SqliteStore;
-use hostelpulse::sync::{AuditRecord, Change, ChangeClass, CollectingSink, Plan, Scope, SyncEngine, Trigger};
-use hostelpulse_sandbox::{Beds24Emulator, Running};
-use secrecy::SecretString;
-use tabled::builder::Builder;
-use tabled::settings::Style;
+use hostelpulse::core::{CapabilityMatrix, SourceId};
+use hostelpulse::registry::Account;
+use hostelpulse::sirvoy::{SirvoyConfig, SirvoyConnector, generate_secret};
+use hostelpulse::sync::{CollectingSink, Plan, SyncEngine, Trigger};
+use hostelpulse::tasks::{TaskEvent, TurnoverPlanner};
+use hostelpulse::{Registry, store::SqliteStore};
+use hostelpulse_sandbox::mail::{BookingMailer, MaildirWriter, SAMPLES};
+use hostelpulse_sandbox::{Beds24Emulator, CloudbedsEmulator, IcalFeedServer, Running, SirvoySender};
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::json;
 
-type BoxError = Box<dyn std::error::Error + Send + Sync>;
+use crate::ops;
+use crate::views::{self, BoxError};
+
 type Hints = Arc<Mutex<Vec<Hint>>>;
 
 const HOOK_SECRET: &str = "demo-hook-secret";
+const SIRVOY_PROPERTY: &str = "4711";
 
-fn table(rows: Vec<Vec<String>>) -> String {
-    let mut b = Builder::default();
-    for r in rows {
-        b.push_record(r);
-    }
-    b.build().with(Style::rounded()).to_string()
-}
-
-fn report(title: &str, r: &AuditRecord, json: bool) {
-    if json {
-        println!("{}", serde_json::to_string_pretty(r).unwrap_or_default());
-        return;
-    }
-    let c = &r.counts;
-    println!("\n{title}: {:?} in {} ms", r.outcome, (r.finished_at - r.started_at).num_milliseconds());
-    println!(
-        "{}",
-        table(vec![
-            [
-                "fetched",
-                "inserted",
-                "updated",
-                "unchanged",
-                "cancelled",
-                "restored",
-                "gone",
-                "failed",
-                "requests",
-                "retries"
-            ]
-            .map(String::from)
-            .to_vec(),
-            [
-                c.fetched,
-                c.inserted,
-                c.updated,
-                c.unchanged,
-                c.cancelled,
-                c.restored,
-                c.disappeared,
-                c.failed,
-                r.transport.requests,
-                r.transport.retries
-            ]
-            .map(|n| n.to_string())
-            .to_vec(),
-        ])
-    );
-}
-
-fn changes(list: &[Change]) {
-    let mut rows = vec![["change", "booking", "guest", "stay", "status"].map(String::from).to_vec()];
-    for c in list {
-        let class = match c.class {
-            ChangeClass::Inserted => "new",
-            ChangeClass::Updated => "changed",
-            ChangeClass::Cancelled => "cancelled",
-            ChangeClass::Restored => "restored",
-            _ => "gone",
-        };
-        let b = c.booking.as_ref();
-        rows.push(vec![
-            class.into(),
-            c.key.id.to_string(),
-            b.and_then(|b| b.guest.name.clone()).unwrap_or_default(),
-            b.map(|b| format!("{} → {}", b.arrival, b.departure)).unwrap_or_default(),
-            b.map(|b| format!("{:?}", b.status)).unwrap_or_default(),
-        ]);
-    }
-    println!("{}", table(rows));
-}
-
-async fn webhook_receiver(hints: Hints) -> Result<Running, BoxError> {
+/// The demo's webhook receiver: Beds24 deliveries become hints, Sirvoy deliveries go into its
+/// connector.
+async fn webhook_receiver(hints: Hints, sirvoy: Arc<SirvoyConnector>) -> Result<Running, BoxError> {
     let hooks = Beds24Webhooks::new(
         hostelpulse_sandbox::beds24::BEDS24_PROPERTY_ID,
         Some(("x-hook-secret".into(), vec![SecretString::from(HOOK_SECRET)])),
         vec![],
     );
-    let app = Router::new()
+    let beds24 = Router::new()
         .route(
             "/hooks/beds24",
             post(move |State(hints): State<Hints>, headers: HeaderMap, RawQuery(q): RawQuery, body: Bytes| {
@@ -122,48 +62,224 @@ async fn webhook_receiver(hints: Hints) -> Result<Running, BoxError> {
             }),
         )
         .with_state(hints);
-    Ok(Running::serve(app).await?)
+    let sirvoy_route = Router::new()
+        .route(
+            "/hooks/sirvoy/{secret}",
+            any(
+                |State(c): State<Arc<SirvoyConnector>>,
+                 Path(secret): Path<String>,
+                 ConnectInfo(peer): ConnectInfo<SocketAddr>,
+                 method: Method,
+                 headers: HeaderMap,
+                 body: Bytes| async move {
+                    match c.receive(method == Method::GET, Some(&secret), Some(peer.ip()), &headers, &body).await {
+                        Ok(_) => StatusCode::OK,
+                        Err(_) => StatusCode::NOT_FOUND,
+                    }
+                },
+            ),
+        )
+        .with_state(sirvoy);
+    Ok(Running::serve(beds24.merge(sirvoy_route)).await?)
+}
+
+/// An Airbnb export for one bed, holding the stay Beds24 also has (same `HM…` code: the board
+/// shows it once) and an owner block later on.
+fn airbnb_feed(code: &str, arrival: NaiveDate, departure: NaiveDate) -> Vec<u8> {
+    let f = |d: NaiveDate| d.format("%Y%m%d").to_string();
+    let block = departure + chrono::Duration::days(5);
+    format!(
+        "BEGIN:VCALENDAR\r\nPRODID:-//Airbnb Inc//Hosting Calendar 1.0//EN\r\nVERSION:2.0\r\n\
+         BEGIN:VEVENT\r\nDTSTART;VALUE=DATE:{}\r\nDTEND;VALUE=DATE:{}\r\nSUMMARY:Reserved\r\nUID:demo-1@airbnb.com\r\n\
+         DESCRIPTION:Reservation URL: https://www.airbnb.com/hosting/reservations/details/{code}\\nPhone Number (Last 4 Digits): 0001\r\nEND:VEVENT\r\n\
+         BEGIN:VEVENT\r\nDTSTART;VALUE=DATE:{}\r\nDTEND;VALUE=DATE:{}\r\nSUMMARY:Airbnb (Not available)\r\nUID:demo-2@airbnb.com\r\nEND:VEVENT\r\n\
+         END:VCALENDAR\r\n",
+        f(arrival),
+        f(departure),
+        f(block),
+        f(block + chrono::Duration::days(2))
+    )
+    .into_bytes()
+}
+
+/// A Booking.com export closing a private room around today: "occupied, details unknown".
+fn booking_feed(today: NaiveDate) -> Vec<u8> {
+    let f = |d: NaiveDate| d.format("%Y%m%d").to_string();
+    format!(
+        "BEGIN:VCALENDAR\r\nPRODID:-//Booking.com//EN\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nDTSTART;VALUE=DATE:{}\r\n\
+         DTEND;VALUE=DATE:{}\r\nSUMMARY:CLOSED - Not available\r\nUID:demo-3@booking.com\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
+        f(today - chrono::Duration::days(1)),
+        f(today + chrono::Duration::days(2))
+    )
+    .into_bytes()
+}
+
+/// A Beds24 Airbnb stay covering today: its code, bed (room id, unit) and dates.
+fn airbnb_stay(emu: &Beds24Emulator, today: NaiveDate) -> Option<(String, u64, u64, NaiveDate, NaiveDate)> {
+    emu.booking_ids().into_iter().filter_map(|id| emu.booking(id)).find_map(|b| {
+        let code = b["apiReference"].as_str().filter(|c| c.starts_with("HM"))?.to_owned();
+        let date = |k: &str| b[k].as_str().and_then(|s| s.parse::<NaiveDate>().ok());
+        let (a, d) = (date("arrival")?, date("departure")?);
+        (b["status"] == "confirmed" && a <= today && today < d)
+            .then(|| (code, b["roomId"].as_u64().unwrap_or(0), b["unitId"].as_u64().unwrap_or(0), a, d))
+    })
 }
 
 pub async fn run(db: Option<PathBuf>, json: bool) -> Result<(), BoxError> {
     let started = Instant::now();
-    let emu = Beds24Emulator::builder().bookings(80).start().await?;
-    let hints: Hints = Arc::default();
-    let receiver = webhook_receiver(hints.clone()).await?;
-    emu.set_webhook(receiver.url("/hooks/beds24"), Some(("x-hook-secret".into(), HOOK_SECRET.into())));
+    let today = Utc::now().with_timezone(&chrono_tz::Europe::Lisbon).date_naive();
+    let work = std::env::temp_dir().join(format!("hostelpulse-demo-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&work);
+    std::fs::create_dir_all(&work)?;
 
-    let tmp = std::env::temp_dir().join(format!("hostelpulse-demo-{}.sqlite", std::process::id()));
-    let db = db.unwrap_or(tmp);
-    let _ = std::fs::remove_file(&db);
-    let store = Arc::new(SqliteStore::open(&db).await?);
-    let engine = SyncEngine::new(store);
+    // The emulators.
+    let beds24 = Beds24Emulator::builder().bookings(80).start().await?;
+    let cloudbeds = CloudbedsEmulator::builder().reservations(30).start().await?;
+    let (code, room, unit, a, d) = airbnb_stay(&beds24, today).ok_or("the Beds24 emulator has no Airbnb stay today")?;
+    let feeds = IcalFeedServer::start(&["airbnb-bed", "booking-202"], 0).await?;
+    feeds.set_raw("airbnb-bed", Some(airbnb_feed(&code, a, d)));
+    feeds.set_raw("booking-202", Some(booking_feed(today)));
+    let maildir = work.join("Maildir");
+    let mailer = BookingMailer::create(&maildir)?;
+    let inbox = MaildirWriter::create(&maildir)?;
+    for (_, bytes) in SAMPLES {
+        inbox.deliver(bytes)?;
+    }
+    let expedia =
+        mailer.create(NewBooking::new(today, today + chrono::Duration::days(2)).guest("Marie Gagnon")).await?;
 
-    let creds = Credentials::InviteCode(SecretString::from(emu.issue_invite_code()));
-    let beds24 = Beds24Connector::new(
-        Beds24Config::builder(hostelpulse_sandbox::beds24::BEDS24_PROPERTY_ID, creds)
-            .base_url(emu.base_url())
-            .timezone(chrono_tz::Europe::Lisbon)
+    let sirvoy_secret = generate_secret();
+    let sirvoy = Arc::new(SirvoyConnector::new(
+        SirvoyConfig::builder(SIRVOY_PROPERTY, sirvoy_secret.clone())
+            .plan("Pro")
+            .allowed_senders(vec!["127.0.0.0/8".parse()?])
             .build()?,
-    )?;
-    println!("hostelpulse demo — Beds24 emulator at {}, state in {}", emu.base_url(), db.display());
+    ));
+    let hints: Hints = Arc::default();
+    let receiver = webhook_receiver(hints.clone(), sirvoy.clone()).await?;
+    beds24.set_webhook(receiver.url("/hooks/beds24"), Some(("x-hook-secret".into(), HOOK_SECRET.into())));
+    let sender =
+        SirvoySender::new(receiver.url(&format!("/hooks/sirvoy/{}", sirvoy_secret.expose_secret())), SIRVOY_PROPERTY);
+    for i in 0..3 {
+        let a = today + chrono::Duration::days(i * 2);
+        sender.create(NewBooking::new(a, a + chrono::Duration::days(2)).guest(format!("Sirvoy Guest {i}"))).await?;
+    }
 
-    let health = beds24.check().await?;
-    println!("\nEffective capabilities of this connection (token scopes: {}):\n", health.scopes.join(", "));
-    println!("{}", CapabilityMatrix::new([health.effective]).operations_markdown());
+    // One configuration for all of it, as a host would write it (the sandbox's secrets inline).
+    // Dorm beds are mapped to the bed in their dorm; a private room to the room.
+    let unit_id = hostelpulse::beds24::convert::unit_id(room, unit);
+    let airbnb_unit = if [316001, 316003].contains(&room) {
+        format!("room = \"{}\", bed = \"{unit_id}\"", hostelpulse::beds24::convert::dorm_room_id(room))
+    } else {
+        format!("room = \"{unit_id}\"")
+    };
+    let config = format!(
+        r#"[property]
+name = "Harbour Hostel"
+timezone = "Europe/Lisbon"
+check_in = "14:00:00"
+rooms_from = "beds24"
+accounts = ["beds24", "feeds", "inbox"]
 
-    let sink = CollectingSink::new();
-    let full = engine.run(&beds24, Plan::Full, Trigger::ScheduledFull, &sink).await;
-    report("Full sync", &full, json);
-    sink.take();
+[[account]]
+connector = "beds24"
+id = "beds24"
+property_id = {beds24_property}
+credentials = {{ invite_code = {{ value = "{invite}", insecure_inline = true }} }}
+http = {{ base_url = "{beds24_url}" }}
 
-    // Upstream, as guests and OTAs would: a cancellation, a date change, a new booking.
-    let ids = emu.booking_ids();
+[[account]]
+connector = "cloudbeds"
+id = "cloudbeds"
+property_id = "{cb_property}"
+api_key = {{ value = "{cb_key}", insecure_inline = true }}
+http = {{ base_url = "{cb_url}" }}
+
+[[account]]
+connector = "ical"
+id = "feeds"
+allow_private_addresses = true
+feeds = [
+  {{ id = "airbnb-bed", url = {{ value = "{airbnb_url}", insecure_inline = true }}, room_type = "{room}", {airbnb_unit}, source = "airbnb" }},
+  {{ id = "booking-202", url = {{ value = "{booking_url}", insecure_inline = true }}, room_type = "316002", room = "316002-2", source = "booking" }},
+]
+
+[[account]]
+connector = "email"
+id = "inbox"
+maildir = "{maildir}"
+"#,
+        beds24_property = hostelpulse_sandbox::beds24::BEDS24_PROPERTY_ID,
+        invite = beds24.issue_invite_code(),
+        beds24_url = beds24.base_url(),
+        cb_property = cloudbeds.property_id(),
+        cb_key = cloudbeds.issue_api_key(cloudbeds.property_id()),
+        cb_url = cloudbeds.base_url(),
+        airbnb_url = feeds.url("airbnb-bed"),
+        booking_url = feeds.url("booking-202"),
+        maildir = maildir.display(),
+    );
+    let config_path = work.join("hostelpulse.toml");
+    std::fs::write(&config_path, &config)?;
+    let db = db.unwrap_or_else(|| work.join("hostelpulse.sqlite"));
+    let _ = std::fs::remove_file(&db);
+    let store = ops::open(&db).await?;
+    let (cfg, built) = ops::registry(&config_path, &store)?;
+    let mut accounts = built.accounts().to_vec();
+    accounts.push(Account::new("sirvoy", "sirvoy", sirvoy.clone()));
+    let registry = Registry::from_accounts(accounts);
+    let mut out = json!({});
+    if !json {
+        println!(
+            "hostelpulse demo — Beds24, Cloudbeds, iCal feeds, a Sirvoy webhook sender and a Maildir, all on loopback"
+        );
+        println!("configuration: {}\nstate:         {}", config_path.display(), db.display());
+    }
+
+    // What each connection can do: declared for every connector, effective for this Beds24 login.
+    let pms = registry.get("beds24").ok_or("no beds24 account")?;
+    let health = pms.connector.check().await?;
+    if json {
+        out["capabilities"] = serde_json::to_value(hostelpulse::capability_matrix())?;
+    } else {
+        println!(
+            "\nWhat each connector can do (declared):\n\n{}",
+            hostelpulse::capability_matrix().operations_markdown()
+        );
+        println!(
+            "\nThis Beds24 connection (token scopes: {}):\n\n{}",
+            health.scopes.join(", "),
+            CapabilityMatrix::new([health.effective]).operations_markdown()
+        );
+    }
+
+    // Everything, once, into SQLite.
+    let runs = ops::sync_accounts(&registry, &store, None, &Plan::Full, Trigger::ScheduledFull, None).await?;
+    let board = ops::board_for(&cfg, &registry, &store, today).await?;
+    let planner = TurnoverPlanner::new(cfg.property.timezone, cfg.property.check_in);
+    let tasks_before = planner.plan(&current(&store, &cfg, &registry, today).await?);
+    if json {
+        out["first_sync"] = serde_json::to_value(runs.iter().map(|(id, r)| (id, r)).collect::<Vec<_>>())?;
+        out["board"] = serde_json::to_value(&board)?;
+    } else {
+        println!("\nFirst sync, one report per source:\n{}", views::reports(&runs));
+        if let Some(f) = views::failures(&runs) {
+            println!("\nNot synced, with the reason (nothing is dropped silently):\n{f}");
+        }
+        println!("\n{}", views::board(&board));
+    }
+
+    // Upstream, as guests and OTAs would: a cancellation, a date change and a new booking at
+    // Beds24 (webhooks follow), an Expedia cancellation mail, a Sirvoy modification.
+    let ids = beds24.booking_ids();
     let (cancel, extend) = (SourceId::from(ids[1]), SourceId::from(ids[2]));
-    emu.cancel(&cancel).await?;
-    emu.modify(&extend, Modification::ExtendStay).await?;
-    let arrival = Utc::now().date_naive() + chrono::Duration::days(2);
-    let new = emu.create(NewBooking::new(arrival, arrival + chrono::Duration::days(3)).guest("Ana Lima")).await?;
-    println!("\nUpstream: cancelled {cancel}, extended {extend}, created {new}; waiting for webhooks…");
+    beds24.cancel(&cancel).await?;
+    beds24.modify(&extend, Modification::ExtendStay).await?;
+    let arrival = today + chrono::Duration::days(2);
+    let new = beds24.create(NewBooking::new(arrival, arrival + chrono::Duration::days(3)).guest("Ana Lima")).await?;
+    mailer.cancel(&expedia).await?;
+    let sirvoy_first = SourceId::new("900001");
+    sender.modify(&sirvoy_first, Modification::RenameGuest("Renamed Guest".into())).await?;
 
     let deadline = Instant::now() + Duration::from_secs(10);
     let mut hinted: Vec<SourceId> = Vec::new();
@@ -173,28 +289,82 @@ pub async fn run(db: Option<PathBuf>, json: bool) -> Result<(), BoxError> {
     }
     hinted.sort();
     hinted.dedup();
-    println!(
-        "{} webhook hint(s) verified: {}",
-        hinted.len(),
-        hinted.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
-    );
+    if !json {
+        println!(
+            "\nUpstream: Beds24 cancelled {cancel}, extended {extend}, created {new}; an Expedia cancellation mail; a Sirvoy change.\n\
+             {} webhook hint(s) verified from Beds24.",
+            hinted.len()
+        );
+    }
 
-    let hint_run = engine.run(&beds24, Plan::Hint(hinted), Trigger::Webhook, &sink).await;
-    report("Webhook hints, re-fetched", &hint_run, json);
-    changes(&sink.take());
-
-    let inc = engine.run(&beds24, Plan::Incremental, Trigger::Poll, &sink).await;
-    report("Incremental poll (nothing left to change)", &inc, json);
-
-    let status = engine.status(&Scope::new(beds24.kind(), beds24.account().clone()), 20).await?;
-    println!(
-        "\nOwner status: last success {}, {} consecutive failure(s), lag {} s, error rate {:.0}%",
-        status.last_success.map(|t| t.to_rfc3339()).unwrap_or_else(|| "never".into()),
-        status.consecutive_failures,
-        status.lag_secs.unwrap_or_default(),
-        status.error_rate * 100.0
-    );
-    println!("Beds24 credits spent: {:.1} of 100 in this 5-minute window", emu.credits_used());
-    println!("\nDone in {:.1} s.", started.elapsed().as_secs_f64());
+    // The hinted bookings re-read, then the other sources' incremental (or full) reads.
+    let engine = SyncEngine::new(store.clone());
+    let seen = CollectingSink::new();
+    let sink = ops::Recording::new(&store, Some(&seen));
+    let hint_run = engine.run(pms.connector.as_ref(), Plan::Hint(hinted), Trigger::Webhook, &sink).await;
+    let mut second = vec![("beds24 (webhook hints)".to_owned(), hint_run)];
+    for id in ["beds24", "inbox", "sirvoy"] {
+        second.extend(
+            ops::sync_accounts(&registry, &store, Some(id), &Plan::Incremental, Trigger::Poll, Some(&seen)).await?,
+        );
+    }
+    let changes = seen.take();
+    let tasks_after = planner.plan(&current(&store, &cfg, &registry, today).await?);
+    let events = planner.reconcile(&tasks_before, &tasks_after);
+    if json {
+        out["second_sync"] = serde_json::to_value(second.iter().map(|(id, r)| (id, r)).collect::<Vec<_>>())?;
+        out["changes"] = serde_json::to_value(&changes)?;
+        out["task_events"] = serde_json::to_value(&events)?;
+        println!("{}", serde_json::to_string_pretty(&out)?);
+    } else {
+        println!("\nAfter the changes:\n{}", views::reports(&second));
+        println!("\nExactly these changes reached the store:\n{}", views::changes(&changes));
+        println!("\nTurnover tasks they caused:\n{}", task_events(&events));
+        println!(
+            "\nDone in {:.1} s. Explore the state: hostelpulse today --config {} --db {}",
+            started.elapsed().as_secs_f64(),
+            config_path.display(),
+            db.display()
+        );
+    }
     Ok(())
+}
+
+/// The property's bookings from a week back to two weeks ahead (the turnover planner's input).
+async fn current(
+    store: &SqliteStore,
+    cfg: &Config,
+    reg: &Registry,
+    today: NaiveDate,
+) -> Result<Vec<hostelpulse::model::Booking>, BoxError> {
+    let mine = ops::property_scopes(cfg, reg);
+    let all = store.bookings_between(today - chrono::Duration::days(7), today + chrono::Duration::days(30)).await?;
+    let own = all
+        .into_iter()
+        .filter(|b| mine.contains(&hostelpulse::sync::Scope::new(b.key.connector.clone(), b.key.account.clone())))
+        .collect::<Vec<_>>();
+    Ok(hostelpulse::board::merge_sources(&own).into_iter().map(|(b, _)| b).collect())
+}
+
+fn task_events(events: &[TaskEvent]) -> String {
+    let mut rows = vec![["event", "room / bed", "checkout", "due by (UTC)", "priority"].map(String::from).to_vec()];
+    for e in events {
+        let (what, t) = match e {
+            TaskEvent::Created { task } => ("created", task),
+            TaskEvent::Moved { to, .. } => ("moved", to),
+            TaskEvent::Withdrawn { task } => ("withdrawn", task),
+            _ => continue,
+        };
+        rows.push(vec![
+            what.into(),
+            t.room_label.clone().unwrap_or_else(|| t.room.to_string()),
+            t.checkout.to_string(),
+            t.due_by.format("%Y-%m-%d %H:%M").to_string(),
+            format!("{:?}", t.priority).to_lowercase(),
+        ]);
+    }
+    if rows.len() == 1 {
+        return "(none)".into();
+    }
+    views::table(rows)
 }

@@ -11,7 +11,12 @@ mod csv;
 mod demo;
 mod email;
 mod ical;
+mod ops;
+mod views;
 
+use std::path::PathBuf;
+
+use chrono::NaiveDate;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
@@ -51,6 +56,66 @@ enum Command {
         #[command(subcommand)]
         command: csv::CsvCommand,
     },
+    /// Sync one or all accounts of a configuration file into the SQLite state.
+    Sync {
+        /// The configuration file (TOML, or JSON by extension).
+        #[arg(long)]
+        config: PathBuf,
+        /// Only this account.
+        #[arg(long)]
+        account: Option<String>,
+        /// Only what changed since the last run, where the source can tell (else a full read).
+        #[arg(long)]
+        incremental: bool,
+        /// The SQLite state.
+        #[arg(long, default_value = ops::DEFAULT_DB)]
+        db: PathBuf,
+        /// The audit records as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The Today board: arrivals, departures, in house, turnovers, free beds.
+    Today {
+        /// The configuration file.
+        #[arg(long)]
+        config: PathBuf,
+        /// The date (property-local; today by default).
+        #[arg(long)]
+        date: Option<NaiveDate>,
+        /// The SQLite state.
+        #[arg(long, default_value = ops::DEFAULT_DB)]
+        db: PathBuf,
+        /// As JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The owner view from the audit log: last success, lag, errors per account.
+    Status {
+        /// The SQLite state.
+        #[arg(long, default_value = ops::DEFAULT_DB)]
+        db: PathBuf,
+        /// As JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Turnover / room-ready tasks for the coming days.
+    Tasks {
+        /// The configuration file.
+        #[arg(long)]
+        config: PathBuf,
+        /// First check-out day (today by default).
+        #[arg(long)]
+        from: Option<NaiveDate>,
+        /// How many days.
+        #[arg(long, default_value_t = 7)]
+        days: i64,
+        /// The SQLite state.
+        #[arg(long, default_value = ops::DEFAULT_DB)]
+        db: PathBuf,
+        /// As JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Print the capability matrix of the compiled-in connectors.
     Capabilities {
         /// As JSON instead of Markdown tables.
@@ -67,6 +132,12 @@ async fn main() {
         Command::Ical { command } => ical::run(command).await,
         Command::Email { command } => email::run(command).await,
         Command::Csv { command } => csv::run(command).await,
+        Command::Sync { config, account, incremental, db, json } => {
+            ops::sync(config, db, account, incremental, json).await
+        }
+        Command::Today { config, date, db, json } => ops::today(config, db, date, json).await,
+        Command::Status { db, json } => ops::status(db, json).await,
+        Command::Tasks { config, from, days, db, json } => ops::tasks(config, db, from, days, json).await,
         Command::Capabilities { json } => {
             let m = hostelpulse::capability_matrix();
             if json {
@@ -78,7 +149,7 @@ async fn main() {
         }
     };
     if let Err(e) = result {
-        eprintln!("error: {e}");
+        eprintln!("error: {}", views::advice(e.as_ref()));
         std::process::exit(1);
     }
 }

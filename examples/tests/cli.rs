@@ -13,20 +13,121 @@ fn hostelpulse(args: &[&str]) -> (bool, String, String) {
 
 #[test]
 fn the_demo_shows_exactly_the_upstream_changes() {
-    let dir = std::env::temp_dir().join(format!("hp-cli-test-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let db = dir.join("demo.sqlite");
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("demo.sqlite");
     let (ok, out, err) = hostelpulse(&["demo", "--db", db.to_str().unwrap()]);
     assert!(ok, "demo failed: {err}\n{out}");
+    for source in ["│ beds24 ", "│ cloudbeds ", "│ feeds ", "│ inbox ", "│ sirvoy "] {
+        assert!(out.contains(source), "one sync report per source: {source} missing\n{out}");
+    }
+    assert!(out.contains("Today board — Harbour Hostel"), "{out}");
+    assert!(out.contains("Occupied, details unknown"), "the Booking.com closure: {out}");
+    assert!(
+        out.contains("duplicate record(s) from other sources merged"),
+        "the Airbnb stay in Beds24 and the feed: {out}"
+    );
     assert!(out.contains("3 webhook hint(s) verified"), "{out}");
-    let change_rows: Vec<&str> = out
-        .lines()
-        .filter(|l| l.starts_with("│ cancelled") || l.starts_with("│ changed") || l.starts_with("│ new"))
-        .collect();
-    assert_eq!(change_rows.len(), 3, "{out}");
-    assert!(out.contains("Ana Lima"));
+    let after = &out[out.find("Exactly these changes").expect("changes table")..];
+    let rows: Vec<&str> =
+        after.lines().filter(|l| ["│ cancelled", "│ changed", "│ new"].iter().any(|p| l.starts_with(p))).collect();
+    assert_eq!(rows.len(), 5, "Beds24 cancel/change/new, the Expedia cancellation mail, the Sirvoy change: {after}");
+    assert!(rows.iter().any(|r| r.contains("Ana Lima") && r.contains("beds24")));
+    assert!(rows.iter().any(|r| r.starts_with("│ cancelled") && r.contains("email")));
+    assert!(after.contains("Turnover tasks they caused") && after.contains("withdrawn"), "{after}");
     assert!(db.exists(), "state is kept in the SQLite file");
-    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// Replaces every scalar with its type: the shape of a JSON document, stable across runs.
+fn shape(v: &serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match v {
+        Value::Object(m) => Value::Object(m.iter().map(|(k, v)| (k.clone(), shape(v))).collect()),
+        Value::Array(a) => Value::Array(a.first().map(shape).into_iter().collect()),
+        Value::String(_) => "string".into(),
+        Value::Number(_) => "number".into(),
+        Value::Bool(_) => "bool".into(),
+        Value::Null => "null".into(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sync_today_status_and_tasks_from_a_configuration_file() {
+    use hostelpulse_sandbox::Beds24Emulator;
+    use hostelpulse_sandbox::mail::{MaildirWriter, sample};
+    let emu = Beds24Emulator::builder().bookings(40).start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let inbox = MaildirWriter::create(dir.path().join("Maildir")).unwrap();
+    inbox.deliver(sample("hostelworld-confirmed.eml").unwrap()).unwrap();
+    inbox.deliver(sample("newsletter-not-a-booking.eml").unwrap()).unwrap();
+    let config = dir.path().join("hostel.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[property]\nname = \"Harbour Hostel\"\ntimezone = \"Europe/Lisbon\"\nrooms_from = \"pms\"\n\n\
+             [[account]]\nconnector = \"beds24\"\nid = \"pms\"\nproperty_id = {}\n\
+             credentials = {{ invite_code = {{ value = \"{}\", insecure_inline = true }} }}\nhttp = {{ base_url = \"{}\" }}\n\n\
+             [[account]]\nconnector = \"email\"\nid = \"inbox\"\nmaildir = \"{}\"\n",
+            hostelpulse_sandbox::beds24::BEDS24_PROPERTY_ID,
+            emu.issue_invite_code(),
+            emu.base_url(),
+            inbox.root().display()
+        ),
+    )
+    .unwrap();
+    let (cfg, db) = (config.to_str().unwrap().to_owned(), dir.path().join("state.sqlite").to_str().unwrap().to_owned());
+    let run = |args: &[&str]| {
+        let mut all = args.to_vec();
+        all.extend(["--db", db.as_str(), "--json"]);
+        let (ok, out, err) = hostelpulse(&all);
+        (
+            ok,
+            serde_json::from_str::<serde_json::Value>(&out).unwrap_or_else(|e| panic!("{args:?}: {e}\n{out}\n{err}")),
+            err,
+        )
+    };
+
+    // The inbox holds a newsletter: that account's run is partial (reported, not fatal).
+    let (ok, sync, err) = run(&["sync", "--config", &cfg]);
+    assert!(ok, "{err}");
+    assert_eq!(sync["pms"]["outcome"]["status"], "ok", "{sync}");
+    assert_eq!(sync["inbox"]["outcome"]["status"], "partial", "{sync}");
+    assert_eq!(sync["inbox"]["failures"].as_array().unwrap().len(), 1);
+    let (ok, again, _) = run(&["sync", "--config", &cfg, "--account", "pms", "--incremental"]);
+    assert!(ok, "{again}");
+    assert_eq!(again["pms"]["counts"]["inserted"], 0, "nothing new the second time");
+
+    let (ok, today, err) = run(&["today", "--config", &cfg]);
+    assert!(ok, "{err}");
+    assert_eq!(today["property"], "Harbour Hostel");
+    assert!(today["dorms"].as_array().unwrap().len() == 2, "the Beds24 inventory: {today}");
+    let (ok, dec3, _) = run(&["today", "--config", &cfg, "--date", "2026-12-03"]);
+    assert!(ok);
+    assert!(
+        dec3["arrivals"].as_array().unwrap().iter().any(|l| l["guest"] == "Ana Souza"),
+        "the Hostelworld mail's guest arrives on the 3rd: {dec3}"
+    );
+    let (ok, status, _) = run(&["status"]);
+    assert!(ok);
+    assert!(status["beds24/145678"]["last_success"].is_string(), "{status}");
+    let (ok, tasks, _) = run(&["tasks", "--config", &cfg, "--days", "14"]);
+    assert!(ok);
+    assert!(!tasks.as_array().unwrap().is_empty(), "check-outs in the next two weeks make tasks");
+    insta::assert_json_snapshot!(
+        "cli_json_shapes",
+        serde_json::json!({
+            "sync": shape(&sync["pms"]),
+            "today": shape(&today),
+            "status": shape(&status["beds24/145678"]),
+            "tasks": shape(&tasks),
+        })
+    );
+
+    let (ok, _, err) = hostelpulse(&["today", "--config", "/nonexistent/hostel.toml"]);
+    assert!(
+        !ok && err.starts_with("error: configuration: cannot read configuration")
+            && err.contains("fix the configuration"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -232,7 +232,10 @@ impl BoardBuilder {
             for r in &t.rooms {
                 labels.insert(r.key.id.clone(), r.name.clone());
                 for b in &r.beds {
-                    labels.insert(b.key.id.clone(), format!("{} {}", r.name, b.name));
+                    // Some PMSs name a dorm room after its room type and put the room in the bed's
+                    // name ("D1-Bed C"): then the bed's name alone says it.
+                    let label = if r.name == t.name { b.name.clone() } else { format!("{} {}", r.name, b.name) };
+                    labels.insert(b.key.id.clone(), label);
                 }
             }
         }
@@ -352,17 +355,41 @@ impl BoardBuilder {
         let merged_only: Vec<Booking> = merged.iter().map(|(b, _)| b.clone()).collect();
         let turnovers = planner.plan(&merged_only).into_values().filter(|t| t.checkout == date).collect();
 
-        let warnings = sources
+        // Two stays in one bed (or private room) tonight: an overbooking to resolve before arrival.
+        let mut per_unit: BTreeMap<&SourceId, Vec<&Booking>> = BTreeMap::new();
+        for (b, _) in stays.iter().filter(|(b, _)| sleeps_on(b, date)) {
+            let units: BTreeSet<&SourceId> =
+                b.allocations.iter().filter_map(|a| a.bed.as_ref().or(a.room.as_ref())).collect();
+            for u in units {
+                per_unit.entry(u).or_default().push(b);
+            }
+        }
+        let dorm_rooms: BTreeSet<&SourceId> = self
+            .property
+            .room_types
             .iter()
-            .filter_map(|s| match s.last_success {
+            .filter(|t| t.kind == RoomKind::Dorm)
+            .flat_map(|t| &t.rooms)
+            .map(|r| &r.key.id)
+            .collect();
+        let overbooked =
+            per_unit.into_iter().filter(|(u, bs)| bs.len() > 1 && !dorm_rooms.contains(u)).map(|(u, bs)| {
+                format!(
+                    "{}: {} stays tonight ({}) — overbooked, move one before arrival",
+                    labels.get(u).cloned().unwrap_or_else(|| u.to_string()),
+                    bs.len(),
+                    bs.iter().map(|b| b.key.to_string()).collect::<Vec<_>>().join(", ")
+                )
+            });
+        let warnings = overbooked
+            .chain(sources.iter().filter_map(|s| match s.last_success {
                 None => Some(format!("{}: never synced — its bookings are missing from this board", s.source)),
                 Some(t) if now - t > s.stale_after => {
                     Some(format!("{}: last synced {} ago — newer changes may be missing", s.source, human(now - t)))
                 }
                 Some(_) => None,
-            })
+            }))
             .collect();
-
         Board {
             property: self.property.name.clone(),
             date,

@@ -195,6 +195,7 @@ fn the_day_before_the_change_turnovers_are_due_in_winter_time() {
     (e2.arrival, e2.departure) = (d(3, 28), d(3, 29));
     bookings.extend([e1, e2]);
     let b = builder().board(d(3, 28), &bookings, &[], Utc::now());
+    assert!(b.warnings.is_empty(), "{:?}", b.warnings);
     let t = b.turnovers.iter().find(|t| t.room.as_str() == "d1-e").unwrap();
     assert_eq!(t.due_by, Utc.with_ymd_and_hms(2026, 3, 28, 15, 0, 0).unwrap());
 }
@@ -215,4 +216,16 @@ fn occupancy_counts_beds_sold_per_night() {
     // P2's closure; D1-A's closure is Ana's stay, counted once.
     assert_eq!(got, [(3, 1, 8), (6, 1, 8), (5, 0, 9)]);
     assert!((nights[1].rate - 0.75).abs() < 1e-9);
+}
+
+#[test]
+fn two_stays_in_one_bed_tonight_is_an_overbooking_warning() {
+    let mut bookings = seed();
+    let mut twin = bookings.iter().find(|b| b.key.id.as_str() == "dd").unwrap().clone();
+    twin.key = key(ConnectorKind::BEDS24, "dd-twin");
+    twin.guest.name = Some("Double Booked".into());
+    bookings.push(twin);
+    let b = builder().board(d(3, 29), &bookings, &[], Utc::now());
+    assert_eq!(b.warnings.len(), 1, "{:?}", b.warnings);
+    assert!(b.warnings[0].starts_with("D1 B: 2 stays tonight"), "{}", b.warnings[0]);
 }

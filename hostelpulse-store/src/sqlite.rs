@@ -66,6 +66,15 @@ CREATE TABLE property (
     PRIMARY KEY (connector, account)
 );
 "#,
+    r#"
+CREATE TABLE credential (
+    connector TEXT NOT NULL,
+    account   TEXT NOT NULL,
+    name      TEXT NOT NULL,
+    value     TEXT NOT NULL,
+    PRIMARY KEY (connector, account, name)
+);
+"#,
 ];
 
 /// A [`SyncStore`] and [`AuditLog`] in one SQLite file.
@@ -100,6 +109,12 @@ impl SqliteStore {
         let p = path.clone();
         let conn = tokio::task::spawn_blocking(move || -> Result<Connection, StoreError> {
             let conn = Connection::open(&p).map_err(backend)?;
+            // The file can hold refresh tokens (feature `tokens`): readable by its owner only.
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600)).map_err(backend)?;
+            }
             // WAL lets readers (the status view) run beside a writing sync; the busy timeout makes
             // concurrent writers from other processes wait instead of failing.
             conn.pragma_update(None, "journal_mode", "WAL").map_err(backend)?;
@@ -435,5 +450,53 @@ impl Sink for SqliteStore {
         })
         .await
         .map_err(Into::into)
+    }
+}
+
+/// Rotated and newly minted refresh tokens, kept in the same file so they survive restarts (a
+/// Beds24 invite code is single-use: without this, the second run could not log in). The file
+/// is created readable by its owner only; hosts with a secrets vault implement `TokenStore`
+/// over it instead.
+#[cfg(feature = "tokens")]
+#[async_trait]
+impl hostelpulse_core::http::TokenStore for SqliteStore {
+    async fn load(
+        &self,
+        key: &hostelpulse_core::http::TokenKey,
+    ) -> hostelpulse_core::Result<Option<secrecy::SecretString>> {
+        let k = (key.connector.as_str().to_owned(), key.account.as_str().to_owned(), key.name);
+        self.with(move |c| {
+            c.query_row(
+                "SELECT value FROM credential WHERE connector = ?1 AND account = ?2 AND name = ?3",
+                params![k.0, k.1, k.2],
+                |r| r.get::<_, String>(0),
+            )
+            .optional()
+            .map_err(backend)
+        })
+        .await
+        .map(|v| v.map(secrecy::SecretString::from))
+        .map_err(|e| hostelpulse_core::Error::config(format!("token store: {e}")))
+    }
+
+    async fn save(
+        &self,
+        key: &hostelpulse_core::http::TokenKey,
+        secret: secrecy::SecretString,
+    ) -> hostelpulse_core::Result<()> {
+        use secrecy::ExposeSecret;
+        let k = (key.connector.as_str().to_owned(), key.account.as_str().to_owned(), key.name);
+        let value = secret.expose_secret().to_owned();
+        self.with(move |c| {
+            c.execute(
+                "INSERT INTO credential (connector, account, name, value) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (connector, account, name) DO UPDATE SET value = excluded.value",
+                params![k.0, k.1, k.2, value],
+            )
+            .map(drop)
+            .map_err(backend)
+        })
+        .await
+        .map_err(|e| hostelpulse_core::Error::config(format!("token store: {e}")))
     }
 }

@@ -109,6 +109,9 @@ pub struct PropertyConfig {
     pub check_in: NaiveTime,
     /// The account whose rooms and beds are the inventory (usually the PMS).
     pub rooms_from: Option<String>,
+    /// The accounts whose bookings are this property's (all by default): an owner's other
+    /// hostels can share the file and the state without showing on this board.
+    pub accounts: Option<Vec<String>>,
 }
 
 fn default_check_in() -> NaiveTime {
@@ -300,6 +303,9 @@ impl Config {
             && !ids.contains(&r.as_str())
         {
             return Err(Error::config(format!("rooms_from = `{r}` names no account")));
+        }
+        if let Some(a) = self.property.accounts.iter().flatten().find(|a| !ids.contains(&a.as_str())) {
+            return Err(Error::config(format!("property accounts: `{a}` names no account")));
         }
         Ok(())
     }

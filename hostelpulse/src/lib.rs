@@ -16,7 +16,8 @@
 
 pub use hostelpulse_core as core;
 pub use hostelpulse_core::{
-    Capabilities, CapabilityMatrix, Connector, ConnectorKind, Error, ErrorKind, Operation, Result, Support, model, sync,
+    Capabilities, CapabilityMatrix, Connector, ConnectorKind, Error, ErrorKind, Operation, Result, Support, board,
+    model, sync, tasks,
 };
 pub use hostelpulse_store as store;
 

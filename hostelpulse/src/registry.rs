@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use crate::config::{AccountConfig, Config, HttpSettings, SecretProvider};
 use crate::core::capability::{Capabilities, CapabilityMatrix};
-use crate::core::http::RetryPolicy;
+use crate::core::http::{RetryPolicy, TokenStore};
 use crate::core::{Connector, Error};
 
 /// One configured account and its connector.
@@ -20,6 +20,13 @@ pub struct Account {
     pub connector_name: &'static str,
     /// The connector.
     pub connector: Arc<dyn Connector>,
+}
+
+impl Account {
+    /// An account for a connector the host built itself (e.g. a webhook receiver it also routes to).
+    pub fn new(id: impl Into<String>, connector_name: &'static str, connector: Arc<dyn Connector>) -> Self {
+        Self { id: id.into(), connector_name, connector }
+    }
 }
 
 impl std::fmt::Debug for Account {
@@ -51,14 +58,34 @@ fn not_compiled(name: &str) -> Error {
 }
 
 impl Registry {
-    /// Builds every account of `cfg`, resolving secrets through `secrets`.
+    /// Builds every account of `cfg`, resolving secrets through `secrets`. Refresh tokens minted
+    /// on the way live in memory only: use [`Registry::build_with_tokens`] in anything that runs
+    /// more than once.
     pub fn build(cfg: &Config, secrets: &dyn SecretProvider) -> Result<Self, Error> {
+        Self::build_inner(cfg, secrets, None)
+    }
+
+    /// As [`Registry::build`], saving minted and rotated refresh tokens in `tokens` (a Beds24
+    /// invite code works once: the next run logs in with the token saved here).
+    pub fn build_with_tokens(
+        cfg: &Config,
+        secrets: &dyn SecretProvider,
+        tokens: Arc<dyn TokenStore>,
+    ) -> Result<Self, Error> {
+        Self::build_inner(cfg, secrets, Some(tokens))
+    }
+
+    fn build_inner(
+        cfg: &Config,
+        secrets: &dyn SecretProvider,
+        tokens: Option<Arc<dyn TokenStore>>,
+    ) -> Result<Self, Error> {
         cfg.validate()?;
         let accounts = cfg
             .accounts
             .iter()
             .map(|a| {
-                let connector = build_one(cfg, a, secrets)
+                let connector = build_one(cfg, a, secrets, tokens.clone())
                     .map_err(|e| Error::config(format!("account `{}` ({}): {e}", a.id(), a.connector())))?;
                 Ok(Account { id: a.id().to_owned(), connector_name: a.connector(), connector })
             })
@@ -97,7 +124,12 @@ impl Registry {
 }
 
 #[allow(unused_variables)]
-fn build_one(cfg: &Config, a: &AccountConfig, secrets: &dyn SecretProvider) -> Result<Arc<dyn Connector>, Error> {
+fn build_one(
+    cfg: &Config,
+    a: &AccountConfig,
+    secrets: &dyn SecretProvider,
+    tokens: Option<Arc<dyn TokenStore>>,
+) -> Result<Arc<dyn Connector>, Error> {
     let tz = cfg.property.timezone;
     match a {
         #[cfg(feature = "beds24")]
@@ -116,6 +148,9 @@ fn build_one(cfg: &Config, a: &AccountConfig, secrets: &dyn SecretProvider) -> R
             if let Some(u) = &http.base_url {
                 b = b.base_url(u.clone());
             }
+            if let Some(t) = tokens {
+                b = b.token_store(t);
+            }
             Ok(Arc::new(Beds24Connector::new(b.build()?)?))
         }
         #[cfg(feature = "cloudbeds")]
@@ -127,6 +162,9 @@ fn build_one(cfg: &Config, a: &AccountConfig, secrets: &dyn SecretProvider) -> R
                 .request_timeout(timeout(http));
             if let Some(u) = &http.base_url {
                 b = b.base_url(u.clone());
+            }
+            if let Some(t) = tokens {
+                b = b.token_store(t);
             }
             Ok(Arc::new(CloudbedsConnector::new(b.build()?)?))
         }

@@ -142,7 +142,7 @@ impl State {
                 "firstName": first, "lastName": last, "email": format!("{}.{}@example.com", first.to_lowercase(), last.to_lowercase()),
                 "mobile": "+351 910 000 000", "country2": country, "lang": country.to_lowercase(),
                 "price": 21.0 * nights as f64, "channel": channel, "apiSource": source,
-                "apiReference": if prefix.is_empty() { String::new() } else { format!("{prefix}{}", 558_800_000 + i) },
+                "apiReference": if prefix.is_empty() { String::new() } else { format!("{prefix}{}", 55_880_000 + i) },
                 "comments": if i % 5 == 0 { "Lower bunk if possible" } else { "" }, "notes": "",
             });
             if i % 9 == 4 {

@@ -1,0 +1,263 @@
+//! `sync`, `today`, `status` and `tasks`: the day-to-day commands over a configuration file and
+//! the SQLite state.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use chrono::{Duration, NaiveDate, Utc};
+use hostelpulse::board::{Board, BoardBuilder, SourceFreshness};
+use hostelpulse::config::{Config, EnvSecrets};
+use hostelpulse::core::Operation;
+use hostelpulse::model::{Property, Provenance, SourceKey, Via};
+use hostelpulse::store::SqliteStore;
+use hostelpulse::sync::{
+    AccountStatus, AuditLog, AuditRecord, Change, CollectingSink, Plan, Scope, Sink, SyncEngine, Trigger,
+};
+use hostelpulse::tasks::{TurnoverPlanner, TurnoverTask};
+use hostelpulse::{Account, Registry};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use crate::views::{self, BoxError};
+
+/// Where state lives unless `--db` says otherwise.
+pub const DEFAULT_DB: &str = "hostelpulse.sqlite";
+
+pub fn scope(a: &Account) -> Scope {
+    Scope::new(a.connector.kind(), a.connector.account().clone())
+}
+
+/// Syncs the accounts (all, or `only`), keeping bookings and rooms in the store. A progress bar
+/// shows on a terminal; piped output stays quiet.
+pub async fn sync_accounts(
+    registry: &Registry,
+    store: &Arc<SqliteStore>,
+    only: Option<&str>,
+    plan: &Plan,
+    trigger: Trigger,
+    seen: Option<&CollectingSink>,
+) -> Result<Vec<(String, AuditRecord)>, BoxError> {
+    let accounts: Vec<&Account> = registry.accounts().iter().filter(|a| only.is_none_or(|o| a.id == o)).collect();
+    if accounts.is_empty() {
+        return Err(format!("no account `{}` in the configuration", only.unwrap_or_default()).into());
+    }
+    let bar = ProgressBar::with_draw_target(
+        Some(accounts.len() as u64),
+        if std::io::stderr().is_terminal() { ProgressDrawTarget::stderr() } else { ProgressDrawTarget::hidden() },
+    );
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {pos}/{len} {msg}").unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    bar.enable_steady_tick(std::time::Duration::from_millis(120));
+    let engine = SyncEngine::new(store.clone());
+    let mut runs = Vec::new();
+    for a in accounts {
+        bar.set_message(format!("syncing {}", a.id));
+        if a.connector.capabilities().supports(Operation::ReadRooms)
+            && let Ok(props) = a.connector.rooms().await
+        {
+            store.save_properties(&scope(a), &props).await?;
+        }
+        // Sources that cannot read by modification time get a full read.
+        let plan = match plan {
+            Plan::Incremental if !a.connector.capabilities().supports(Operation::ReadBookingsModified) => Plan::Full,
+            p => p.clone(),
+        };
+        let run = engine.run(a.connector.as_ref(), plan, trigger, &Recording::new(store, seen)).await;
+        runs.push((a.id.clone(), run));
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    Ok(runs)
+}
+
+/// Writes changes to the store and, when asked, shows them to a collector too.
+pub struct Recording<'a> {
+    store: &'a SqliteStore,
+    seen: Option<&'a CollectingSink>,
+}
+
+impl<'a> Recording<'a> {
+    pub fn new(store: &'a SqliteStore, seen: Option<&'a CollectingSink>) -> Self {
+        Self { store, seen }
+    }
+}
+
+#[async_trait::async_trait]
+impl Sink for Recording<'_> {
+    async fn apply(&self, changes: &[Change]) -> Result<(), BoxError> {
+        self.store.apply(changes).await?;
+        if let Some(s) = self.seen {
+            s.apply(changes).await?;
+        }
+        Ok(())
+    }
+}
+
+pub async fn open(db: &Path) -> Result<Arc<SqliteStore>, BoxError> {
+    Ok(Arc::new(SqliteStore::open(db).await?))
+}
+
+/// The configuration and its accounts; refresh tokens are kept in the state file.
+pub fn registry(config: &Path, store: &Arc<SqliteStore>) -> Result<(Config, Registry), BoxError> {
+    let cfg = Config::load(config)?;
+    let reg = Registry::build_with_tokens(&cfg, &EnvSecrets, store.clone())?;
+    Ok((cfg, reg))
+}
+
+pub async fn sync(
+    config: PathBuf,
+    db: PathBuf,
+    account: Option<String>,
+    incremental: bool,
+    json: bool,
+) -> Result<(), BoxError> {
+    let store = open(&db).await?;
+    let (_, reg) = registry(&config, &store)?;
+    let plan = if incremental { Plan::Incremental } else { Plan::Full };
+    let runs = sync_accounts(&reg, &store, account.as_deref(), &plan, Trigger::Manual, None).await?;
+    if json {
+        let v: serde_json::Map<String, serde_json::Value> =
+            runs.iter().map(|(id, r)| (id.clone(), serde_json::to_value(r).unwrap_or_default())).collect();
+        println!("{}", serde_json::to_string_pretty(&v)?);
+    } else {
+        println!("{}", views::reports(&runs));
+        if let Some(f) = views::failures(&runs) {
+            println!("\nNot synced, with the reason:\n{f}");
+        }
+    }
+    if runs.iter().any(|(_, r)| !r.outcome.is_success()) {
+        return Err("some accounts did not sync: see the table above (`hostelpulse status` for details)".into());
+    }
+    Ok(())
+}
+
+/// The inventory: the rooms of `rooms_from`, or an empty property when none is configured.
+pub async fn inventory(cfg: &Config, reg: &Registry, store: &SqliteStore) -> Result<Property, BoxError> {
+    let saved = store.properties().await?;
+    let from = cfg.property.rooms_from.as_deref().and_then(|id| reg.get(id)).map(scope);
+    let found =
+        saved.into_iter().find(|(s, _)| Some(s) == from.as_ref()).and_then(|(_, props)| props.into_iter().next());
+    Ok(found.unwrap_or_else(|| {
+        let key = SourceKey::new(
+            hostelpulse::ConnectorKind::new("config"),
+            hostelpulse::core::AccountId::new("property"),
+            "property",
+        );
+        Property::new(key, Provenance::new(Via::Manual, Utc::now()), cfg.property.name.clone())
+    }))
+}
+
+/// How long before an account's data counts as stale: feeds refresh slowly at the OTA's pace.
+fn stale_after(a: &Account) -> Duration {
+    match a.connector_name {
+        "ical" => Duration::hours(6),
+        _ => Duration::hours(1),
+    }
+}
+
+/// The scopes whose bookings belong to the configured property.
+pub fn property_scopes(cfg: &Config, reg: &Registry) -> Vec<Scope> {
+    reg.accounts()
+        .iter()
+        .filter(|a| cfg.property.accounts.as_ref().is_none_or(|ids| ids.contains(&a.id)))
+        .map(scope)
+        .collect()
+}
+
+pub async fn freshness(cfg: &Config, reg: &Registry, store: &SqliteStore) -> Result<Vec<SourceFreshness>, BoxError> {
+    let mut out = Vec::new();
+    for a in reg.accounts().iter().filter(|a| cfg.property.accounts.as_ref().is_none_or(|ids| ids.contains(&a.id))) {
+        let recent = store.recent(&scope(a), 20).await?;
+        let last = recent.iter().find(|r| r.outcome.is_success()).map(|r| r.finished_at);
+        out.push(SourceFreshness::new(format!("{} ({})", a.id, a.connector_name), last, stale_after(a)));
+    }
+    Ok(out)
+}
+
+pub async fn board_for(cfg: &Config, reg: &Registry, store: &SqliteStore, date: NaiveDate) -> Result<Board, BoxError> {
+    let property = inventory(cfg, reg, store).await?;
+    let mine = property_scopes(cfg, reg);
+    let bookings: Vec<_> = store
+        .bookings_between(date - Duration::days(1), date + Duration::days(2))
+        .await?
+        .into_iter()
+        .filter(|b| mine.contains(&Scope::new(b.key.connector.clone(), b.key.account.clone())))
+        .collect();
+    let sources = freshness(cfg, reg, store).await?;
+    let builder = BoardBuilder::new(property, cfg.property.timezone, cfg.property.check_in);
+    Ok(builder.board(date, &bookings, &sources, Utc::now()))
+}
+
+pub async fn today(config: PathBuf, db: PathBuf, date: Option<NaiveDate>, json: bool) -> Result<(), BoxError> {
+    let store = open(&db).await?;
+    let (cfg, reg) = registry(&config, &store)?;
+    let date = date.unwrap_or_else(|| Utc::now().with_timezone(&cfg.property.timezone).date_naive());
+    let board = board_for(&cfg, &reg, &store, date).await?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&board)?);
+    } else {
+        print!("{}", views::board(&board));
+    }
+    Ok(())
+}
+
+pub async fn status(db: PathBuf, json: bool) -> Result<(), BoxError> {
+    let store = open(&db).await?;
+    let mut list: Vec<(String, AccountStatus)> = Vec::new();
+    for s in store.scopes().await? {
+        let recent = store.recent(&s, 20).await?;
+        let status = AccountStatus::from_records(s.connector.clone(), s.account.clone(), &recent, Utc::now());
+        list.push((format!("{}/{}", s.connector, s.account), status));
+    }
+    if json {
+        let v: serde_json::Map<String, serde_json::Value> =
+            list.iter().map(|(id, s)| (id.clone(), serde_json::to_value(s).unwrap_or_default())).collect();
+        println!("{}", serde_json::to_string_pretty(&v)?);
+    } else if list.is_empty() {
+        println!("No sync has run against {} yet: run `hostelpulse sync --config <file>` first.", db.display());
+    } else {
+        println!("{}", views::statuses(&list));
+    }
+    Ok(())
+}
+
+pub async fn turnover_tasks(
+    cfg: &Config,
+    reg: &Registry,
+    store: &SqliteStore,
+    from: NaiveDate,
+    days: i64,
+) -> Result<Vec<TurnoverTask>, BoxError> {
+    let until = from + Duration::days(days.max(1));
+    // Next arrivals up to two weeks later decide the deadlines.
+    let bookings = store.bookings_between(from - Duration::days(1), until + Duration::days(14)).await?;
+    let mine = property_scopes(cfg, reg);
+    let bookings: Vec<_> = bookings
+        .into_iter()
+        .filter(|b| mine.contains(&Scope::new(b.key.connector.clone(), b.key.account.clone())))
+        .collect();
+    let merged: Vec<_> = hostelpulse::board::merge_sources(&bookings).into_iter().map(|(b, _)| b).collect();
+    let planner = TurnoverPlanner::new(cfg.property.timezone, cfg.property.check_in);
+    Ok(planner.plan(&merged).into_values().filter(|t| t.checkout >= from && t.checkout < until).collect())
+}
+
+pub async fn tasks(
+    config: PathBuf,
+    db: PathBuf,
+    from: Option<NaiveDate>,
+    days: i64,
+    json: bool,
+) -> Result<(), BoxError> {
+    let store = open(&db).await?;
+    let (cfg, reg) = registry(&config, &store)?;
+    let from = from.unwrap_or_else(|| Utc::now().with_timezone(&cfg.property.timezone).date_naive());
+    let mut list = turnover_tasks(&cfg, &reg, &store, from, days).await?;
+    list.sort_by(|a, b| (a.due_by, &a.id).cmp(&(b.due_by, &b.id)));
+    if json {
+        println!("{}", serde_json::to_string_pretty(&list)?);
+    } else {
+        println!("{}", views::tasks(&list));
+    }
+    Ok(())
+}
