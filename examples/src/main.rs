@@ -12,6 +12,7 @@ mod demo;
 mod email;
 mod ical;
 mod ops;
+mod serve;
 mod views;
 
 use std::path::PathBuf;
@@ -116,11 +117,32 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Webhooks: receive and verify them for the configured accounts.
+    Webhook {
+        #[command(subcommand)]
+        command: WebhookCommand,
+    },
     /// Print the capability matrix of the compiled-in connectors.
     Capabilities {
         /// As JSON instead of Markdown tables.
         #[arg(long)]
         json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum WebhookCommand {
+    /// Serve `/hooks/<account>[/<secret>]`, verify deliveries and sync what they announce.
+    Serve {
+        /// The configuration file.
+        #[arg(long)]
+        config: PathBuf,
+        /// The SQLite state.
+        #[arg(long, default_value = ops::DEFAULT_DB)]
+        db: PathBuf,
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8787")]
+        listen: std::net::SocketAddr,
     },
 }
 
@@ -138,6 +160,9 @@ async fn main() {
         Command::Today { config, date, db, json } => ops::today(config, db, date, json).await,
         Command::Status { db, json } => ops::status(db, json).await,
         Command::Tasks { config, from, days, db, json } => ops::tasks(config, db, from, days, json).await,
+        Command::Webhook { command: WebhookCommand::Serve { config, db, listen } } => {
+            serve::serve(config, db, listen).await
+        }
         Command::Capabilities { json } => {
             let m = hostelpulse::capability_matrix();
             if json {

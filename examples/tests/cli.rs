@@ -230,3 +230,97 @@ fn email_parse_json_shape() {
     let (ok, _, err) = hostelpulse(&["email", "parse", "/nonexistent.eml"]);
     assert!(!ok && err.contains("cannot read"), "{err}");
 }
+
+/// A running `hostelpulse webhook serve`, killed on drop.
+struct Serving(std::process::Child);
+
+impl Drop for Serving {
+    fn drop(&mut self) {
+        self.0.kill().ok();
+        self.0.wait().ok();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_webhook_round_trip_through_webhook_serve() {
+    use hostelpulse::core::testkit::{NewBooking, Upstream};
+    use hostelpulse::store::SqliteStore;
+    use hostelpulse_sandbox::{Beds24Emulator, SirvoySender};
+    let emu = Beds24Emulator::builder().bookings(5).start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("hostel.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[property]\nname = \"Harbour Hostel\"\ntimezone = \"Europe/Lisbon\"\n\n\
+             [[account]]\nconnector = \"beds24\"\nid = \"pms\"\nproperty_id = {}\n\
+             credentials = {{ invite_code = {{ value = \"{}\", insecure_inline = true }} }}\nhttp = {{ base_url = \"{}\" }}\n\
+             webhook = {{ header = \"x-hook-secret\", secret = {{ value = \"hook-secret\", insecure_inline = true }} }}\n\n\
+             [[account]]\nconnector = \"sirvoy\"\nid = \"sirvoy\"\nproperty_id = \"4711\"\n\
+             url_secret = {{ value = \"sirvoy-url-secret\", insecure_inline = true }}\nallowed_senders = [\"127.0.0.0/8\"]\n",
+            hostelpulse_sandbox::beds24::BEDS24_PROPERTY_ID,
+            emu.issue_invite_code(),
+            emu.base_url(),
+        ),
+    )
+    .unwrap();
+    let db = dir.path().join("state.sqlite");
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let listen = format!("127.0.0.1:{port}");
+    let _server = Serving(
+        Command::new(env!("CARGO_BIN_EXE_hostelpulse"))
+            .args([
+                "webhook",
+                "serve",
+                "--config",
+                config.to_str().unwrap(),
+                "--db",
+                db.to_str().unwrap(),
+                "--listen",
+                &listen,
+            ])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    for _ in 0..100 {
+        if std::net::TcpStream::connect(&listen).is_ok() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let base = format!("http://{listen}");
+    let client = reqwest::Client::new();
+
+    // Beds24 announces a new booking; the server verifies the header, re-fetches and stores it.
+    emu.set_webhook(format!("{base}/hooks/pms"), Some(("x-hook-secret".into(), "hook-secret".into())));
+    let a = chrono::Utc::now().date_naive() + chrono::Duration::days(3);
+    emu.create(NewBooking::new(a, a + chrono::Duration::days(2)).guest("Webhook Guest")).await.unwrap();
+    // Sirvoy delivers a booking to its secret URL.
+    let sirvoy = SirvoySender::new(format!("{base}/hooks/sirvoy/sirvoy-url-secret"), "4711");
+    sirvoy.create(NewBooking::new(a, a + chrono::Duration::days(1)).guest("Sirvoy Guest")).await.unwrap();
+    // Forged deliveries are refused before anything is read.
+    let forged = client.post(format!("{base}/hooks/pms")).body(r#"{"booking":{"id":1}}"#).send().await.unwrap();
+    assert_eq!(forged.status().as_u16(), 401);
+    let wrong = client.post(format!("{base}/hooks/sirvoy/guessed")).body("{}").send().await.unwrap();
+    assert_eq!(wrong.status().as_u16(), 404);
+    assert_eq!(client.get(format!("{base}/hooks/nobody")).send().await.unwrap().status().as_u16(), 404);
+
+    let store = SqliteStore::open(&db).await.unwrap();
+    let mut guests = Vec::new();
+    for _ in 0..100 {
+        guests = store
+            .bookings_between(a, a + chrono::Duration::days(1))
+            .await
+            .unwrap()
+            .into_iter()
+            .filter_map(|b| b.guest.name)
+            .collect::<Vec<_>>();
+        if guests.iter().any(|g| g == "Webhook Guest") && guests.iter().any(|g| g.starts_with("Sirvoy")) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(guests.iter().any(|g| g == "Webhook Guest"), "the Beds24 webhook led to a sync: {guests:?}");
+    assert!(guests.iter().any(|g| g == "Sirvoy Guest"), "the Sirvoy delivery was stored and synced: {guests:?}");
+}

@@ -138,6 +138,18 @@ impl Default for HttpSettings {
     }
 }
 
+/// How the source's webhooks to this account are authenticated.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[non_exhaustive]
+pub struct WebhookSettings {
+    /// A custom header the source sends (Beds24: set in the webhook's settings).
+    pub header: Option<String>,
+    /// The header's value.
+    pub secret: Option<SecretRef>,
+    /// A secret path segment: the webhook URL is `…/hooks/<account>/<url_secret>`.
+    pub url_secret: Option<SecretRef>,
+}
+
 /// Beds24 credentials: exactly one of the three.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -186,6 +198,8 @@ pub enum AccountConfig {
         /// HTTP settings.
         #[serde(default)]
         http: HttpSettings,
+        /// Webhook authentication (no webhooks are accepted without it).
+        webhook: Option<WebhookSettings>,
     },
     /// Cloudbeds PMS API v1.3 with an API key.
     Cloudbeds {
@@ -198,6 +212,8 @@ pub enum AccountConfig {
         /// HTTP settings.
         #[serde(default)]
         http: HttpSettings,
+        /// Webhook authentication: Cloudbeds signs nothing, so a `url_secret` is required.
+        webhook: Option<WebhookSettings>,
     },
     /// iCal feeds.
     Ical {
@@ -222,6 +238,8 @@ pub enum AccountConfig {
         url_secret: SecretRef,
         /// The Sirvoy plan (`Pro` receives webhooks).
         plan: Option<String>,
+        /// Sender addresses to accept instead of Sirvoy's published ones (a proxy, the sandbox).
+        allowed_senders: Option<Vec<ipnet::IpNet>>,
     },
     /// Booking e-mails in a Maildir.
     Email {

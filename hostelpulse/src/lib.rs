@@ -23,6 +23,7 @@ pub use hostelpulse_store as store;
 
 pub mod config;
 pub mod registry;
+pub mod webhooks;
 
 pub use registry::{Account, Registry};
 

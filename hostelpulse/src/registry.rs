@@ -9,6 +9,7 @@ use crate::config::{AccountConfig, Config, HttpSettings, SecretProvider};
 use crate::core::capability::{Capabilities, CapabilityMatrix};
 use crate::core::http::{RetryPolicy, TokenStore};
 use crate::core::{Connector, Error};
+use crate::webhooks::WebhookReceiver;
 
 /// One configured account and its connector.
 #[derive(Clone)]
@@ -20,12 +21,20 @@ pub struct Account {
     pub connector_name: &'static str,
     /// The connector.
     pub connector: Arc<dyn Connector>,
+    /// Its webhook receiver, when the source sends webhooks and they are configured.
+    pub webhook: Option<WebhookReceiver>,
 }
 
 impl Account {
     /// An account for a connector the host built itself (e.g. a webhook receiver it also routes to).
     pub fn new(id: impl Into<String>, connector_name: &'static str, connector: Arc<dyn Connector>) -> Self {
-        Self { id: id.into(), connector_name, connector }
+        Self { id: id.into(), connector_name, connector, webhook: None }
+    }
+
+    /// With a webhook receiver.
+    pub fn with_webhook(mut self, receiver: WebhookReceiver) -> Self {
+        self.webhook = Some(receiver);
+        self
     }
 }
 
@@ -85,9 +94,9 @@ impl Registry {
             .accounts
             .iter()
             .map(|a| {
-                let connector = build_one(cfg, a, secrets, tokens.clone())
+                let (connector, webhook) = build_one(cfg, a, secrets, tokens.clone())
                     .map_err(|e| Error::config(format!("account `{}` ({}): {e}", a.id(), a.connector())))?;
-                Ok(Account { id: a.id().to_owned(), connector_name: a.connector(), connector })
+                Ok(Account { id: a.id().to_owned(), connector_name: a.connector(), connector, webhook })
             })
             .collect::<Result<_, Error>>()?;
         Ok(Self { accounts })
@@ -129,11 +138,11 @@ fn build_one(
     a: &AccountConfig,
     secrets: &dyn SecretProvider,
     tokens: Option<Arc<dyn TokenStore>>,
-) -> Result<Arc<dyn Connector>, Error> {
+) -> Result<(Arc<dyn Connector>, Option<WebhookReceiver>), Error> {
     let tz = cfg.property.timezone;
     match a {
         #[cfg(feature = "beds24")]
-        AccountConfig::Beds24 { property_id, credentials, http, .. } => {
+        AccountConfig::Beds24 { property_id, credentials, http, webhook, .. } => {
             use crate::beds24::{Beds24Config, Beds24Connector, Credentials};
             use crate::config::Beds24Credentials as C;
             let creds = match credentials {
@@ -151,10 +160,25 @@ fn build_one(
             if let Some(t) = tokens {
                 b = b.token_store(t);
             }
-            Ok(Arc::new(Beds24Connector::new(b.build()?)?))
+            let receiver = match webhook {
+                Some(w) => {
+                    let header = match (&w.header, &w.secret) {
+                        (Some(h), Some(s)) => Some((h.clone(), vec![s.resolve(secrets)?])),
+                        (None, None) => None,
+                        _ => return Err(Error::config("webhook: `header` and `secret` go together")),
+                    };
+                    let url = w.url_secret.iter().map(|s| s.resolve(secrets)).collect::<Result<Vec<_>, _>>()?;
+                    if header.is_none() && url.is_empty() {
+                        return Err(Error::config("webhook: set `header` + `secret` or `url_secret`"));
+                    }
+                    Some(WebhookReceiver::beds24(crate::beds24::Beds24Webhooks::new(*property_id, header, url)))
+                }
+                None => None,
+            };
+            Ok((Arc::new(Beds24Connector::new(b.build()?)?), receiver))
         }
         #[cfg(feature = "cloudbeds")]
-        AccountConfig::Cloudbeds { property_id, api_key, http, .. } => {
+        AccountConfig::Cloudbeds { property_id, api_key, http, webhook, .. } => {
             use crate::cloudbeds::{CloudbedsConfig, CloudbedsConnector, Credentials};
             let mut b = CloudbedsConfig::builder(property_id.clone(), Credentials::ApiKey(api_key.resolve(secrets)?))
                 .timezone(tz)
@@ -166,7 +190,15 @@ fn build_one(
             if let Some(t) = tokens {
                 b = b.token_store(t);
             }
-            Ok(Arc::new(CloudbedsConnector::new(b.build()?)?))
+            let receiver = match webhook.as_ref().map(|w| w.url_secret.as_ref()) {
+                Some(Some(s)) => Some(WebhookReceiver::cloudbeds(crate::cloudbeds::CloudbedsWebhooks::new(
+                    property_id.clone(),
+                    vec![s.resolve(secrets)?],
+                ))),
+                Some(None) => return Err(Error::config("webhook: Cloudbeds signs nothing: set `url_secret`")),
+                None => None,
+            };
+            Ok((Arc::new(CloudbedsConnector::new(b.build()?)?), receiver))
         }
         #[cfg(feature = "ical")]
         AccountConfig::Ical { id, feeds, allow_private_addresses, http } => {
@@ -196,16 +228,20 @@ fn build_one(
                         .reading(FeedReading::default().source(source)),
                 );
             }
-            Ok(Arc::new(IcalConnector::new(b.build()?)?))
+            Ok((Arc::new(IcalConnector::new(b.build()?)?), None))
         }
         #[cfg(feature = "sirvoy")]
-        AccountConfig::Sirvoy { property_id, url_secret, plan, .. } => {
+        AccountConfig::Sirvoy { property_id, url_secret, plan, allowed_senders, .. } => {
             use crate::sirvoy::{SirvoyConfig, SirvoyConnector};
             let mut b = SirvoyConfig::builder(property_id.clone(), url_secret.resolve(secrets)?);
             if let Some(p) = plan {
                 b = b.plan(p.clone());
             }
-            Ok(Arc::new(SirvoyConnector::new(b.build()?)))
+            if let Some(nets) = allowed_senders {
+                b = b.allowed_senders(nets.clone());
+            }
+            let c = Arc::new(SirvoyConnector::new(b.build()?));
+            Ok((c.clone(), Some(WebhookReceiver::sirvoy(c))))
         }
         #[cfg(feature = "email")]
         AccountConfig::Email { id, maildir, review_threshold } => {
@@ -214,7 +250,7 @@ fn build_one(
             if let Some(t) = review_threshold {
                 b = b.review_threshold(*t);
             }
-            Ok(Arc::new(EmailConnector::maildir(b.build()?, maildir.clone())))
+            Ok((Arc::new(EmailConnector::maildir(b.build()?, maildir.clone())), None))
         }
         #[allow(unreachable_patterns)] // reachable when a connector's feature is off
         other => Err(not_compiled(other.connector())),

@@ -1,0 +1,171 @@
+//! Webhook receivers for the configured accounts: one [`WebhookReceiver`] per account whose
+//! source sends webhooks, verifying each delivery before anything in it is read. A host mounts
+//! them on its own HTTP server (`hostelpulse webhook serve` mounts them on axum).
+
+use std::net::IpAddr;
+
+use crate::core::webhook::{Delivery, Hint};
+
+/// What a delivery did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Received {
+    /// A health check (answer 200).
+    HealthCheck,
+    /// Re-fetch these bookings or rooms (PMS webhooks are hints, never trusted as data).
+    Hint(Hint),
+    /// The delivery carried the booking itself and the connector stored it (Sirvoy): read the
+    /// account again.
+    Stored,
+    /// Authentic but not for this account or not an event we use (answer 200 so the sender stops).
+    Ignored(String),
+}
+
+/// Why a delivery was refused, with the HTTP status to answer.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{reason}")]
+#[non_exhaustive]
+pub struct Refused {
+    /// 401/403/404 for failed authentication, 400 for an unreadable body.
+    pub status: u16,
+    /// Why (never the secret).
+    pub reason: String,
+}
+
+impl Refused {
+    fn new(status: u16, reason: impl ToString) -> Self {
+        Self { status, reason: reason.to_string() }
+    }
+}
+
+/// One request to a webhook URL.
+#[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
+pub struct Request<'a> {
+    /// Whether it is a GET (health checks).
+    pub is_get: bool,
+    /// The secret path segment, when the URL has one.
+    pub url_secret: Option<&'a str>,
+    /// The query string.
+    pub query: Option<&'a str>,
+    /// The sender's address.
+    pub remote_ip: Option<IpAddr>,
+    /// Headers.
+    pub headers: &'a http::HeaderMap,
+    /// Body.
+    pub body: &'a [u8],
+}
+
+impl<'a> Request<'a> {
+    /// A request.
+    pub fn new(headers: &'a http::HeaderMap, body: &'a [u8]) -> Self {
+        Self { is_get: false, url_secret: None, query: None, remote_ip: None, headers, body }
+    }
+
+    /// Marks it a GET.
+    pub fn get(mut self, yes: bool) -> Self {
+        self.is_get = yes;
+        self
+    }
+
+    /// The secret path segment.
+    pub fn url_secret(mut self, secret: Option<&'a str>) -> Self {
+        self.url_secret = secret;
+        self
+    }
+
+    /// The query string.
+    pub fn query(mut self, query: Option<&'a str>) -> Self {
+        self.query = query;
+        self
+    }
+
+    /// The sender's address.
+    pub fn remote_ip(mut self, ip: Option<IpAddr>) -> Self {
+        self.remote_ip = ip;
+        self
+    }
+}
+
+/// The receiver of one account.
+#[derive(Debug, Clone)]
+pub struct WebhookReceiver {
+    kind: Kind,
+}
+
+#[derive(Debug, Clone)]
+#[allow(dead_code)] // variants exist per compiled-in connector
+enum Kind {
+    #[cfg(feature = "beds24")]
+    Beds24(crate::beds24::Beds24Webhooks),
+    #[cfg(feature = "cloudbeds")]
+    Cloudbeds(crate::cloudbeds::CloudbedsWebhooks),
+    #[cfg(feature = "sirvoy")]
+    Sirvoy(std::sync::Arc<crate::sirvoy::SirvoyConnector>),
+    Never,
+}
+
+impl WebhookReceiver {
+    #[cfg(feature = "beds24")]
+    pub(crate) fn beds24(w: crate::beds24::Beds24Webhooks) -> Self {
+        Self { kind: Kind::Beds24(w) }
+    }
+
+    #[cfg(feature = "cloudbeds")]
+    pub(crate) fn cloudbeds(w: crate::cloudbeds::CloudbedsWebhooks) -> Self {
+        Self { kind: Kind::Cloudbeds(w) }
+    }
+
+    #[cfg(feature = "sirvoy")]
+    pub(crate) fn sirvoy(c: std::sync::Arc<crate::sirvoy::SirvoyConnector>) -> Self {
+        Self { kind: Kind::Sirvoy(c) }
+    }
+
+    /// Verifies and handles one delivery.
+    pub async fn receive(&self, r: Request<'_>) -> Result<Received, Refused> {
+        #[allow(unused_variables)] // unused when no hint-sending connector is compiled in
+        let delivery = Delivery { headers: r.headers, body: r.body, url_secret: r.url_secret, remote_ip: r.remote_ip };
+        match &self.kind {
+            #[cfg(feature = "beds24")]
+            Kind::Beds24(w) => {
+                if r.is_get {
+                    return Ok(Received::HealthCheck);
+                }
+                match w.parse(&delivery, r.query, chrono::Utc::now()) {
+                    Ok(h) => Ok(Received::Hint(h)),
+                    Err(crate::beds24::Beds24WebhookError::Rejected(e)) => Err(Refused::new(401, e)),
+                    Err(crate::beds24::Beds24WebhookError::OtherProperty(p)) => {
+                        Ok(Received::Ignored(format!("delivery for property {p}")))
+                    }
+                    Err(other) => Err(Refused::new(400, other)),
+                }
+            }
+            #[cfg(feature = "cloudbeds")]
+            Kind::Cloudbeds(w) => {
+                if r.is_get {
+                    return Ok(Received::HealthCheck);
+                }
+                match w.parse(&delivery, chrono::Utc::now()) {
+                    Ok(h) => Ok(Received::Hint(h)),
+                    Err(crate::cloudbeds::CloudbedsWebhookError::Rejected(e)) => Err(Refused::new(404, e)),
+                    Err(crate::cloudbeds::CloudbedsWebhookError::OtherProperty(p)) => {
+                        Ok(Received::Ignored(format!("delivery for property {p}")))
+                    }
+                    Err(other) => Err(Refused::new(400, other)),
+                }
+            }
+            #[cfg(feature = "sirvoy")]
+            Kind::Sirvoy(c) => {
+                use crate::sirvoy::{Received as S, SirvoyWebhookError as E};
+                match c.receive(r.is_get, r.url_secret, r.remote_ip, r.headers, r.body).await {
+                    Ok(S::HealthCheck) => Ok(Received::HealthCheck),
+                    Ok(_) => Ok(Received::Stored),
+                    Err(E::OtherProperty(p)) => Ok(Received::Ignored(format!("delivery for property {p}"))),
+                    Err(E::Rejected(e)) => Err(Refused::new(404, e)),
+                    Err(other) => Err(Refused::new(400, other)),
+                }
+            }
+            Kind::Never => Err(Refused::new(404, "no receiver")),
+        }
+    }
+}
