@@ -26,8 +26,8 @@ struct App {
     store: Arc<SqliteStore>,
 }
 
-async fn handle(
-    app: App,
+/// One request to a webhook URL, as axum extracted it.
+struct Incoming {
     account: String,
     secret: Option<String>,
     peer: SocketAddr,
@@ -35,7 +35,10 @@ async fn handle(
     query: Option<String>,
     headers: HeaderMap,
     body: Bytes,
-) -> StatusCode {
+}
+
+async fn handle(app: App, incoming: Incoming) -> StatusCode {
+    let Incoming { account, secret, peer, method, query, headers, body } = incoming;
     let Some(a) = app.registry.get(&account) else { return StatusCode::NOT_FOUND };
     let Some(receiver) = &a.webhook else { return StatusCode::NOT_FOUND };
     let req = Request::new(&headers, &body)
