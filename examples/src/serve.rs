@@ -100,7 +100,9 @@ pub async fn serve(config: PathBuf, db: PathBuf, listen: SocketAddr) -> Result<(
                  method: Method,
                  RawQuery(q): RawQuery,
                  headers: HeaderMap,
-                 body: Bytes| { handle(app, account, None, peer, method, q, headers, body) },
+                 body: Bytes| {
+                    handle(app, Incoming { account, secret: None, peer, method, query: q, headers, body })
+                },
             ),
         )
         .route(
@@ -112,7 +114,9 @@ pub async fn serve(config: PathBuf, db: PathBuf, listen: SocketAddr) -> Result<(
                  method: Method,
                  RawQuery(q): RawQuery,
                  headers: HeaderMap,
-                 body: Bytes| { handle(app, account, Some(secret), peer, method, q, headers, body) },
+                 body: Bytes| {
+                    handle(app, Incoming { account, secret: Some(secret), peer, method, query: q, headers, body })
+                },
             ),
         )
         .with_state(app);
