@@ -11,6 +11,7 @@ mod csv;
 mod demo;
 mod email;
 mod ical;
+mod mapping;
 mod ops;
 mod serve;
 mod views;
@@ -117,6 +118,11 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Room mapping between the sources' rooms and beds and the host's.
+    Mapping {
+        #[command(subcommand)]
+        command: MappingCommand,
+    },
     /// Webhooks: receive and verify them for the configured accounts.
     Webhook {
         #[command(subcommand)]
@@ -125,6 +131,21 @@ enum Command {
     /// Print the capability matrix of the compiled-in connectors.
     Capabilities {
         /// As JSON instead of Markdown tables.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum MappingCommand {
+    /// Check a mapping file against the rooms the sources reported at the last sync.
+    Check {
+        /// The mapping: `[[room]]` tables with `id`, `name` and `sources = ["connector:account:id", …]`.
+        mapping: PathBuf,
+        /// The SQLite state.
+        #[arg(long, default_value = ops::DEFAULT_DB)]
+        db: PathBuf,
+        /// As JSON.
         #[arg(long)]
         json: bool,
     },
@@ -160,6 +181,9 @@ async fn main() {
         Command::Today { config, date, db, json } => ops::today(config, db, date, json).await,
         Command::Status { db, json } => ops::status(db, json).await,
         Command::Tasks { config, from, days, db, json } => ops::tasks(config, db, from, days, json).await,
+        Command::Mapping { command: MappingCommand::Check { mapping, db, json } } => {
+            mapping::check(mapping, db, json).await
+        }
         Command::Webhook { command: WebhookCommand::Serve { config, db, listen } } => {
             serve::serve(config, db, listen).await
         }

@@ -122,6 +122,25 @@ async fn sync_today_status_and_tasks_from_a_configuration_file() {
         })
     );
 
+    // A mapping covering one private room, with a typo'd source key and an unmapped host room.
+    let mapping = dir.path().join("mapping.toml");
+    std::fs::write(
+        &mapping,
+        "[[room]]\nid = \"h201\"\nname = \"201\"\nsources = [\"beds24:145678:316002-1\"]\n\n\
+         [[room]]\nid = \"h202\"\nname = \"202\"\nsources = [\"beds24:145678:316002-9\"]\n\n\
+         [[room]]\nid = \"h301\"\nname = \"301\"\n",
+    )
+    .unwrap();
+    let (ok, check, _) = run(&["mapping", "check", mapping.to_str().unwrap()]);
+    assert!(ok, "{check}");
+    assert_eq!(check["clean"], false);
+    assert_eq!(check["report"]["stale"].as_array().unwrap().len(), 1, "316002-9 does not exist: {check}");
+    assert!(check["report"]["unmapped_sources"].as_array().unwrap().len() >= 12, "beds and other rooms: {check}");
+    assert!(
+        check["suggestions"].as_array().unwrap().iter().any(|s| s["host"] == "h301"),
+        "room 301 is suggested by its number: {check}"
+    );
+
     let (ok, _, err) = hostelpulse(&["today", "--config", "/nonexistent/hostel.toml"]);
     assert!(
         !ok && err.starts_with("error: configuration: cannot read configuration")

@@ -17,7 +17,7 @@
 pub use hostelpulse_core as core;
 pub use hostelpulse_core::{
     Capabilities, CapabilityMatrix, Connector, ConnectorKind, Error, ErrorKind, Operation, Result, Support, board,
-    model, sync, tasks,
+    mapping, model, sync, tasks,
 };
 pub use hostelpulse_store as store;
 
