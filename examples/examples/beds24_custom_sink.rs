@@ -52,7 +52,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let engine = SyncEngine::new(Arc::new(MemoryStore::new()));
     let table = HostTable::default();
     let full = engine.run(&beds24, Plan::Full, Trigger::ScheduledFull, &table).await;
-    println!("full sync: {:?}, {} bookings in the host table", full.outcome, table.rows.lock().map_err(|_| "poisoned")?.len());
+    println!(
+        "full sync: {:?}, {} bookings in the host table",
+        full.outcome,
+        table.rows.lock().map_err(|_| "poisoned")?.len()
+    );
     let again = engine.run(&beds24, Plan::Incremental, Trigger::Poll, &table).await;
     println!("incremental sync: {} fetched, {} changes", again.counts.fetched, again.counts.changes());
     Ok(())

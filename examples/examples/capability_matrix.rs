@@ -25,7 +25,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let emu = Beds24Emulator::builder().bookings(5).start().await?;
     emu.set_scopes(&["read:bookings", "read:properties"]);
     let creds = Credentials::InviteCode(SecretString::from(emu.issue_invite_code()));
-    let beds24 = Beds24Connector::new(Beds24Config::builder(hostelpulse_sandbox::beds24::BEDS24_PROPERTY_ID, creds).base_url(emu.base_url()).build()?)?;
+    let beds24 = Beds24Connector::new(
+        Beds24Config::builder(hostelpulse_sandbox::beds24::BEDS24_PROPERTY_ID, creds)
+            .base_url(emu.base_url())
+            .build()?,
+    )?;
     let health = beds24.check().await?;
     println!("\nThis Beds24 token (scopes {}):\n", health.scopes.join(", "));
     println!("{}", CapabilityMatrix::new([health.effective]).operations_markdown());

@@ -11,10 +11,12 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
-use hostelpulse::cloudbeds::{CloudbedsConfig, CloudbedsConnector, CloudbedsWebhooks, Credentials, SYNC_EVENTS, generate_secret};
+use hostelpulse::cloudbeds::{
+    CloudbedsConfig, CloudbedsConnector, CloudbedsWebhooks, Credentials, SYNC_EVENTS, generate_secret,
+};
+use hostelpulse::core::SourceId;
 use hostelpulse::core::testkit::Upstream;
 use hostelpulse::core::webhook::{Delivery, ReplayGuard};
-use hostelpulse::core::SourceId;
 use hostelpulse::sync::{CollectingSink, MemoryStore, Plan, SyncEngine, Trigger};
 use hostelpulse_sandbox::{CloudbedsEmulator, Running};
 use secrecy::{ExposeSecret, SecretString};
@@ -26,7 +28,12 @@ struct App {
     engine: SyncEngine,
 }
 
-async fn webhook(State(app): State<Arc<App>>, Path(secret): Path<String>, headers: HeaderMap, body: Bytes) -> StatusCode {
+async fn webhook(
+    State(app): State<Arc<App>>,
+    Path(secret): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> StatusCode {
     let now = chrono::Utc::now();
     let delivery = Delivery { headers: &headers, body: &body, url_secret: Some(&secret), remote_ip: None };
     let hint = match app.hooks.parse(&delivery, now) {
@@ -50,7 +57,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let emu = CloudbedsEmulator::builder().reservations(10).start().await?;
     let property = emu.property_id().to_owned();
     let key = SecretString::from(emu.issue_api_key(&property));
-    let connector = CloudbedsConnector::new(CloudbedsConfig::builder(property.clone(), Credentials::ApiKey(key)).base_url(emu.base_url()).build()?)?;
+    let connector = CloudbedsConnector::new(
+        CloudbedsConfig::builder(property.clone(), Credentials::ApiKey(key)).base_url(emu.base_url()).build()?,
+    )?;
     let secret = generate_secret();
     let app = Arc::new(App {
         hooks: CloudbedsWebhooks::new(property.clone(), vec![secret.clone()]),
@@ -58,7 +67,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         connector,
         engine: SyncEngine::new(Arc::new(MemoryStore::new())),
     });
-    let server = Running::serve(Router::new().route("/hooks/cloudbeds/{secret}", post(webhook)).with_state(app.clone())).await?;
+    let server =
+        Running::serve(Router::new().route("/hooks/cloudbeds/{secret}", post(webhook)).with_state(app.clone())).await?;
     let endpoint = server.url(&format!("/hooks/cloudbeds/{}", secret.expose_secret()));
     for (object, action) in SYNC_EVENTS {
         app.connector.subscribe(object, action, &endpoint).await?;
