@@ -1,7 +1,9 @@
 //! Parsed events → classified feed events: dates by RFC 5545 and the property's zone, kinds and
 //! details by source, and identities that survive the OTAs' re-cutting of events between fetches.
 
-use std::collections::HashMap;
+use std::borrow::Cow;
+
+use rustc_hash::FxHashMap;
 
 use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use chrono_tz::Tz;
@@ -462,12 +464,17 @@ pub fn classify(parsed: &Parsed, opts: &FeedOptions) -> Feed {
     let source = detect(parsed, opts.reading.source);
     let mut feed = Feed { source: Some(source), events: Vec::new(), skipped: parsed.skipped.clone() };
     // The newest revision of each UID wins (SEQUENCE, then LAST-MODIFIED/DTSTAMP).
-    let uids: Vec<Option<String>> = parsed.events.iter().map(|e| e.text("UID")).collect();
+    let uids: Vec<Option<Cow<'_, str>>> = parsed
+        .events
+        .iter()
+        .map(|e| e.get("UID").map(|p| crate::parse::unescape(p.value.trim())).filter(|u| !u.trim().is_empty()))
+        .collect();
     let revisions: Vec<(i64, &str)> = parsed.events.iter().map(revision).collect();
-    let mut newest: HashMap<&str, (i64, &str)> = HashMap::with_capacity(parsed.events.len());
+    let mut newest: FxHashMap<&str, (i64, &str)> =
+        FxHashMap::with_capacity_and_hasher(parsed.events.len(), Default::default());
     for (uid, r) in uids.iter().zip(&revisions) {
         if let Some(uid) = uid {
-            let slot = newest.entry(uid.as_str()).or_insert(*r);
+            let slot = newest.entry(uid.as_ref()).or_insert(*r);
             if *r > *slot {
                 *slot = *r;
             }
@@ -483,12 +490,11 @@ pub fn classify(parsed: &Parsed, opts: &FeedOptions) -> Feed {
         .or(opts.today)
         .unwrap_or_else(|| Utc::now().with_timezone(&opts.timezone).date_naive());
     let horizon = fetched + Duration::days(365);
-    let mut seen: HashMap<String, usize> = HashMap::new();
     for (i, e) in parsed.events.iter().enumerate() {
-        let uid = uids[i].clone();
-        let skip = |reason: String| Skipped { reason, uid: uid.clone(), line: Some(e.line) };
-        if let Some(u) = &uid
-            && newest.get(u.as_str()).is_some_and(|n| *n != revisions[i])
+        let uid = uids[i].as_deref();
+        let skip = |reason: String| Skipped { reason, uid: uid.map(str::to_owned), line: Some(e.line) };
+        if let Some(u) = uid
+            && newest.get(u).is_some_and(|n| *n != revisions[i])
         {
             feed.skipped.push(skip(format!("an older revision of UID {u}")));
             continue;
@@ -513,7 +519,7 @@ pub fn classify(parsed: &Parsed, opts: &FeedOptions) -> Feed {
         // the rolling "booking window" closures far ahead, whose end moves daily and whose UID stays.
         // Everything else by UID.
         let rolling = departure > horizon;
-        let mut identity = match (source, k.kind, &k.channel_ref, &uid) {
+        let identity = match (source, k.kind, &k.channel_ref, uid) {
             (FeedSource::Airbnb, EventKind::Reservation, Some(code), _) => format!("airbnb:{code}"),
             (FeedSource::Airbnb | FeedSource::BookingCom, _, _, Some(u)) if rolling => format!("uid:{u}"),
             (FeedSource::Airbnb, _, _, _) | (FeedSource::BookingCom, _, _, _) => {
@@ -522,14 +528,9 @@ pub fn classify(parsed: &Parsed, opts: &FeedOptions) -> Feed {
             (_, _, _, Some(u)) => format!("uid:{u}"),
             _ => format!("{}:{arrival}:{departure}", kind_name(k.kind)),
         };
-        let n = seen.entry(identity.clone()).or_default();
-        *n += 1;
-        if *n > 1 {
-            identity = format!("{identity}:{arrival}:{n}");
-        }
         feed.events.push(FeedEvent {
             identity,
-            uid,
+            uid: uid.map(str::to_owned),
             kind: k.kind,
             arrival,
             departure,
@@ -541,6 +542,21 @@ pub fn classify(parsed: &Parsed, opts: &FeedOptions) -> Feed {
             summary: (!summary.is_empty()).then_some(summary),
             cancelled: e.get("STATUS").is_some_and(|s| s.value.trim().eq_ignore_ascii_case("CANCELLED")),
         });
+    }
+    // Two events with one identity (a duplicated UID, two closures ending the same day): the later
+    // ones get their arrival and a count appended. Counted after the fact so identities are not
+    // copied for every event.
+    let mut seen: FxHashMap<&str, usize> = FxHashMap::with_capacity_and_hasher(feed.events.len(), Default::default());
+    let mut renames = Vec::new();
+    for (i, ev) in feed.events.iter().enumerate() {
+        let n = seen.entry(ev.identity.as_str()).or_default();
+        *n += 1;
+        if *n > 1 {
+            renames.push((i, format!("{}:{}:{n}", ev.identity, ev.arrival)));
+        }
+    }
+    for (i, id) in renames {
+        feed.events[i].identity = id;
     }
     feed
 }
