@@ -330,19 +330,16 @@ maildir = "{maildir}"
     Ok(())
 }
 
-/// The property's bookings from a week back to two weeks ahead (the turnover planner's input).
+/// The property's bookings from a week back to a month ahead, merged across sources (the turnover
+/// planner's input).
 async fn current(
     store: &SqliteStore,
     cfg: &Config,
     reg: &Registry,
     today: NaiveDate,
 ) -> Result<Vec<hostelpulse::model::Booking>, BoxError> {
-    let mine = ops::property_scopes(cfg, reg);
-    let all = store.bookings_between(today - chrono::Duration::days(7), today + chrono::Duration::days(30)).await?;
-    let own = all
-        .into_iter()
-        .filter(|b| mine.contains(&hostelpulse::sync::Scope::new(b.key.connector.clone(), b.key.account.clone())))
-        .collect::<Vec<_>>();
+    let own = ops::own_bookings(cfg, reg, store, today - chrono::Duration::days(7), today + chrono::Duration::days(30))
+        .await?;
     Ok(hostelpulse::board::merge_sources(&own).into_iter().map(|(b, _)| b).collect())
 }
 

@@ -165,6 +165,19 @@ pub fn property_scopes(cfg: &Config, reg: &Registry) -> Vec<Scope> {
         .collect()
 }
 
+/// The property's bookings (its accounts only) overlapping `from..until`.
+pub async fn own_bookings(
+    cfg: &Config,
+    reg: &Registry,
+    store: &SqliteStore,
+    from: NaiveDate,
+    until: NaiveDate,
+) -> Result<Vec<hostelpulse::model::Booking>, BoxError> {
+    let mine = property_scopes(cfg, reg);
+    let all = store.bookings_between(from, until).await?;
+    Ok(all.into_iter().filter(|b| mine.contains(&Scope::new(b.key.connector.clone(), b.key.account.clone()))).collect())
+}
+
 pub async fn freshness(cfg: &Config, reg: &Registry, store: &SqliteStore) -> Result<Vec<SourceFreshness>, BoxError> {
     let mut out = Vec::new();
     for a in reg.accounts().iter().filter(|a| cfg.property.accounts.as_ref().is_none_or(|ids| ids.contains(&a.id))) {
@@ -177,13 +190,7 @@ pub async fn freshness(cfg: &Config, reg: &Registry, store: &SqliteStore) -> Res
 
 pub async fn board_for(cfg: &Config, reg: &Registry, store: &SqliteStore, date: NaiveDate) -> Result<Board, BoxError> {
     let property = inventory(cfg, reg, store).await?;
-    let mine = property_scopes(cfg, reg);
-    let bookings: Vec<_> = store
-        .bookings_between(date - Duration::days(1), date + Duration::days(2))
-        .await?
-        .into_iter()
-        .filter(|b| mine.contains(&Scope::new(b.key.connector.clone(), b.key.account.clone())))
-        .collect();
+    let bookings = own_bookings(cfg, reg, store, date - Duration::days(1), date + Duration::days(2)).await?;
     let sources = freshness(cfg, reg, store).await?;
     let builder = BoardBuilder::new(property, cfg.property.timezone, cfg.property.check_in);
     Ok(builder.board(date, &bookings, &sources, Utc::now()))

@@ -60,6 +60,22 @@ fn timeout(http: &HttpSettings) -> Duration {
     Duration::from_secs(http.timeout_secs.max(1))
 }
 
+/// The HTTP knobs every API connector's builder has, applied the same way: the property's time
+/// zone, retries, timeout, an optional base URL and token store.
+#[allow(unused_macros)] // unused when no HTTP connector is compiled in
+macro_rules! http_knobs {
+    ($builder:expr, $tz:expr, $http:expr, $tokens:expr) => {{
+        let mut b = $builder.timezone($tz).retry(retry($http)).request_timeout(timeout($http));
+        if let Some(u) = &$http.base_url {
+            b = b.base_url(u.clone());
+        }
+        if let Some(t) = $tokens {
+            b = b.token_store(t);
+        }
+        b
+    }};
+}
+
 fn not_compiled(name: &str) -> Error {
     Error::config(format!(
         "connector `{name}` is not compiled in: enable the `{name}` feature of the hostelpulse crate"
@@ -150,16 +166,7 @@ fn build_one(
                 C::RefreshToken(s) => Credentials::RefreshToken(s.resolve(secrets)?),
                 C::LongLifeToken(s) => Credentials::LongLifeToken(s.resolve(secrets)?),
             };
-            let mut b = Beds24Config::builder(*property_id, creds)
-                .timezone(tz)
-                .retry(retry(http))
-                .request_timeout(timeout(http));
-            if let Some(u) = &http.base_url {
-                b = b.base_url(u.clone());
-            }
-            if let Some(t) = tokens {
-                b = b.token_store(t);
-            }
+            let b = http_knobs!(Beds24Config::builder(*property_id, creds), tz, http, tokens);
             let receiver = match webhook {
                 Some(w) => {
                     let header = match (&w.header, &w.secret) {
@@ -180,16 +187,8 @@ fn build_one(
         #[cfg(feature = "cloudbeds")]
         AccountConfig::Cloudbeds { property_id, api_key, http, webhook, .. } => {
             use crate::cloudbeds::{CloudbedsConfig, CloudbedsConnector, Credentials};
-            let mut b = CloudbedsConfig::builder(property_id.clone(), Credentials::ApiKey(api_key.resolve(secrets)?))
-                .timezone(tz)
-                .retry(retry(http))
-                .request_timeout(timeout(http));
-            if let Some(u) = &http.base_url {
-                b = b.base_url(u.clone());
-            }
-            if let Some(t) = tokens {
-                b = b.token_store(t);
-            }
+            let builder = CloudbedsConfig::builder(property_id.clone(), Credentials::ApiKey(api_key.resolve(secrets)?));
+            let b = http_knobs!(builder, tz, http, tokens);
             let receiver = match webhook.as_ref().map(|w| w.url_secret.as_ref()) {
                 Some(Some(s)) => Some(WebhookReceiver::cloudbeds(crate::cloudbeds::CloudbedsWebhooks::new(
                     property_id.clone(),
