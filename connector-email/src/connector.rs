@@ -229,7 +229,7 @@ impl Connector for EmailConnector {
     }
 
     async fn check(&self) -> Result<Health> {
-        let waiting = self.source.fetch().await?.len();
+        let waiting = self.source.pending().await?;
         let mut h = Health::new(self.capabilities());
         h.notes.push(format!("{waiting} message(s) waiting"));
         let review = self.review_queue().await.len();

@@ -204,6 +204,16 @@ impl MessageSource for ImapSource {
         .await
     }
 
+    async fn pending(&self) -> Result<usize, SourceError> {
+        self.timed(async {
+            let mut s = self.session().await?;
+            let n = s.uid_search("UNSEEN").await.map_err(|e| self.err(e))?.len();
+            s.logout().await.ok();
+            Ok(n)
+        })
+        .await
+    }
+
     async fn mark_processed(&self, ids: &[String]) -> Result<(), SourceError> {
         if ids.is_empty() {
             return Ok(());

@@ -36,6 +36,10 @@ pub trait MessageSource: Send + Sync + fmt::Debug {
     async fn fetch(&self) -> Result<Vec<RawMessage>, SourceError>;
     /// Marks messages processed so they are not handed out again.
     async fn mark_processed(&self, ids: &[String]) -> Result<(), SourceError>;
+    /// How many messages wait, without reading them (health checks).
+    async fn pending(&self) -> Result<usize, SourceError> {
+        Ok(self.fetch().await?.len())
+    }
 }
 
 /// Messages pushed by the host, e.g. from an inbound-mail webhook.
@@ -155,6 +159,11 @@ impl MessageSource for Maildir {
             msgs.push(RawMessage { id: format!("{sub}/{name}"), bytes });
         }
         Ok(msgs)
+    }
+
+    async fn pending(&self) -> Result<usize, SourceError> {
+        let cur = self.list("cur").await?.into_iter().filter(|(n, _)| !flags(n).contains('S')).count();
+        Ok(self.list("new").await?.len() + cur)
     }
 
     async fn mark_processed(&self, ids: &[String]) -> Result<(), SourceError> {
