@@ -228,6 +228,19 @@ pub enum AccountConfig {
         #[serde(default)]
         http: HttpSettings,
     },
+    /// FrontDesk Master through its per-room iCal exports (report exports go through `csv import`).
+    Fdm {
+        /// Account id.
+        id: String,
+        /// The per-room exports.
+        feeds: Vec<FeedEntry>,
+        /// Allow loopback and private addresses (sandbox and tests only).
+        #[serde(default)]
+        allow_private_addresses: bool,
+        /// HTTP settings.
+        #[serde(default)]
+        http: HttpSettings,
+    },
     /// Sirvoy's booking-event webhook.
     Sirvoy {
         /// Account id.
@@ -259,6 +272,7 @@ impl AccountConfig {
             Self::Beds24 { id, .. }
             | Self::Cloudbeds { id, .. }
             | Self::Ical { id, .. }
+            | Self::Fdm { id, .. }
             | Self::Sirvoy { id, .. }
             | Self::Email { id, .. } => id,
         }
@@ -270,6 +284,7 @@ impl AccountConfig {
             Self::Beds24 { .. } => "beds24",
             Self::Cloudbeds { .. } => "cloudbeds",
             Self::Ical { .. } => "ical",
+            Self::Fdm { .. } => "fdm",
             Self::Sirvoy { .. } => "sirvoy",
             Self::Email { .. } => "email",
         }

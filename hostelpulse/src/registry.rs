@@ -201,33 +201,13 @@ fn build_one(
         }
         #[cfg(feature = "ical")]
         AccountConfig::Ical { id, feeds, allow_private_addresses, http } => {
-            use crate::core::model::Allocation;
-            use crate::ical::{FeedConfig, FeedReading, FeedSource, IcalConfig, IcalConnector};
-            let mut b = IcalConfig::builder(id.clone(), tz)
-                .allow_private_addresses(*allow_private_addresses)
-                .retry(retry(http))
-                .request_timeout(timeout(http));
-            for f in feeds {
-                let unit = Allocation {
-                    room_type: f.room_type.clone().map(Into::into),
-                    room: f.room.clone().map(Into::into),
-                    bed: f.bed.clone().map(Into::into),
-                    label: None,
-                };
-                let source = match f.source.as_deref().unwrap_or("auto") {
-                    "auto" => FeedSource::Auto,
-                    "airbnb" => FeedSource::Airbnb,
-                    "booking" | "booking_com" => FeedSource::BookingCom,
-                    "vrbo" => FeedSource::Vrbo,
-                    "other" => FeedSource::Other,
-                    s => return Err(Error::config(format!("feed `{}`: unknown source `{s}`", f.id))),
-                };
-                b = b.feed(
-                    FeedConfig::new(f.id.clone(), f.url.resolve(secrets)?, unit)
-                        .reading(FeedReading::default().source(source)),
-                );
-            }
-            Ok((Arc::new(IcalConnector::new(b.build()?)?), None))
+            let b = ical_builder(id, tz, feeds, *allow_private_addresses, http, secrets)?;
+            Ok((Arc::new(crate::ical::IcalConnector::new(b.build()?)?), None))
+        }
+        #[cfg(feature = "fdm")]
+        AccountConfig::Fdm { id, feeds, allow_private_addresses, http } => {
+            let b = ical_builder(id, tz, feeds, *allow_private_addresses, http, secrets)?;
+            Ok((Arc::new(crate::fdm::FdmConnector::new(b)?), None))
         }
         #[cfg(feature = "sirvoy")]
         AccountConfig::Sirvoy { property_id, url_secret, plan, allowed_senders, .. } => {
@@ -254,4 +234,42 @@ fn build_one(
         #[allow(unreachable_patterns)] // reachable when a connector's feature is off
         other => Err(not_compiled(other.connector())),
     }
+}
+
+/// The feeds of an iCal (or FrontDesk Master) account, each mapped to its unit.
+#[cfg(feature = "ical")]
+fn ical_builder(
+    id: &str,
+    tz: chrono_tz::Tz,
+    feeds: &[crate::config::FeedEntry],
+    allow_private_addresses: bool,
+    http: &HttpSettings,
+    secrets: &dyn SecretProvider,
+) -> Result<crate::ical::IcalConfigBuilder, Error> {
+    use crate::core::model::Allocation;
+    use crate::ical::{FeedConfig, FeedReading, FeedSource, IcalConfig};
+    let mut b = IcalConfig::builder(id.to_owned(), tz)
+        .allow_private_addresses(allow_private_addresses)
+        .retry(retry(http))
+        .request_timeout(timeout(http));
+    for f in feeds {
+        let unit = Allocation {
+            room_type: f.room_type.clone().map(Into::into),
+            room: f.room.clone().map(Into::into),
+            bed: f.bed.clone().map(Into::into),
+            label: None,
+        };
+        let source = match f.source.as_deref().unwrap_or("auto") {
+            "auto" => FeedSource::Auto,
+            "airbnb" => FeedSource::Airbnb,
+            "booking" | "booking_com" => FeedSource::BookingCom,
+            "vrbo" => FeedSource::Vrbo,
+            "other" => FeedSource::Other,
+            s => return Err(Error::config(format!("feed `{}`: unknown source `{s}`", f.id))),
+        };
+        b = b.feed(
+            FeedConfig::new(f.id.clone(), f.url.resolve(secrets)?, unit).reading(FeedReading::default().source(source)),
+        );
+    }
+    Ok(b)
 }

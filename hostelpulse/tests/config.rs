@@ -36,6 +36,11 @@ feeds = [
 ]
 
 [[account]]
+connector = "fdm"
+id = "fdm"
+feeds = [{ id = "room-7", url = { env = "HP_TEST_FEED_URL" }, room = "7" }]
+
+[[account]]
 connector = "sirvoy"
 id = "sirvoy"
 property_id = "99"
@@ -60,7 +65,10 @@ fn a_full_configuration_builds_every_account() {
     assert_eq!(cfg.property.check_in.to_string(), "14:00:00");
     let reg = Registry::build(&cfg, &Vault).unwrap();
     let ids: Vec<(&str, &str)> = reg.accounts().iter().map(|a| (a.id.as_str(), a.connector_name)).collect();
-    assert_eq!(ids, [("pms", "beds24"), ("feeds", "ical"), ("sirvoy", "sirvoy"), ("inbox", "email")]);
+    assert_eq!(ids, [("pms", "beds24"), ("feeds", "ical"), ("fdm", "fdm"), ("sirvoy", "sirvoy"), ("inbox", "email")]);
+    assert_eq!(reg.get("fdm").unwrap().connector.kind().as_str(), "fdm");
+    assert!(reg.get("sirvoy").unwrap().webhook.is_some(), "Sirvoy is a webhook receiver");
+    assert!(reg.get("pms").unwrap().webhook.is_none(), "no Beds24 webhook without its secret");
     assert!(reg.get("inbox").unwrap().connector.capabilities().supports(Operation::ReadBookings));
     // Secrets never show in Debug output.
     let dump = format!("{cfg:?} {reg:?}");
