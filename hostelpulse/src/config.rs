@@ -182,6 +182,22 @@ pub struct FeedEntry {
     pub source: Option<String>,
 }
 
+/// An account made of iCal feeds (`ical`, and FrontDesk Master's per-room exports, `fdm`).
+#[derive(Debug, Clone, Deserialize)]
+#[non_exhaustive]
+pub struct FeedsAccount {
+    /// Account id.
+    pub id: String,
+    /// The feeds.
+    pub feeds: Vec<FeedEntry>,
+    /// Allow loopback and private addresses (sandbox and tests only).
+    #[serde(default)]
+    pub allow_private_addresses: bool,
+    /// HTTP settings.
+    #[serde(default)]
+    pub http: HttpSettings,
+}
+
 /// One connector account. `id` names it in reports, the store and `--account`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(tag = "connector", rename_all = "snake_case")]
@@ -216,31 +232,9 @@ pub enum AccountConfig {
         webhook: Option<WebhookSettings>,
     },
     /// iCal feeds.
-    Ical {
-        /// Account id.
-        id: String,
-        /// The feeds.
-        feeds: Vec<FeedEntry>,
-        /// Allow loopback and private addresses (sandbox and tests only).
-        #[serde(default)]
-        allow_private_addresses: bool,
-        /// HTTP settings.
-        #[serde(default)]
-        http: HttpSettings,
-    },
+    Ical(FeedsAccount),
     /// FrontDesk Master through its per-room iCal exports (report exports go through `csv import`).
-    Fdm {
-        /// Account id.
-        id: String,
-        /// The per-room exports.
-        feeds: Vec<FeedEntry>,
-        /// Allow loopback and private addresses (sandbox and tests only).
-        #[serde(default)]
-        allow_private_addresses: bool,
-        /// HTTP settings.
-        #[serde(default)]
-        http: HttpSettings,
-    },
+    Fdm(FeedsAccount),
     /// Sirvoy's booking-event webhook.
     Sirvoy {
         /// Account id.
@@ -269,12 +263,10 @@ impl AccountConfig {
     /// The account id.
     pub fn id(&self) -> &str {
         match self {
-            Self::Beds24 { id, .. }
-            | Self::Cloudbeds { id, .. }
-            | Self::Ical { id, .. }
-            | Self::Fdm { id, .. }
-            | Self::Sirvoy { id, .. }
-            | Self::Email { id, .. } => id,
+            Self::Beds24 { id, .. } | Self::Cloudbeds { id, .. } | Self::Sirvoy { id, .. } | Self::Email { id, .. } => {
+                id
+            }
+            Self::Ical(a) | Self::Fdm(a) => &a.id,
         }
     }
 
@@ -283,8 +275,8 @@ impl AccountConfig {
         match self {
             Self::Beds24 { .. } => "beds24",
             Self::Cloudbeds { .. } => "cloudbeds",
-            Self::Ical { .. } => "ical",
-            Self::Fdm { .. } => "fdm",
+            Self::Ical(_) => "ical",
+            Self::Fdm(_) => "fdm",
             Self::Sirvoy { .. } => "sirvoy",
             Self::Email { .. } => "email",
         }

@@ -200,13 +200,13 @@ fn build_one(
             Ok((Arc::new(CloudbedsConnector::new(b.build()?)?), receiver))
         }
         #[cfg(feature = "ical")]
-        AccountConfig::Ical { id, feeds, allow_private_addresses, http } => {
-            let b = ical_builder(id, tz, feeds, *allow_private_addresses, http, secrets)?;
+        AccountConfig::Ical(a) => {
+            let b = ical_builder(a, tz, secrets)?;
             Ok((Arc::new(crate::ical::IcalConnector::new(b.build()?)?), None))
         }
         #[cfg(feature = "fdm")]
-        AccountConfig::Fdm { id, feeds, allow_private_addresses, http } => {
-            let b = ical_builder(id, tz, feeds, *allow_private_addresses, http, secrets)?;
+        AccountConfig::Fdm(a) => {
+            let b = ical_builder(a, tz, secrets)?;
             Ok((Arc::new(crate::fdm::FdmConnector::new(b)?), None))
         }
         #[cfg(feature = "sirvoy")]
@@ -239,20 +239,17 @@ fn build_one(
 /// The feeds of an iCal (or FrontDesk Master) account, each mapped to its unit.
 #[cfg(feature = "ical")]
 fn ical_builder(
-    id: &str,
+    account: &crate::config::FeedsAccount,
     tz: chrono_tz::Tz,
-    feeds: &[crate::config::FeedEntry],
-    allow_private_addresses: bool,
-    http: &HttpSettings,
     secrets: &dyn SecretProvider,
 ) -> Result<crate::ical::IcalConfigBuilder, Error> {
     use crate::core::model::Allocation;
     use crate::ical::{FeedConfig, FeedReading, FeedSource, IcalConfig};
-    let mut b = IcalConfig::builder(id.to_owned(), tz)
-        .allow_private_addresses(allow_private_addresses)
-        .retry(retry(http))
-        .request_timeout(timeout(http));
-    for f in feeds {
+    let mut b = IcalConfig::builder(account.id.clone(), tz)
+        .allow_private_addresses(account.allow_private_addresses)
+        .retry(retry(&account.http))
+        .request_timeout(timeout(&account.http));
+    for f in &account.feeds {
         let unit = Allocation {
             room_type: f.room_type.clone().map(Into::into),
             room: f.room.clone().map(Into::into),
