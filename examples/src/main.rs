@@ -164,6 +164,9 @@ enum WebhookCommand {
         /// Address to listen on.
         #[arg(long, default_value = "127.0.0.1:8787")]
         listen: std::net::SocketAddr,
+        /// One JSON object per line (listening, each delivery refused or ignored, each sync run).
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -184,8 +187,8 @@ async fn main() {
         Command::Mapping { command: MappingCommand::Check { mapping, db, json } } => {
             mapping::check(mapping, db, json).await
         }
-        Command::Webhook { command: WebhookCommand::Serve { config, db, listen } } => {
-            serve::serve(config, db, listen).await
+        Command::Webhook { command: WebhookCommand::Serve { config, db, listen, json } } => {
+            serve::serve(config, db, listen, json).await
         }
         Command::Capabilities { json } => {
             let m = hostelpulse::capability_matrix();

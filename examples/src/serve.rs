@@ -24,6 +24,18 @@ use crate::views::BoxError;
 struct App {
     registry: Arc<Registry>,
     store: Arc<SqliteStore>,
+    json: bool,
+}
+
+impl App {
+    /// One line per event: readable, or a JSON object per line with `--json`.
+    fn log(&self, account: &str, event: &str, detail: serde_json::Value, text: String) {
+        if self.json {
+            println!("{}", serde_json::json!({ "account": account, "event": event, "detail": detail }));
+        } else {
+            println!("{account}: {text}");
+        }
+    }
 }
 
 /// One request to a webhook URL, as axum extracted it.
@@ -49,7 +61,7 @@ async fn handle(app: App, incoming: Incoming) -> StatusCode {
     let plan = match receiver.receive(req).await {
         Ok(Received::HealthCheck) => return StatusCode::OK,
         Ok(Received::Ignored(why)) => {
-            println!("{account}: ignored ({why})");
+            app.log(&account, "ignored", serde_json::json!(why), format!("ignored ({why})"));
             return StatusCode::OK;
         }
         Ok(Received::Hint(h)) => {
@@ -64,7 +76,7 @@ async fn handle(app: App, incoming: Incoming) -> StatusCode {
         // The delivery carried the booking: read the account's accumulated state.
         Ok(_) => Plan::Full,
         Err(refused) => {
-            println!("{account}: refused ({})", refused.reason);
+            app.log(&account, "refused", serde_json::json!(refused.reason), format!("refused ({})", refused.reason));
             return StatusCode::from_u16(refused.status).unwrap_or(StatusCode::BAD_REQUEST);
         }
     };
@@ -74,22 +86,23 @@ async fn handle(app: App, incoming: Incoming) -> StatusCode {
         let engine = SyncEngine::new(app.store.clone());
         let run = engine.run(connector.as_ref(), plan, Trigger::Webhook, app.store.as_ref()).await;
         let c = &run.counts;
-        println!(
-            "{account}: {:?} — {} fetched, {} new, {} changed, {} cancelled",
+        let text = format!(
+            "{:?} — {} fetched, {} new, {} changed, {} cancelled",
             run.outcome, c.fetched, c.inserted, c.updated, c.cancelled
         );
+        app.log(&account, "synced", serde_json::to_value(&run).unwrap_or_default(), text);
     });
     StatusCode::OK
 }
 
-pub async fn serve(config: PathBuf, db: PathBuf, listen: SocketAddr) -> Result<(), BoxError> {
+pub async fn serve(config: PathBuf, db: PathBuf, listen: SocketAddr, json: bool) -> Result<(), BoxError> {
     let store = ops::open(&db).await?;
     let (_, registry) = ops::registry(&config, &store)?;
     let hooked: Vec<&str> = registry.accounts().iter().filter(|a| a.webhook.is_some()).map(|a| a.id.as_str()).collect();
     if hooked.is_empty() {
         return Err("no account in the configuration receives webhooks: add a `webhook` table (Beds24, Cloudbeds) or a Sirvoy account".into());
     }
-    let app = App { registry: Arc::new(registry.clone()), store };
+    let app = App { registry: Arc::new(registry.clone()), store, json };
     let router = Router::new()
         .route(
             "/hooks/{account}",
@@ -122,11 +135,23 @@ pub async fn serve(config: PathBuf, db: PathBuf, listen: SocketAddr) -> Result<(
         .with_state(app);
     let listener =
         tokio::net::TcpListener::bind(listen).await.map_err(|e| format!("cannot listen on {listen}: {e}"))?;
-    println!("listening on http://{} for: {}", listener.local_addr()?, hooked.join(", "));
+    let addr = listener.local_addr()?;
+    app_log_start(json, addr, &hooked);
     axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(async {
             tokio::signal::ctrl_c().await.ok();
         })
         .await?;
     Ok(())
+}
+
+fn app_log_start(json: bool, addr: SocketAddr, hooked: &[&str]) {
+    if json {
+        println!(
+            "{}",
+            serde_json::json!({ "event": "listening", "address": format!("http://{addr}"), "accounts": hooked })
+        );
+    } else {
+        println!("listening on http://{addr} for: {}", hooked.join(", "));
+    }
 }

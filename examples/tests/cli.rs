@@ -297,8 +297,9 @@ async fn a_webhook_round_trip_through_webhook_serve() {
                 db.to_str().unwrap(),
                 "--listen",
                 &listen,
+                "--json",
             ])
-            .stdout(std::process::Stdio::null())
+            .stdout(std::fs::File::create(dir.path().join("serve.log")).unwrap())
             .spawn()
             .unwrap(),
     );
@@ -342,4 +343,18 @@ async fn a_webhook_round_trip_through_webhook_serve() {
     }
     assert!(guests.iter().any(|g| g == "Webhook Guest"), "the Beds24 webhook led to a sync: {guests:?}");
     assert!(guests.iter().any(|g| g == "Sirvoy Guest"), "the Sirvoy delivery was stored and synced: {guests:?}");
+    // --json: one object per line, the refusals and the sync runs among them.
+    let mut log = String::new();
+    for _ in 0..50 {
+        // A run's line follows its commit by a moment: wait for it rather than race it.
+        log = std::fs::read_to_string(dir.path().join("serve.log")).unwrap();
+        if log.contains("\"synced\"") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let events: Vec<serde_json::Value> = log.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(events[0]["event"], "listening");
+    assert!(events.iter().any(|e| e["event"] == "refused" && e["account"] == "pms"), "{log}");
+    assert!(events.iter().any(|e| e["event"] == "synced" && e["detail"]["outcome"]["status"] == "ok"), "{log}");
 }
