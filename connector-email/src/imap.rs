@@ -48,6 +48,8 @@ pub struct ImapConfig {
     pub read_limit: usize,
     /// Connect and command timeout.
     pub timeout: Duration,
+    /// Certificates (DER) to trust instead of the platform's roots: a server with its own CA.
+    pub trusted_roots: Vec<Vec<u8>>,
 }
 
 impl fmt::Debug for ImapConfig {
@@ -77,7 +79,15 @@ impl ImapConfig {
             delete_processed: false,
             read_limit: 10 * 1024 * 1024,
             timeout: Duration::from_secs(30),
+            trusted_roots: Vec::new(),
         }
+    }
+
+    /// Trusts this certificate (DER) as a root instead of the platform's roots (a mail server
+    /// with a private CA or a self-signed certificate). May be given several times.
+    pub fn trust_root_der(mut self, der: Vec<u8>) -> Self {
+        self.trusted_roots.push(der);
+        self
     }
 
     /// Plain TCP on `port` (loopback tests).
@@ -143,7 +153,18 @@ impl ImapSource {
             ImapSecurity::Plain => Ok(Box::new(tcp)),
             ImapSecurity::Tls => {
                 use rustls_platform_verifier::ConfigVerifierExt;
-                let config = tokio_rustls::rustls::ClientConfig::with_platform_verifier().map_err(|e| self.err(e))?;
+                use tokio_rustls::rustls::{ClientConfig, RootCertStore, pki_types::CertificateDer};
+                let config = if self.cfg.trusted_roots.is_empty() {
+                    ClientConfig::with_platform_verifier().map_err(|e| self.err(e))?
+                } else {
+                    let mut roots = RootCertStore::empty();
+                    for der in &self.cfg.trusted_roots {
+                        roots
+                            .add(CertificateDer::from(der.clone()))
+                            .map_err(|e| self.refused(format!("a trusted root is not a certificate: {e}")))?;
+                    }
+                    ClientConfig::builder().with_root_certificates(roots).with_no_client_auth()
+                };
                 let name = tokio_rustls::rustls::pki_types::ServerName::try_from(self.cfg.host.clone())
                     .map_err(|e| self.refused(format!("not a TLS server name: {e}")))?;
                 let tls = tokio_rustls::TlsConnector::from(std::sync::Arc::new(config))

@@ -21,6 +21,8 @@ const DOVECOT: &str = "/usr/sbin/dovecot";
 struct Dovecot {
     child: Child,
     port: u16,
+    /// The IMAPS port and the server certificate (DER), when started with TLS.
+    tls: Option<(u16, Vec<u8>)>,
     dir: tempfile::TempDir,
 }
 
@@ -57,7 +59,16 @@ fn mail_uid() -> u32 {
     }
 }
 
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
 fn start() -> Option<Dovecot> {
+    start_with(false)
+}
+
+/// With `tls`, also an IMAPS listener with a fresh self-signed certificate for `localhost`.
+fn start_with(tls: bool) -> Option<Dovecot> {
     if !Path::new(DOVECOT).exists() {
         assert!(
             std::env::var_os("HOSTELPULSE_REQUIRE_DOVECOT").is_none(),
@@ -78,16 +89,32 @@ fn start() -> Option<Dovecot> {
     for sub in ["new", "cur", "tmp"] {
         open_up(&mail.root().join(sub));
     }
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = free_port();
+    let tls = tls.then(|| {
+        let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+        std::fs::write(d.join("cert.pem"), cert.cert.pem()).unwrap();
+        std::fs::write(d.join("key.pem"), cert.signing_key.serialize_pem()).unwrap();
+        (free_port(), cert.cert.der().to_vec())
+    });
+    let (ssl, imaps_port) = match &tls {
+        Some((imaps, _)) => (
+            format!(
+                "ssl = yes\nssl_cert = <{d}/cert.pem\nssl_key = <{d}/key.pem\nssl_min_protocol = TLSv1.2\n",
+                d = d.display()
+            ),
+            *imaps,
+        ),
+        None => ("ssl = no\n".to_owned(), 0),
+    };
     let uid = mail_uid();
     std::fs::write(d.join("passwd"), format!("test:{{PLAIN}}secret:{uid}:{uid}::{}::\n", d.join("home").display()))
         .unwrap();
     let conf = format!(
         "base_dir = {d}/run\nstate_dir = {d}/state\nlog_path = {d}/dovecot.log\nprotocols = imap\nlisten = 127.0.0.1\n\
-         ssl = no\ndisable_plaintext_auth = no\nauth_mechanisms = plain\nmail_location = maildir:{d}/mail/%u\n\
+         {ssl}disable_plaintext_auth = no\nauth_mechanisms = plain\nmail_location = maildir:{d}/mail/%u\n\
          passdb {{\n  driver = passwd-file\n  args = scheme=PLAIN username_format=%u {d}/passwd\n}}\n\
          userdb {{\n  driver = passwd-file\n  args = username_format=%u {d}/passwd\n}}\n\
-         service imap-login {{\n  chroot =\n  inet_listener imap {{\n    address = 127.0.0.1\n    port = {port}\n  }}\n  inet_listener imaps {{\n    port = 0\n  }}\n}}\n\
+         service imap-login {{\n  chroot =\n  inet_listener imap {{\n    address = 127.0.0.1\n    port = {port}\n  }}\n  inet_listener imaps {{\n    address = 127.0.0.1\n    port = {imaps_port}\n  }}\n}}\n\
          service anvil {{\n  chroot =\n}}\n",
         d = d.display()
     );
@@ -100,7 +127,7 @@ fn start() -> Option<Dovecot> {
         .spawn()
         .unwrap();
     let log = d.join("dovecot.log");
-    let server = Dovecot { child, port, dir };
+    let server = Dovecot { child, port, tls, dir };
     for _ in 0..100 {
         if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
             return Some(server);
@@ -165,4 +192,26 @@ async fn a_wrong_password_is_a_configuration_error_without_the_password() {
     assert_eq!(err.kind(), ErrorKind::Configuration, "{err}");
     assert!(!err.to_string().contains("hunter2") && !format!("{err:?}").contains("hunter2"));
     assert!(!format!("{:?}", server.source("hunter2-wrong")).contains("hunter2"), "Debug redacts the password");
+}
+
+#[tokio::test]
+async fn tls_with_a_trusted_certificate_and_refused_without_it() {
+    let Some(server) = start_with(true) else { return };
+    let (imaps, der) = server.tls.clone().unwrap();
+    for _ in 0..100 {
+        if std::net::TcpStream::connect(("127.0.0.1", imaps)).is_ok() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let inbox = MaildirWriter::create(server.maildir()).unwrap();
+    inbox.deliver(sample("agoda-voucher-confirmed.eml").unwrap()).unwrap();
+    let tls = || ImapConfig::new("localhost", "test", SecretString::from("secret")).port(imaps);
+    // The server's certificate is self-signed: the platform's roots do not know it.
+    let untrusted = EmailConnector::new(config(), Arc::new(ImapSource::new(tls())));
+    assert!(untrusted.poll().await.is_err(), "a certificate nobody vouches for is refused");
+    let trusted = EmailConnector::new(config(), Arc::new(ImapSource::new(tls().trust_root_der(der))));
+    let done = trusted.poll().await.unwrap();
+    assert_eq!(done.len(), 1);
+    assert_eq!(trusted.records().await.keys().collect::<Vec<_>>(), ["agoda:987654321"]);
 }
