@@ -128,16 +128,31 @@ impl State {
 
     /// A month of bookings across the rooms: some cancelled, a no-show, an owner block.
     fn seed(&mut self, n: usize, now: DateTime<Utc>) {
+        // Stays per unit, so a seeded stay goes to a unit that is free on its dates (a real PMS does
+        // not double-book; only more stays than units could force it).
+        let mut taken: std::collections::HashMap<(u64, u64), Vec<(NaiveDate, NaiveDate)>> = Default::default();
         for i in 0..n {
             let (room, qty) = ROOMS[i % ROOMS.len()];
             let arrival = self.today + chrono::Duration::days((i * 7 % 30) as i64 - 3);
             let nights = 1 + (i % 4) as i64;
+            let departure = arrival + chrono::Duration::days(nights);
+            let cancelled = i % 9 == 4;
+            let preferred = i as u64 % qty;
+            let unit = (0..qty)
+                .map(|k| 1 + (preferred + k) % qty)
+                .find(|u| {
+                    taken.get(&(room, *u)).is_none_or(|v| v.iter().all(|(a, d)| departure <= *a || *d <= arrival))
+                })
+                .unwrap_or(1 + preferred);
+            if !cancelled {
+                taken.entry((room, unit)).or_default().push((arrival, departure));
+            }
             let (first, last, country) = NAMES[i % NAMES.len()];
             let (channel, source, prefix) = CHANNELS[i % CHANNELS.len()];
             let created = now - chrono::Duration::days(20) + chrono::Duration::minutes(i as i64);
             let mut b = json!({
-                "roomId": room, "unitId": 1 + (i as u64 % qty), "status": "confirmed", "subStatus": "none",
-                "arrival": arrival.to_string(), "departure": (arrival + chrono::Duration::days(nights)).to_string(),
+                "roomId": room, "unitId": unit, "status": "confirmed", "subStatus": "none",
+                "arrival": arrival.to_string(), "departure": departure.to_string(),
                 "numAdult": if room == 316002 || room == 316004 { 2 } else { 1 }, "numChild": 0,
                 "firstName": first, "lastName": last, "email": format!("{}.{}@example.com", first.to_lowercase(), last.to_lowercase()),
                 "mobile": "+351 910 000 000", "country2": country, "lang": country.to_lowercase(),
@@ -145,7 +160,7 @@ impl State {
                 "apiReference": if prefix.is_empty() { String::new() } else { format!("{prefix}{}", 55_880_000 + i) },
                 "comments": if i % 5 == 0 { "Lower bunk if possible" } else { "" }, "notes": "",
             });
-            if i % 9 == 4 {
+            if cancelled {
                 b["status"] = json!("cancelled");
                 b["subStatus"] = json!("cancelledByGuest");
                 b["cancelTime"] = json!(ts(created + chrono::Duration::days(2)));
