@@ -4,25 +4,13 @@
 
 use chrono::{DateTime, Utc};
 use hostelpulse_core::model::{AccountId, ConnectorKind, SourceId};
-use hostelpulse_core::webhook::{Delivery, Hint, ReplayGuard, WebhookError, WebhookVerifier};
+use hostelpulse_core::webhook::{Delivery, Hint, HintError, ReplayGuard, WebhookVerifier};
 use secrecy::SecretString;
 
 use crate::wire;
 
-/// Why a verified delivery could not be turned into a hint.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum Beds24WebhookError {
-    /// Authentication failed (reject with 401/403; Beds24 will retry).
-    #[error("rejected: {0}")]
-    Rejected(#[from] WebhookError),
-    /// The delivery is for another property.
-    #[error("delivery for property {0}, not this one")]
-    OtherProperty(String),
-    /// Neither a v1 query, a v2 body nor an inventory body.
-    #[error("unrecognised delivery: {0}")]
-    Unrecognised(String),
-}
+/// Why a Beds24 delivery did not become a hint (neither a v1 query, a v2 body nor an inventory body is `Unrecognised`).
+pub type Beds24WebhookError = HintError;
 
 /// Verifies and parses the webhooks of one property.
 #[derive(Debug, Clone)]

@@ -5,7 +5,7 @@
 
 use chrono::{DateTime, Utc};
 use hostelpulse_core::model::{AccountId, ConnectorKind, SourceId};
-use hostelpulse_core::webhook::{Delivery, Hint, WebhookError, WebhookVerifier};
+use hostelpulse_core::webhook::{Delivery, Hint, HintError, WebhookVerifier};
 use rand::RngCore;
 use secrecy::SecretString;
 use serde_json::{Map, Value};
@@ -23,20 +23,8 @@ pub const SYNC_EVENTS: [(&str, &str); 9] = [
     ("roomblock", "created"),
 ];
 
-/// Why a delivery was refused.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum CloudbedsWebhookError {
-    /// Authentication failed.
-    #[error("rejected: {0}")]
-    Rejected(#[from] WebhookError),
-    /// For another property.
-    #[error("delivery for property {0}, not this one")]
-    OtherProperty(String),
-    /// Not a Cloudbeds event.
-    #[error("unrecognised delivery: {0}")]
-    Unrecognised(String),
-}
+/// Why a Cloudbeds delivery did not become a hint.
+pub type CloudbedsWebhookError = HintError;
 
 /// Verifies and parses one property's webhooks.
 #[derive(Debug, Clone)]

@@ -131,28 +131,15 @@ impl WebhookReceiver {
                 if r.is_get {
                     return Ok(Received::HealthCheck);
                 }
-                match w.parse(&delivery, r.query, chrono::Utc::now()) {
-                    Ok(h) => Ok(Received::Hint(h)),
-                    Err(crate::beds24::Beds24WebhookError::Rejected(e)) => Err(Refused::new(401, e)),
-                    Err(crate::beds24::Beds24WebhookError::OtherProperty(p)) => {
-                        Ok(Received::Ignored(format!("delivery for property {p}")))
-                    }
-                    Err(other) => Err(Refused::new(400, other)),
-                }
+                hinted(w.parse(&delivery, r.query, chrono::Utc::now()), 401)
             }
             #[cfg(feature = "cloudbeds")]
             Kind::Cloudbeds(w) => {
                 if r.is_get {
                     return Ok(Received::HealthCheck);
                 }
-                match w.parse(&delivery, chrono::Utc::now()) {
-                    Ok(h) => Ok(Received::Hint(h)),
-                    Err(crate::cloudbeds::CloudbedsWebhookError::Rejected(e)) => Err(Refused::new(404, e)),
-                    Err(crate::cloudbeds::CloudbedsWebhookError::OtherProperty(p)) => {
-                        Ok(Received::Ignored(format!("delivery for property {p}")))
-                    }
-                    Err(other) => Err(Refused::new(400, other)),
-                }
+                // Cloudbeds authenticates by URL only: a refusal looks like no such URL.
+                hinted(w.parse(&delivery, chrono::Utc::now()), 404)
             }
             #[cfg(feature = "sirvoy")]
             Kind::Sirvoy(c) => {
@@ -167,5 +154,18 @@ impl WebhookReceiver {
             }
             Kind::Never => Err(Refused::new(404, "no receiver")),
         }
+    }
+}
+
+/// A PMS parser's verdict as an outcome: a hint, another property's delivery (acknowledged), or
+/// a refusal with `rejected` for failed authentication and 400 for an unreadable body.
+#[allow(dead_code)] // unused when no hint-sending connector is compiled in
+fn hinted(parsed: Result<Hint, crate::core::webhook::HintError>, rejected: u16) -> Result<Received, Refused> {
+    use crate::core::webhook::HintError as E;
+    match parsed {
+        Ok(h) => Ok(Received::Hint(h)),
+        Err(E::Rejected(e)) => Err(Refused::new(rejected, e)),
+        Err(E::OtherProperty(p)) => Ok(Received::Ignored(format!("delivery for property {p}"))),
+        Err(other) => Err(Refused::new(400, other)),
     }
 }

@@ -63,3 +63,18 @@ impl Hint {
         self
     }
 }
+
+/// Why a delivery did not become a hint: the same three cases for every PMS that sends webhooks.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum HintError {
+    /// Authentication failed (answer 401/403/404; the sender may retry).
+    #[error("rejected: {0}")]
+    Rejected(#[from] super::WebhookError),
+    /// Authentic, but for another property (answer 200 so the sender stops).
+    #[error("delivery for property {0}, not this one")]
+    OtherProperty(String),
+    /// Authentic, but not an event the connector understands.
+    #[error("unrecognised delivery: {0}")]
+    Unrecognised(String),
+}
