@@ -56,8 +56,7 @@ fn bench(c: &mut Criterion) {
     let bytes: usize = pages.iter().map(String::len).sum();
     let property: wire::Property = {
         let env: serde_json::Value =
-            serde_json::from_str(include_str!("../../../shared/specs/samples/beds24/properties-get.response.json"))
-                .unwrap();
+            serde_json::from_str(include_str!("../tests/data/properties-get.response.json")).unwrap();
         serde_json::from_value(env["data"][0].clone()).unwrap()
     };
     let rooms = RoomIndex::of(&property);

@@ -89,9 +89,9 @@ mod tests {
 
     #[test]
     fn invalid_token_with_http_200_is_an_auth_failure() {
-        let body = include_str!("../../../shared/specs/samples/beds24/auth-details-invalid-token.response.json");
+        let body = include_str!("../tests/data/auth-details-invalid-token.response.json");
         assert_eq!(inspect(200, body).unwrap().kind(), ErrorKind::Reauthenticate);
-        let ok = include_str!("../../../shared/specs/samples/beds24/auth-details.response.json");
+        let ok = include_str!("../tests/data/auth-details.response.json");
         assert!(inspect(200, ok).is_none());
     }
 
@@ -110,6 +110,6 @@ mod tests {
             ErrorKind::Configuration
         );
         // 400 envelopes stay with the client's status classification.
-        assert!(inspect(400, include_str!("../../../shared/specs/samples/beds24/error-400.response.json")).is_none());
+        assert!(inspect(400, include_str!("../tests/data/error-400.response.json")).is_none());
     }
 }

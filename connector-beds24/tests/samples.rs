@@ -1,4 +1,4 @@
-//! What the connector makes of every sample payload in `shared/specs/samples/beds24/`, pinned by
+//! What the connector makes of every sample payload in `tests/data/`, pinned by
 //! insta snapshots. A new sample without a case here fails the inventory test.
 
 use std::collections::BTreeSet;
@@ -10,7 +10,7 @@ use hostelpulse_core::http::HeaderMap;
 use hostelpulse_core::model::{AccountId, Provenance, Via};
 use hostelpulse_core::webhook::Delivery;
 
-const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/specs/samples/beds24");
+const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data");
 
 fn sample(name: &str) -> String {
     std::fs::read_to_string(format!("{DIR}/{name}")).unwrap_or_else(|e| panic!("{name}: {e}"))
@@ -50,8 +50,11 @@ const COVERED: [&str; 16] = [
 
 #[test]
 fn every_sample_has_a_case() {
-    let on_disk: BTreeSet<String> =
-        std::fs::read_dir(DIR).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    let on_disk: BTreeSet<String> = std::fs::read_dir(DIR)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".json"))
+        .collect();
     let covered: BTreeSet<String> = COVERED.iter().map(|s| s.to_string()).collect();
     assert_eq!(on_disk, covered, "add a snapshot case for new samples");
 }

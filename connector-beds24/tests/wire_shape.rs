@@ -23,9 +23,7 @@ fn page(data: serde_json::Value, next: bool) -> ResponseTemplate {
 }
 
 async fn mount_properties(server: &MockServer) {
-    let body: serde_json::Value =
-        serde_json::from_str(include_str!("../../../shared/specs/samples/beds24/properties-get.response.json"))
-            .unwrap();
+    let body: serde_json::Value = serde_json::from_str(include_str!("data/properties-get.response.json")).unwrap();
     Mock::given(method("GET"))
         .and(path("/v2/properties"))
         .respond_with(ResponseTemplate::new(200).set_body_json(body))
@@ -151,10 +149,8 @@ async fn appending_a_note_reads_then_writes_the_whole_field() {
 #[tokio::test]
 async fn a_201_with_a_failed_item_is_an_error_that_says_it_may_be_partly_applied() {
     let server = MockServer::start().await;
-    let body: serde_json::Value = serde_json::from_str(include_str!(
-        "../../../shared/specs/samples/beds24/bookings-post-partial-failure.response.json"
-    ))
-    .unwrap();
+    let body: serde_json::Value =
+        serde_json::from_str(include_str!("data/bookings-post-partial-failure.response.json")).unwrap();
     Mock::given(method("POST"))
         .and(path("/v2/bookings"))
         .respond_with(ResponseTemplate::new(201).set_body_json(body))
@@ -171,8 +167,7 @@ async fn a_201_with_a_failed_item_is_an_error_that_says_it_may_be_partly_applied
 async fn a_bad_request_envelope_becomes_a_typed_error_with_the_message() {
     let server = MockServer::start().await;
     mount_properties(&server).await;
-    let body: serde_json::Value =
-        serde_json::from_str(include_str!("../../../shared/specs/samples/beds24/error-400.response.json")).unwrap();
+    let body: serde_json::Value = serde_json::from_str(include_str!("data/error-400.response.json")).unwrap();
     Mock::given(method("GET"))
         .and(path("/v2/bookings"))
         .respond_with(ResponseTemplate::new(400).set_body_json(body))
@@ -180,7 +175,8 @@ async fn a_bad_request_envelope_becomes_a_typed_error_with_the_message() {
         .mount(&server)
         .await;
     let c = connector_at(format!("{}/v2", server.uri()), long_life());
-    let err = c.bookings(&BookingQuery::ids([SourceId::from(1u64)])).await.unwrap_err();
+    let err =
+        c.bookings(&BookingQuery::ids(hostelpulse_core::BookingIds::one(SourceId::from(1u64)))).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Permanent);
     assert!(err.to_string().contains("Invalid parameter"), "{err}");
 }
@@ -188,10 +184,8 @@ async fn a_bad_request_envelope_becomes_a_typed_error_with_the_message() {
 #[tokio::test]
 async fn http_200_with_valid_token_false_is_an_auth_failure() {
     let server = MockServer::start().await;
-    let body: serde_json::Value = serde_json::from_str(include_str!(
-        "../../../shared/specs/samples/beds24/auth-details-invalid-token.response.json"
-    ))
-    .unwrap();
+    let body: serde_json::Value =
+        serde_json::from_str(include_str!("data/auth-details-invalid-token.response.json")).unwrap();
     Mock::given(method("GET"))
         .and(path("/v2/authentication/details"))
         .respond_with(ResponseTemplate::new(200).set_body_json(body))
@@ -205,8 +199,7 @@ async fn http_200_with_valid_token_false_is_an_auth_failure() {
 #[tokio::test]
 async fn partners_send_the_organization_header() {
     let server = MockServer::start().await;
-    let details: serde_json::Value =
-        serde_json::from_str(include_str!("../../../shared/specs/samples/beds24/auth-details.response.json")).unwrap();
+    let details: serde_json::Value = serde_json::from_str(include_str!("data/auth-details.response.json")).unwrap();
     Mock::given(method("GET"))
         .and(path("/v2/authentication/details"))
         .and(header("organization", "acme-pms-partner"))
@@ -228,8 +221,7 @@ async fn open_nights_use_the_availability_endpoint_with_the_last_night_as_end() 
     let server = MockServer::start().await;
     mount_properties(&server).await;
     let body: serde_json::Value =
-        serde_json::from_str(include_str!("../../../shared/specs/samples/beds24/inventory-availability.response.json"))
-            .unwrap();
+        serde_json::from_str(include_str!("data/inventory-availability.response.json")).unwrap();
     Mock::given(method("GET"))
         .and(path("/v2/inventory/rooms/availability"))
         .and(query_param("startDate", "2025-07-10"))

@@ -15,9 +15,7 @@ use wiremock::matchers::{body_string, body_string_contains, header, method, path
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
 fn sample(name: &str) -> serde_json::Value {
-    let text =
-        std::fs::read_to_string(format!("{}/../../shared/specs/samples/cloudbeds/{name}", env!("CARGO_MANIFEST_DIR")))
-            .unwrap();
+    let text = std::fs::read_to_string(format!("{}/tests/data/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap();
     serde_json::from_str(&text).unwrap()
 }
 

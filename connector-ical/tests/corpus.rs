@@ -1,11 +1,11 @@
-//! Every file in `shared/corpus/ical/` parses without a panic; snapshots pin each result; the real
+//! Every file in `tests/corpus/` parses without a panic; snapshots pin each result; the real
 //! exports are classified right, and the day-1/day-2 pairs keep their identities.
 
 use std::collections::BTreeMap;
 
 use hostelpulse_connector_ical::{EventKind, Feed, FeedOptions, FeedSource, read_feed};
 
-const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/corpus/ical");
+const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/corpus");
 
 fn feed(name: &str) -> Feed {
     let bytes = std::fs::read(format!("{DIR}/{name}")).unwrap();

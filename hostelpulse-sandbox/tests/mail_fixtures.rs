@@ -1,4 +1,4 @@
-//! Builds the `.eml` fixtures in `mail/` from the e-mail corpus (`../shared/corpus/email`, which
+//! Builds the `.eml` fixtures in `mail/` from the e-mail corpus (`tests/data/email/`, which
 //! holds decoded parts only) and checks the committed files are what this builder writes.
 //! Regenerate with `UPDATE_FIXTURES=1 cargo test -p hostelpulse-sandbox --test mail_fixtures`.
 //!
@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use base64::Engine;
 
 fn corpus(name: &str) -> String {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus/email").join(name);
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/email").join(name);
     std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
 }
 
