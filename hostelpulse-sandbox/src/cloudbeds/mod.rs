@@ -142,6 +142,13 @@ impl CloudbedsEmulator {
         }
     }
 
+    /// A transport that serves the connector's requests in process (same state as the server):
+    /// for tests on tokio's paused clock. Pair it with a high `rate_limit`, since the emulator
+    /// counts its limit on the wall clock.
+    pub fn in_process(&self) -> crate::InProcess {
+        crate::InProcess::new(routes::router(self.inner.clone()))
+    }
+
     /// The API root (`http://127.0.0.1:PORT/api/v1.3`).
     pub fn base_url(&self) -> String {
         self.server.url("/api/v1.3")
