@@ -103,10 +103,20 @@ impl Auth {
         let req = Request::get("authentication/setup")
             .secret_header("code", &code)?
             .header("deviceName", &self.device_name)?;
-        let resp = http.send(req).await.map_err(|e| match e.kind() {
-            ErrorKind::Transient | ErrorKind::Throttled => e,
-            _ => auth_error("the invite code was rejected (codes are single-use and short-lived): create a new one"),
-        })?;
+        let resp = match http.send(req).await {
+            Ok(r) => r,
+            // The PMS was down or busy: the code was not exchanged, so it stays for the next try
+            // (if it was spent after all, that try says so).
+            Err(e) if matches!(e.kind(), ErrorKind::Transient | ErrorKind::Throttled) => {
+                *self.invite.lock().await = Some(code);
+                return Err(e);
+            }
+            Err(_) => {
+                return Err(auth_error(
+                    "the invite code was rejected (codes are single-use and short-lived): create a new one",
+                ));
+            }
+        };
         let t: wire::TokenResponse = resp.json()?;
         let new_refresh = t
             .refresh_token

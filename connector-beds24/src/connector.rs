@@ -301,8 +301,8 @@ impl Connector for Beds24Connector {
     async fn bookings(&self, query: &BookingQuery) -> Result<BookingBatch> {
         let rooms = self.room_index().await?;
         let mut batch = BookingBatch::complete(Vec::new(), Vec::new());
-        if !query.ids.is_empty() {
-            self.fetch_by_ids(&query.ids, &rooms, &mut batch).await?;
+        if let Some(ids) = &query.ids {
+            self.fetch_by_ids(ids, &rooms, &mut batch).await?;
             return Ok(batch);
         }
         let mut req = self.booking_request(query.include_cancelled);

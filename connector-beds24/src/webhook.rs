@@ -3,8 +3,9 @@
 //! `status` word of a delivery is never trusted — the engine re-fetches the booking.
 
 use chrono::{DateTime, Utc};
+use hostelpulse_core::connector::BookingIds;
 use hostelpulse_core::model::{AccountId, ConnectorKind, SourceId};
-use hostelpulse_core::webhook::{Delivery, Hint, HintError, ReplayGuard, WebhookVerifier};
+use hostelpulse_core::webhook::{Changed, Delivery, Hint, HintError, ReplayGuard, WebhookVerifier};
 use secrecy::SecretString;
 
 use crate::wire;
@@ -52,7 +53,7 @@ impl Beds24Webhooks {
                 ConnectorKind::BEDS24,
                 account,
                 "booking:v1",
-                vec![SourceId::new(id.trim())],
+                BookingIds::one(SourceId::new(id.trim())),
                 format!("beds24:v1:{id}:{}", status.as_deref().unwrap_or("")),
             );
             if let Some(s) = status {
@@ -75,7 +76,7 @@ impl Beds24Webhooks {
                 ConnectorKind::BEDS24,
                 account,
                 "booking:v2",
-                vec![SourceId::from(b.id)],
+                BookingIds::one(SourceId::from(b.id)),
                 format!("beds24:v2:{body_key}"),
             );
             if let Some(s) = b.status {
@@ -90,11 +91,12 @@ impl Beds24Webhooks {
                 return Err(Beds24WebhookError::OtherProperty(p.to_owned()));
             }
             let rooms = inv.room_id.into_iter().map(SourceId::new).collect();
-            return Ok(Hint::rooms(
+            // Inventory moved (SYNC_ROOM and friends): rooms are re-read, bookings never.
+            return Ok(Hint::new(
                 ConnectorKind::BEDS24,
                 account,
                 inv.action.unwrap_or_default(),
-                rooms,
+                Changed::Availability(rooms),
                 format!("beds24:inv:{body_key}"),
             ));
         }

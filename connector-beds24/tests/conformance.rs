@@ -38,3 +38,14 @@ async fn faults_on_a_fifth_of_requests_lose_and_duplicate_nothing() {
     eprintln!("faults: {injected} injected over {requests} requests");
     assert!(injected >= 8, "too few faults to mean anything: {injected}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn restarts_and_crashes_lose_nothing() {
+    let emu = emulator(60).await;
+    let (url, credentials) = (emu.base_url(), refresh(&emu));
+    let make = move || -> std::sync::Arc<dyn hostelpulse_core::Connector> {
+        std::sync::Arc::new(connector_at(url.clone(), credentials.clone()))
+    };
+    let store = std::sync::Arc::new(hostelpulse_core::sync::MemoryStore::new());
+    testkit::run_durability(&make, &emu, store, &KitOptions::default()).await;
+}

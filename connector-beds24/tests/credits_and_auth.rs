@@ -150,7 +150,10 @@ async fn effective_capabilities_follow_the_token() {
     let c = connector_at(emu.base_url(), refresh(&emu));
     let health = c.check().await.unwrap();
     assert!(!health.effective.supports(Operation::ReadGuestDetails));
-    let batch = c.bookings(&hostelpulse_core::BookingQuery::ids([SourceId::from(71300000u64)])).await.unwrap();
+    let batch = c
+        .bookings(&hostelpulse_core::BookingQuery::ids(hostelpulse_core::BookingIds::one(SourceId::from(71300000u64))))
+        .await
+        .unwrap();
     assert!(
         batch.bookings[0].guest.name.is_none(),
         "without bookings-personal the names are left out, and stay unknown"
@@ -167,7 +170,10 @@ async fn writes_reach_the_emulator() {
     let b = emu.booking(id).unwrap();
     assert_eq!(b["infoItems"][0]["code"], "CHECKIN");
     assert!(b["notes"].as_str().unwrap().ends_with("Late arrival, key in box 3"));
-    let batch = c.bookings(&hostelpulse_core::BookingQuery::ids([SourceId::from(id)])).await.unwrap();
+    let batch = c
+        .bookings(&hostelpulse_core::BookingQuery::ids(hostelpulse_core::BookingIds::one(SourceId::from(id))))
+        .await
+        .unwrap();
     assert_eq!(format!("{:?}", batch.bookings[0].status), "CheckedIn");
 
     // Unit status writes are off unless enabled.

@@ -66,10 +66,11 @@ async fn a_booking_change_arrives_as_a_hint_and_the_engine_refetches_it() {
     .await
     .expect("the webhook arrived")
     .expect("the webhook verified");
-    assert_eq!(hint.bookings, vec![id.clone()]);
+    assert_eq!(hint.booking_ids().map(|ids| ids.to_vec()), Some(vec![id.clone()]));
 
     let sink = CollectingSink::new();
-    let run = engine.run(&c, Plan::Hint(hint.bookings), Trigger::Webhook, &sink).await;
+    let run =
+        engine.run(&c, Plan::Hint(hint.booking_ids().cloned().expect("a booking hint")), Trigger::Webhook, &sink).await;
     assert!(run.outcome.is_success());
     let changes = sink.take();
     assert_eq!(changes.len(), 1);
@@ -100,7 +101,7 @@ fn deliveries_without_the_secret_or_for_another_property_are_rejected_before_par
     // Version 1: the id and status ride in the query; the status is only a claim.
     let d = Delivery { headers: &ok, body: b"", url_secret: None, remote_ip: None };
     let hint = hooks().parse(&d, Some("bookid=71234567&status=cancel"), now).unwrap();
-    assert_eq!(hint.bookings, vec![SourceId::from(71234567u64)]);
+    assert_eq!(hint.booking_ids().map(|ids| ids.to_vec()), Some(vec![SourceId::from(71234567u64)]));
     assert_eq!(hint.claimed_status.as_deref(), Some("cancel"));
 
     let url_only = Beds24Webhooks::new(PROPERTY, None, vec![SecretString::from("u-9f2")]);

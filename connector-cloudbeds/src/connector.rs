@@ -424,8 +424,8 @@ impl Connector for CloudbedsConnector {
     async fn bookings(&self, query: &BookingQuery) -> Result<BookingBatch> {
         let rooms = self.room_index().await?;
         let mut batch = BookingBatch::complete(Vec::new(), Vec::new());
-        if !query.ids.is_empty() {
-            for chunk in query.ids.chunks(IDS_PER_REQUEST) {
+        if let Some(ids) = &query.ids {
+            for chunk in ids.chunks(IDS_PER_REQUEST) {
                 let ids = chunk.iter().map(SourceId::as_str).collect::<Vec<_>>().join(",");
                 let (rows, complete) = self.pages(self.reservations_request().query("reservationID", ids)).await?;
                 batch.complete &= complete;

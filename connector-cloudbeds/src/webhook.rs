@@ -4,6 +4,7 @@
 //! `_str` copies of numeric ids), so keys are matched case-insensitively, string copies first.
 
 use chrono::{DateTime, Utc};
+use hostelpulse_core::connector::BookingIds;
 use hostelpulse_core::model::{AccountId, ConnectorKind, SourceId};
 use hostelpulse_core::webhook::{Delivery, Hint, HintError, WebhookVerifier};
 use rand::RngCore;
@@ -75,8 +76,10 @@ impl CloudbedsWebhooks {
         let (object, _) = event.split_once('/').unwrap_or((event.as_str(), ""));
         let hint = match object {
             "reservation" | "guest" => {
-                let ids: Vec<SourceId> = field(obj, "reservationID").map(SourceId::new).into_iter().collect();
-                let key = format!("cloudbeds:{event}:{}:{stamp}", ids.first().map(SourceId::as_str).unwrap_or(""));
+                let id = field(obj, "reservationID")
+                    .ok_or_else(|| CloudbedsWebhookError::Unrecognised(format!("{event} without a reservationID")))?;
+                let key = format!("cloudbeds:{event}:{id}:{stamp}");
+                let ids = BookingIds::one(SourceId::new(id));
                 let mut h = Hint::bookings(ConnectorKind::CLOUDBEDS, account, event.clone(), ids, key);
                 if let Some(s) = field(obj, "status") {
                     h = h.with_claimed_status(s);
@@ -96,13 +99,8 @@ impl CloudbedsWebhooks {
                 );
                 Hint::rooms(ConnectorKind::CLOUDBEDS, account, event.clone(), rooms, key)
             }
-            _ => Hint::bookings(
-                ConnectorKind::CLOUDBEDS,
-                account,
-                event.clone(),
-                Vec::new(),
-                format!("cloudbeds:{event}:{stamp}"),
-            ),
+            // Not a reservation or a room: nothing to re-read, and never a read of everything.
+            _ => return Err(CloudbedsWebhookError::NotUsed(format!("{event} events carry nothing hostelpulse keeps"))),
         };
         Ok(hint)
     }

@@ -47,3 +47,18 @@ async fn faults_on_a_fifth_of_requests_lose_and_duplicate_nothing() {
     assert!(injected >= 5, "too few faults to mean anything: {injected}");
     assert!(!emu.suspended(PROPERTY));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn restarts_and_crashes_lose_nothing() {
+    let emu = emulator(40).await;
+    // Each "process" builds its own connector; they share the property's pacer as processes on
+    // one machine must.
+    let pacer = Arc::new(Pacer::new(pacing(5)));
+    let (url, credentials) = (emu.base_url(), api_key(&emu));
+    let make = move || -> Arc<dyn hostelpulse_core::Connector> {
+        Arc::new(shared_pacer(url.clone(), PROPERTY, credentials.clone(), pacer.clone()))
+    };
+    let store = Arc::new(hostelpulse_core::sync::MemoryStore::new());
+    testkit::run_durability(&make, &emu, store, &KitOptions::default()).await;
+    assert!(!emu.suspended(PROPERTY));
+}

@@ -55,7 +55,14 @@ async fn turnovers_are_created_once_moved_on_date_changes_and_withdrawn_on_cance
     let (moved, cancelled) = (live[0].key.id.clone(), live[1].key.id.clone());
     emu.modify(&moved, Modification::ExtendStay).await.unwrap();
     emu.cancel(&cancelled).await.unwrap();
-    engine.run(&c, Plan::Hint(vec![moved.clone(), cancelled.clone()]), Trigger::Webhook, &sink).await;
+    engine
+        .run(
+            &c,
+            Plan::Hint(hostelpulse_core::BookingIds::new([moved.clone(), cancelled.clone()]).unwrap()),
+            Trigger::Webhook,
+            &sink,
+        )
+        .await;
     upsert(&mut host_bookings, &sink);
     let events = replan(&host_bookings, &mut host_tasks);
     let id_of = |e: &TaskEvent| -> SourceId {

@@ -26,7 +26,8 @@ async fn check_in_out_notes_housekeeping_and_triage() {
     let c = connector_at(emu.base_url(), PROPERTY, api_key(&emu));
     let id = SourceId::new(emu.reservation_ids()[0].clone());
     c.set_stay_status(&id, StayStatus::CheckedIn).await.unwrap();
-    let b = c.bookings(&BookingQuery::ids([id.clone()])).await.unwrap().bookings.remove(0);
+    let b =
+        c.bookings(&BookingQuery::ids(hostelpulse_core::BookingIds::one(id.clone()))).await.unwrap().bookings.remove(0);
     assert_eq!(b.status, BookingStatus::CheckedIn);
     c.set_stay_status(&id, StayStatus::CheckedOut).await.unwrap();
     assert_eq!(emu.reservation(id.as_str()).unwrap()["status"], "checked_out");
@@ -52,7 +53,8 @@ async fn check_in_out_notes_housekeeping_and_triage() {
     let stay = c.guest_stay(&id).await.unwrap();
     assert!(stay.guest_name.is_some() && !stay.rooms.is_empty() && stay.arrival.is_some());
     c.set_reservation_status(&id, "no_show").await.unwrap();
-    let b = c.bookings(&BookingQuery::ids([id.clone()])).await.unwrap().bookings.remove(0);
+    let b =
+        c.bookings(&BookingQuery::ids(hostelpulse_core::BookingIds::one(id.clone()))).await.unwrap().bookings.remove(0);
     assert_eq!(b.status, BookingStatus::NoShow);
 }
 
@@ -110,7 +112,7 @@ async fn subscriptions_deliver_hints_behind_a_url_secret_and_repeats_are_dropped
     assert_eq!(hint.event, "reservation/status_changed");
     assert_eq!(hint.claimed_status.as_deref(), Some("canceled"));
     let sink = CollectingSink::new();
-    engine.run(&c, Plan::Hint(hint.bookings), Trigger::Webhook, &sink).await;
+    engine.run(&c, Plan::Hint(hint.booking_ids().cloned().expect("a booking hint")), Trigger::Webhook, &sink).await;
     let changes = sink.take();
     assert_eq!((changes.len(), changes[0].class), (1, ChangeClass::Cancelled));
 

@@ -37,6 +37,16 @@ pub struct Record {
     pub last_sent: Option<NaiveDate>,
     /// How many mails were folded in.
     pub mails: u32,
+    /// The identities of the mails folded in (Message-ID, else the source's id), so a mail read
+    /// again after a crash is not folded twice.
+    #[serde(default)]
+    pub folded: Vec<String>,
+}
+
+/// What the connector keeps between runs, saved by the sync engine with each run.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+struct State {
+    records: BTreeMap<String, Record>,
 }
 
 /// What happened to one message in a poll.
@@ -55,13 +65,22 @@ pub struct EmailConnector {
     account: AccountId,
     cfg: EmailConfig,
     source: Arc<dyn MessageSource>,
-    state: Mutex<BTreeMap<String, Record>>,
+    state: Mutex<State>,
+    /// Mails read since the state was last restored: marked processed only after the run that
+    /// read them committed.
+    unacknowledged: Mutex<Vec<String>>,
 }
 
 impl EmailConnector {
     /// A connector reading `source`.
     pub fn new(cfg: EmailConfig, source: Arc<dyn MessageSource>) -> Self {
-        Self { account: AccountId::new(cfg.account.clone()), cfg, source, state: Mutex::new(BTreeMap::new()) }
+        Self {
+            account: AccountId::new(cfg.account.clone()),
+            cfg,
+            source,
+            state: Mutex::new(State::default()),
+            unacknowledged: Mutex::new(Vec::new()),
+        }
     }
 
     /// A connector reading the Maildir at `root` (the embedded default).
@@ -70,8 +89,9 @@ impl EmailConnector {
         Self::new(cfg, Arc::new(Maildir::new(root, limit)))
     }
 
-    /// Reads the messages waiting in the source, folds them into the records and marks them
-    /// processed. Returns what happened to each message.
+    /// Reads the messages waiting in the source and folds them into the records. They stay
+    /// unread at the source until [`Connector::acknowledge`] (which the sync engine calls once
+    /// the run's commit holds what they taught). Returns what happened to each message.
     pub async fn poll(&self) -> Result<Vec<Processed>> {
         let messages = self.source.fetch().await?;
         let mut done = Vec::with_capacity(messages.len());
@@ -81,15 +101,14 @@ impl EmailConnector {
             for m in messages {
                 let result = parse_message(&m.bytes, &self.cfg.parse);
                 if let Ok(parsed) = &result {
-                    fold(&mut state, parsed, &m.id);
+                    fold(&mut state.records, parsed, &m.id);
                 }
                 tracing::debug!(message = %m.id, ok = result.is_ok(), "mail processed");
                 ids.push(m.id.clone());
                 done.push(Processed { id: m.id, result });
             }
         }
-        // Kept first, marked second: a crash in between re-reads mail (idempotent), never loses it.
-        self.source.mark_processed(&ids).await?;
+        self.unacknowledged.lock().await.extend(ids);
         Ok(done)
     }
 
@@ -98,6 +117,7 @@ impl EmailConnector {
         self.state
             .lock()
             .await
+            .records
             .iter()
             .filter(|(_, r)| !r.review.is_empty())
             .map(|(k, r)| (k.clone(), r.clone()))
@@ -106,20 +126,7 @@ impl EmailConnector {
 
     /// Every record, by key.
     pub async fn records(&self) -> BTreeMap<String, Record> {
-        self.state.lock().await.clone()
-    }
-
-    /// The records as JSON, for the host to persist across restarts (extracted fields only).
-    pub async fn export_state(&self) -> serde_json::Value {
-        serde_json::to_value(&*self.state.lock().await).unwrap_or_default()
-    }
-
-    /// Restores records exported earlier.
-    pub async fn import_state(&self, v: serde_json::Value) -> Result<()> {
-        let s: BTreeMap<String, Record> = serde_json::from_value(v)
-            .map_err(|e| hostelpulse_core::Error::invalid_input(format!("e-mail connector state: {e}")))?;
-        *self.state.lock().await = s;
-        Ok(())
+        self.state.lock().await.records.clone()
     }
 }
 
@@ -134,6 +141,9 @@ fn fold(state: &mut BTreeMap<String, Record>, parsed: &ParsedMail, message_id: &
     let id = parsed.envelope.message_id.as_deref().unwrap_or(message_id);
     let key = convert::record_key(&extraction.fields, id);
     let sent = parsed.envelope.sent;
+    if state.get(&key).is_some_and(|r| r.folded.iter().any(|f| f == id)) {
+        return;
+    }
     let Some(r) = state.get_mut(&key) else {
         state.insert(
             key,
@@ -144,10 +154,12 @@ fn fold(state: &mut BTreeMap<String, Record>, parsed: &ParsedMail, message_id: &
                 review,
                 last_sent: sent,
                 mails: 1,
+                folded: vec![id.to_owned()],
             },
         );
         return;
     };
+    r.folded.push(id.to_owned());
     let newer = sent >= r.last_sent;
     let was_cancelled = r.fields.kind == MailKind::Cancelled;
     merge(&mut r.fields, &extraction.fields, newer);
@@ -239,6 +251,36 @@ impl Connector for EmailConnector {
         Ok(h)
     }
 
+    fn keeps_state(&self) -> bool {
+        true
+    }
+
+    async fn restore_state(&self, saved: Option<serde_json::Value>) -> Result<()> {
+        let state = match saved {
+            Some(v) => serde_json::from_value(v)
+                .map_err(|e| hostelpulse_core::Error::invalid_input(format!("saved e-mail connector state: {e}")))?,
+            None => State::default(),
+        };
+        *self.state.lock().await = state;
+        self.unacknowledged.lock().await.clear();
+        Ok(())
+    }
+
+    async fn save_state(&self) -> Result<Option<serde_json::Value>> {
+        let state = self.state.lock().await;
+        serde_json::to_value(&*state)
+            .map(Some)
+            .map_err(|e| hostelpulse_core::Error::invalid_input(format!("e-mail connector state: {e}")))
+    }
+
+    async fn acknowledge(&self) -> Result<()> {
+        let ids = std::mem::take(&mut *self.unacknowledged.lock().await);
+        if !ids.is_empty() {
+            self.source.mark_processed(&ids).await?;
+        }
+        Ok(())
+    }
+
     async fn bookings(&self, query: &BookingQuery) -> Result<BookingBatch> {
         if query.modified_since.is_some() {
             return Err(self.unsupported(hostelpulse_core::Operation::ReadBookingsModified));
@@ -246,7 +288,7 @@ impl Connector for EmailConnector {
         let processed = self.poll().await?;
         let provenance = Provenance::new(Via::Email, Utc::now());
         let mut batch = BookingBatch::complete(Vec::new(), processed.iter().filter_map(failure_for).collect());
-        for (key, r) in self.state.lock().await.iter() {
+        for (key, r) in self.state.lock().await.records.iter() {
             let id = Some(SourceId::new(key.clone()));
             if !r.review.is_empty() {
                 batch.failures.push(RecordFailure::new(id, format!("held for review: {}", r.review.join("; "))));
@@ -260,8 +302,7 @@ impl Connector for EmailConnector {
             }
         }
         batch.bookings.retain(|b| {
-            query.stay.is_none_or(|w| w.overlaps_stay(b.arrival, b.departure))
-                && (query.ids.is_empty() || query.ids.contains(&b.key.id))
+            query.stay.is_none_or(|w| w.overlaps_stay(b.arrival, b.departure)) && query.wants_id(&b.key.id)
         });
         Ok(batch)
     }

@@ -20,6 +20,9 @@ async fn the_kit_passes_with_the_maildir_source() {
     let mailer = BookingMailer::create(dir.path().join("Maildir")).unwrap();
     let c = EmailConnector::maildir(config(), mailer.root());
     testkit::run_all(&c, &mailer, &KitOptions::default()).await;
+    let root = mailer.root().to_path_buf();
+    let make = move || -> Arc<dyn Connector> { Arc::new(EmailConnector::maildir(config(), root.clone())) };
+    testkit::run_durability(&make, &mailer, Arc::new(MemoryStore::new()), &KitOptions::default()).await;
 }
 
 fn names(dir: &std::path::Path, sub: &str) -> Vec<String> {
@@ -40,6 +43,8 @@ async fn processed_mail_is_flagged_seen_and_kept_unless_configured() {
     let c = EmailConnector::maildir(config(), dir.path());
     let first = c.poll().await.unwrap();
     assert_eq!(first.len(), 2);
+    assert_eq!(names(dir.path(), "new").len(), 2, "nothing is marked before the run that read it committed");
+    c.acknowledge().await.unwrap();
     assert!(names(dir.path(), "new").is_empty());
     let cur = names(dir.path(), "cur");
     assert_eq!(cur.len(), 2, "never deleted by default");
@@ -51,11 +56,13 @@ async fn processed_mail_is_flagged_seen_and_kept_unless_configured() {
     std::fs::write(dir.path().join("cur/1.000002.client:2,FS"), sample("tripcom-new-booking.eml").unwrap()).unwrap();
     let again = c.poll().await.unwrap();
     assert_eq!(again.iter().map(|p| p.id.as_str()).collect::<Vec<_>>(), ["cur/1.000001.client:2,"]);
+    c.acknowledge().await.unwrap();
     assert!(names(dir.path(), "cur").contains(&"1.000001.client:2,S".to_owned()));
 
     let deleting = EmailConnector::new(config(), Arc::new(Maildir::new(dir.path(), 1 << 20).delete_processed(true)));
     inbox.deliver(sample("hostelworld-confirmed.eml").unwrap()).unwrap();
     assert_eq!(deleting.poll().await.unwrap().len(), 1);
+    deleting.acknowledge().await.unwrap();
     assert_eq!(names(dir.path(), "cur").len(), 4, "the processed message was deleted, the others kept");
 }
 
@@ -119,11 +126,11 @@ async fn state_keeps_extracted_fields_only_and_round_trips() {
     let c = EmailConnector::new(config(), queue.clone());
     queue.push(sample("airbnb-confirmed-fr-forwarded.eml").unwrap().to_vec()).await;
     c.poll().await.unwrap();
-    let state = c.export_state().await;
+    let state = c.save_state().await.unwrap().unwrap();
     let text = state.to_string();
     assert!(text.contains("HM45MDTHZ4"));
     assert!(!text.contains("randonnée") && !text.contains("muscache"), "no message body is kept");
     let restored = EmailConnector::new(config(), Arc::new(RawQueue::new()));
-    restored.import_state(state).await.unwrap();
+    restored.restore_state(Some(state)).await.unwrap();
     assert_eq!(restored.records().await, c.records().await);
 }

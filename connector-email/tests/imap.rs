@@ -147,6 +147,12 @@ async fn the_kit_passes_with_the_imap_source() {
     let mailer = BookingMailer::create(server.maildir()).unwrap();
     let c = EmailConnector::new(config(), Arc::new(ImapSource::new(server.source("secret"))));
     testkit::run_all(&c, &mailer, &KitOptions::default()).await;
+    // Each "process" logs in again; what was read but not committed is still unseen on the server.
+    let make = || -> Arc<dyn hostelpulse_core::Connector> {
+        Arc::new(EmailConnector::new(config(), Arc::new(ImapSource::new(server.source("secret")))))
+    };
+    let store = Arc::new(hostelpulse_core::sync::MemoryStore::new());
+    testkit::run_durability(&make, &mailer, store, &KitOptions::default()).await;
 }
 
 #[tokio::test]

@@ -31,6 +31,8 @@ async fn the_kit_passes_against_per_room_exports() {
     let server = IcalFeedServer::start(&["room-1", "room-2"], 6).await.unwrap();
     let fdm = connector(&server);
     testkit::run_all(&fdm, &server, &KitOptions::default()).await;
+    let make = || -> Arc<dyn Connector> { Arc::new(connector(&server)) };
+    testkit::run_durability(&make, &server, Arc::new(MemoryStore::new()), &KitOptions::default()).await;
     let batch = fdm.bookings(&BookingQuery::default()).await.unwrap();
     assert!(batch.bookings.iter().all(|b| b.key.connector == ConnectorKind::FDM));
     let err =

@@ -309,9 +309,7 @@ impl Connector for IcalConnector {
         if let Some(w) = query.stay {
             batch.bookings.retain(|b| w.overlaps_stay(b.arrival, b.departure));
         }
-        if !query.ids.is_empty() {
-            batch.bookings.retain(|b| query.ids.contains(&b.key.id));
-        }
+        batch.bookings.retain(|b| query.wants_id(&b.key.id));
         Ok(batch)
     }
 

@@ -37,6 +37,8 @@ async fn the_kit_passes_against_editable_feeds() {
     let server = IcalFeedServer::start(&["bed-1", "bed-2"], 8).await.unwrap();
     let c = connector(&server, &["bed-1", "bed-2"]);
     testkit::run_all(&c, &server, &KitOptions::default()).await;
+    let make = || -> Arc<dyn Connector> { Arc::new(connector(&server, &["bed-1", "bed-2"])) };
+    testkit::run_durability(&make, &server, Arc::new(MemoryStore::new()), &KitOptions::default()).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

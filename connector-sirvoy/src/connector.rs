@@ -43,28 +43,29 @@ pub enum SirvoyWebhookError {
     Unreadable(String),
 }
 
-/// What a delivery did.
+/// What a verified request was.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Received {
     /// A GET health check: answer 200 with no body.
     HealthCheck,
-    /// A booking seen for the first time.
-    New {
+    /// An authentic booking event. Nothing is applied yet: the host queues the body durably and
+    /// a sync run applies it ([`hostelpulse_core::sync::Plan::Push`]).
+    Booking {
         /// Booking id.
         booking: String,
+        /// Identifies this delivery, so a retried one is recognised.
+        dedupe_key: String,
     },
-    /// A newer version of a known booking.
-    Updated {
-        /// Booking id.
-        booking: String,
-    },
-    /// An older or repeated delivery (out of order or retried): ignored.
-    Stale {
-        /// Booking id.
-        booking: String,
-    },
+}
+
+/// What applying a delivery to the state did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Applied {
+    New,
+    Updated,
+    Stale,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -97,9 +98,10 @@ impl SirvoyConnector {
         }
     }
 
-    /// Handles one request to the callback URL: `is_get` for Sirvoy's health checks, else a POSTed
-    /// booking event. Authentication (URL secret, sender address) comes before anything is parsed;
-    /// among deliveries of the same booking the newest `generatedAt` wins.
+    /// Verifies one request to the callback URL: `is_get` for Sirvoy's health checks, else a
+    /// POSTed booking event. Authentication (URL secret, sender address) comes before anything is
+    /// parsed. The event is only read, not applied: Sirvoy never re-sends, so the host stores the
+    /// body durably before answering, and a sync run applies it.
     pub async fn receive(
         &self,
         is_get: bool,
@@ -119,32 +121,22 @@ impl SirvoyConnector {
             return Err(SirvoyWebhookError::OtherProperty(p.to_owned()));
         }
         let id = event.booking_id.clone().ok_or_else(|| SirvoyWebhookError::Unreadable("no bookingId".into()))?;
+        let dedupe_key = format!("sirvoy:{}", hostelpulse_core::webhook::ReplayGuard::key(None, body));
+        Ok(Received::Booking { booking: id, dedupe_key })
+    }
+
+    /// Applies one event: among deliveries of the same booking the newest `generatedAt` wins.
+    async fn apply(&self, event: wire::Event) -> std::result::Result<(String, Applied), SirvoyWebhookError> {
+        let id = event.booking_id.clone().ok_or_else(|| SirvoyWebhookError::Unreadable("no bookingId".into()))?;
         let generated = convert::generated(&event);
         let mut state = self.state.lock().await;
-        match state.get(&id) {
-            Some(old) if old.generated >= generated => Ok(Received::Stale { booking: id }),
-            Some(_) => {
-                state.insert(id.clone(), Stored { generated, event });
-                Ok(Received::Updated { booking: id })
-            }
-            None => {
-                state.insert(id.clone(), Stored { generated, event });
-                Ok(Received::New { booking: id })
-            }
-        }
-    }
-
-    /// The accumulated state as JSON, for the host to persist across restarts.
-    pub async fn export_state(&self) -> serde_json::Value {
-        serde_json::to_value(&*self.state.lock().await).unwrap_or_default()
-    }
-
-    /// Restores state exported earlier.
-    pub async fn import_state(&self, v: serde_json::Value) -> Result<()> {
-        let s: BTreeMap<String, Stored> = serde_json::from_value(v)
-            .map_err(|e| hostelpulse_core::Error::invalid_input(format!("Sirvoy state: {e}")))?;
-        *self.state.lock().await = s;
-        Ok(())
+        let applied = match state.get(&id) {
+            Some(old) if old.generated >= generated => return Ok((id, Applied::Stale)),
+            Some(_) => Applied::Updated,
+            None => Applied::New,
+        };
+        state.insert(id.clone(), Stored { generated, event });
+        Ok((id, applied))
     }
 
     async fn all(&self) -> BookingBatch {
@@ -220,14 +212,46 @@ impl Connector for SirvoyConnector {
         Ok(vec![p])
     }
 
+    fn keeps_state(&self) -> bool {
+        true
+    }
+
+    async fn restore_state(&self, saved: Option<serde_json::Value>) -> Result<()> {
+        let state = match saved {
+            Some(v) => serde_json::from_value(v)
+                .map_err(|e| hostelpulse_core::Error::invalid_input(format!("saved Sirvoy state: {e}")))?,
+            None => BTreeMap::new(),
+        };
+        *self.state.lock().await = state;
+        Ok(())
+    }
+
+    async fn save_state(&self) -> Result<Option<serde_json::Value>> {
+        serde_json::to_value(&*self.state.lock().await)
+            .map(Some)
+            .map_err(|e| hostelpulse_core::Error::invalid_input(format!("Sirvoy state: {e}")))
+    }
+
+    async fn ingest(&self, payload: &[u8]) -> Result<Vec<SourceId>> {
+        let event: wire::Event = serde_json::from_slice(payload)
+            .map_err(|e| hostelpulse_core::Error::invalid_input(format!("Sirvoy delivery: {e}")))?;
+        if let Some(p) = event.property_id.as_deref().filter(|p| *p != self.cfg.property_id) {
+            return Err(hostelpulse_core::Error::invalid_input(format!("Sirvoy delivery for property {p}")));
+        }
+        let (id, applied) =
+            self.apply(event).await.map_err(|e| hostelpulse_core::Error::invalid_input(e.to_string()))?;
+        tracing::debug!(booking = %id, ?applied, "Sirvoy delivery applied");
+        // A stale delivery changed nothing: there is nothing to read back.
+        Ok(if applied == Applied::Stale { Vec::new() } else { vec![SourceId::new(id)] })
+    }
+
     async fn bookings(&self, query: &BookingQuery) -> Result<BookingBatch> {
         if query.modified_since.is_some() {
             return Err(self.unsupported(hostelpulse_core::Operation::ReadBookingsModified));
         }
         let mut batch = self.all().await;
         let keep = |b: &Booking| {
-            query.stay.is_none_or(|w| w.overlaps_stay(b.arrival, b.departure))
-                && (query.ids.is_empty() || query.ids.contains(&b.key.id))
+            query.stay.is_none_or(|w| w.overlaps_stay(b.arrival, b.departure)) && query.wants_id(&b.key.id)
         };
         batch.bookings.retain(keep);
         Ok(batch)

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use hostelpulse::beds24::{Beds24Config, Beds24Connector, Credentials};
 use hostelpulse::core::error::BoxError;
 use hostelpulse::model::{Booking, SourceKey};
@@ -14,10 +15,17 @@ use hostelpulse::sync::{Change, ChangeClass, MemoryStore, Plan, Sink, SyncEngine
 use hostelpulse_sandbox::Beds24Emulator;
 use secrecy::SecretString;
 
+/// One row of the host's table: the booking as last seen, and when the source stopped showing it.
+struct Row {
+    booking: Booking,
+    gone_at: Option<DateTime<Utc>>,
+}
+
 /// The host's table of bookings: keyed by source key, so applying the same change twice is a no-op.
+/// A booking that disappeared upstream is marked gone, never deleted: the host keeps what it knew.
 #[derive(Default)]
 struct HostTable {
-    rows: Mutex<BTreeMap<SourceKey, Booking>>,
+    rows: Mutex<BTreeMap<SourceKey, Row>>,
 }
 
 #[async_trait]
@@ -27,10 +35,12 @@ impl Sink for HostTable {
         for c in changes {
             match (&c.class, &c.booking) {
                 (ChangeClass::Disappeared, _) | (_, None) => {
-                    rows.remove(&c.key);
+                    if let Some(row) = rows.get_mut(&c.key) {
+                        row.gone_at.get_or_insert_with(Utc::now);
+                    }
                 }
                 (_, Some(b)) => {
-                    rows.insert(c.key.clone(), b.clone());
+                    rows.insert(c.key.clone(), Row { booking: b.clone(), gone_at: None });
                 }
             }
         }
@@ -59,5 +69,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     );
     let again = engine.run(&beds24, Plan::Incremental, Trigger::Poll, &table).await;
     println!("incremental sync: {} fetched, {} changes", again.counts.fetched, again.counts.changes());
+    let rows = table.rows.lock().map_err(|_| "poisoned")?;
+    let in_house = rows.values().filter(|r| r.gone_at.is_none() && r.booking.status.holds_inventory()).count();
+    println!(
+        "{in_house} bookings hold a bed; {} marked gone upstream",
+        rows.values().filter(|r| r.gone_at.is_some()).count()
+    );
     Ok(())
 }

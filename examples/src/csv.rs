@@ -6,7 +6,7 @@ use std::sync::Arc;
 use clap::Subcommand;
 use hostelpulse::csv::{CsvImport, Preset, import};
 use hostelpulse::store::SqliteStore;
-use hostelpulse::sync::{CollectingSink, SyncEngine};
+use hostelpulse::sync::SyncEngine;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -45,8 +45,15 @@ pub async fn run(cmd: CsvCommand) -> Result<(), BoxError> {
     if let Some(c) = currency {
         opts = opts.currency(c);
     }
-    let engine = SyncEngine::new(Arc::new(SqliteStore::open(&db).await?));
-    let report = import(&engine, &file, &opts, &CollectingSink::new(), dry_run).await?;
+    // The rows go where `sync` puts bookings, so the board and tasks see them. A dry run writes
+    // nothing, and does not create a state file that is not there yet.
+    let store = if dry_run && !db.exists() {
+        Arc::new(SqliteStore::open_in_memory().await?)
+    } else {
+        Arc::new(SqliteStore::open(&db).await?)
+    };
+    let engine = SyncEngine::new(store.clone());
+    let report = import(&engine, &file, &opts, store.as_ref(), dry_run).await?;
     if json {
         println!("{}", serde_json::to_string_pretty(&report)?);
         return Ok(());

@@ -17,11 +17,12 @@ use hostelpulse::beds24::Beds24Webhooks;
 use hostelpulse::config::Config;
 use hostelpulse::core::testkit::{Modification, NewBooking, Upstream};
 use hostelpulse::core::webhook::{Delivery, Hint};
-use hostelpulse::core::{CapabilityMatrix, SourceId};
+use hostelpulse::core::{CapabilityMatrix, Connector, SourceId};
 use hostelpulse::registry::Account;
 use hostelpulse::sirvoy::{SirvoyConfig, SirvoyConnector, generate_secret};
-use hostelpulse::sync::{CollectingSink, Plan, SyncEngine, Trigger};
+use hostelpulse::sync::{CollectingSink, InboxWorker, Plan, Scope, SyncEngine, Trigger};
 use hostelpulse::tasks::{TaskEvent, TurnoverPlanner};
+use hostelpulse::webhooks::Received;
 use hostelpulse::{Registry, store::SqliteStore};
 use hostelpulse_sandbox::mail::{BookingMailer, MaildirWriter, SAMPLES};
 use hostelpulse_sandbox::{Beds24Emulator, CloudbedsEmulator, IcalFeedServer, Running, SirvoySender};
@@ -36,51 +37,82 @@ type Hints = Arc<Mutex<Vec<Hint>>>;
 const HOOK_SECRET: &str = "demo-hook-secret";
 const SIRVOY_PROPERTY: &str = "4711";
 
-/// The demo's webhook receiver: Beds24 deliveries become hints, Sirvoy deliveries go into its
-/// connector.
-async fn webhook_receiver(hints: Hints, sirvoy: Arc<SirvoyConnector>) -> Result<Running, BoxError> {
+/// The demo's webhook receiver, as `hostelpulse webhook serve` does it: each verified delivery
+/// (Beds24 hints, Sirvoy bookings) is written to the store's inbox before it is answered; the
+/// inbox worker runs them afterwards.
+#[derive(Clone)]
+struct Hooks {
+    store: Arc<SqliteStore>,
+    hints: Hints,
+    sirvoy: Arc<SirvoyConnector>,
+}
+
+async fn webhook_receiver(hooks_state: Hooks) -> Result<Running, BoxError> {
     let hooks = Beds24Webhooks::new(
         hostelpulse_sandbox::beds24::BEDS24_PROPERTY_ID,
         Some(("x-hook-secret".into(), vec![SecretString::from(HOOK_SECRET)])),
         vec![],
     );
-    let beds24 = Router::new()
-        .route(
-            "/hooks/beds24",
-            post(move |State(hints): State<Hints>, headers: HeaderMap, RawQuery(q): RawQuery, body: Bytes| {
-                let hooks = hooks.clone();
-                async move {
-                    let d = Delivery { headers: &headers, body: &body, url_secret: None, remote_ip: None };
-                    match hooks.parse(&d, q.as_deref(), Utc::now()) {
-                        Ok(h) => {
-                            hints.lock().unwrap_or_else(|e| e.into_inner()).push(h);
-                            StatusCode::OK
-                        }
-                        Err(_) => StatusCode::UNAUTHORIZED,
-                    }
+    let beds24 = Router::new().route(
+        "/hooks/beds24",
+        post(move |State(h): State<Hooks>, headers: HeaderMap, RawQuery(q): RawQuery, body: Bytes| {
+            let hooks = hooks.clone();
+            async move {
+                let d = Delivery { headers: &headers, body: &body, url_secret: None, remote_ip: None };
+                let Ok(hint) = hooks.parse(&d, q.as_deref(), Utc::now()) else { return StatusCode::UNAUTHORIZED };
+                let scope = Scope::new(hint.connector.clone(), hint.account.clone());
+                h.hints.lock().unwrap_or_else(|e| e.into_inner()).push(hint.clone());
+                match Received::Hint(hint).enqueue(h.store.as_ref(), &scope, Utc::now()).await {
+                    Ok(_) => StatusCode::OK,
+                    Err(_) => StatusCode::SERVICE_UNAVAILABLE,
                 }
-            }),
-        )
-        .with_state(hints);
-    let sirvoy_route = Router::new()
-        .route(
-            "/hooks/sirvoy/{secret}",
-            any(
-                |State(c): State<Arc<SirvoyConnector>>,
-                 Path(secret): Path<String>,
-                 ConnectInfo(peer): ConnectInfo<SocketAddr>,
-                 method: Method,
-                 headers: HeaderMap,
-                 body: Bytes| async move {
-                    match c.receive(method == Method::GET, Some(&secret), Some(peer.ip()), &headers, &body).await {
-                        Ok(_) => StatusCode::OK,
-                        Err(_) => StatusCode::NOT_FOUND,
-                    }
-                },
-            ),
-        )
-        .with_state(sirvoy);
-    Ok(Running::serve(beds24.merge(sirvoy_route)).await?)
+            }
+        }),
+    );
+    let sirvoy_route = Router::new().route(
+        "/hooks/sirvoy/{secret}",
+        any(
+            |State(h): State<Hooks>,
+             Path(secret): Path<String>,
+             ConnectInfo(peer): ConnectInfo<SocketAddr>,
+             method: Method,
+             headers: HeaderMap,
+             body: Bytes| async move {
+                use hostelpulse::sirvoy::Received as S;
+                let received = h.sirvoy.receive(method == Method::GET, Some(&secret), Some(peer.ip()), &headers, &body);
+                let (dedupe_key, body) = match (received.await, String::from_utf8(body.to_vec())) {
+                    (Ok(S::Booking { dedupe_key, .. }), Ok(body)) => (dedupe_key, body),
+                    (Ok(_), _) => return StatusCode::OK,
+                    _ => return StatusCode::NOT_FOUND,
+                };
+                let scope = Scope::new(h.sirvoy.kind(), h.sirvoy.account().clone());
+                let push = Received::Push { body, dedupe_key };
+                match push.enqueue(h.store.as_ref(), &scope, Utc::now()).await {
+                    Ok(_) => StatusCode::OK,
+                    Err(_) => StatusCode::SERVICE_UNAVAILABLE,
+                }
+            },
+        ),
+    );
+    Ok(Running::serve(beds24.merge(sirvoy_route).with_state(hooks_state)).await?)
+}
+
+/// Runs every inbox entry that is due: the webhook deliveries received so far.
+async fn process_inbox(
+    store: &Arc<SqliteStore>,
+    registry: &Registry,
+    seen: Option<&CollectingSink>,
+) -> Result<Vec<(String, hostelpulse::sync::AuditRecord)>, BoxError> {
+    let worker = InboxWorker::new(SyncEngine::new(store.clone()));
+    let lookup = |scope: &Scope| registry.for_scope(scope).map(|a| a.connector.clone());
+    let done = worker.process_due(Utc::now(), &lookup, &ops::Recording::new(store, seen)).await?;
+    Ok(done
+        .into_iter()
+        .filter_map(|p| {
+            let id = registry.for_scope(&p.entry.scope).map(|a| a.id.clone())?;
+            p.run.map(|r| (format!("{id} (webhook)"), r))
+        })
+        .collect())
 }
 
 /// An Airbnb export for one bed, holding the stay Beds24 also has (same `HM…` code: the board
@@ -148,6 +180,9 @@ pub async fn run(db: Option<PathBuf>, json: bool) -> Result<(), BoxError> {
     let expedia =
         mailer.create(NewBooking::new(today, today + chrono::Duration::days(2)).guest("Marie Gagnon")).await?;
 
+    let db = db.unwrap_or_else(|| work.join("hostelpulse.sqlite"));
+    let _ = std::fs::remove_file(&db);
+    let store = ops::open(&db).await?;
     let sirvoy_secret = generate_secret();
     let sirvoy = Arc::new(SirvoyConnector::new(
         SirvoyConfig::builder(SIRVOY_PROPERTY, sirvoy_secret.clone())
@@ -156,7 +191,8 @@ pub async fn run(db: Option<PathBuf>, json: bool) -> Result<(), BoxError> {
             .build()?,
     ));
     let hints: Hints = Arc::default();
-    let receiver = webhook_receiver(hints.clone(), sirvoy.clone()).await?;
+    let receiver =
+        webhook_receiver(Hooks { store: store.clone(), hints: hints.clone(), sirvoy: sirvoy.clone() }).await?;
     beds24.set_webhook(receiver.url("/hooks/beds24"), Some(("x-hook-secret".into(), HOOK_SECRET.into())));
     let sender =
         SirvoySender::new(receiver.url(&format!("/hooks/sirvoy/{}", sirvoy_secret.expose_secret())), SIRVOY_PROPERTY);
@@ -221,9 +257,6 @@ maildir = "{maildir}"
     );
     let config_path = work.join("hostelpulse.toml");
     std::fs::write(&config_path, &config)?;
-    let db = db.unwrap_or_else(|| work.join("hostelpulse.sqlite"));
-    let _ = std::fs::remove_file(&db);
-    let store = ops::open(&db).await?;
     let (cfg, built) = ops::registry(&config_path, &store)?;
     let mut accounts = built.accounts().to_vec();
     accounts.push(Account::new("sirvoy", "sirvoy", sirvoy.clone()));
@@ -253,8 +286,9 @@ maildir = "{maildir}"
         );
     }
 
-    // Everything, once, into SQLite.
-    let runs = ops::sync_accounts(&registry, &store, None, &Plan::Full, Trigger::ScheduledFull, None).await?;
+    // Everything, once, into SQLite: the Sirvoy deliveries waiting in the inbox, then every source.
+    let mut runs = process_inbox(&store, &registry, None).await?;
+    runs.extend(ops::sync_accounts(&registry, &store, None, &Plan::Full, Trigger::ScheduledFull, None).await?);
     let board = ops::board_for(&cfg, &registry, &store, today).await?;
     let planner = TurnoverPlanner::new(cfg.property.timezone, cfg.property.check_in);
     let tasks_before = planner.plan(&current(&store, &cfg, &registry, today).await?);
@@ -285,7 +319,13 @@ maildir = "{maildir}"
     let mut hinted: Vec<SourceId> = Vec::new();
     while hinted.len() < 3 && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(50)).await;
-        hinted = hints.lock().unwrap_or_else(|e| e.into_inner()).iter().flat_map(|h| h.bookings.clone()).collect();
+        hinted = hints
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .filter_map(|h| h.booking_ids())
+            .flat_map(|ids| ids.iter().cloned())
+            .collect();
     }
     hinted.sort();
     hinted.dedup();
@@ -298,12 +338,9 @@ maildir = "{maildir}"
     }
 
     // The hinted bookings re-read, then the other sources' incremental (or full) reads.
-    let engine = SyncEngine::new(store.clone());
     let seen = CollectingSink::new();
-    let sink = ops::Recording::new(&store, Some(&seen));
-    let hint_run = engine.run(pms.connector.as_ref(), Plan::Hint(hinted), Trigger::Webhook, &sink).await;
-    let mut second = vec![("beds24 (webhook hints)".to_owned(), hint_run)];
-    for id in ["beds24", "inbox", "sirvoy"] {
+    let mut second = process_inbox(&store, &registry, Some(&seen)).await?;
+    for id in ["beds24", "inbox"] {
         second.extend(
             ops::sync_accounts(&registry, &store, Some(id), &Plan::Incremental, Trigger::Poll, Some(&seen)).await?,
         );

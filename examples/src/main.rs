@@ -167,7 +167,19 @@ enum WebhookCommand {
         /// One JSON object per line (listening, each delivery refused or ignored, each sync run).
         #[arg(long)]
         json: bool,
+        /// Seconds before a failed delivery is first retried (doubling after each failure, up
+        /// to 30 minutes).
+        #[arg(long, default_value_t = 10.0, value_parser = retry_seconds)]
+        retry_first: f64,
     },
+}
+
+fn retry_seconds(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if (0.01..=1800.0).contains(&v) => Ok(v),
+        Ok(_) => Err("between 0.01 and 1800 seconds".into()),
+        Err(e) => Err(e.to_string()),
+    }
 }
 
 #[tokio::main]
@@ -187,8 +199,8 @@ async fn main() {
         Command::Mapping { command: MappingCommand::Check { mapping, db, json } } => {
             mapping::check(mapping, db, json).await
         }
-        Command::Webhook { command: WebhookCommand::Serve { config, db, listen, json } } => {
-            serve::serve(config, db, listen, json).await
+        Command::Webhook { command: WebhookCommand::Serve { config, db, listen, json, retry_first } } => {
+            serve::serve(config, db, listen, json, retry_first).await
         }
         Command::Capabilities { json } => {
             let m = hostelpulse::capability_matrix();

@@ -12,7 +12,7 @@ use hostelpulse::core::Operation;
 use hostelpulse::model::{Property, Provenance, SourceKey, Via};
 use hostelpulse::store::SqliteStore;
 use hostelpulse::sync::{
-    AccountStatus, AuditLog, AuditRecord, Change, CollectingSink, Plan, Scope, Sink, SyncEngine, Trigger,
+    AccountStatus, AuditLog, AuditRecord, Change, CollectingSink, Plan, RoomRefresh, Scope, Sink, SyncEngine, Trigger,
 };
 use hostelpulse::tasks::{TurnoverPlanner, TurnoverTask};
 use hostelpulse::{Account, Registry};
@@ -91,6 +91,10 @@ impl Sink for Recording<'_> {
             s.apply(changes).await?;
         }
         Ok(())
+    }
+
+    async fn apply_rooms(&self, scope: &Scope, rooms: &RoomRefresh) -> Result<(), BoxError> {
+        self.store.apply_rooms(scope, rooms).await
     }
 }
 

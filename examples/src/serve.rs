@@ -1,6 +1,11 @@
-//! `hostelpulse webhook serve`: an axum server that verifies the configured accounts' webhooks
-//! and syncs what they announce. `POST /hooks/<account>` (header-authenticated) or
+//! `hostelpulse webhook serve`: an axum server that verifies the configured accounts' webhooks,
+//! writes each verified delivery to the store's inbox before answering, and runs an inbox worker
+//! that syncs what the deliveries announce. `POST /hooks/<account>` (header-authenticated) or
 //! `/hooks/<account>/<url secret>`; GET health checks are answered.
+//!
+//! Intake is at-least-once: a delivery is answered 2xx only once it is in the inbox (a store
+//! failure answers 503, and the sender retries); an entry is marked done only when its run
+//! committed, and a failed run is retried on the inbox's backoff schedule, also after a restart.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -13,9 +18,12 @@ use axum::http::{HeaderMap, Method, StatusCode};
 use axum::routing::any;
 use chrono::Utc;
 use hostelpulse::Registry;
+use hostelpulse::core::Connector;
 use hostelpulse::store::SqliteStore;
-use hostelpulse::sync::{Plan, SyncEngine, SyncStore, Trigger};
+use hostelpulse::sync::inbox::InboxBackoff;
+use hostelpulse::sync::{InboxWorker, Queued, Scope, Settled, SyncEngine};
 use hostelpulse::webhooks::{Received, Request};
+use tokio::sync::Notify;
 
 use crate::ops;
 use crate::views::BoxError;
@@ -25,6 +33,8 @@ struct App {
     registry: Arc<Registry>,
     store: Arc<SqliteStore>,
     json: bool,
+    wake: Arc<Notify>,
+    backoff: InboxBackoff,
 }
 
 impl App {
@@ -58,51 +68,98 @@ async fn handle(app: App, incoming: Incoming) -> StatusCode {
         .url_secret(secret.as_deref())
         .query(query.as_deref())
         .remote_ip(Some(peer.ip()));
-    let plan = match receiver.receive(req).await {
-        Ok(Received::HealthCheck) => return StatusCode::OK,
-        Ok(Received::Ignored(why)) => {
-            app.log(&account, "ignored", serde_json::json!(why), format!("ignored ({why})"));
-            return StatusCode::OK;
-        }
-        Ok(Received::Hint(h)) => {
-            // Senders retry: the same event twice is synced once.
-            match app.store.remember_event(&h.dedupe_key, Utc::now(), chrono::Duration::days(2)).await {
-                Ok(false) => return StatusCode::OK,
-                Ok(true) => {}
-                Err(_) => return StatusCode::SERVICE_UNAVAILABLE,
-            }
-            Plan::Hint(h.bookings)
-        }
-        // The delivery carried the booking: read the account's accumulated state.
-        Ok(_) => Plan::Full,
+    let received = match receiver.receive(req).await {
+        Ok(r) => r,
         Err(refused) => {
             app.log(&account, "refused", serde_json::json!(refused.reason), format!("refused ({})", refused.reason));
             return StatusCode::from_u16(refused.status).unwrap_or(StatusCode::BAD_REQUEST);
         }
     };
-    // Answer at once; sync behind the response so the sender is not held (and does not retry).
-    let connector = a.connector.clone();
-    tokio::spawn(async move {
-        let engine = SyncEngine::new(app.store.clone());
-        let run = engine.run(connector.as_ref(), plan, Trigger::Webhook, app.store.as_ref()).await;
-        let c = &run.counts;
-        let text = format!(
-            "{:?} — {} fetched, {} new, {} changed, {} cancelled",
-            run.outcome, c.fetched, c.inserted, c.updated, c.cancelled
-        );
-        app.log(&account, "synced", serde_json::to_value(&run).unwrap_or_default(), text);
-    });
-    StatusCode::OK
+    if let Received::Ignored(why) = &received {
+        app.log(&account, "ignored", serde_json::json!(why), format!("ignored ({why})"));
+    }
+    // Stored before answered: a delivery we could not keep is refused, so the sender retries it.
+    match received.enqueue(app.store.as_ref(), &Registry::scope_of(a), Utc::now()).await {
+        Ok(Some(Queued::New(id))) => {
+            app.log(&account, "queued", serde_json::json!({ "entry": id }), format!("queued as inbox entry {id}"));
+            app.wake.notify_one();
+            StatusCode::OK
+        }
+        Ok(Some(Queued::Duplicate)) => {
+            app.log(&account, "duplicate", serde_json::Value::Null, "repeated delivery, already queued".into());
+            StatusCode::OK
+        }
+        Ok(_) => StatusCode::OK,
+        Err(e) => {
+            app.log(&account, "unavailable", serde_json::json!(e.to_string()), format!("could not queue: {e}"));
+            StatusCode::SERVICE_UNAVAILABLE
+        }
+    }
 }
 
-pub async fn serve(config: PathBuf, db: PathBuf, listen: SocketAddr, json: bool) -> Result<(), BoxError> {
+/// Processes the inbox until the process ends: every due entry, then sleeps until the next one
+/// is due or a new delivery arrives.
+async fn work(app: App) {
+    let engine = SyncEngine::new(app.store.clone());
+    let worker = InboxWorker::new(engine).backoff(app.backoff.clone());
+    let registry = app.registry.clone();
+    let lookup =
+        move |scope: &Scope| -> Option<Arc<dyn Connector>> { registry.for_scope(scope).map(|a| a.connector.clone()) };
+    loop {
+        let sink = ops::Recording::new(&app.store, None);
+        match worker.process_due(Utc::now(), &lookup, &sink).await {
+            Ok(done) => {
+                for p in done {
+                    let account = app
+                        .registry
+                        .for_scope(&p.entry.scope)
+                        .map_or_else(|| p.entry.scope.account.to_string(), |a| a.id.clone());
+                    let text = match (&p.run, &p.settled) {
+                        (Some(run), Settled::Done { .. }) => {
+                            let c = &run.counts;
+                            format!(
+                                "synced — {} fetched, {} new, {} changed, {} cancelled",
+                                c.fetched, c.inserted, c.updated, c.cancelled
+                            )
+                        }
+                        (_, Settled::Retry { at, error }) => format!("will retry at {at}: {error}"),
+                        _ => "settled".into(),
+                    };
+                    let detail = serde_json::to_value(&p.run).unwrap_or_default();
+                    let event = if matches!(p.settled, Settled::Done { .. }) { "synced" } else { "retry" };
+                    app.log(&account, event, detail, text);
+                }
+            }
+            Err(e) => eprintln!("inbox: {e}"),
+        }
+        let wait = match worker.next_due().await {
+            Ok(Some(at)) => (at - Utc::now()).to_std().unwrap_or_default().max(std::time::Duration::from_millis(50)),
+            _ => std::time::Duration::from_secs(60),
+        };
+        tokio::select! {
+            _ = app.wake.notified() => {}
+            _ = tokio::time::sleep(wait) => {}
+        }
+    }
+}
+
+pub async fn serve(
+    config: PathBuf,
+    db: PathBuf,
+    listen: SocketAddr,
+    json: bool,
+    retry_first: f64,
+) -> Result<(), BoxError> {
     let store = ops::open(&db).await?;
     let (_, registry) = ops::registry(&config, &store)?;
     let hooked: Vec<&str> = registry.accounts().iter().filter(|a| a.webhook.is_some()).map(|a| a.id.as_str()).collect();
     if hooked.is_empty() {
         return Err("no account in the configuration receives webhooks: add a `webhook` table (Beds24, Cloudbeds) or a Sirvoy account".into());
     }
-    let app = App { registry: Arc::new(registry.clone()), store, json };
+    let backoff =
+        InboxBackoff::new(chrono::Duration::milliseconds((retry_first * 1000.0) as i64), chrono::Duration::minutes(30));
+    let app = App { registry: Arc::new(registry.clone()), store, json, wake: Arc::new(Notify::new()), backoff };
+    let worker = tokio::spawn(work(app.clone()));
     let router = Router::new()
         .route(
             "/hooks/{account}",
@@ -142,6 +199,7 @@ pub async fn serve(config: PathBuf, db: PathBuf, listen: SocketAddr, json: bool)
             tokio::signal::ctrl_c().await.ok();
         })
         .await?;
+    worker.abort();
     Ok(())
 }
 

@@ -159,7 +159,7 @@ fn capabilities_json_shape() {
 
 #[test]
 fn ical_parse_json_shape() {
-    let file = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/corpus/ical/airbnb-export-pair-a-2026-08.ics");
+    let file = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/airbnb-export-pair-a-2026-08.ics");
     let (ok, out, err) = hostelpulse(&["ical", "parse", file, "--timezone", "Europe/Rome", "--json"]);
     assert!(ok, "{err}");
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();

@@ -16,7 +16,7 @@ use hostelpulse_core::model::{
     Allocation, Booking, BookingStatus, Channel, Fingerprinted, Guest, Money, Party, Provenance, SourceKey, Via,
 };
 use hostelpulse_core::sync::{
-    Change, Commit, MemoryStore, Plan, RecordState, Scope, Sink, SyncConfig, SyncEngine, SyncStore, Trigger,
+    Change, Commit, MemoryStore, Origin, Plan, RecordState, Scope, Sink, SyncConfig, SyncEngine, SyncStore, Trigger,
 };
 use hostelpulse_core::{AccountId, BookingBatch, BookingQuery, Connector, ConnectorKind, ManualClock, Result};
 use peak_alloc::PeakAlloc;
@@ -121,6 +121,7 @@ fn bench(c: &mut Criterion) {
                 cancelled: false,
                 missing_passes: 0,
                 gone: false,
+                origin: Origin::Fetch,
             };
             (b.key.id.clone(), state)
         })
@@ -139,7 +140,11 @@ fn bench(c: &mut Criterion) {
             };
             rt.block_on(engine.run(&empty, Plan::Full, Trigger::Manual, &CountSink(AtomicUsize::new(0))))
         };
-        rt.block_on(store.commit(&scope, &Commit { upserts: prior.clone(), cursor: None, audit: seed_audit })).unwrap();
+        rt.block_on(store.commit(
+            &scope,
+            &Commit { upserts: prior.clone(), cursor: None, audit: seed_audit, connector_state: None },
+        ))
+        .unwrap();
         let connector = Prepared {
             account: AccountId::new("145678"),
             batch: Mutex::new(Some(BookingBatch::complete(fetched.clone(), vec![]))),

@@ -43,6 +43,60 @@ impl DateRange {
     }
 }
 
+/// A non-empty list of booking ids. "No ids" is not a way to say "every booking": a query by id
+/// that named nothing would otherwise fall through to an unfiltered read of the whole history.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "Vec<SourceId>", into = "Vec<SourceId>")]
+pub struct BookingIds(Vec<SourceId>);
+
+impl BookingIds {
+    /// The ids, or `None` when there are none. Repeated ids are kept once, in first-seen order.
+    pub fn new(ids: impl IntoIterator<Item = SourceId>) -> Option<Self> {
+        let mut out: Vec<SourceId> = Vec::new();
+        for id in ids {
+            if !out.contains(&id) {
+                out.push(id);
+            }
+        }
+        (!out.is_empty()).then_some(Self(out))
+    }
+
+    /// One id.
+    pub fn one(id: impl Into<SourceId>) -> Self {
+        Self(vec![id.into()])
+    }
+
+    /// The ids (never empty).
+    pub fn as_slice(&self) -> &[SourceId] {
+        &self.0
+    }
+
+    /// Whether `id` is one of them.
+    pub fn contains(&self, id: &SourceId) -> bool {
+        self.0.contains(id)
+    }
+}
+
+impl std::ops::Deref for BookingIds {
+    type Target = [SourceId];
+    fn deref(&self) -> &[SourceId] {
+        &self.0
+    }
+}
+
+impl TryFrom<Vec<SourceId>> for BookingIds {
+    type Error = &'static str;
+    fn try_from(v: Vec<SourceId>) -> std::result::Result<Self, Self::Error> {
+        Self::new(v).ok_or("a list of booking ids must name at least one booking")
+    }
+}
+
+impl From<BookingIds> for Vec<SourceId> {
+    fn from(ids: BookingIds) -> Self {
+        ids.0
+    }
+}
+
 /// What bookings to read.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
@@ -53,8 +107,8 @@ pub struct BookingQuery {
     pub modified_since: Option<DateTime<Utc>>,
     /// Include cancelled bookings (the engine always asks for them).
     pub include_cancelled: bool,
-    /// Only these ids.
-    pub ids: Vec<SourceId>,
+    /// Only these ids (`None`: not filtered by id).
+    pub ids: Option<BookingIds>,
 }
 
 impl BookingQuery {
@@ -69,8 +123,13 @@ impl BookingQuery {
     }
 
     /// These bookings, whatever their status.
-    pub fn ids(ids: impl IntoIterator<Item = SourceId>) -> Self {
-        Self { ids: ids.into_iter().collect(), include_cancelled: true, ..Self::default() }
+    pub fn ids(ids: BookingIds) -> Self {
+        Self { ids: Some(ids), include_cancelled: true, ..Self::default() }
+    }
+
+    /// Whether `id` passes the id filter (always, when there is none).
+    pub fn wants_id(&self, id: &SourceId) -> bool {
+        self.ids.as_ref().is_none_or(|ids| ids.contains(id))
     }
 }
 
@@ -283,6 +342,41 @@ pub trait Connector: Send + Sync {
     /// Transport counters, for connectors that talk HTTP.
     fn transport_stats(&self) -> Option<TransportStats> {
         None
+    }
+
+    /// Whether this source accumulates state of its own between runs (an inbox's folded mails,
+    /// a push source's deliveries). The engine then loads that state from the store before each
+    /// run ([`Connector::restore_state`]), saves it in the run's commit
+    /// ([`Connector::save_state`]) and acknowledges the source only after that commit
+    /// ([`Connector::acknowledge`]). Hosts never call these themselves.
+    fn keeps_state(&self) -> bool {
+        false
+    }
+
+    /// Replaces the connector's accumulated state with the one the last committed run saved
+    /// (`None`: nothing saved yet). Anything read but not committed since is forgotten, and will
+    /// be read again.
+    async fn restore_state(&self, saved: Option<serde_json::Value>) -> Result<()> {
+        let _ = saved;
+        Ok(())
+    }
+
+    /// The accumulated state to save with the run's commit.
+    async fn save_state(&self) -> Result<Option<serde_json::Value>> {
+        Ok(None)
+    }
+
+    /// Called once the run that read the source has committed: a mailbox marks the mails that run
+    /// read as seen. A crash before this point re-reads them; folding them again is idempotent.
+    async fn acknowledge(&self) -> Result<()> {
+        Ok(())
+    }
+
+    /// Applies one verified push delivery (a Sirvoy booking event) to the accumulated state,
+    /// inside a run, and returns the bookings it touched. Only push sources implement it.
+    async fn ingest(&self, payload: &[u8]) -> Result<Vec<SourceId>> {
+        let _ = payload;
+        Err(self.unsupported(Operation::Webhooks))
     }
 
     /// The `Unsupported` error for `op`, with the reason from the declared capabilities.

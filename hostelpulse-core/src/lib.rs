@@ -48,7 +48,8 @@ pub mod webhook;
 pub use capability::{Capabilities, CapabilityMatrix, Operation, Support};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use connector::{
-    BookingBatch, BookingQuery, Connector, DateRange, Health, RecordFailure, StayStatus, TransportStats, WriteReceipt,
+    BookingBatch, BookingIds, BookingQuery, Connector, DateRange, Health, RecordFailure, StayStatus, TransportStats,
+    WriteReceipt,
 };
 pub use error::{Advice, Applied, Error, ErrorKind, Result};
 pub use model::{AccountId, ConnectorKind, SourceId, SourceKey};

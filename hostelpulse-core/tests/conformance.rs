@@ -11,6 +11,9 @@ use hostelpulse_core::testkit::{
 async fn the_reference_connector_passes_the_kit() {
     let (connector, upstream) = ReferenceConnector::seeded(60);
     testkit::run_all(&connector, upstream.as_ref(), &KitOptions::default()).await;
+    let make = || -> Arc<dyn hostelpulse_core::Connector> { Arc::new(upstream.connector()) };
+    let store = Arc::new(hostelpulse_core::sync::MemoryStore::new());
+    testkit::run_durability(&make, upstream.as_ref(), store, &KitOptions::default()).await;
 }
 
 /// With faults on 20% of calls, repeated full syncs end with exactly the store contents of a

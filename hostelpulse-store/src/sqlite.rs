@@ -6,8 +6,10 @@ use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use hostelpulse_core::error::BoxError;
 use hostelpulse_core::model::{AccountId, Booking, ConnectorKind, Fingerprint, Property, SourceId};
+use hostelpulse_core::model::{BookingStatus, Housekeeping};
 use hostelpulse_core::sync::{
-    AuditLog, AuditRecord, Change, Commit, RecordMap, RecordState, Scope, Sink, StoreError, SyncState, SyncStore,
+    AuditLog, AuditRecord, Change, ChangeClass, Commit, Inbox, InboxEntry, InboxItem, Origin, Queued, RecordMap,
+    RecordState, RoomRefresh, Scope, Settled, Sink, StoreError, SyncState, SyncStore,
 };
 use rusqlite::{Connection, OptionalExtension, params};
 
@@ -75,6 +77,38 @@ CREATE TABLE credential (
     PRIMARY KEY (connector, account, name)
 );
 "#,
+    r#"
+ALTER TABLE sync_record ADD COLUMN origin TEXT NOT NULL DEFAULT 'fetch';
+CREATE TABLE connector_state (
+    connector TEXT    NOT NULL,
+    account   TEXT    NOT NULL,
+    version   INTEGER NOT NULL,
+    state     TEXT    NOT NULL,
+    PRIMARY KEY (connector, account)
+);
+CREATE TABLE webhook_inbox (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    connector   TEXT    NOT NULL,
+    account     TEXT    NOT NULL,
+    dedupe_key  TEXT    NOT NULL,
+    received_at TEXT    NOT NULL,
+    item        TEXT    NOT NULL,
+    attempts    INTEGER NOT NULL DEFAULT 0,
+    next_at     TEXT    NOT NULL,
+    last_error  TEXT,
+    done_at     TEXT,
+    run_id      TEXT,
+    UNIQUE (connector, account, dedupe_key)
+);
+CREATE INDEX webhook_inbox_due ON webhook_inbox (next_at) WHERE done_at IS NULL;
+ALTER TABLE booking ADD COLUMN gone_at TEXT;
+CREATE TABLE housekeeping (
+    connector TEXT NOT NULL,
+    account   TEXT NOT NULL,
+    record    TEXT NOT NULL,
+    PRIMARY KEY (connector, account)
+);
+"#,
 ];
 
 /// A [`SyncStore`] and [`AuditLog`] in one SQLite file.
@@ -87,6 +121,11 @@ pub struct SqliteStore {
 fn backend(e: impl std::error::Error + Send + Sync + 'static) -> StoreError {
     StoreError::Backend(Box::new(e))
 }
+
+/// Bounds for "every stay": dates are stored as ISO text, so they must stay four-digit years to
+/// compare as text.
+const EARLIEST: NaiveDate = NaiveDate::from_ymd_opt(1000, 1, 1).expect("a valid date");
+const LATEST: NaiveDate = NaiveDate::from_ymd_opt(9999, 12, 31).expect("a valid date");
 
 fn ts(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Micros, true)
@@ -108,7 +147,7 @@ impl SqliteStore {
         let path = path.as_ref().to_path_buf();
         let p = path.clone();
         let conn = tokio::task::spawn_blocking(move || -> Result<Connection, StoreError> {
-            let conn = Connection::open(&p).map_err(backend)?;
+            let mut conn = Connection::open(&p).map_err(backend)?;
             // The file can hold refresh tokens (feature `tokens`): readable by its owner only.
             #[cfg(unix)]
             {
@@ -117,10 +156,12 @@ impl SqliteStore {
             }
             // WAL lets readers (the status view) run beside a writing sync; the busy timeout makes
             // concurrent writers from other processes wait instead of failing.
+            // The busy timeout comes first: switching to WAL and migrating take locks another
+            // process (a second `sync`, `webhook serve`) may hold.
+            conn.busy_timeout(Duration::from_secs(10)).map_err(backend)?;
             conn.pragma_update(None, "journal_mode", "WAL").map_err(backend)?;
             conn.pragma_update(None, "synchronous", "NORMAL").map_err(backend)?;
-            conn.busy_timeout(Duration::from_secs(10)).map_err(backend)?;
-            migrate(&conn)?;
+            migrate(&mut conn)?;
             Ok(conn)
         })
         .await
@@ -130,8 +171,8 @@ impl SqliteStore {
 
     /// An in-memory SQLite store (tests).
     pub async fn open_in_memory() -> Result<Self, StoreError> {
-        let conn = Connection::open_in_memory().map_err(backend)?;
-        migrate(&conn)?;
+        let mut conn = Connection::open_in_memory().map_err(backend)?;
+        migrate(&mut conn)?;
         Ok(Self { conn: Arc::new(Mutex::new(conn)), path: None })
     }
 
@@ -154,8 +195,11 @@ impl SqliteStore {
     }
 }
 
-fn migrate(conn: &Connection) -> Result<(), StoreError> {
-    let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).map_err(backend)?;
+fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+    // IMMEDIATE takes the write lock before the version is read: two processes creating the same
+    // file at once run the migrations one after the other, and the second finds nothing to do.
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(backend)?;
+    let version: i64 = tx.pragma_query_value(None, "user_version", |r| r.get(0)).map_err(backend)?;
     let version = usize::try_from(version).map_err(|_| StoreError::Corrupt(format!("schema version {version}")))?;
     if version > MIGRATIONS.len() {
         return Err(StoreError::Corrupt(format!(
@@ -164,9 +208,10 @@ fn migrate(conn: &Connection) -> Result<(), StoreError> {
         )));
     }
     for (i, sql) in MIGRATIONS.iter().enumerate().skip(version) {
-        conn.execute_batch(&format!("BEGIN; {sql}; PRAGMA user_version = {}; COMMIT;", i + 1)).map_err(backend)?;
+        tx.execute_batch(sql).map_err(backend)?;
+        tx.pragma_update(None, "user_version", i as i64 + 1).map_err(backend)?;
     }
-    Ok(())
+    tx.commit().map_err(backend)
 }
 
 fn insert_audit(tx: &rusqlite::Transaction<'_>, record: &AuditRecord) -> Result<(), StoreError> {
@@ -256,7 +301,7 @@ impl SyncStore for SqliteStore {
                 .map_err(backend)?;
             let mut stmt = conn
                 .prepare_cached(
-                    "SELECT source_id, fingerprint, modified_at, arrival, departure, cancelled, missing_passes, gone
+                    "SELECT source_id, fingerprint, modified_at, arrival, departure, cancelled, missing_passes, gone, origin
                      FROM sync_record WHERE connector = ?1 AND account = ?2",
                 )
                 .map_err(backend)?;
@@ -275,10 +320,32 @@ impl SyncStore for SqliteStore {
                     cancelled: r.get(5).map_err(backend)?,
                     missing_passes: r.get(6).map_err(backend)?,
                     gone: r.get(7).map_err(backend)?,
+                    origin: {
+                        let o: String = r.get(8).map_err(backend)?;
+                        Origin::parse(&o).ok_or_else(|| StoreError::Corrupt(format!("origin `{o}` of {id}")))?
+                    },
                 };
                 records.insert(SourceId::new(id), state);
             }
-            Ok(SyncState { cursor: cursor.as_deref().map(parse_ts).transpose()?, records })
+            let saved: Option<(i64, String)> = conn
+                .query_row(
+                    "SELECT version, state FROM connector_state WHERE connector = ?1 AND account = ?2",
+                    params![c, a],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()
+                .map_err(backend)?;
+            let (state_version, connector_state) = match saved {
+                Some((v, json)) => (
+                    u64::try_from(v).map_err(|_| StoreError::Corrupt(format!("state version {v}")))?,
+                    Some(
+                        serde_json::from_str(&json)
+                            .map_err(|e| StoreError::Corrupt(format!("connector state of {c}/{a}: {e}")))?,
+                    ),
+                ),
+                None => (0, None),
+            };
+            Ok(SyncState { cursor: cursor.as_deref().map(parse_ts).transpose()?, records, connector_state, state_version })
         })
         .await
     }
@@ -288,17 +355,40 @@ impl SyncStore for SqliteStore {
         let commit = commit.clone();
         self.with(move |conn| {
             let (c, a) = (scope.connector.as_str(), scope.account.as_str());
-            let tx = conn.transaction().map_err(backend)?;
+            // IMMEDIATE: the state version is checked and bumped under the write lock.
+            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(backend)?;
+            if let Some(update) = &commit.connector_state {
+                let found: i64 = tx
+                    .query_row(
+                        "SELECT version FROM connector_state WHERE connector = ?1 AND account = ?2",
+                        params![c, a],
+                        |r| r.get(0),
+                    )
+                    .optional()
+                    .map_err(backend)?
+                    .unwrap_or(0);
+                let found = u64::try_from(found).map_err(|_| StoreError::Corrupt(format!("state version {found}")))?;
+                if found != update.expected_version {
+                    return Err(StoreError::Conflict { expected: update.expected_version, found });
+                }
+                let json = serde_json::to_string(&update.value).map_err(backend)?;
+                tx.execute(
+                    "INSERT INTO connector_state (connector, account, version, state) VALUES (?1, ?2, ?3, ?4)
+                     ON CONFLICT (connector, account) DO UPDATE SET version = excluded.version, state = excluded.state",
+                    params![c, a, (found + 1) as i64, json],
+                )
+                .map_err(backend)?;
+            }
             {
                 let mut up = tx
                     .prepare_cached(
                         "INSERT INTO sync_record
-                           (connector, account, source_id, fingerprint, modified_at, arrival, departure, cancelled, missing_passes, gone)
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+                           (connector, account, source_id, fingerprint, modified_at, arrival, departure, cancelled, missing_passes, gone, origin)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
                          ON CONFLICT (connector, account, source_id) DO UPDATE SET
                            fingerprint = excluded.fingerprint, modified_at = excluded.modified_at,
                            arrival = excluded.arrival, departure = excluded.departure, cancelled = excluded.cancelled,
-                           missing_passes = excluded.missing_passes, gone = excluded.gone",
+                           missing_passes = excluded.missing_passes, gone = excluded.gone, origin = excluded.origin",
                     )
                     .map_err(backend)?;
                 for (id, s) in &commit.upserts {
@@ -312,7 +402,8 @@ impl SyncStore for SqliteStore {
                         s.departure.to_string(),
                         s.cancelled,
                         s.missing_passes,
-                        s.gone
+                        s.gone,
+                        s.origin.as_str()
                     ])
                     .map_err(backend)?;
                 }
@@ -354,20 +445,58 @@ impl SyncStore for SqliteStore {
 /// normally implements [`Sink`] over its own tables instead.
 impl SqliteStore {
     /// Bookings of every account whose stay overlaps `from..until` (exclusive), cancelled ones
-    /// included.
+    /// included. A booking the source no longer shows (declared disappeared) is returned as
+    /// cancelled, with `status_raw` saying so and `cancelled_at` the time it was declared gone.
     pub async fn bookings_between(&self, from: NaiveDate, until: NaiveDate) -> Result<Vec<Booking>, StoreError> {
         self.with(move |c| {
             let mut st = c
-                .prepare("SELECT record FROM booking WHERE arrival < ?2 AND departure > ?1 ORDER BY arrival, connector, source_id")
+                .prepare(
+                    "SELECT record, gone_at FROM booking WHERE arrival < ?2 AND departure > ?1
+                     ORDER BY arrival, connector, source_id",
+                )
                 .map_err(backend)?;
             let rows = st
-                .query_map(params![from.to_string(), until.to_string()], |r| r.get::<_, String>(0))
+                .query_map(params![from.to_string(), until.to_string()], |r| {
+                    Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?))
+                })
                 .map_err(backend)?;
             rows.map(|r| {
-                let json = r.map_err(backend)?;
-                serde_json::from_str(&json).map_err(|e| StoreError::Corrupt(format!("booking record: {e}")))
+                let (json, gone_at) = r.map_err(backend)?;
+                let mut b: Booking =
+                    serde_json::from_str(&json).map_err(|e| StoreError::Corrupt(format!("booking record: {e}")))?;
+                if let Some(at) = gone_at {
+                    b.status = BookingStatus::Cancelled;
+                    b.status_raw = Some("gone: no longer in the source".into());
+                    b.cancelled_at = Some(parse_ts(&at)?);
+                }
+                Ok(b)
             })
             .collect()
+        })
+        .await
+    }
+
+    /// Every booking row of one account, gone ones included (as [`SqliteStore::bookings_between`]
+    /// returns them).
+    pub async fn bookings_of(&self, scope: &Scope) -> Result<Vec<Booking>, StoreError> {
+        let all = self.bookings_between(EARLIEST, LATEST).await?;
+        Ok(all.into_iter().filter(|b| b.key.connector == scope.connector && b.key.account == scope.account).collect())
+    }
+
+    /// The housekeeping state last refreshed for an account.
+    pub async fn housekeeping(&self, scope: &Scope) -> Result<Option<Vec<Housekeeping>>, StoreError> {
+        let (connector, account) = (scope.connector.as_str().to_owned(), scope.account.as_str().to_owned());
+        self.with(move |c| {
+            let json: Option<String> = c
+                .query_row(
+                    "SELECT record FROM housekeeping WHERE connector = ?1 AND account = ?2",
+                    params![connector, account],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(backend)?;
+            json.map(|j| serde_json::from_str(&j).map_err(|e| StoreError::Corrupt(format!("housekeeping: {e}"))))
+                .transpose()
         })
         .await
     }
@@ -411,37 +540,44 @@ impl SqliteStore {
 
 #[async_trait]
 impl Sink for SqliteStore {
-    /// Upserts new, changed and cancelled bookings; removes disappeared ones. Idempotent by key.
+    /// Upserts new, changed, cancelled and restored bookings; marks disappeared ones gone (the
+    /// row stays). Idempotent by key.
     async fn apply(&self, changes: &[Change]) -> Result<(), BoxError> {
+        let now = ts(Utc::now());
         let rows: Vec<(String, String, String, Option<(String, String, String)>)> = changes
             .iter()
             .map(|c| {
-                let record = match &c.booking {
-                    Some(b) => Some((b.arrival.to_string(), b.departure.to_string(), serde_json::to_string(b)?)),
-                    None => None,
+                let record = match (&c.booking, c.class) {
+                    (Some(b), _) => Some((b.arrival.to_string(), b.departure.to_string(), serde_json::to_string(b)?)),
+                    (None, ChangeClass::Disappeared) => None,
+                    (None, _) => return Ok(None),
                 };
-                Ok((
+                Ok(Some((
                     c.key.connector.as_str().to_owned(),
                     c.key.account.as_str().to_owned(),
                     c.key.id.as_str().to_owned(),
                     record,
-                ))
+                )))
             })
+            .filter_map(Result::transpose)
             .collect::<Result<_, serde_json::Error>>()?;
         self.with(move |c| {
             let tx = c.transaction().map_err(backend)?;
             for (connector, account, id, record) in rows {
                 match record {
                     Some((arrival, departure, json)) => tx.execute(
-                        "INSERT INTO booking (connector, account, source_id, arrival, departure, record)
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                        "INSERT INTO booking (connector, account, source_id, arrival, departure, record, gone_at)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, NULL)
                          ON CONFLICT (connector, account, source_id) DO UPDATE SET
-                           arrival = excluded.arrival, departure = excluded.departure, record = excluded.record",
+                           arrival = excluded.arrival, departure = excluded.departure, record = excluded.record,
+                           gone_at = NULL",
                         params![connector, account, id, arrival, departure, json],
                     ),
+                    // Gone is a status: the row and what it said stay.
                     None => tx.execute(
-                        "DELETE FROM booking WHERE connector = ?1 AND account = ?2 AND source_id = ?3",
-                        params![connector, account, id],
+                        "UPDATE booking SET gone_at = COALESCE(gone_at, ?4)
+                         WHERE connector = ?1 AND account = ?2 AND source_id = ?3",
+                        params![connector, account, id, now],
                     ),
                 }
                 .map_err(backend)?;
@@ -450,6 +586,155 @@ impl Sink for SqliteStore {
         })
         .await
         .map_err(Into::into)
+    }
+
+    /// Keeps the refreshed rooms and housekeeping (the parts the source could read).
+    async fn apply_rooms(&self, scope: &Scope, rooms: &RoomRefresh) -> Result<(), BoxError> {
+        if let Some(p) = &rooms.properties {
+            self.save_properties(scope, p).await?;
+        }
+        if let Some(h) = &rooms.housekeeping {
+            let json = serde_json::to_string(h)?;
+            let (connector, account) = (scope.connector.as_str().to_owned(), scope.account.as_str().to_owned());
+            self.with(move |c| {
+                c.execute(
+                    "INSERT INTO housekeeping (connector, account, record) VALUES (?1, ?2, ?3)
+                     ON CONFLICT (connector, account) DO UPDATE SET record = excluded.record",
+                    params![connector, account, json],
+                )
+                .map(drop)
+                .map_err(backend)
+            })
+            .await?;
+        }
+        Ok(())
+    }
+}
+
+fn inbox_entry(r: &rusqlite::Row<'_>) -> Result<InboxEntry, StoreError> {
+    let get = |i: usize| -> Result<String, StoreError> { r.get(i).map_err(backend) };
+    let opt = |i: usize| -> Result<Option<String>, StoreError> { r.get(i).map_err(backend) };
+    let item: InboxItem =
+        serde_json::from_str(&get(5)?).map_err(|e| StoreError::Corrupt(format!("inbox item: {e}")))?;
+    Ok(InboxEntry {
+        id: r.get(0).map_err(backend)?,
+        scope: Scope::new(ConnectorKind::new(get(1)?), AccountId::new(get(2)?)),
+        dedupe_key: get(3)?,
+        received_at: parse_ts(&get(4)?)?,
+        item,
+        attempts: r.get(6).map_err(backend)?,
+        next_at: parse_ts(&get(7)?)?,
+        last_error: opt(8)?,
+        done_at: opt(9)?.as_deref().map(parse_ts).transpose()?,
+        run_id: opt(10)?,
+    })
+}
+
+const INBOX_COLUMNS: &str =
+    "id, connector, account, dedupe_key, received_at, item, attempts, next_at, last_error, done_at, run_id";
+
+#[async_trait]
+impl Inbox for SqliteStore {
+    async fn inbox_put(
+        &self,
+        scope: &Scope,
+        dedupe_key: &str,
+        item: &InboxItem,
+        now: DateTime<Utc>,
+        keep_done: chrono::Duration,
+    ) -> Result<Queued, StoreError> {
+        let json = serde_json::to_string(item).map_err(backend)?;
+        let (c, a, key) =
+            (scope.connector.as_str().to_owned(), scope.account.as_str().to_owned(), dedupe_key.to_owned());
+        self.with(move |conn| {
+            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(backend)?;
+            tx.execute(
+                "DELETE FROM webhook_inbox WHERE done_at IS NOT NULL AND done_at < ?1",
+                params![ts(now - keep_done)],
+            )
+            .map_err(backend)?;
+            let inserted = tx
+                .execute(
+                    "INSERT INTO webhook_inbox (connector, account, dedupe_key, received_at, item, next_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?4) ON CONFLICT (connector, account, dedupe_key) DO NOTHING",
+                    params![c, a, key, ts(now), json],
+                )
+                .map_err(backend)?;
+            let id = tx.last_insert_rowid();
+            tx.commit().map_err(backend)?;
+            Ok(if inserted == 1 { Queued::New(id) } else { Queued::Duplicate })
+        })
+        .await
+    }
+
+    async fn inbox_due(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<InboxEntry>, StoreError> {
+        self.with(move |conn| {
+            let mut st = conn
+                .prepare_cached(&format!(
+                    "SELECT {INBOX_COLUMNS} FROM webhook_inbox WHERE done_at IS NULL AND next_at <= ?1
+                     ORDER BY received_at, id LIMIT ?2"
+                ))
+                .map_err(backend)?;
+            let mut rows = st.query(params![ts(now), limit as i64]).map_err(backend)?;
+            let mut out = Vec::new();
+            while let Some(r) = rows.next().map_err(backend)? {
+                out.push(inbox_entry(r)?);
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn inbox_settle(&self, id: i64, settled: &Settled) -> Result<(), StoreError> {
+        let settled = settled.clone();
+        self.with(move |conn| {
+            let n = match &settled {
+                Settled::Done { run_id, at } => conn.execute(
+                    "UPDATE webhook_inbox SET attempts = attempts + 1, done_at = ?2, run_id = ?3, last_error = NULL
+                     WHERE id = ?1",
+                    params![id, ts(*at), run_id],
+                ),
+                Settled::Retry { at, error } => conn.execute(
+                    "UPDATE webhook_inbox SET attempts = attempts + 1, next_at = ?2, last_error = ?3 WHERE id = ?1",
+                    params![id, ts(*at), error],
+                ),
+                _ => return Err(StoreError::Corrupt("unknown inbox settlement".into())),
+            }
+            .map_err(backend)?;
+            if n == 0 {
+                return Err(StoreError::Corrupt(format!("no inbox entry {id}")));
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn inbox_next_due(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
+        self.with(|conn| {
+            let next: Option<String> = conn
+                .query_row("SELECT MIN(next_at) FROM webhook_inbox WHERE done_at IS NULL", [], |r| r.get(0))
+                .map_err(backend)?;
+            next.as_deref().map(parse_ts).transpose()
+        })
+        .await
+    }
+
+    async fn inbox_entries(&self, scope: &Scope) -> Result<Vec<InboxEntry>, StoreError> {
+        let (c, a) = (scope.connector.as_str().to_owned(), scope.account.as_str().to_owned());
+        self.with(move |conn| {
+            let mut st = conn
+                .prepare_cached(&format!(
+                    "SELECT {INBOX_COLUMNS} FROM webhook_inbox WHERE connector = ?1 AND account = ?2 ORDER BY received_at, id"
+                ))
+                .map_err(backend)?;
+            let mut rows = st.query(params![c, a]).map_err(backend)?;
+            let mut out = Vec::new();
+            while let Some(r) = rows.next().map_err(backend)? {
+                out.push(inbox_entry(r)?);
+            }
+            Ok(out)
+        })
+        .await
     }
 }
 

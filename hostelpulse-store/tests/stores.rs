@@ -5,10 +5,11 @@ use std::sync::Arc;
 use chrono::{Duration, TimeZone, Utc};
 use hostelpulse_core::model::{AccountId, ConnectorKind, Fingerprint, SourceId};
 use hostelpulse_core::sync::{
-    AuditLog, CollectingSink, Commit, Outcome, Plan, RecordState, Scope, SyncEngine, SyncStore, Trigger,
+    AuditLog, CollectingSink, Commit, Inbox, InboxItem, Origin, Outcome, Plan, Queued, RecordState, Scope, Settled,
+    StateUpdate, StoreError, SyncEngine, SyncStore, Trigger,
 };
 use hostelpulse_core::testkit::{KitOptions, ReferenceUpstream};
-use hostelpulse_core::{SystemClock, testkit};
+use hostelpulse_core::{Connector, SystemClock, testkit};
 use hostelpulse_store::{MemoryStore, SqliteStore};
 
 fn scope(account: &str) -> Scope {
@@ -24,6 +25,7 @@ fn state(n: u8) -> RecordState {
         cancelled: n.is_multiple_of(2),
         missing_passes: n % 3,
         gone: false,
+        origin: if n.is_multiple_of(3) { Origin::Import } else { Origin::Fetch },
     }
 }
 
@@ -43,6 +45,7 @@ async fn behaves_like_a_store(store: Arc<dyn SyncStore>) {
         upserts: (1..=3).map(|n| (SourceId::from(n as u64), state(n))).collect(),
         cursor: Some(cursor),
         audit,
+        connector_state: None,
     };
     store.commit(&s, &commit).await.unwrap();
     let loaded = store.load(&s).await.unwrap();
@@ -59,7 +62,12 @@ async fn behaves_like_a_store(store: Arc<dyn SyncStore>) {
     store
         .commit(
             &s,
-            &Commit { upserts: vec![(SourceId::from(1u64), changed.clone())], cursor: None, audit: audit2.clone() },
+            &Commit {
+                upserts: vec![(SourceId::from(1u64), changed.clone())],
+                cursor: None,
+                audit: audit2.clone(),
+                connector_state: None,
+            },
         )
         .await
         .unwrap();
@@ -83,6 +91,67 @@ async fn behaves_like_a_store(store: Arc<dyn SyncStore>) {
     assert!(store.remember_event("cb:evt-1", now, Duration::hours(1)).await.unwrap());
     assert!(!store.remember_event("cb:evt-1", now + Duration::minutes(59), Duration::hours(1)).await.unwrap());
     assert!(store.remember_event("cb:evt-1", now + Duration::minutes(121), Duration::hours(1)).await.unwrap());
+
+    keeps_connector_state_with_a_version(store.as_ref()).await;
+    keeps_an_inbox(store.as_ref()).await;
+}
+
+/// Connector state is saved with a commit only when the run started from the current version.
+async fn keeps_connector_state_with_a_version(store: &dyn SyncStore) {
+    let s = scope("stateful");
+    let loaded = store.load(&s).await.unwrap();
+    assert_eq!((loaded.connector_state.as_ref(), loaded.state_version), (None, 0));
+    let commit = |value: serde_json::Value, expected_version: u64| async move {
+        Commit {
+            upserts: vec![],
+            cursor: None,
+            audit: audit_for("stateful").await,
+            connector_state: Some(StateUpdate { value, expected_version }),
+        }
+    };
+    store.commit(&s, &commit(serde_json::json!({"mails": 1}), 0).await).await.unwrap();
+    let loaded = store.load(&s).await.unwrap();
+    assert_eq!((loaded.connector_state, loaded.state_version), (Some(serde_json::json!({"mails": 1})), 1));
+    // A second process that loaded version 0 must not overwrite what the first saved.
+    let err = store.commit(&s, &commit(serde_json::json!({"mails": 0}), 0).await).await.unwrap_err();
+    assert!(matches!(err, StoreError::Conflict { expected: 0, found: 1 }), "{err}");
+    let loaded = store.load(&s).await.unwrap();
+    assert_eq!((loaded.connector_state, loaded.state_version), (Some(serde_json::json!({"mails": 1})), 1));
+    store.commit(&s, &commit(serde_json::json!({"mails": 2}), 1).await).await.unwrap();
+    assert_eq!(store.load(&s).await.unwrap().state_version, 2);
+}
+
+/// The inbox: queued once per dedupe key, due in order, retried at its time, remembered when done.
+async fn keeps_an_inbox(store: &dyn SyncStore) {
+    let s = scope("hooks");
+    let t0 = Utc.with_ymd_and_hms(2026, 11, 30, 9, 0, 0).unwrap();
+    let keep = Duration::days(2);
+    let item = |n: u32| InboxItem::Push { body: format!("{{\"n\":{n}}}") };
+    let Queued::New(first) = store.inbox_put(&s, "k1", &item(1), t0, keep).await.unwrap() else { panic!("new") };
+    assert_eq!(store.inbox_put(&s, "k1", &item(1), t0, keep).await.unwrap(), Queued::Duplicate);
+    let Queued::New(second) = store.inbox_put(&s, "k2", &item(2), t0 + Duration::seconds(1), keep).await.unwrap()
+    else {
+        panic!("new")
+    };
+    assert_eq!(store.inbox_next_due().await.unwrap(), Some(t0));
+    let due = store.inbox_due(t0 + Duration::seconds(5), 10).await.unwrap();
+    assert_eq!(due.iter().map(|e| e.id).collect::<Vec<_>>(), vec![first, second]);
+    assert_eq!(due[0].item, item(1));
+    assert_eq!(due[0].scope, s);
+
+    let retry_at = t0 + Duration::seconds(30);
+    store.inbox_settle(first, &Settled::Retry { at: retry_at, error: "PMS down".into() }).await.unwrap();
+    store.inbox_settle(second, &Settled::Done { run_id: "run-2".into(), at: t0 + Duration::seconds(6) }).await.unwrap();
+    assert!(store.inbox_due(t0 + Duration::seconds(29), 10).await.unwrap().is_empty(), "not before its retry time");
+    let due = store.inbox_due(retry_at, 10).await.unwrap();
+    assert_eq!((due.len(), due[0].attempts, due[0].last_error.as_deref()), (1, 1, Some("PMS down")));
+    assert_eq!(store.inbox_next_due().await.unwrap(), Some(retry_at));
+    // A re-delivery of a done entry is still recognised within the retention, and forgotten after.
+    assert_eq!(store.inbox_put(&s, "k2", &item(2), t0 + Duration::days(1), keep).await.unwrap(), Queued::Duplicate);
+    assert!(matches!(store.inbox_put(&s, "k2", &item(2), t0 + Duration::days(3), keep).await.unwrap(), Queued::New(_)));
+    let entries = store.inbox_entries(&s).await.unwrap();
+    assert_eq!(entries.len(), 2, "the pending entry stays, however old: {entries:?}");
+    assert!(entries.iter().any(|e| e.id == first && e.done_at.is_none()));
 }
 
 #[tokio::test]
@@ -129,13 +198,19 @@ async fn a_failed_commit_writes_nothing() {
     drop(raw);
     let s = scope("a1");
     let audit = audit_for("a1").await;
-    let commit = Commit { upserts: vec![(SourceId::from(1u64), state(1))], cursor: Some(Utc::now()), audit };
+    let commit = Commit {
+        upserts: vec![(SourceId::from(1u64), state(1))],
+        cursor: Some(Utc::now()),
+        audit,
+        connector_state: Some(StateUpdate { value: serde_json::json!({"x": 1}), expected_version: 0 }),
+    };
     assert!(store.commit(&s, &commit).await.is_err());
     let loaded = store.load(&s).await.unwrap();
     assert!(
-        loaded.records.is_empty() && loaded.cursor.is_none(),
-        "records and cursor must roll back with the audit record"
+        loaded.records.is_empty() && loaded.cursor.is_none() && loaded.connector_state.is_none(),
+        "records, cursor and connector state must roll back with the audit record"
     );
+    assert_eq!(loaded.state_version, 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -205,4 +280,59 @@ async fn the_store_as_a_sink_keeps_the_bookings_themselves() {
     let narrow = store.bookings_between(today + Duration::days(4), today + Duration::days(5)).await.unwrap();
     assert!(narrow.iter().all(|b| b.arrival < today + Duration::days(5) && b.departure > today + Duration::days(4)));
     assert!(narrow.iter().any(|b| b.key.id == id));
+}
+
+#[tokio::test]
+async fn the_store_as_a_sink_marks_gone_bookings_and_keeps_them() {
+    use hostelpulse_core::model::BookingStatus;
+    use hostelpulse_core::sync::{Change, ChangeClass, Sink};
+    use hostelpulse_core::testkit::{NewBooking, Upstream};
+    let store = Arc::new(SqliteStore::open_in_memory().await.unwrap());
+    let up = ReferenceUpstream::seeded("hostel-g", Arc::new(SystemClock), 3);
+    let today = Utc::now().date_naive();
+    let id = up.create(NewBooking::new(today, today + Duration::days(2)).guest("In House")).await.unwrap();
+    let engine = SyncEngine::new(store.clone());
+    engine.run(&up.connector(), Plan::Full, Trigger::Manual, store.as_ref()).await;
+    let key = hostelpulse_core::SourceKey::new(ConnectorKind::MEMORY, AccountId::new("hostel-g"), id.clone());
+    let gone = Change { class: ChangeClass::Disappeared, key: key.clone(), booking: None };
+    store.apply(std::slice::from_ref(&gone)).await.unwrap();
+    store.apply(&[gone]).await.unwrap();
+    let rows = store.bookings_between(today - Duration::days(1), today + Duration::days(3)).await.unwrap();
+    let b = rows.iter().find(|b| b.key == key).expect("a gone booking keeps its row");
+    assert_eq!(b.status, BookingStatus::Cancelled, "and reads as not holding a bed");
+    assert_eq!(b.guest.name.as_deref(), Some("In House"), "what was known is kept");
+    assert!(b.cancelled_at.is_some());
+    // Seen again upstream: restored.
+    let back = up.connector().bookings(&hostelpulse_core::BookingQuery::default()).await.unwrap();
+    let again = back.bookings.into_iter().find(|x| x.key.id == id).unwrap();
+    store.apply(&[Change { class: ChangeClass::Restored, key: key.clone(), booking: Some(again) }]).await.unwrap();
+    let rows = store.bookings_between(today - Duration::days(1), today + Duration::days(3)).await.unwrap();
+    assert_ne!(rows.iter().find(|b| b.key == key).unwrap().status, BookingStatus::Cancelled);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_processes_creating_one_file_at_once_both_succeed() {
+    for round in 0..5 {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(format!("race-{round}.sqlite"));
+        let (a, b) = tokio::join!(SqliteStore::open(&path), SqliteStore::open(&path));
+        a.unwrap();
+        b.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn the_inbox_survives_reopening_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("inbox.sqlite");
+    let s = scope("hooks");
+    let now = Utc::now();
+    {
+        let store = SqliteStore::open(&path).await.unwrap();
+        let item = InboxItem::Push { body: "{}".into() };
+        store.inbox_put(&s, "k", &item, now, Duration::days(2)).await.unwrap();
+    }
+    let store = SqliteStore::open(&path).await.unwrap();
+    let due = store.inbox_due(now, 10).await.unwrap();
+    assert_eq!(due.len(), 1, "a queued delivery survives the process");
 }

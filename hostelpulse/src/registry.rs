@@ -133,6 +133,17 @@ impl Registry {
         self.accounts.iter().find(|a| a.id == id)
     }
 
+    /// The account whose connector syncs `scope` (the store's key: connector kind and the
+    /// source's account id), e.g. for an inbox entry.
+    pub fn for_scope(&self, scope: &crate::core::sync::Scope) -> Option<&Account> {
+        self.accounts.iter().find(|a| a.connector.kind() == scope.connector && a.connector.account() == &scope.account)
+    }
+
+    /// The store's key of an account.
+    pub fn scope_of(account: &Account) -> crate::core::sync::Scope {
+        crate::core::sync::Scope::new(account.connector.kind(), account.connector.account().clone())
+    }
+
     /// The declared capabilities of every connector compiled in.
     pub fn declared() -> CapabilityMatrix {
         crate::capability_matrix()

@@ -4,9 +4,12 @@
 
 use std::net::IpAddr;
 
+use chrono::{DateTime, Utc};
+
+use crate::core::sync::{Inbox, InboxItem, Queued, Scope, StoreError, inbox::KEEP_DONE};
 use crate::core::webhook::{Delivery, Hint};
 
-/// What a delivery did.
+/// What a verified delivery was.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Received {
@@ -14,11 +17,43 @@ pub enum Received {
     HealthCheck,
     /// Re-fetch these bookings or rooms (PMS webhooks are hints, never trusted as data).
     Hint(Hint),
-    /// The delivery carried the booking itself and the connector stored it (Sirvoy): read the
-    /// account again.
-    Stored,
+    /// The delivery carries the booking itself (Sirvoy, which never re-sends): the body must be
+    /// stored before the sender is answered.
+    Push {
+        /// The verified body.
+        body: String,
+        /// Identifies the delivery, so a retry is recognised.
+        dedupe_key: String,
+    },
     /// Authentic but not for this account or not an event we use (answer 200 so the sender stops).
     Ignored(String),
+}
+
+impl Received {
+    /// What to put into the durable inbox, for deliveries that cause work.
+    pub fn inbox_item(&self) -> Option<(&str, InboxItem)> {
+        match self {
+            Self::Hint(h) => Some((h.dedupe_key.as_str(), InboxItem::Hint(h.clone()))),
+            Self::Push { body, dedupe_key } => Some((dedupe_key.as_str(), InboxItem::Push { body: body.clone() })),
+            _ => None,
+        }
+    }
+
+    /// Writes the delivery to the store's inbox (at-least-once intake): call before answering the
+    /// sender, answer 2xx only when this succeeded, and let an
+    /// [`InboxWorker`](crate::core::sync::InboxWorker) run it. `None` for deliveries that cause
+    /// no work; `Duplicate` for a re-delivery of one already queued or done.
+    pub async fn enqueue(
+        &self,
+        store: &dyn Inbox,
+        scope: &Scope,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Queued>, StoreError> {
+        match self.inbox_item() {
+            Some((key, item)) => store.inbox_put(scope, key, &item, now, KEEP_DONE).await.map(Some),
+            None => Ok(None),
+        }
+    }
 }
 
 /// Why a delivery was refused, with the HTTP status to answer.
@@ -146,7 +181,11 @@ impl WebhookReceiver {
                 use crate::sirvoy::{Received as S, SirvoyWebhookError as E};
                 match c.receive(r.is_get, r.url_secret, r.remote_ip, r.headers, r.body).await {
                     Ok(S::HealthCheck) => Ok(Received::HealthCheck),
-                    Ok(_) => Ok(Received::Stored),
+                    Ok(S::Booking { dedupe_key, .. }) => match std::str::from_utf8(r.body) {
+                        Ok(body) => Ok(Received::Push { body: body.to_owned(), dedupe_key }),
+                        Err(_) => Err(Refused::new(400, "the delivery is not UTF-8 JSON")),
+                    },
+                    Ok(other) => Err(Refused::new(400, format!("unexpected delivery: {other:?}"))),
                     Err(E::OtherProperty(p)) => Ok(Received::Ignored(format!("delivery for property {p}"))),
                     Err(E::Rejected(e)) => Err(Refused::new(404, e)),
                     Err(other) => Err(Refused::new(400, other)),
@@ -166,6 +205,7 @@ fn hinted(parsed: Result<Hint, crate::core::webhook::HintError>, rejected: u16) 
         Ok(h) => Ok(Received::Hint(h)),
         Err(E::Rejected(e)) => Err(Refused::new(rejected, e)),
         Err(E::OtherProperty(p)) => Ok(Received::Ignored(format!("delivery for property {p}"))),
+        Err(E::NotUsed(why)) => Ok(Received::Ignored(why)),
         Err(other) => Err(Refused::new(400, other)),
     }
 }

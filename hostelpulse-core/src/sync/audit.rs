@@ -35,6 +35,12 @@ pub enum PlanKind {
     Incremental,
     /// Specific ids.
     Hint,
+    /// A push source's delivery applied, and the bookings it touched read back.
+    Push,
+    /// Rooms and housekeeping only.
+    Rooms,
+    /// A batch the host handed over (a CSV import).
+    Import,
 }
 
 /// Where a failed run failed.

@@ -10,12 +10,14 @@ use serde::{Deserialize, Serialize};
 use tracing::Instrument;
 
 use super::audit::{AccountStatus, AuditRecord, Counts, Outcome, PlanKind, Stage, Trigger};
-use super::store::{Commit, RecordState, Scope, StoreError, SyncState, SyncStore};
-use crate::capability::Operation;
+use super::store::{
+    Commit, InboxItem, Origin, RecordState, Scope, Settled, StateUpdate, StoreError, SyncState, SyncStore,
+};
+use crate::capability::{Incremental, Operation, Visibility};
 use crate::clock::{Clock, SystemClock};
-use crate::connector::{BookingBatch, BookingQuery, Connector, DateRange, RecordFailure, TransportStats};
+use crate::connector::{BookingBatch, BookingIds, BookingQuery, Connector, DateRange, RecordFailure, TransportStats};
 use crate::error::{Advice, BoxError, Error};
-use crate::model::{Booking, BookingStatus, Fingerprinted, SourceId, SourceKey};
+use crate::model::{Booking, BookingStatus, Fingerprinted, Housekeeping, Property, SourceId, SourceKey};
 
 /// What a run fetches.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,7 +30,13 @@ pub enum Plan {
     /// Modified since the saved cursor minus the lookback overlap (a full run when there is no cursor).
     Incremental,
     /// These bookings (e.g. from a webhook): re-fetched before anything is trusted.
-    Hint(Vec<SourceId>),
+    Hint(BookingIds),
+    /// A push source's pending deliveries (Sirvoy, from the store's inbox) applied, and the
+    /// bookings they touched read back. Every run of such a source applies them first; this plan
+    /// reads nothing else.
+    Push,
+    /// Rooms and housekeeping only (a room-level webhook): never a booking read.
+    Rooms,
 }
 
 /// How a record changed.
@@ -60,11 +68,31 @@ pub struct Change {
     pub booking: Option<Booking>,
 }
 
+/// Rooms and housekeeping as a room refresh ([`Plan::Rooms`]) read them; `None` where the source
+/// cannot read that part.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct RoomRefresh {
+    /// Properties with their room types, rooms and beds.
+    pub properties: Option<Vec<Property>>,
+    /// Housekeeping state per room.
+    pub housekeeping: Option<Vec<Housekeeping>>,
+}
+
 /// Where changes go: the host's own database. Must be idempotent by source key.
+///
+/// A [`ChangeClass::Disappeared`] change marks the booking as gone (a status, with the time):
+/// it is never a reason to delete the row.
 #[async_trait]
 pub trait Sink: Send + Sync {
     /// Applies changes. On error nothing is saved, and the next run sends them again.
     async fn apply(&self, changes: &[Change]) -> Result<(), BoxError>;
+
+    /// Applies a room refresh of `scope`. The default ignores it (hosts that keep no rooms).
+    async fn apply_rooms(&self, scope: &Scope, rooms: &RoomRefresh) -> Result<(), BoxError> {
+        let _ = (scope, rooms);
+        Ok(())
+    }
 }
 
 /// A sink that keeps every change in memory (tests, previews, the demo).
@@ -161,12 +189,17 @@ impl SyncConfig {
     }
 }
 
-/// Runs connectors against a store. Cheap to clone.
+/// One async lock per account, so an account never runs two syncs at once in this process
+/// (across processes, the store's state version refuses the second commit).
+type ScopeLocks = Arc<Mutex<HashMap<Scope, Arc<tokio::sync::Mutex<()>>>>>;
+
+/// Runs connectors against a store. Cheap to clone; clones share the per-account locks.
 #[derive(Clone)]
 pub struct SyncEngine {
     store: Arc<dyn SyncStore>,
     clock: Arc<dyn Clock>,
     config: SyncConfig,
+    locks: ScopeLocks,
 }
 
 impl std::fmt::Debug for SyncEngine {
@@ -185,12 +218,25 @@ struct RunCtx {
     warnings: Vec<String>,
     stats_before: Option<TransportStats>,
     dry_run: bool,
+    origin: Origin,
+    /// The loaded connector-state version, for sources that keep state.
+    state_version: Option<u64>,
+    /// Inbox deliveries this run applied: settled once its commit holds them.
+    applied: Vec<i64>,
 }
 
 impl SyncEngine {
     /// An engine over `store` with default settings and the system clock.
     pub fn new(store: Arc<dyn SyncStore>) -> Self {
-        Self { store, clock: Arc::new(SystemClock), config: SyncConfig::default() }
+        Self { store, clock: Arc::new(SystemClock), config: SyncConfig::default(), locks: ScopeLocks::default() }
+    }
+
+    async fn lock_scope(&self, scope: &Scope) -> tokio::sync::OwnedMutexGuard<()> {
+        let lock = {
+            let mut locks = self.locks.lock().unwrap_or_else(|e| e.into_inner());
+            locks.entry(scope.clone()).or_default().clone()
+        };
+        lock.lock_owned().await
     }
 
     /// Sets the settings.
@@ -263,7 +309,11 @@ impl SyncEngine {
             warnings: Vec::new(),
             stats_before: connector.transport_stats(),
             dry_run: false,
+            origin: Origin::Fetch,
+            state_version: None,
+            applied: Vec::new(),
         };
+        let _running = self.lock_scope(&ctx.scope).await;
         let state = match self.store.load(&ctx.scope).await {
             Ok(s) => s,
             Err(e) => {
@@ -273,6 +323,21 @@ impl SyncEngine {
             }
         };
         ctx.cursor_before = state.cursor;
+        if connector.keeps_state() {
+            // The store, not this process's memory, is what the last committed run left.
+            if let Err(e) = connector.restore_state(state.connector_state.clone()).await {
+                let msg = format!("could not restore the connector's saved state: {e}");
+                return self.fail(&ctx, Some(connector), Counts::default(), Vec::new(), Stage::Load, None, msg).await;
+            }
+            ctx.state_version = Some(state.state_version);
+        }
+        let (touched, delivery_failures) = match self.apply_deliveries(&mut ctx, connector).await {
+            Ok(x) => x,
+            Err(e) => {
+                let msg = format!("could not read the webhook inbox: {e}");
+                return self.fail(&ctx, Some(connector), Counts::default(), Vec::new(), Stage::Load, None, msg).await;
+            }
+        };
 
         let (query, window) = match plan {
             Plan::Full => (BookingQuery::stay_window(self.full_window()), Some(self.full_window())),
@@ -295,32 +360,45 @@ impl SyncEngine {
                 ctx.plan = PlanKind::Hint;
                 (BookingQuery::ids(ids), None)
             }
+            Plan::Push => {
+                ctx.plan = PlanKind::Push;
+                match BookingIds::new(touched) {
+                    Some(ids) => (BookingQuery::ids(ids), None),
+                    // Nothing to read back, but the deliveries are now part of the saved state.
+                    None => {
+                        let batch = BookingBatch::complete(Vec::new(), delivery_failures);
+                        return self.diff_and_commit(ctx, Some(connector), state, batch, None, sink).await;
+                    }
+                }
+            }
+            Plan::Rooms => return self.refresh_rooms(ctx, connector, sink).await,
         };
 
         let mut batch = match connector.bookings(&query).await {
             Ok(b) => b,
             Err(e) => return self.connector_failed(&ctx, connector, e).await,
         };
+        batch.failures.extend(delivery_failures);
+        // Absence is evidence of deletion only where the source says so and the read was a
+        // snapshot of the scope: inbox and push sources report cancellations as data.
+        let window = window.filter(|_| absence_means_gone(connector));
 
         // Before declaring anything gone, ask for it by id where the source can: a record that moved
         // out of the window (or whose page was lost) is then updated instead of cancelled.
         if let Some(w) = window
             && batch.complete
             && connector.capabilities().supports(Operation::ReadBookingsById)
+            && let Some(confirm) = BookingIds::new(self.to_confirm(&state, &batch, w))
         {
-            let confirm = self.to_confirm(&state, &batch, w);
-            if !confirm.is_empty() {
-                match connector.bookings(&BookingQuery::ids(confirm)).await {
-                    Ok(extra) => {
-                        batch.bookings.extend(extra.bookings);
-                        batch.failures.extend(extra.failures);
-                    }
-                    Err(e) => {
-                        ctx.warnings.push(format!(
-                            "could not confirm missing bookings by id ({e}); none declared gone this run"
-                        ));
-                        batch.complete = false;
-                    }
+            match connector.bookings(&BookingQuery::ids(confirm)).await {
+                Ok(extra) => {
+                    batch.bookings.extend(extra.bookings);
+                    batch.failures.extend(extra.failures);
+                }
+                Err(e) => {
+                    ctx.warnings
+                        .push(format!("could not confirm missing bookings by id ({e}); none declared gone this run"));
+                    batch.complete = false;
                 }
             }
         }
@@ -357,14 +435,18 @@ impl SyncEngine {
         let ctx = RunCtx {
             scope,
             trigger,
-            plan: PlanKind::Hint,
+            plan: PlanKind::Import,
             started_at: self.clock.now(),
             run_id: uuid::Uuid::new_v4().to_string(),
             cursor_before: None,
             warnings: Vec::new(),
             stats_before: None,
             dry_run,
+            origin: Origin::Import,
+            state_version: None,
+            applied: Vec::new(),
         };
+        let _running = self.lock_scope(&ctx.scope).await;
         let state = match self.store.load(&ctx.scope).await {
             Ok(s) => s,
             Err(e) => {
@@ -376,8 +458,13 @@ impl SyncEngine {
     }
 
     fn is_expected(&self, rec: &RecordState, window: DateRange, today: NaiveDate) -> bool {
-        // Past stays that fall out of a feed are never cancelled by absence.
-        !rec.gone && !rec.cancelled && window.overlaps_stay(rec.arrival, rec.departure) && rec.departure > today
+        // Past stays that fall out of a feed are never cancelled by absence, and neither are
+        // records another part of the source (a CSV import) wrote.
+        rec.origin == Origin::Fetch
+            && !rec.gone
+            && !rec.cancelled
+            && window.overlaps_stay(rec.arrival, rec.departure)
+            && rec.departure > today
     }
 
     fn to_confirm(&self, state: &SyncState, batch: &BookingBatch, window: DateRange) -> Vec<SourceId> {
@@ -459,6 +546,11 @@ impl SyncEngine {
                     cancelled,
                     missing_passes: 0,
                     gone: false,
+                    origin: match (ctx.origin, prev) {
+                        // An import never takes a record away from the snapshot that owns it.
+                        (Origin::Import, Some(p)) => p.origin,
+                        (o, _) => o,
+                    },
                 },
             ));
             changes.push(Change { class, key: b.key.clone(), booking: Some(b.clone()) });
@@ -490,10 +582,24 @@ impl SyncEngine {
             PlanKind::Full | PlanKind::Incremental if connector.is_some() => Some(ctx.started_at),
             _ => ctx.cursor_before,
         };
+        let connector_state = match (connector, ctx.state_version) {
+            (Some(c), Some(expected_version)) => match c.save_state().await {
+                Ok(v) => v.map(|value| StateUpdate { value, expected_version }),
+                Err(e) => {
+                    let msg = format!("could not read the connector's state to save it: {e}");
+                    return self.fail(&ctx, connector, counts, failures, Stage::Commit, Some(e.kind()), msg).await;
+                }
+            },
+            _ => None,
+        };
         let outcome = if failures.is_empty() { Outcome::Ok } else { Outcome::Partial };
         let audit = self.audit(&ctx, connector, counts, failures, cursor_after, outcome);
-        let commit =
-            Commit { upserts, cursor: cursor_after.filter(|c| Some(*c) != ctx.cursor_before), audit: audit.clone() };
+        let commit = Commit {
+            upserts,
+            cursor: cursor_after.filter(|c| Some(*c) != ctx.cursor_before),
+            audit: audit.clone(),
+            connector_state,
+        };
         if let Err(e) = self.store.commit(&ctx.scope, &commit).await {
             tracing::error!(error = %e, "could not save the sync state; the next run repeats these changes");
             let mut failed = audit;
@@ -505,6 +611,19 @@ impl SyncEngine {
             };
             let _ = self.store.append(&failed).await;
             return failed;
+        }
+        // The deliveries this run applied are in the committed state now.
+        for id in &ctx.applied {
+            let done = Settled::Done { run_id: ctx.run_id.clone(), at: self.clock.now() };
+            if let Err(e) = self.store.inbox_settle(*id, &done).await {
+                tracing::warn!(entry = id, error = %e, "could not mark an applied delivery done; it is applied again (idempotent)");
+            }
+        }
+        // Only now may the source forget what this run read (a mailbox marks its mails seen).
+        if let Some(c) = connector.filter(|c| c.keeps_state())
+            && let Err(e) = c.acknowledge().await
+        {
+            tracing::warn!(error = %e, "could not acknowledge what the run read; it is read again next run");
         }
         tracing::info!(
             inserted = counts.inserted,
@@ -565,6 +684,73 @@ impl SyncEngine {
             }
         }
         Vec::new()
+    }
+
+    /// Applies the scope's pending push deliveries to a stateful connector, oldest first. Returns
+    /// the bookings they touched, and a failure per delivery the connector could not read (it is
+    /// settled with the run all the same: kept in the report, not retried for ever).
+    async fn apply_deliveries(
+        &self,
+        ctx: &mut RunCtx,
+        connector: &dyn Connector,
+    ) -> Result<(Vec<SourceId>, Vec<RecordFailure>), StoreError> {
+        let mut touched = Vec::new();
+        let mut failures = Vec::new();
+        if !connector.keeps_state() {
+            return Ok((touched, failures));
+        }
+        for entry in self.store.inbox_entries(&ctx.scope).await? {
+            let InboxItem::Push { body } = &entry.item else { continue };
+            if entry.done_at.is_some() {
+                continue;
+            }
+            match connector.ingest(body.as_bytes()).await {
+                Ok(ids) => touched.extend(ids),
+                Err(e) if e.kind() == crate::error::ErrorKind::Unsupported => continue,
+                Err(e) => failures.push(
+                    RecordFailure::new(None, format!("webhook delivery not applied: {e}"))
+                        .at(format!("inbox entry {}", entry.id)),
+                ),
+            }
+            ctx.applied.push(entry.id);
+        }
+        Ok((touched, failures))
+    }
+
+    /// A room refresh: rooms and housekeeping where the source reads them, handed to the sink.
+    async fn refresh_rooms(&self, mut ctx: RunCtx, connector: &dyn Connector, sink: &dyn Sink) -> AuditRecord {
+        ctx.plan = PlanKind::Rooms;
+        let caps = connector.capabilities();
+        let mut counts = Counts::default();
+        let properties = if caps.supports(Operation::ReadRooms) {
+            match connector.rooms().await {
+                Ok(p) => Some(p),
+                Err(e) => return self.connector_failed(&ctx, connector, e).await,
+            }
+        } else {
+            None
+        };
+        let housekeeping = if caps.supports(Operation::ReadHousekeeping) {
+            match connector.housekeeping().await {
+                Ok(h) => Some(h),
+                Err(e) => return self.connector_failed(&ctx, connector, e).await,
+            }
+        } else {
+            None
+        };
+        if properties.is_none() && housekeeping.is_none() {
+            ctx.warnings.push("the source reads neither rooms nor housekeeping: nothing refreshed".into());
+        }
+        let rooms: usize = properties.iter().flatten().flat_map(|p| &p.room_types).map(|t| t.rooms.len()).sum();
+        counts.fetched = (rooms + housekeeping.as_ref().map_or(0, Vec::len)) as u64;
+        let refresh = RoomRefresh { properties, housekeeping };
+        if let Err(e) = sink.apply_rooms(&ctx.scope, &refresh).await {
+            let msg = format!("the host could not store the rooms: {e}");
+            return self.fail(&ctx, Some(connector), counts, Vec::new(), Stage::Sink, None, msg).await;
+        }
+        let audit = self.audit(&ctx, Some(connector), counts, Vec::new(), ctx.cursor_before, Outcome::Ok);
+        self.append(&audit).await;
+        audit
     }
 
     fn audit(
@@ -673,4 +859,11 @@ fn latest_and_seen(batch: &BookingBatch) -> (Vec<&Booking>, HashSet<&SourceId>) 
     }
     seen.extend(batch.failures.iter().filter_map(|f| f.source_id.as_ref()));
     (latest, seen)
+}
+
+/// Whether a record missing from a complete window read may be taken as deleted: only where the
+/// source makes deletions visible that way and is not a push or inbox source.
+fn absence_means_gone(connector: &dyn Connector) -> bool {
+    let sync = connector.capabilities().sync;
+    !matches!(sync.deletions, Visibility::NotVisible | Visibility::Webhook) && sync.incremental != Incremental::PushOnly
 }

@@ -7,13 +7,17 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use super::audit::AuditRecord;
-use super::store::{AuditLog, Commit, Scope, StoreError, SyncState, SyncStore};
+use super::store::{
+    AuditLog, Commit, Inbox, InboxEntry, InboxItem, Queued, Scope, Settled, StoreError, SyncState, SyncStore,
+};
 
 #[derive(Debug, Default)]
 struct Inner {
     states: HashMap<Scope, SyncState>,
     audit: Vec<AuditRecord>,
     events: HashMap<String, DateTime<Utc>>,
+    inbox: Vec<InboxEntry>,
+    next_inbox_id: i64,
 }
 
 /// A store in memory. Commits are atomic under one lock.
@@ -26,6 +30,14 @@ impl MemoryStore {
     /// An empty store.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Saves a connector's state outside a run (tests that start from a given state, the kit).
+    pub fn set_connector_state(&self, scope: &Scope, value: serde_json::Value) {
+        let mut inner = self.lock();
+        let state = inner.states.entry(scope.clone()).or_default();
+        state.connector_state = Some(value);
+        state.state_version += 1;
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
@@ -71,6 +83,13 @@ impl SyncStore for MemoryStore {
     async fn commit(&self, scope: &Scope, commit: &Commit) -> Result<(), StoreError> {
         let mut inner = self.lock();
         let state = inner.states.entry(scope.clone()).or_default();
+        if let Some(update) = &commit.connector_state {
+            if update.expected_version != state.state_version {
+                return Err(StoreError::Conflict { expected: update.expected_version, found: state.state_version });
+            }
+            state.connector_state = Some(update.value.clone());
+            state.state_version += 1;
+        }
         for (id, rec) in &commit.upserts {
             state.records.insert(id.clone(), rec.clone());
         }
@@ -89,5 +108,75 @@ impl SyncStore for MemoryStore {
         }
         inner.events.insert(key.to_owned(), now);
         Ok(true)
+    }
+}
+
+#[async_trait]
+impl Inbox for MemoryStore {
+    async fn inbox_put(
+        &self,
+        scope: &Scope,
+        dedupe_key: &str,
+        item: &InboxItem,
+        now: DateTime<Utc>,
+        keep_done: chrono::Duration,
+    ) -> Result<Queued, StoreError> {
+        let mut inner = self.lock();
+        inner.inbox.retain(|e| e.done_at.is_none_or(|d| now - d < keep_done));
+        if inner.inbox.iter().any(|e| &e.scope == scope && e.dedupe_key == dedupe_key) {
+            return Ok(Queued::Duplicate);
+        }
+        inner.next_inbox_id += 1;
+        let id = inner.next_inbox_id;
+        inner.inbox.push(InboxEntry {
+            id,
+            scope: scope.clone(),
+            dedupe_key: dedupe_key.to_owned(),
+            received_at: now,
+            item: item.clone(),
+            attempts: 0,
+            next_at: now,
+            last_error: None,
+            done_at: None,
+            run_id: None,
+        });
+        Ok(Queued::New(id))
+    }
+
+    async fn inbox_due(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<InboxEntry>, StoreError> {
+        let inner = self.lock();
+        let mut due: Vec<InboxEntry> =
+            inner.inbox.iter().filter(|e| e.done_at.is_none() && e.next_at <= now).cloned().collect();
+        due.sort_by_key(|e| (e.received_at, e.id));
+        due.truncate(limit);
+        Ok(due)
+    }
+
+    async fn inbox_settle(&self, id: i64, settled: &Settled) -> Result<(), StoreError> {
+        let mut inner = self.lock();
+        let Some(e) = inner.inbox.iter_mut().find(|e| e.id == id) else {
+            return Err(StoreError::Corrupt(format!("no inbox entry {id}")));
+        };
+        e.attempts += 1;
+        match settled {
+            Settled::Done { run_id, at } => {
+                e.done_at = Some(*at);
+                e.run_id = Some(run_id.clone());
+                e.last_error = None;
+            }
+            Settled::Retry { at, error } => {
+                e.next_at = *at;
+                e.last_error = Some(error.clone());
+            }
+        }
+        Ok(())
+    }
+
+    async fn inbox_next_due(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
+        Ok(self.lock().inbox.iter().filter(|e| e.done_at.is_none()).map(|e| e.next_at).min())
+    }
+
+    async fn inbox_entries(&self, scope: &Scope) -> Result<Vec<InboxEntry>, StoreError> {
+        Ok(self.lock().inbox.iter().filter(|e| &e.scope == scope).cloned().collect())
     }
 }

@@ -13,13 +13,18 @@
 
 mod audit;
 mod engine;
+pub mod inbox;
 mod memory;
 mod store;
 
 pub use audit::{AccountStatus, AuditRecord, Counts, Outcome, PlanKind, Stage, Trigger};
-pub use engine::{Change, ChangeClass, CollectingSink, Plan, Sink, SyncConfig, SyncEngine};
+pub use engine::{Change, ChangeClass, CollectingSink, Plan, RoomRefresh, Sink, SyncConfig, SyncEngine};
+pub use inbox::InboxWorker;
 pub use memory::MemoryStore;
-pub use store::{AuditLog, Commit, RecordMap, RecordState, Scope, StoreError, SyncState, SyncStore};
+pub use store::{
+    AuditLog, Commit, Inbox, InboxEntry, InboxItem, Origin, Queued, RecordMap, RecordState, Scope, Settled,
+    StateUpdate, StoreError, SyncState, SyncStore,
+};
 
 #[cfg(test)]
 mod tests;

@@ -42,6 +42,42 @@ pub struct RecordState {
     pub missing_passes: u8,
     /// Declared disappeared.
     pub gone: bool,
+    /// Which kind of read last wrote the record: only records a snapshot read wrote can be
+    /// declared gone by a later snapshot's absence.
+    #[serde(default)]
+    pub origin: Origin,
+}
+
+/// Where a record came from, so each part of a composite source is diffed only against itself
+/// (FrontDesk Master: the iCal snapshot vs rows imported from a CSV report).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Origin {
+    /// Read from the source by the engine (full, incremental, hint or push runs).
+    #[default]
+    Fetch,
+    /// Imported from a file or batch the host handed over ([`crate::sync::SyncEngine::apply_batch`]).
+    Import,
+}
+
+impl Origin {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Fetch => "fetch",
+            Self::Import => "import",
+        }
+    }
+
+    /// From the stored name.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "fetch" => Some(Self::Fetch),
+            "import" => Some(Self::Import),
+            _ => None,
+        }
+    }
 }
 
 /// Record states by source id. Keyed with a fast non-cryptographic hash: ids come from the
@@ -55,6 +91,22 @@ pub struct SyncState {
     pub cursor: Option<DateTime<Utc>>,
     /// Records by source id.
     pub records: RecordMap,
+    /// What the connector accumulated (e-mail folds, push deliveries), as the last committed
+    /// run saved it.
+    pub connector_state: Option<serde_json::Value>,
+    /// How many times the connector state was committed: a commit that saves connector state
+    /// must name the version it loaded, so two processes never overwrite each other's state.
+    pub state_version: u64,
+}
+
+/// The connector state a commit saves, and the version it was derived from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StateUpdate {
+    /// The new state.
+    pub value: serde_json::Value,
+    /// The [`SyncState::state_version`] the run loaded; the commit fails with
+    /// [`StoreError::Conflict`] when another run committed since.
+    pub expected_version: u64,
 }
 
 /// What a successful run writes, atomically.
@@ -66,6 +118,8 @@ pub struct Commit {
     pub cursor: Option<DateTime<Utc>>,
     /// The run's audit record.
     pub audit: AuditRecord,
+    /// The connector's accumulated state, for sources that keep one.
+    pub connector_state: Option<StateUpdate>,
 }
 
 /// A store failure.
@@ -78,6 +132,18 @@ pub enum StoreError {
     /// Stored data could not be read back.
     #[error("store data is corrupt: {0}")]
     Corrupt(String),
+    /// Another run committed this account's state since this run loaded it; nothing was written.
+    /// Run again: the next run starts from the newer state.
+    #[error("another run saved this account's state first (expected version {expected}, found {found})")]
+    Conflict {
+        /// The version this run loaded.
+        expected: u64,
+        /// The version in the store.
+        found: u64,
+    },
+    /// The store refuses the file or database it was pointed at.
+    #[error("{0}")]
+    Refused(String),
 }
 
 /// Append-only log of sync runs.
@@ -91,14 +157,107 @@ pub trait AuditLog: Send + Sync {
     async fn scopes(&self) -> Result<Vec<Scope>, StoreError>;
 }
 
-/// Fingerprints, modification times, disappearance candidates and cursors per scope, and webhook
-/// dedupe keys.
+/// Fingerprints, modification times, disappearance candidates, cursors and connector state per
+/// scope, webhook dedupe keys, and the durable webhook inbox.
 #[async_trait]
-pub trait SyncStore: AuditLog {
+pub trait SyncStore: AuditLog + Inbox {
     /// Loads a scope's state.
     async fn load(&self, scope: &Scope) -> Result<SyncState, StoreError>;
     /// Writes a run's results — record states, cursor and audit record — in one transaction.
     async fn commit(&self, scope: &Scope, commit: &Commit) -> Result<(), StoreError>;
     /// Records an event key for `ttl`; `true` the first time, `false` for a repeat within the TTL.
     async fn remember_event(&self, key: &str, now: DateTime<Utc>, ttl: chrono::Duration) -> Result<bool, StoreError>;
+}
+
+/// A verified webhook delivery waiting to be processed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum InboxItem {
+    /// A PMS hint: re-read what it names.
+    Hint(crate::webhook::Hint),
+    /// A push source's delivery, which carries the data itself (Sirvoy): the verified body.
+    Push {
+        /// The body as received (UTF-8 JSON).
+        body: String,
+    },
+}
+
+/// An inbox entry as the store keeps it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InboxEntry {
+    /// The store's id.
+    pub id: i64,
+    /// The account the delivery is for.
+    pub scope: Scope,
+    /// The sender's event identity: a re-delivery of the same key is not queued again.
+    pub dedupe_key: String,
+    /// When it was received.
+    pub received_at: DateTime<Utc>,
+    /// What it says.
+    pub item: InboxItem,
+    /// Runs tried so far.
+    pub attempts: u32,
+    /// When it is due (again).
+    pub next_at: DateTime<Utc>,
+    /// Why the last attempt failed.
+    pub last_error: Option<String>,
+    /// When its run committed (`None`: still pending).
+    pub done_at: Option<DateTime<Utc>>,
+    /// The run that processed it.
+    pub run_id: Option<String>,
+}
+
+/// What putting a delivery into the inbox did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Queued {
+    /// Stored under this id.
+    New(i64),
+    /// The same delivery (by dedupe key) is already queued or was processed within the retention.
+    Duplicate,
+}
+
+/// How an attempt at an inbox entry ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Settled {
+    /// Its run committed.
+    Done {
+        /// The run.
+        run_id: String,
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// Its run failed or was deferred: try again at `at`.
+    Retry {
+        /// When.
+        at: DateTime<Utc>,
+        /// Why it failed.
+        error: String,
+    },
+}
+
+/// The durable webhook inbox: a verified delivery is written here before it is acknowledged to
+/// the sender, and marked done only when the run it caused has committed (at-least-once).
+#[async_trait]
+pub trait Inbox: Send + Sync {
+    /// Stores a delivery unless one with the same scope and dedupe key is pending or was done
+    /// within `keep_done` of `now` (older done entries are pruned here).
+    async fn inbox_put(
+        &self,
+        scope: &Scope,
+        dedupe_key: &str,
+        item: &InboxItem,
+        now: DateTime<Utc>,
+        keep_done: chrono::Duration,
+    ) -> Result<Queued, StoreError>;
+    /// Pending entries due at `now`, oldest first, at most `limit`.
+    async fn inbox_due(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<InboxEntry>, StoreError>;
+    /// Records how an attempt ended (counts the attempt).
+    async fn inbox_settle(&self, id: i64, settled: &Settled) -> Result<(), StoreError>;
+    /// When the next pending entry is due, if any.
+    async fn inbox_next_due(&self) -> Result<Option<DateTime<Utc>>, StoreError>;
+    /// Every entry of a scope, oldest first (status views, tests).
+    async fn inbox_entries(&self, scope: &Scope) -> Result<Vec<InboxEntry>, StoreError>;
 }

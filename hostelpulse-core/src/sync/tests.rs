@@ -9,7 +9,7 @@ use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use super::*;
 use crate::capability::{Capabilities, Operation, Support};
 use crate::clock::ManualClock;
-use crate::connector::{BookingBatch, BookingQuery, Connector, RecordFailure};
+use crate::connector::{BookingBatch, BookingIds, BookingQuery, Connector, RecordFailure};
 use crate::error::{Applied, BoxError, Error, ErrorKind, Result};
 use crate::model::{AccountId, Booking, BookingStatus, ConnectorKind, Fingerprinted, Provenance, SourceKey, Via};
 use crate::testkit::ReferenceConnector;
@@ -157,7 +157,7 @@ async fn full_then_unchanged_then_each_change_class() {
     b3.status = BookingStatus::Confirmed;
     b3.modified_at = Some(now() + Duration::minutes(5));
     script.push(full(vec![b3]));
-    h.run(&script, Plan::Hint(vec!["2".into()]), &sink).await;
+    h.run(&script, Plan::Hint(BookingIds::one("2")), &sink).await;
     assert_eq!(classes(&sink), vec![(ChangeClass::Restored, "2".into())]);
 }
 
@@ -169,9 +169,9 @@ async fn newer_wins_a_stale_record_is_skipped_and_counted() {
     let mut stale = booking(1, 3, 1, 10);
     stale.guest.name = Some("old name".into());
     let script = Script::new(vec![full(vec![fresh.clone()]), full(vec![stale])]);
-    h.run(&script, Plan::Hint(vec!["1".into()]), &sink).await;
+    h.run(&script, Plan::Hint(BookingIds::one("1")), &sink).await;
     sink.take();
-    let run = h.run(&script, Plan::Hint(vec!["1".into()]), &sink).await;
+    let run = h.run(&script, Plan::Hint(BookingIds::one("1")), &sink).await;
     assert_eq!(run.counts.stale_skipped, 1);
     assert_eq!(run.counts.changes(), 0);
     assert!(sink.take().is_empty());
@@ -266,7 +266,7 @@ async fn a_missing_record_is_confirmed_by_id_before_it_is_declared_gone() {
     let all = classes(&sink);
     assert!(all.contains(&(ChangeClass::Updated, "1".into())), "{all:?}");
     assert!(!all.iter().any(|(c, _)| *c == ChangeClass::Disappeared), "{all:?}");
-    assert_eq!(script.queries().last().unwrap().ids, vec!["1".into()]);
+    assert_eq!(script.queries().last().unwrap().ids, Some(BookingIds::one("1")));
 }
 
 #[tokio::test]
@@ -367,7 +367,7 @@ async fn hints_do_not_move_the_cursor_and_incremental_without_cursor_runs_full()
     assert_eq!(first.plan, PlanKind::Full);
     assert!(first.warnings[0].contains("no saved cursor"));
     assert!(script.queries()[0].stay.is_some());
-    let hint = h.run(&script, Plan::Hint(vec!["2".into()]), &sink).await;
+    let hint = h.run(&script, Plan::Hint(BookingIds::one("2")), &sink).await;
     assert_eq!(hint.cursor_after, first.cursor_after);
     assert_eq!(h.state().await.cursor, first.cursor_after);
 }

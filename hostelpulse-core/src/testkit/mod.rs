@@ -15,6 +15,7 @@
 //! # });
 //! ```
 
+mod durability;
 mod faults;
 mod kit;
 mod reference;
@@ -25,6 +26,10 @@ use chrono::NaiveDate;
 use crate::error::Result;
 use crate::model::SourceId;
 
+pub use durability::{
+    ConnectorFactory, absence_is_never_a_cancellation, crash_before_commit_loses_nothing, restart_loses_nothing,
+    run_durability,
+};
 pub use faults::{Fault, FaultPlan, FaultyConnector};
 #[cfg(feature = "http")]
 pub use faults::{FaultyTransport, HttpFaults};

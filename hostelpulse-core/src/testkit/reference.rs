@@ -259,10 +259,10 @@ impl Connector for ReferenceConnector {
         let bookings = s
             .bookings
             .values()
-            .filter(|b| query.ids.is_empty() || query.ids.contains(&b.key.id))
+            .filter(|b| query.wants_id(&b.key.id))
             .filter(|b| query.stay.is_none_or(|w| w.overlaps_stay(b.arrival, b.departure)))
             .filter(|b| query.modified_since.is_none_or(|t| b.modified_at.is_some_and(|m| m >= t)))
-            .filter(|b| query.include_cancelled || !query.ids.is_empty() || b.status != BookingStatus::Cancelled)
+            .filter(|b| query.include_cancelled || query.ids.is_some() || b.status != BookingStatus::Cancelled)
             .map(|b| Booking { provenance: fetched.clone(), ..b.clone() })
             .collect();
         Ok(BookingBatch::complete(bookings, Vec::new()))

@@ -2,8 +2,27 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::{AccountId, ConnectorKind, SourceId};
 
+use crate::connector::BookingIds;
+
+/// What a delivery says changed. Each kind has its own re-read: bookings by id, rooms and
+/// housekeeping for the account. A room event never becomes a booking read, and there is no
+/// "bookings, but no ids" (which would mean a read of the whole history).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "ids", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Changed {
+    /// These bookings: re-fetched by id.
+    Bookings(BookingIds),
+    /// Rooms' housekeeping or blocks (empty: the account's rooms in general): rooms and
+    /// housekeeping are re-read.
+    Rooms(Vec<SourceId>),
+    /// Availability or inventory of these rooms or room types: rooms and housekeeping are re-read,
+    /// never bookings.
+    Availability(Vec<SourceId>),
+}
+
 /// What a verified webhook delivery says changed. Only a hint: the engine re-fetches the records
-/// before trusting anything (`Plan::Hint` for bookings, an incremental run for room-level hints).
+/// before trusting anything.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Hint {
@@ -13,10 +32,8 @@ pub struct Hint {
     pub account: AccountId,
     /// The vendor's event name (`booking`, `SYNC_ROOM`, `reservation/created`, …).
     pub event: String,
-    /// Bookings to re-fetch.
-    pub bookings: Vec<SourceId>,
-    /// Rooms or room types whose inventory changed.
-    pub rooms: Vec<SourceId>,
+    /// What changed.
+    pub changed: Changed,
     /// What the delivery claims the status is. Never trusted: for display and logs only.
     pub claimed_status: Option<String>,
     /// A key to drop repeated deliveries of the same event.
@@ -24,15 +41,15 @@ pub struct Hint {
 }
 
 impl Hint {
-    fn new(
+    /// A hint that `changed`.
+    pub fn new(
         connector: ConnectorKind,
         account: AccountId,
-        event: String,
-        bookings: Vec<SourceId>,
-        rooms: Vec<SourceId>,
-        dedupe_key: String,
+        event: impl Into<String>,
+        changed: Changed,
+        dedupe_key: impl Into<String>,
     ) -> Self {
-        Self { connector, account, event, bookings, rooms, claimed_status: None, dedupe_key }
+        Self { connector, account, event: event.into(), changed, claimed_status: None, dedupe_key: dedupe_key.into() }
     }
 
     /// A hint about `bookings`.
@@ -40,13 +57,13 @@ impl Hint {
         connector: ConnectorKind,
         account: AccountId,
         event: impl Into<String>,
-        bookings: Vec<SourceId>,
+        bookings: BookingIds,
         dedupe_key: impl Into<String>,
     ) -> Self {
-        Self::new(connector, account, event.into(), bookings, Vec::new(), dedupe_key.into())
+        Self::new(connector, account, event, Changed::Bookings(bookings), dedupe_key)
     }
 
-    /// A hint about rooms' inventory.
+    /// A hint about rooms' housekeeping or blocks.
     pub fn rooms(
         connector: ConnectorKind,
         account: AccountId,
@@ -54,7 +71,15 @@ impl Hint {
         rooms: Vec<SourceId>,
         dedupe_key: impl Into<String>,
     ) -> Self {
-        Self::new(connector, account, event.into(), Vec::new(), rooms, dedupe_key.into())
+        Self::new(connector, account, event, Changed::Rooms(rooms), dedupe_key)
+    }
+
+    /// The bookings to re-fetch, when the hint is about bookings.
+    pub fn booking_ids(&self) -> Option<&BookingIds> {
+        match &self.changed {
+            Changed::Bookings(ids) => Some(ids),
+            _ => None,
+        }
     }
 
     /// Adds the claimed status.
@@ -77,4 +102,7 @@ pub enum HintError {
     /// Authentic, but not an event the connector understands.
     #[error("unrecognised delivery: {0}")]
     Unrecognised(String),
+    /// Authentic and understood, but about nothing the SDK keeps (answer 200 so the sender stops).
+    #[error("not used: {0}")]
+    NotUsed(String),
 }

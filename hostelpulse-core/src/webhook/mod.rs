@@ -10,7 +10,7 @@ mod hint;
 mod replay;
 mod verify;
 
-pub use hint::{Hint, HintError};
+pub use hint::{Changed, Hint, HintError};
 
 pub use replay::ReplayGuard;
 pub use verify::{Delivery, HmacScheme, WebhookError, WebhookVerifier, sign_hmac};
