@@ -70,9 +70,10 @@ fn start() -> Option<Dovecot> {
 /// With `tls`, also an IMAPS listener with a fresh self-signed certificate for `localhost`.
 fn start_with(tls: bool) -> Option<Dovecot> {
     if !Path::new(DOVECOT).exists() {
+        // In CI a missing server is a failure, never a silent pass.
         assert!(
-            std::env::var_os("HOSTELPULSE_REQUIRE_DOVECOT").is_none(),
-            "HOSTELPULSE_REQUIRE_DOVECOT is set but {DOVECOT} is missing: apt-get install dovecot-imapd"
+            std::env::var_os("HOSTELPULSE_REQUIRE_DOVECOT").is_none() && std::env::var_os("CI").is_none(),
+            "CI or HOSTELPULSE_REQUIRE_DOVECOT is set but {DOVECOT} is missing: apt-get install dovecot-imapd"
         );
         eprintln!("skipped: {DOVECOT} not installed (apt-get install dovecot-imapd)");
         return None;
