@@ -2,100 +2,28 @@
 //! matrix, a sync report per source, the Today board → changes upstream (Beds24 webhooks, a
 //! cancellation mail, a Sirvoy delivery) → the changes and the turnover tasks they cause.
 
-use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axum::Router;
-use axum::body::Bytes;
-use axum::extract::{ConnectInfo, Path, RawQuery, State};
-use axum::http::{HeaderMap, Method, StatusCode};
-use axum::routing::{any, post};
 use chrono::{NaiveDate, Utc};
-use hostelpulse::beds24::Beds24Webhooks;
 use hostelpulse::config::Config;
 use hostelpulse::core::testkit::{Modification, NewBooking, Upstream};
-use hostelpulse::core::webhook::{Delivery, Hint};
-use hostelpulse::core::{CapabilityMatrix, Connector, SourceId};
-use hostelpulse::registry::Account;
-use hostelpulse::sirvoy::{SirvoyConfig, SirvoyConnector, generate_secret};
-use hostelpulse::sync::{CollectingSink, InboxWorker, Plan, Scope, SyncEngine, Trigger};
+use hostelpulse::core::{CapabilityMatrix, SourceId};
+use hostelpulse::sirvoy::generate_secret;
+use hostelpulse::sync::{CollectingSink, Inbox, InboxWorker, Plan, Scope, SyncEngine, Trigger};
 use hostelpulse::tasks::{TaskEvent, TurnoverPlanner};
-use hostelpulse::webhooks::Received;
 use hostelpulse::{Registry, store::SqliteStore};
 use hostelpulse_sandbox::mail::{BookingMailer, MaildirWriter, SAMPLES};
 use hostelpulse_sandbox::{Beds24Emulator, CloudbedsEmulator, IcalFeedServer, Running, SirvoySender};
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::ExposeSecret;
 use serde_json::json;
 
-use crate::ops;
 use crate::views::{self, BoxError};
-
-type Hints = Arc<Mutex<Vec<Hint>>>;
+use crate::{ops, serve};
 
 const HOOK_SECRET: &str = "demo-hook-secret";
 const SIRVOY_PROPERTY: &str = "4711";
-
-/// The demo's webhook receiver, as `hostelpulse webhook serve` does it: each verified delivery
-/// (Beds24 hints, Sirvoy bookings) is written to the store's inbox before it is answered; the
-/// inbox worker runs them afterwards.
-#[derive(Clone)]
-struct Hooks {
-    store: Arc<SqliteStore>,
-    hints: Hints,
-    sirvoy: Arc<SirvoyConnector>,
-}
-
-async fn webhook_receiver(hooks_state: Hooks) -> Result<Running, BoxError> {
-    let hooks = Beds24Webhooks::new(
-        hostelpulse_sandbox::beds24::BEDS24_PROPERTY_ID,
-        Some(("x-hook-secret".into(), vec![SecretString::from(HOOK_SECRET)])),
-        vec![],
-    );
-    let beds24 = Router::new().route(
-        "/hooks/beds24",
-        post(move |State(h): State<Hooks>, headers: HeaderMap, RawQuery(q): RawQuery, body: Bytes| {
-            let hooks = hooks.clone();
-            async move {
-                let d = Delivery { headers: &headers, body: &body, url_secret: None, remote_ip: None };
-                let Ok(hint) = hooks.parse(&d, q.as_deref(), Utc::now()) else { return StatusCode::UNAUTHORIZED };
-                let scope = Scope::new(hint.connector.clone(), hint.account.clone());
-                h.hints.lock().unwrap_or_else(|e| e.into_inner()).push(hint.clone());
-                match Received::Hint(hint).enqueue(h.store.as_ref(), &scope, Utc::now()).await {
-                    Ok(_) => StatusCode::OK,
-                    Err(_) => StatusCode::SERVICE_UNAVAILABLE,
-                }
-            }
-        }),
-    );
-    let sirvoy_route = Router::new().route(
-        "/hooks/sirvoy/{secret}",
-        any(
-            |State(h): State<Hooks>,
-             Path(secret): Path<String>,
-             ConnectInfo(peer): ConnectInfo<SocketAddr>,
-             method: Method,
-             headers: HeaderMap,
-             body: Bytes| async move {
-                use hostelpulse::sirvoy::Received as S;
-                let received = h.sirvoy.receive(method == Method::GET, Some(&secret), Some(peer.ip()), &headers, &body);
-                let (dedupe_key, body) = match (received.await, String::from_utf8(body.to_vec())) {
-                    (Ok(S::Booking { dedupe_key, .. }), Ok(body)) => (dedupe_key, body),
-                    (Ok(_), _) => return StatusCode::OK,
-                    _ => return StatusCode::NOT_FOUND,
-                };
-                let scope = Scope::new(h.sirvoy.kind(), h.sirvoy.account().clone());
-                let push = Received::Push { body, dedupe_key };
-                match push.enqueue(h.store.as_ref(), &scope, Utc::now()).await {
-                    Ok(_) => StatusCode::OK,
-                    Err(_) => StatusCode::SERVICE_UNAVAILABLE,
-                }
-            },
-        ),
-    );
-    Ok(Running::serve(beds24.merge(sirvoy_route).with_state(hooks_state)).await?)
-}
 
 /// Runs every inbox entry that is due: the webhook deliveries received so far.
 async fn process_inbox(
@@ -184,22 +112,6 @@ pub async fn run(db: Option<PathBuf>, json: bool) -> Result<(), BoxError> {
     let _ = std::fs::remove_file(&db);
     let store = ops::open(&db).await?;
     let sirvoy_secret = generate_secret();
-    let sirvoy = Arc::new(SirvoyConnector::new(
-        SirvoyConfig::builder(SIRVOY_PROPERTY, sirvoy_secret.clone())
-            .plan("Pro")
-            .allowed_senders(vec!["127.0.0.0/8".parse()?])
-            .build()?,
-    ));
-    let hints: Hints = Arc::default();
-    let receiver =
-        webhook_receiver(Hooks { store: store.clone(), hints: hints.clone(), sirvoy: sirvoy.clone() }).await?;
-    beds24.set_webhook(receiver.url("/hooks/beds24"), Some(("x-hook-secret".into(), HOOK_SECRET.into())));
-    let sender =
-        SirvoySender::new(receiver.url(&format!("/hooks/sirvoy/{}", sirvoy_secret.expose_secret())), SIRVOY_PROPERTY);
-    for i in 0..3 {
-        let a = today + chrono::Duration::days(i * 2);
-        sender.create(NewBooking::new(a, a + chrono::Duration::days(2)).guest(format!("Sirvoy Guest {i}"))).await?;
-    }
 
     // One configuration for all of it, as a host would write it (the sandbox's secrets inline).
     // Dorm beds are mapped to the bed in their dorm; a private room to the room.
@@ -223,6 +135,7 @@ id = "beds24"
 property_id = {beds24_property}
 credentials = {{ invite_code = {{ value = "{invite}", insecure_inline = true }} }}
 http = {{ base_url = "{beds24_url}" }}
+webhook = {{ header = "x-hook-secret", secret = {{ value = "{hook_secret}", insecure_inline = true }} }}
 
 [[account]]
 connector = "cloudbeds"
@@ -244,6 +157,15 @@ feeds = [
 connector = "email"
 id = "inbox"
 maildir = "{maildir}"
+
+# A second property's Sirvoy account: Sirvoy pushes its bookings to `webhook serve`.
+[[account]]
+connector = "sirvoy"
+id = "sirvoy"
+property_id = "{sirvoy_property}"
+plan = "Pro"
+url_secret = {{ value = "{sirvoy_secret}", insecure_inline = true }}
+allowed_senders = ["127.0.0.0/8"]
 "#,
         beds24_property = hostelpulse_sandbox::beds24::BEDS24_PROPERTY_ID,
         invite = beds24.issue_invite_code(),
@@ -254,13 +176,25 @@ maildir = "{maildir}"
         airbnb_url = feeds.url("airbnb-bed"),
         booking_url = feeds.url("booking-202"),
         maildir = maildir.display(),
+        hook_secret = HOOK_SECRET,
+        sirvoy_property = SIRVOY_PROPERTY,
+        sirvoy_secret = sirvoy_secret.expose_secret(),
     );
     let config_path = work.join("hostelpulse.toml");
     std::fs::write(&config_path, &config)?;
-    let (cfg, built) = ops::registry(&config_path, &store)?;
-    let mut accounts = built.accounts().to_vec();
-    accounts.push(Account::new("sirvoy", "sirvoy", sirvoy.clone()));
-    let registry = Registry::from_accounts(accounts);
+    let (cfg, registry) = ops::registry(&config_path, &store)?;
+    // Webhooks arrive where `hostelpulse webhook serve` takes them: verified, then queued in the
+    // store's inbox before they are answered.
+    let receiver =
+        Running::serve(serve::router(serve::App::new(Arc::new(registry.clone()), store.clone(), serve::Log::Quiet)))
+            .await?;
+    beds24.set_webhook(receiver.url("/hooks/beds24"), Some(("x-hook-secret".into(), HOOK_SECRET.into())));
+    let sender =
+        SirvoySender::new(receiver.url(&format!("/hooks/sirvoy/{}", sirvoy_secret.expose_secret())), SIRVOY_PROPERTY);
+    for i in 0..3 {
+        let a = today + chrono::Duration::days(i * 2);
+        sender.create(NewBooking::new(a, a + chrono::Duration::days(2)).guest(format!("Sirvoy Guest {i}"))).await?;
+    }
     let mut out = json!({});
     if !json {
         println!(
@@ -309,31 +243,34 @@ maildir = "{maildir}"
     let (cancel, extend) = (SourceId::from(ids[1]), SourceId::from(ids[2]));
     beds24.cancel(&cancel).await?;
     beds24.modify(&extend, Modification::ExtendStay).await?;
-    let arrival = today + chrono::Duration::days(2);
-    let new = beds24.create(NewBooking::new(arrival, arrival + chrono::Duration::days(3)).guest("Ana Lima")).await?;
+    // A new three-night stay on the first dates from the day after tomorrow with a double free
+    // (the PMS refuses to double-book).
+    let mut new = None;
+    for offset in 2..40 {
+        let arrival = today + chrono::Duration::days(offset);
+        let stay = NewBooking::new(arrival, arrival + chrono::Duration::days(3)).guest("Ana Lima");
+        if let Ok(id) = beds24.create(stay).await {
+            new = Some(id);
+            break;
+        }
+    }
+    let new = new.ok_or("the emulated hostel has no double free for three nights in the next weeks")?;
     mailer.cancel(&expedia).await?;
     let sirvoy_first = SourceId::new("900001");
     sender.modify(&sirvoy_first, Modification::RenameGuest("Renamed Guest".into())).await?;
 
+    // Beds24 sends its webhooks on its own time: wait (bounded) until the three are in the inbox.
+    let pms_scope = Registry::scope_of(pms);
     let deadline = Instant::now() + Duration::from_secs(10);
-    let mut hinted: Vec<SourceId> = Vec::new();
-    while hinted.len() < 3 && Instant::now() < deadline {
+    let mut hinted = 0;
+    while hinted < 3 && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(50)).await;
-        hinted = hints
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .iter()
-            .filter_map(|h| h.booking_ids())
-            .flat_map(|ids| ids.iter().cloned())
-            .collect();
+        hinted = store.inbox_entries(&pms_scope).await?.iter().filter(|e| e.done_at.is_none()).count();
     }
-    hinted.sort();
-    hinted.dedup();
     if !json {
         println!(
             "\nUpstream: Beds24 cancelled {cancel}, extended {extend}, created {new}; an Expedia cancellation mail; a Sirvoy change.\n\
-             {} webhook hint(s) verified from Beds24.",
-            hinted.len()
+             {hinted} webhook hint(s) verified from Beds24 and queued in the inbox."
         );
     }
 

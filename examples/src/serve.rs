@@ -28,19 +28,37 @@ use tokio::sync::Notify;
 use crate::ops;
 use crate::views::BoxError;
 
+/// How the server reports what it does.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Log {
+    /// Nothing (the demo prints its own summary).
+    Quiet,
+    /// One readable line per event.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
 #[derive(Clone)]
-struct App {
+pub struct App {
     registry: Arc<Registry>,
     store: Arc<SqliteStore>,
-    json: bool,
+    log: Log,
     wake: Arc<Notify>,
     backoff: InboxBackoff,
 }
 
 impl App {
+    pub fn new(registry: Arc<Registry>, store: Arc<SqliteStore>, log: Log) -> Self {
+        Self { registry, store, log, wake: Arc::new(Notify::new()), backoff: InboxBackoff::default() }
+    }
+
     /// One line per event: readable, or a JSON object per line with `--json`.
     fn log(&self, account: &str, event: &str, detail: serde_json::Value, text: String) {
-        if self.json {
+        if self.log == Log::Quiet {
+            return;
+        }
+        if self.log == Log::Json {
             println!("{}", serde_json::json!({ "account": account, "event": event, "detail": detail }));
         } else {
             println!("{account}: {text}");
@@ -158,9 +176,27 @@ pub async fn serve(
     }
     let backoff =
         InboxBackoff::new(chrono::Duration::milliseconds((retry_first * 1000.0) as i64), chrono::Duration::minutes(30));
-    let app = App { registry: Arc::new(registry.clone()), store, json, wake: Arc::new(Notify::new()), backoff };
+    let log = if json { Log::Json } else { Log::Text };
+    let app = App { backoff, ..App::new(Arc::new(registry.clone()), store, log) };
     let worker = tokio::spawn(work(app.clone()));
-    let router = Router::new()
+    let router = router(app);
+    let listener =
+        tokio::net::TcpListener::bind(listen).await.map_err(|e| format!("cannot listen on {listen}: {e}"))?;
+    let addr = listener.local_addr()?;
+    app_log_start(json, addr, &hooked);
+    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(async {
+            tokio::signal::ctrl_c().await.ok();
+        })
+        .await?;
+    worker.abort();
+    Ok(())
+}
+
+/// `/hooks/<account>` and `/hooks/<account>/<secret>`: verify, queue in the store's inbox, answer.
+/// Serve it with connect info (the sender's address is checked for Sirvoy).
+pub fn router(app: App) -> Router {
+    Router::new()
         .route(
             "/hooks/{account}",
             any(
@@ -189,18 +225,7 @@ pub async fn serve(
                 },
             ),
         )
-        .with_state(app);
-    let listener =
-        tokio::net::TcpListener::bind(listen).await.map_err(|e| format!("cannot listen on {listen}: {e}"))?;
-    let addr = listener.local_addr()?;
-    app_log_start(json, addr, &hooked);
-    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(async {
-            tokio::signal::ctrl_c().await.ok();
-        })
-        .await?;
-    worker.abort();
-    Ok(())
+        .with_state(app)
 }
 
 fn app_log_start(json: bool, addr: SocketAddr, hooked: &[&str]) {

@@ -35,6 +35,26 @@ fn the_demo_shows_exactly_the_upstream_changes() {
     assert!(rows.iter().any(|r| r.starts_with("│ cancelled") && r.contains("email")));
     assert!(after.contains("Turnover tasks they caused") && after.contains("withdrawn"), "{after}");
     assert!(db.exists(), "state is kept in the SQLite file");
+
+    // The demo's configuration holds every connector it ran, and no unit is double-booked on any
+    // of the next three weeks: not in the seeded data, not by the demo's own changes.
+    let config = out.lines().last().and_then(|l| l.split("--config ").nth(1)).and_then(|r| r.split(" --db").next());
+    let config = config.expect("the closing line names the configuration");
+    let text = std::fs::read_to_string(config).unwrap();
+    for connector in ["beds24", "cloudbeds", "ical", "email", "sirvoy"] {
+        assert!(
+            text.contains(&format!("connector = \"{connector}\"")),
+            "{connector} missing from the demo's configuration"
+        );
+    }
+    let today = chrono::Utc::now().with_timezone(&chrono_tz::Europe::Lisbon).date_naive();
+    for day in today.iter_days().take(21) {
+        let date = day.to_string();
+        let (ok, board, err) =
+            hostelpulse(&["today", "--config", config, "--db", db.to_str().unwrap(), "--date", &date, "--json"]);
+        assert!(ok, "{err}");
+        assert!(!board.contains("overbooked"), "{date}: {board}");
+    }
 }
 
 /// Replaces every scalar with its type: the shape of a JSON document, stable across runs.

@@ -223,6 +223,19 @@ impl Beds24Emulator {
             let mut s = self.inner.lock();
             let b = s.touch(n).ok_or_else(|| Error::invalid_input(format!("no booking {id}")))?;
             f(b);
+            // A stay whose new dates collide on its unit moves to a free one of its room, as the
+            // PMS would move it.
+            let b = b.clone();
+            let date = |k: &str| b[k].as_str().and_then(|d| d.parse::<NaiveDate>().ok());
+            if let (Some(room), Some(unit), Some(a), Some(d)) =
+                (b["roomId"].as_u64(), b["unitId"].as_u64(), date("arrival"), date("departure"))
+                && b["status"] != "cancelled"
+                && let Some(free) = s.free_unit(room, a, d, unit, Some(n))
+                && free != unit
+                && let Some(stored) = s.bookings.get_mut(&n)
+            {
+                stored["unitId"] = json!(free);
+            }
         }
         self.inner.fire_webhook(n);
         Ok(())
@@ -235,7 +248,11 @@ impl Upstream for Beds24Emulator {
     async fn create(&self, b: NewBooking) -> Result<SourceId> {
         let name = b.guest_name.unwrap_or_default();
         let (first, last) = name.split_once(' ').unwrap_or((name.as_str(), ""));
-        let (room, unit) = if b.bed.is_some() { (316001, 1) } else { (316004, 1) };
+        let room = if b.bed.is_some() { 316001 } else { 316004 };
+        // Allocated like the PMS does: a unit free on the dates, and no booking when none is.
+        let unit = self.inner.lock().free_unit(room, b.arrival, b.departure, 1, None).ok_or_else(|| {
+            Error::invalid_input(format!("room {room} is fully booked from {} to {}", b.arrival, b.departure))
+        })?;
         let booking = json!({ "roomId": room, "unitId": unit, "status": "confirmed", "subStatus": "none", "arrival": b.arrival.to_string(),
             "departure": b.departure.to_string(), "numAdult": b.adults, "numChild": 0, "firstName": first, "lastName": last,
             "channel": "", "apiReference": "", "notes": "", "comments": "", "price": 60.0 });

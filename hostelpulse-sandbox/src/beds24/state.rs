@@ -128,22 +128,33 @@ impl State {
 
     /// A month of bookings across the rooms: some cancelled, a no-show, an owner block.
     fn seed(&mut self, n: usize, now: DateTime<Utc>) {
-        // Stays per unit, so a seeded stay goes to a unit that is free on its dates (a real PMS does
-        // not double-book; only more stays than units could force it).
+        // An owner block on room 202 for maintenance.
+        let block_from = self.today + chrono::Duration::days(10);
+        let block_to = self.today + chrono::Duration::days(13);
+        // Stays per unit, so every seeded stay goes to a unit free on its dates, as a real PMS
+        // allocates: a stay that finds none within a week of its wished arrival is a cancelled
+        // request instead of a double booking. (Each unit's list stays short: its stays do not
+        // overlap and all fall within about six weeks.)
         let mut taken: std::collections::HashMap<(u64, u64), Vec<(NaiveDate, NaiveDate)>> = Default::default();
+        taken.entry((316002, 2)).or_default().push((block_from, block_to));
         for i in 0..n {
             let (room, qty) = ROOMS[i % ROOMS.len()];
-            let arrival = self.today + chrono::Duration::days((i * 7 % 30) as i64 - 3);
+            let wished = self.today + chrono::Duration::days((i * 7 % 30) as i64 - 3);
             let nights = 1 + (i % 4) as i64;
-            let departure = arrival + chrono::Duration::days(nights);
-            let cancelled = i % 9 == 4;
             let preferred = i as u64 % qty;
-            let unit = (0..qty)
-                .map(|k| 1 + (preferred + k) % qty)
-                .find(|u| {
-                    taken.get(&(room, *u)).is_none_or(|v| v.iter().all(|(a, d)| departure <= *a || *d <= arrival))
-                })
-                .unwrap_or(1 + preferred);
+            let free =
+                |arrival: NaiveDate, taken: &std::collections::HashMap<(u64, u64), Vec<(NaiveDate, NaiveDate)>>| {
+                    let departure = arrival + chrono::Duration::days(nights);
+                    (0..qty).map(|k| 1 + (preferred + k) % qty).find(|u| {
+                        taken.get(&(room, *u)).is_none_or(|v| v.iter().all(|(a, d)| departure <= *a || *d <= arrival))
+                    })
+                };
+            let found = (0..7)
+                .map(|shift| wished + chrono::Duration::days(shift))
+                .find_map(|a| free(a, &taken).map(|u| (a, u)));
+            let cancelled = i % 9 == 4 || found.is_none();
+            let (arrival, unit) = found.unwrap_or((wished, 1 + preferred));
+            let departure = arrival + chrono::Duration::days(nights);
             if !cancelled {
                 taken.entry((room, unit)).or_default().push((arrival, departure));
             }
@@ -170,10 +181,33 @@ impl State {
             }
             self.insert(b, created);
         }
-        // An owner block on room 202 for maintenance.
-        let block = json!({ "roomId": 316002, "unitId": 2, "status": "black", "arrival": (self.today + chrono::Duration::days(10)).to_string(),
-            "departure": (self.today + chrono::Duration::days(13)).to_string(), "numAdult": 0, "numChild": 0, "notes": "Maintenance" });
+        let block = json!({ "roomId": 316002, "unitId": 2, "status": "black", "arrival": block_from.to_string(),
+            "departure": block_to.to_string(), "numAdult": 0, "numChild": 0, "notes": "Maintenance" });
         self.insert(block, now - chrono::Duration::days(5));
+    }
+
+    /// A unit of `room` free on `[arrival, departure)` (cancelled stays free theirs; `except` is
+    /// the booking being moved), trying `preferred` first.
+    pub fn free_unit(
+        &self,
+        room: u64,
+        arrival: NaiveDate,
+        departure: NaiveDate,
+        preferred: u64,
+        except: Option<u64>,
+    ) -> Option<u64> {
+        let qty = self.room_qty(room)?;
+        let busy = |unit: u64| {
+            self.bookings.iter().any(|(id, b)| {
+                let dates = |k: &str| b[k].as_str().and_then(|d| d.parse::<NaiveDate>().ok());
+                Some(*id) != except
+                    && b["roomId"] == room
+                    && b["unitId"] == unit
+                    && b["status"] != "cancelled"
+                    && dates("arrival").zip(dates("departure")).is_some_and(|(a, d)| a < departure && arrival < d)
+            })
+        };
+        (0..qty).map(|k| 1 + (preferred.saturating_sub(1) + k) % qty).find(|u| !busy(*u))
     }
 
     /// Stamps and stores a new booking; returns its id.
