@@ -1,8 +1,6 @@
 //! The capability matrix across connectors, as JSON or a Markdown table.
 
 use serde::{Deserialize, Serialize};
-use tabled::builder::Builder;
-use tabled::settings::Style;
 
 use super::{Capabilities, Incremental, Operation, Visibility, WebhookAuth};
 
@@ -24,21 +22,22 @@ impl CapabilityMatrix {
 
     /// One row per operation, one column per connector (readable with many connectors).
     pub fn operations_markdown(&self) -> String {
-        let mut b = Builder::default();
-        b.push_record(std::iter::once("operation".to_owned()).chain(self.rows.iter().map(|c| escape(&c.name))));
+        let mut t =
+            vec![std::iter::once("operation".to_owned()).chain(self.rows.iter().map(|c| escape(&c.name))).collect()];
         for op in Operation::ALL {
-            b.push_record(
+            t.push(
                 std::iter::once(format!("`{}`", op.as_str()))
-                    .chain(self.rows.iter().map(|c| escape(&c.support(op).label()))),
+                    .chain(self.rows.iter().map(|c| escape(&c.support(op).label())))
+                    .collect(),
             );
         }
-        b.build().with(Style::markdown()).to_string()
+        markdown_table(&t)
     }
 
     /// One row per sync property, one column per connector.
     pub fn sync_markdown(&self) -> String {
-        let mut b = Builder::default();
-        b.push_record(std::iter::once("sync".to_owned()).chain(self.rows.iter().map(|c| escape(&c.name))));
+        let mut t: Vec<Vec<String>> =
+            vec![std::iter::once("sync".to_owned()).chain(self.rows.iter().map(|c| escape(&c.name))).collect()];
         let props: [(&str, Cell); 7] = [
             ("incremental", |c| incremental_label(&c.sync.incremental)),
             ("cancellations", |c| visibility_label(&c.sync.cancellations)),
@@ -49,9 +48,9 @@ impl CapabilityMatrix {
             ("freshness", |c| c.sync.freshness.clone()),
         ];
         for (name, get) in props {
-            b.push_record(std::iter::once(name.to_owned()).chain(self.rows.iter().map(|c| escape(&get(c)))));
+            t.push(std::iter::once(name.to_owned()).chain(self.rows.iter().map(|c| escape(&get(c)))).collect());
         }
-        b.build().with(Style::markdown()).to_string()
+        markdown_table(&t)
     }
 
     /// Both tables and the uncertain facts, as a Markdown section body.
@@ -72,6 +71,29 @@ impl CapabilityMatrix {
         }
         out
     }
+}
+
+/// A Markdown pipe table, columns padded to their widest cell (the first row is the header).
+/// Written here rather than pulled from a table crate: core stays free of rendering dependencies,
+/// and a pipe table is all the matrix needs.
+fn markdown_table(rows: &[Vec<String>]) -> String {
+    let cols = rows.iter().map(Vec::len).max().unwrap_or(0);
+    let width = |i: usize| rows.iter().filter_map(|r| r.get(i)).map(|c| c.chars().count()).max().unwrap_or(0);
+    let widths: Vec<usize> = (0..cols).map(width).collect();
+    let line = |r: &[String]| {
+        let cells = widths.iter().enumerate().map(|(i, w)| {
+            let c = r.get(i).map_or("", String::as_str);
+            format!(" {c}{} ", " ".repeat(w - c.chars().count()))
+        });
+        format!("|{}|", cells.collect::<Vec<_>>().join("|"))
+    };
+    let mut out = Vec::with_capacity(rows.len() + 1);
+    if let Some((head, body)) = rows.split_first() {
+        out.push(line(head));
+        out.push(format!("|{}|", widths.iter().map(|w| "-".repeat(w + 2)).collect::<Vec<_>>().join("|")));
+        out.extend(body.iter().map(|r| line(r)));
+    }
+    out.join("\n")
 }
 
 fn escape(cell: &str) -> String {
