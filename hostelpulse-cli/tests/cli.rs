@@ -230,7 +230,13 @@ fn csv_import_previews_then_imports_then_changes_nothing() {
 
 #[test]
 fn email_parse_json_shape() {
-    let mail = |n: &str| format!("{}/../hostelpulse-sandbox/mail/{n}", env!("CARGO_MANIFEST_DIR"));
+    // The sandbox's fixtures, written out as files: no path outside this crate is read.
+    let dir = tempfile::tempdir().unwrap();
+    let mail = |n: &str| {
+        let path = dir.path().join(n);
+        std::fs::write(&path, hostelpulse_sandbox::mail::sample(n).expect("a sandbox fixture")).unwrap();
+        path.to_str().unwrap().to_owned()
+    };
     let keys = [
         "outcome",
         "kind",

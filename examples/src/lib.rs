@@ -1,0 +1,2 @@
+//! Runnable examples of the hostelpulse SDK live in `examples/` (`cargo run -p
+//! hostelpulse-examples --example NAME`); this library is empty.
