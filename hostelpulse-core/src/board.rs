@@ -492,3 +492,50 @@ fn human(d: Duration) -> String {
 #[cfg(test)]
 #[path = "board_tests.rs"]
 mod tests;
+
+fn stay(f: &mut std::fmt::Formatter<'_>, l: &StayLine) -> std::fmt::Result {
+    let guest = l.guest.as_deref().unwrap_or("(no name)");
+    let place = if l.units.is_empty() { "unallocated".to_owned() } else { l.units.join(", ") };
+    write!(f, "\n  {guest} — {} → {}, {place}", l.arrival, l.departure)?;
+    if let Some(r) = &l.channel_ref {
+        write!(f, " ({r})")?;
+    }
+    Ok(())
+}
+
+/// The board as plain text (the command-line tool draws tables; this is for logs and e-mails).
+impl std::fmt::Display for Board {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Today board — {} — {}", self.property, self.date)?;
+        for (title, lines) in
+            [("Arrivals", &self.arrivals), ("Departures", &self.departures), ("In house tonight", &self.in_house)]
+        {
+            write!(f, "\n{title} ({})", lines.len())?;
+            for l in lines {
+                stay(f, l)?;
+            }
+        }
+        write!(f, "\nFree beds tonight")?;
+        for d in &self.dorms {
+            write!(f, "\n  {}: {} of {} free", d.room_type, d.free, d.beds)?;
+        }
+        if !self.free_rooms.is_empty() {
+            let rooms: Vec<&str> = self.free_rooms.iter().map(|r| r.room.as_str()).collect();
+            write!(f, "\nFree private rooms: {}", rooms.join(", "))?;
+        }
+        if !self.turnovers.is_empty() {
+            write!(f, "\nTurnovers today")?;
+            for t in &self.turnovers {
+                let room = t.room_label.clone().unwrap_or_else(|| t.room.to_string());
+                write!(f, "\n  {room}: ready by {}", t.due_by.format("%H:%M UTC"))?;
+            }
+        }
+        for u in &self.occupied_unknown {
+            write!(f, "\nOccupied, details unknown: {} ({} → {})", u.units.join(", "), u.arrival, u.departure)?;
+        }
+        for w in &self.warnings {
+            write!(f, "\nWarning: {w}")?;
+        }
+        Ok(())
+    }
+}

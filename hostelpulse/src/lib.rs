@@ -1,25 +1,23 @@
-//! # hostelpulse
-//!
-//! The facade: the core (model, `Connector` trait, capabilities, sync engine), the stores, and each
-//! connector behind a cargo feature of its name (`beds24`, `cloudbeds`, `ical`, `sirvoy`, `fdm`, `email`, `csv`; `full` for all). Nothing registers
-//! itself: a host builds the connectors it enabled.
-//!
-//! ```
-//! let matrix = hostelpulse::capability_matrix();
-//! for row in &matrix.rows {
-//!     println!("{}: incremental {:?}", row.name, row.sync.incremental);
-//! }
-//! ```
-
+#![doc = include_str!("../README.md")]
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+/// Re-exported so hosts implement [`sync::Sink`], [`sync::SyncStore`] or [`Connector`] with the
+/// same version the SDK uses.
+pub use async_trait::async_trait;
+/// The date and time types in the public API.
+pub use chrono;
+/// Time zones in the public API (`Config::property.timezone`).
+pub use chrono_tz;
 pub use hostelpulse_core as core;
 pub use hostelpulse_core::{
     Capabilities, CapabilityMatrix, Connector, ConnectorKind, Error, ErrorKind, Operation, Result, Support, board,
     mapping, model, sync, tasks,
 };
+#[cfg(feature = "sqlite")]
 pub use hostelpulse_store as store;
+/// The secret types in the public API.
+pub use secrecy;
 
 pub mod config;
 pub mod registry;

@@ -212,3 +212,71 @@ impl AccountStatus {
         }
     }
 }
+
+impl std::fmt::Display for Outcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Ok => f.write_str("ok"),
+            Self::Partial => f.write_str("partial (some records could not be read; see the failures)"),
+            Self::Deferred { retry_at } => write!(f, "deferred by the source's rate limit until {retry_at}"),
+            Self::Failed { message, .. } => write!(f, "failed: {message}"),
+        }
+    }
+}
+
+/// The sync report a person reads: one line of counts, then every record not synced and why.
+impl std::fmt::Display for AuditRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let c = &self.counts;
+        writeln!(f, "{}/{} {:?} sync ({:?}): {}", self.connector, self.account, self.plan, self.trigger, self.outcome)?;
+        write!(
+            f,
+            "  {} fetched: {} new, {} changed, {} unchanged, {} cancelled, {} restored, {} gone, {} not synced",
+            c.fetched, c.inserted, c.updated, c.unchanged, c.cancelled, c.restored, c.disappeared, c.failed
+        )?;
+        for failure in &self.failures {
+            let id = failure.source_id.as_ref().map_or_else(|| "-".to_owned(), ToString::to_string);
+            write!(f, "\n  not synced: {id}: {}", failure.reason)?;
+            if let Some(at) = &failure.location {
+                write!(f, " (at {at})")?;
+            }
+        }
+        for w in &self.warnings {
+            write!(f, "\n  warning: {w}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::fmt::Display for AccountStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}: ", self.connector, self.account)?;
+        match self.last_success {
+            Some(t) => write!(f, "last success {}", t.format("%Y-%m-%d %H:%M UTC"))?,
+            None => f.write_str("never synced")?,
+        }
+        if let Some(lag) = self.lag_secs {
+            write!(f, ", {} behind", human_secs(lag))?;
+        }
+        if self.consecutive_failures > 0 {
+            write!(f, ", {} failure(s) in a row", self.consecutive_failures)?;
+        }
+        write!(f, ", {:.0}% of the last {} runs failed", self.error_rate * 100.0, self.window)?;
+        if let Some(e) = &self.last_error {
+            write!(f, "; last error: {e}")?;
+        }
+        if let Some(t) = self.retry_at {
+            write!(f, "; retry at {}", t.format("%Y-%m-%d %H:%M UTC"))?;
+        }
+        Ok(())
+    }
+}
+
+fn human_secs(s: i64) -> String {
+    match s {
+        s if s < 120 => format!("{s} s"),
+        s if s < 7200 => format!("{} min", s / 60),
+        s if s < 172_800 => format!("{} h", s / 3600),
+        s => format!("{} days", s / 86_400),
+    }
+}
