@@ -55,11 +55,11 @@ pub async fn run(cmd: CsvCommand) -> Result<(), BoxError> {
     let engine = SyncEngine::new(store.clone());
     let report = import(&engine, &file, &opts, store.as_ref(), dry_run).await?;
     if json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        outln!("{}", serde_json::to_string_pretty(&report)?);
         return Ok(());
     }
     let verb = if dry_run { "would be" } else { "were" };
-    println!(
+    outln!(
         "{} rows read ({} ok, {} with errors); delimiter `{}`, dates {}",
         report.rows,
         report.ok,
@@ -68,14 +68,18 @@ pub async fn run(cmd: CsvCommand) -> Result<(), BoxError> {
         report.date_format.as_deref().unwrap_or("?")
     );
     if report.date_format_ambiguous {
-        println!("note: dates fit both day-first and month-first; day-first was used");
+        outln!("note: dates fit both day-first and month-first; day-first was used");
     }
-    println!(
+    outln!(
         "{} new, {} changed, {} unchanged, {} cancelled, {} restored: {verb} saved",
-        report.inserted, report.updated, report.unchanged, report.cancelled, report.restored
+        report.inserted,
+        report.updated,
+        report.unchanged,
+        report.cancelled,
+        report.restored
     );
     for e in &report.errors {
-        println!(
+        outln!(
             "  line {}{}: {}",
             e.line,
             e.column.as_deref().map(|c| format!(", column {c}")).unwrap_or_default(),

@@ -197,10 +197,10 @@ allowed_senders = ["127.0.0.0/8"]
     }
     let mut out = json!({});
     if !json {
-        println!(
+        outln!(
             "hostelpulse demo — Beds24, Cloudbeds, iCal feeds, a Sirvoy webhook sender and a Maildir, all on loopback"
         );
-        println!("configuration: {}\nstate:         {}", config_path.display(), db.display());
+        outln!("configuration: {}\nstate:         {}", config_path.display(), db.display());
     }
 
     // What each connection can do: declared for every connector, effective for this Beds24 login.
@@ -209,11 +209,11 @@ allowed_senders = ["127.0.0.0/8"]
     if json {
         out["capabilities"] = serde_json::to_value(hostelpulse::capability_matrix())?;
     } else {
-        println!(
+        outln!(
             "\nWhat each connector can do (declared):\n\n{}",
             hostelpulse::capability_matrix().operations_markdown()
         );
-        println!(
+        outln!(
             "\nThis Beds24 connection (token scopes: {}):\n\n{}",
             health.scopes.join(", "),
             CapabilityMatrix::new([health.effective]).operations_markdown()
@@ -223,18 +223,18 @@ allowed_senders = ["127.0.0.0/8"]
     // Everything, once, into SQLite: the Sirvoy deliveries waiting in the inbox, then every source.
     let mut runs = process_inbox(&store, &registry, None).await?;
     runs.extend(ops::sync_accounts(&registry, &store, None, &Plan::Full, Trigger::ScheduledFull, None).await?);
-    let board = ops::board_for(&cfg, &registry, &store, today).await?;
+    let board = ops::board_for(&cfg, &store, today).await?;
     let planner = TurnoverPlanner::new(cfg.property.timezone, cfg.property.check_in);
-    let tasks_before = planner.plan(&current(&store, &cfg, &registry, today).await?);
+    let tasks_before = planner.plan(&current(&store, &cfg, today).await?);
     if json {
         out["first_sync"] = serde_json::to_value(runs.iter().map(|(id, r)| (id, r)).collect::<Vec<_>>())?;
         out["board"] = serde_json::to_value(&board)?;
     } else {
-        println!("\nFirst sync, one report per source:\n{}", views::reports(&runs));
+        outln!("\nFirst sync, one report per source:\n{}", views::reports(&runs));
         if let Some(f) = views::failures(&runs) {
-            println!("\nNot synced, with the reason (nothing is dropped silently):\n{f}");
+            outln!("\nNot synced, with the reason (nothing is dropped silently):\n{f}");
         }
-        println!("\n{}", views::board(&board));
+        outln!("\n{}", views::board(&board, cfg.property.timezone));
     }
 
     // Upstream, as guests and OTAs would: a cancellation, a date change and a new booking at
@@ -268,7 +268,7 @@ allowed_senders = ["127.0.0.0/8"]
         hinted = store.inbox_entries(&pms_scope).await?.iter().filter(|e| e.done_at.is_none()).count();
     }
     if !json {
-        println!(
+        outln!(
             "\nUpstream: Beds24 cancelled {cancel}, extended {extend}, created {new}; an Expedia cancellation mail; a Sirvoy change.\n\
              {hinted} webhook hint(s) verified from Beds24 and queued in the inbox."
         );
@@ -283,18 +283,18 @@ allowed_senders = ["127.0.0.0/8"]
         );
     }
     let changes = seen.take();
-    let tasks_after = planner.plan(&current(&store, &cfg, &registry, today).await?);
+    let tasks_after = planner.plan(&current(&store, &cfg, today).await?);
     let events = planner.reconcile(&tasks_before, &tasks_after);
     if json {
         out["second_sync"] = serde_json::to_value(second.iter().map(|(id, r)| (id, r)).collect::<Vec<_>>())?;
         out["changes"] = serde_json::to_value(&changes)?;
         out["task_events"] = serde_json::to_value(&events)?;
-        println!("{}", serde_json::to_string_pretty(&out)?);
+        outln!("{}", serde_json::to_string_pretty(&out)?);
     } else {
-        println!("\nAfter the changes:\n{}", views::reports(&second));
-        println!("\nExactly these changes reached the store:\n{}", views::changes(&changes));
-        println!("\nTurnover tasks they caused:\n{}", task_events(&events));
-        println!(
+        outln!("\nAfter the changes:\n{}", views::reports(&second));
+        outln!("\nExactly these changes reached the store:\n{}", views::changes(&changes));
+        outln!("\nTurnover tasks they caused:\n{}", task_events(&events, cfg.property.timezone));
+        outln!(
             "\nDone in {:.1} s. Explore the state: hostelpulse today --config {} --db {}",
             started.elapsed().as_secs_f64(),
             config_path.display(),
@@ -309,16 +309,15 @@ allowed_senders = ["127.0.0.0/8"]
 async fn current(
     store: &SqliteStore,
     cfg: &Config,
-    reg: &Registry,
     today: NaiveDate,
 ) -> Result<Vec<hostelpulse::model::Booking>, BoxError> {
-    let own = ops::own_bookings(cfg, reg, store, today - chrono::Duration::days(7), today + chrono::Duration::days(30))
-        .await?;
+    let own =
+        ops::own_bookings(cfg, store, today - chrono::Duration::days(7), today + chrono::Duration::days(30)).await?;
     Ok(hostelpulse::board::merge_sources(&own).into_iter().map(|(b, _)| b).collect())
 }
 
-fn task_events(events: &[TaskEvent]) -> String {
-    let mut rows = vec![["event", "room / bed", "checkout", "due by (UTC)", "priority"].map(String::from).to_vec()];
+fn task_events(events: &[TaskEvent], tz: chrono_tz::Tz) -> String {
+    let mut rows = vec![["event", "room / bed", "checkout", "due by", "priority"].map(String::from).to_vec()];
     for e in events {
         let (what, t) = match e {
             TaskEvent::Created { task } => ("created", task),
@@ -330,7 +329,7 @@ fn task_events(events: &[TaskEvent]) -> String {
             what.into(),
             t.room_label.clone().unwrap_or_else(|| t.room.to_string()),
             t.checkout.to_string(),
-            t.due_by.format("%Y-%m-%d %H:%M").to_string(),
+            views::local(t.due_by, tz),
             format!("{:?}", t.priority).to_lowercase(),
         ]);
     }

@@ -64,7 +64,7 @@ pub async fn run(cmd: EmailCommand) -> Result<(), BoxError> {
     let parsed = parse_message(&bytes, &ParseOptions::default().review_threshold(review_threshold))?;
     let v = flat(&parsed);
     if json {
-        println!("{}", serde_json::to_string_pretty(&v)?);
+        outln!("{}", serde_json::to_string_pretty(&v)?);
         return Ok(());
     }
     let mut b = Builder::default();
@@ -80,6 +80,6 @@ pub async fn run(cmd: EmailCommand) -> Result<(), BoxError> {
             b.push_record([k.clone(), val.as_str().map_or_else(|| val.to_string(), str::to_owned)]);
         }
     }
-    println!("{}", b.build().with(Style::rounded()));
+    outln!("{}", b.build().with(Style::rounded()));
     Ok(())
 }

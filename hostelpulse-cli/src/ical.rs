@@ -92,7 +92,7 @@ pub async fn run(cmd: IcalCommand) -> Result<(), BoxError> {
             })
             .collect();
         let skipped: Vec<_> = feed.skipped.iter().map(|s| json!({ "reason": s.reason, "uid": s.uid })).collect();
-        println!("{}", serde_json::to_string_pretty(&json!({ "events": events, "skipped": skipped }))?);
+        outln!("{}", serde_json::to_string_pretty(&json!({ "events": events, "skipped": skipped }))?);
         return Ok(());
     }
     let mut b = Builder::default();
@@ -108,10 +108,10 @@ pub async fn run(cmd: IcalCommand) -> Result<(), BoxError> {
             e.summary.clone().unwrap_or_default(),
         ]);
     }
-    println!("{}", b.build().with(Style::rounded()));
-    println!("{} event(s), {} skipped", feed.events.len(), feed.skipped.len());
+    outln!("{}", b.build().with(Style::rounded()));
+    outln!("{} event(s), {} skipped", feed.events.len(), feed.skipped.len());
     for s in &feed.skipped {
-        println!("  skipped{}: {}", s.uid.as_deref().map(|u| format!(" {u}")).unwrap_or_default(), s.reason);
+        outln!("  skipped{}: {}", s.uid.as_deref().map(|u| format!(" {u}")).unwrap_or_default(), s.reason);
     }
     Ok(())
 }

@@ -7,6 +7,28 @@
 //! - `hostelpulse ical parse`, `hostelpulse email parse`, `hostelpulse csv import` — one source's
 //!   input read and shown, as a table or JSON.
 
+/// Writes to standard output. A closed pipe (`hostelpulse today | head`) is no error: the reader
+/// has what it wanted, so the tool ends quietly with exit code 0.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        if let Err(e) = write!(std::io::stdout().lock(), $($arg)*) {
+            $crate::output_failed(e);
+        }
+    }};
+}
+
+/// [`out!`] with a newline.
+macro_rules! outln {
+    () => { out!("\n") };
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        if let Err(e) = writeln!(std::io::stdout().lock(), $($arg)*) {
+            $crate::output_failed(e);
+        }
+    }};
+}
+
 mod csv;
 mod demo;
 mod email;
@@ -21,15 +43,95 @@ use std::path::PathBuf;
 use chrono::NaiveDate;
 use clap::{Parser, Subcommand};
 
+/// Exit codes, as `--help` lists them.
+pub mod exit {
+    /// Everything worked.
+    pub const OK: i32 = 0;
+    /// Any other error (a store, a file, the network).
+    pub const ERROR: i32 = 1;
+    /// The command line was wrong (clap's own code).
+    pub const USAGE: i32 = 2;
+    /// The configuration file or a setting is wrong.
+    pub const CONFIGURATION: i32 = 3;
+    /// A source refused the credentials: the account must be reconnected.
+    pub const AUTHENTICATION: i32 = 4;
+    /// A sync ran but not everything synced (partial, deferred or failed accounts; see the report).
+    pub const PARTIAL: i32 = 5;
+}
+
+const EXIT_CODES: &str = "Exit codes: 0 success; 1 other error; 2 wrong command line; 3 configuration error; \
+4 authentication failure (reconnect the account); 5 partial sync (some accounts or records did not sync: see the report).\n\
+Logging: RUST_LOG (e.g. RUST_LOG=hostelpulse=debug) or -v / -vv, on standard error.";
+
 #[derive(Parser)]
 #[command(
     name = "hostelpulse",
     version,
-    about = "Hostel bookings, beds and housekeeping from the systems owners already use"
+    about = "Hostel bookings, beds and housekeeping from the systems owners already use",
+    after_help = EXIT_CODES
 )]
 struct Cli {
+    /// More log output on standard error (-v: info, -vv: debug, -vvv: trace). RUST_LOG overrides.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    verbose: u8,
     #[command(subcommand)]
     command: Command,
+}
+
+/// Output could not be written: a closed pipe ends the tool quietly, anything else is an error.
+pub fn output_failed(e: std::io::Error) -> ! {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        std::process::exit(exit::OK);
+    }
+    eprintln!("error: cannot write the output: {e}");
+    std::process::exit(exit::ERROR);
+}
+
+/// A tracing log on standard error: RUST_LOG when set, else warnings (more with -v).
+fn init_logging(verbose: u8) {
+    use tracing_subscriber::EnvFilter;
+    let default = match verbose {
+        0 => "warn",
+        1 => "info",
+        2 => "debug",
+        _ => "trace",
+    };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .try_init();
+}
+
+/// An error that carries its own exit code (a sync that ran but did not sync everything).
+#[derive(Debug)]
+pub struct ExitWith {
+    /// The code.
+    pub code: i32,
+    /// What to say on standard error.
+    pub message: String,
+}
+
+impl std::fmt::Display for ExitWith {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for ExitWith {}
+
+/// The exit code of an error, from its type and kind (never from its text).
+fn exit_code(e: &(dyn std::error::Error + 'static)) -> i32 {
+    use hostelpulse::ErrorKind;
+    if let Some(x) = e.downcast_ref::<ExitWith>() {
+        return x.code;
+    }
+    match e.downcast_ref::<hostelpulse::Error>().map(hostelpulse::Error::kind) {
+        Some(ErrorKind::Configuration) => exit::CONFIGURATION,
+        Some(ErrorKind::Reauthenticate) => exit::AUTHENTICATION,
+        _ => exit::ERROR,
+    }
 }
 
 #[derive(Subcommand)]
@@ -108,8 +210,8 @@ enum Command {
         /// First check-out day (today by default).
         #[arg(long)]
         from: Option<NaiveDate>,
-        /// How many days.
-        #[arg(long, default_value_t = 7)]
+        /// How many days (1 to 366).
+        #[arg(long, default_value_t = 7, value_parser = clap::value_parser!(i64).range(1..=366))]
         days: i64,
         /// The SQLite state.
         #[arg(long, default_value = ops::DEFAULT_DB)]
@@ -185,6 +287,7 @@ fn retry_seconds(s: &str) -> Result<f64, String> {
 #[tokio::main]
 async fn main() {
     let cli = Cli::parse();
+    init_logging(cli.verbose);
     let result = match cli.command {
         Command::Demo { db, json } => demo::run(db, json).await,
         Command::Ical { command } => ical::run(command).await,
@@ -205,15 +308,15 @@ async fn main() {
         Command::Capabilities { json } => {
             let m = hostelpulse::capability_matrix();
             if json {
-                serde_json::to_string_pretty(&m).map(|s| println!("{s}")).map_err(Into::into)
+                serde_json::to_string_pretty(&m).map(|s| outln!("{s}")).map_err(Into::into)
             } else {
-                println!("{}", m.to_markdown());
+                outln!("{}", m.to_markdown());
                 Ok(())
             }
         }
     };
     if let Err(e) = result {
         eprintln!("error: {}", views::advice(e.as_ref()));
-        std::process::exit(1);
+        std::process::exit(exit_code(e.as_ref()));
     }
 }

@@ -41,7 +41,7 @@ pub async fn check(mapping_file: PathBuf, db: PathBuf, json: bool) -> Result<(),
     let text = std::fs::read_to_string(&mapping_file)
         .map_err(|e| format!("cannot read the mapping {}: {e}", mapping_file.display()))?;
     let file: MappingFile = toml::from_str(&text).map_err(|e| format!("mapping {}: {e}", mapping_file.display()))?;
-    let store = ops::open(&db).await?;
+    let store = ops::open_existing(&db).await?;
     let properties: Vec<_> = store.properties().await?.into_iter().flat_map(|(_, p)| p).collect();
     if properties.is_empty() {
         return Err("no rooms in the state yet: run `hostelpulse sync` first".into());
@@ -59,14 +59,14 @@ pub async fn check(mapping_file: PathBuf, db: PathBuf, json: bool) -> Result<(),
     let suggestions: Vec<Suggestion> =
         mapping::suggest(&unmapped, &hosts).into_iter().filter(|s| !map.contains_key(&s.source)).collect();
     if json {
-        println!(
+        outln!(
             "{}",
             serde_json::to_string_pretty(
                 &serde_json::json!({ "clean": report.is_clean(), "report": report, "suggestions": suggestions })
             )?
         );
     } else {
-        print!("{}", render(&report, &suggestions));
+        out!("{}", render(&report, &suggestions));
     }
     Ok(())
 }

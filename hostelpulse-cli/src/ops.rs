@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use chrono::{Duration, NaiveDate, Utc};
 use hostelpulse::board::{Board, BoardBuilder, SourceFreshness};
-use hostelpulse::config::{Config, EnvSecrets};
+use hostelpulse::config::{AccountConfig, Config, EnvSecrets};
 use hostelpulse::core::Operation;
 use hostelpulse::model::{Property, Provenance, SourceKey, Via};
 use hostelpulse::store::SqliteStore;
@@ -102,6 +102,11 @@ pub async fn open(db: &Path) -> Result<Arc<SqliteStore>, BoxError> {
     Ok(Arc::new(SqliteStore::open(db).await?))
 }
 
+/// The state of commands that only read: never created, and refused when it is not ours.
+pub async fn open_existing(db: &Path) -> Result<Arc<SqliteStore>, BoxError> {
+    Ok(Arc::new(SqliteStore::open_existing(db).await?))
+}
+
 /// The configuration and its accounts; refresh tokens are kept in the state file.
 pub fn registry(config: &Path, store: &Arc<SqliteStore>) -> Result<(Config, Registry), BoxError> {
     let cfg = Config::load(config)?;
@@ -123,23 +128,46 @@ pub async fn sync(
     if json {
         let v: serde_json::Map<String, serde_json::Value> =
             runs.iter().map(|(id, r)| (id.clone(), serde_json::to_value(r).unwrap_or_default())).collect();
-        println!("{}", serde_json::to_string_pretty(&v)?);
+        outln!("{}", serde_json::to_string_pretty(&v)?);
     } else {
-        println!("{}", views::reports(&runs));
+        outln!("{}", views::reports(&runs));
         if let Some(f) = views::failures(&runs) {
-            println!("\nNot synced, with the reason:\n{f}");
+            outln!("\nNot synced, with the reason:\n{f}");
         }
     }
-    if runs.iter().any(|(_, r)| !r.outcome.is_success()) {
-        return Err("some accounts did not sync: see the table above (`hostelpulse status` for details)".into());
+    sync_exit(&runs)
+}
+
+/// A sync's verdict: authentication failures first (the owner must act), then anything short of
+/// complete (failed, deferred or partial runs), each with its own exit code.
+pub fn sync_exit(runs: &[(String, AuditRecord)]) -> Result<(), BoxError> {
+    use hostelpulse::sync::Outcome;
+    let reauth: Vec<&str> = runs
+        .iter()
+        .filter(|(_, r)| {
+            matches!(r.outcome, Outcome::Failed { kind: Some(hostelpulse::ErrorKind::Reauthenticate), .. })
+        })
+        .map(|(id, _)| id.as_str())
+        .collect();
+    if !reauth.is_empty() {
+        let message = format!("credentials rejected for {}: reconnect the account(s)", reauth.join(", "));
+        return Err(Box::new(crate::ExitWith { code: crate::exit::AUTHENTICATION, message }));
+    }
+    let short: Vec<&str> = runs.iter().filter(|(_, r)| r.outcome != Outcome::Ok).map(|(id, _)| id.as_str()).collect();
+    if !short.is_empty() {
+        let message = format!(
+            "not everything synced ({}): see the report above (`hostelpulse status` for details)",
+            short.join(", ")
+        );
+        return Err(Box::new(crate::ExitWith { code: crate::exit::PARTIAL, message }));
     }
     Ok(())
 }
 
 /// The inventory: the rooms of `rooms_from`, or an empty property when none is configured.
-pub async fn inventory(cfg: &Config, reg: &Registry, store: &SqliteStore) -> Result<Property, BoxError> {
+pub async fn inventory(cfg: &Config, store: &SqliteStore) -> Result<Property, BoxError> {
     let saved = store.properties().await?;
-    let from = cfg.property.rooms_from.as_deref().and_then(|id| reg.get(id)).map(scope);
+    let from = cfg.property.rooms_from.as_deref().and_then(|id| cfg.account(id)).map(AccountConfig::scope);
     let found =
         saved.into_iter().find(|(s, _)| Some(s) == from.as_ref()).and_then(|(_, props)| props.into_iter().next());
     Ok(found.unwrap_or_else(|| {
@@ -153,68 +181,64 @@ pub async fn inventory(cfg: &Config, reg: &Registry, store: &SqliteStore) -> Res
 }
 
 /// How long before an account's data counts as stale: feeds refresh slowly at the OTA's pace.
-fn stale_after(a: &Account) -> Duration {
-    match a.connector_name {
-        "ical" => Duration::hours(6),
+fn stale_after(a: &AccountConfig) -> Duration {
+    match a.connector() {
+        "ical" | "fdm" => Duration::hours(6),
         _ => Duration::hours(1),
     }
 }
 
-/// The scopes whose bookings belong to the configured property.
-pub fn property_scopes(cfg: &Config, reg: &Registry) -> Vec<Scope> {
-    reg.accounts()
-        .iter()
-        .filter(|a| cfg.property.accounts.as_ref().is_none_or(|ids| ids.contains(&a.id)))
-        .map(scope)
-        .collect()
+/// The scopes whose bookings belong to the configured property (from the file alone: read-only
+/// commands resolve no secret and build no connector).
+pub fn property_scopes(cfg: &Config) -> Vec<Scope> {
+    cfg.property_accounts().map(AccountConfig::scope).collect()
 }
 
 /// The property's bookings (its accounts only) overlapping `from..until`.
 pub async fn own_bookings(
     cfg: &Config,
-    reg: &Registry,
     store: &SqliteStore,
     from: NaiveDate,
     until: NaiveDate,
 ) -> Result<Vec<hostelpulse::model::Booking>, BoxError> {
-    let mine = property_scopes(cfg, reg);
+    let mine = property_scopes(cfg);
     let all = store.bookings_between(from, until).await?;
     Ok(all.into_iter().filter(|b| mine.contains(&Scope::new(b.key.connector.clone(), b.key.account.clone()))).collect())
 }
 
-pub async fn freshness(cfg: &Config, reg: &Registry, store: &SqliteStore) -> Result<Vec<SourceFreshness>, BoxError> {
+pub async fn freshness(cfg: &Config, store: &SqliteStore) -> Result<Vec<SourceFreshness>, BoxError> {
     let mut out = Vec::new();
-    for a in reg.accounts().iter().filter(|a| cfg.property.accounts.as_ref().is_none_or(|ids| ids.contains(&a.id))) {
-        let recent = store.recent(&scope(a), 20).await?;
+    for a in cfg.property_accounts() {
+        let recent = store.recent(&a.scope(), 20).await?;
         let last = recent.iter().find(|r| r.outcome.is_success()).map(|r| r.finished_at);
-        out.push(SourceFreshness::new(format!("{} ({})", a.id, a.connector_name), last, stale_after(a)));
+        out.push(SourceFreshness::new(format!("{} ({})", a.id(), a.connector()), last, stale_after(a)));
     }
     Ok(out)
 }
 
-pub async fn board_for(cfg: &Config, reg: &Registry, store: &SqliteStore, date: NaiveDate) -> Result<Board, BoxError> {
-    let property = inventory(cfg, reg, store).await?;
-    let bookings = own_bookings(cfg, reg, store, date - Duration::days(1), date + Duration::days(2)).await?;
-    let sources = freshness(cfg, reg, store).await?;
+pub async fn board_for(cfg: &Config, store: &SqliteStore, date: NaiveDate) -> Result<Board, BoxError> {
+    let property = inventory(cfg, store).await?;
+    let bookings = own_bookings(cfg, store, date - Duration::days(1), date + Duration::days(2)).await?;
+    let sources = freshness(cfg, store).await?;
     let builder = BoardBuilder::new(property, cfg.property.timezone, cfg.property.check_in);
     Ok(builder.board(date, &bookings, &sources, Utc::now()))
 }
 
 pub async fn today(config: PathBuf, db: PathBuf, date: Option<NaiveDate>, json: bool) -> Result<(), BoxError> {
-    let store = open(&db).await?;
-    let (cfg, reg) = registry(&config, &store)?;
+    let cfg = Config::load(&config)?;
+    let store = open_existing(&db).await?;
     let date = date.unwrap_or_else(|| Utc::now().with_timezone(&cfg.property.timezone).date_naive());
-    let board = board_for(&cfg, &reg, &store, date).await?;
+    let board = board_for(&cfg, &store, date).await?;
     if json {
-        println!("{}", serde_json::to_string_pretty(&board)?);
+        outln!("{}", serde_json::to_string_pretty(&board)?);
     } else {
-        print!("{}", views::board(&board));
+        out!("{}", views::board(&board, cfg.property.timezone));
     }
     Ok(())
 }
 
 pub async fn status(db: PathBuf, json: bool) -> Result<(), BoxError> {
-    let store = open(&db).await?;
+    let store = open_existing(&db).await?;
     let mut list: Vec<(String, AccountStatus)> = Vec::new();
     for s in store.scopes().await? {
         let recent = store.recent(&s, 20).await?;
@@ -224,18 +248,17 @@ pub async fn status(db: PathBuf, json: bool) -> Result<(), BoxError> {
     if json {
         let v: serde_json::Map<String, serde_json::Value> =
             list.iter().map(|(id, s)| (id.clone(), serde_json::to_value(s).unwrap_or_default())).collect();
-        println!("{}", serde_json::to_string_pretty(&v)?);
+        outln!("{}", serde_json::to_string_pretty(&v)?);
     } else if list.is_empty() {
-        println!("No sync has run against {} yet: run `hostelpulse sync --config <file>` first.", db.display());
+        outln!("No sync has run against {} yet: run `hostelpulse sync --config <file>` first.", db.display());
     } else {
-        println!("{}", views::statuses(&list));
+        outln!("{}", views::statuses(&list));
     }
     Ok(())
 }
 
 pub async fn turnover_tasks(
     cfg: &Config,
-    reg: &Registry,
     store: &SqliteStore,
     from: NaiveDate,
     days: i64,
@@ -243,7 +266,7 @@ pub async fn turnover_tasks(
     let until = from + Duration::days(days.max(1));
     // Next arrivals up to two weeks later decide the deadlines.
     let bookings = store.bookings_between(from - Duration::days(1), until + Duration::days(14)).await?;
-    let mine = property_scopes(cfg, reg);
+    let mine = property_scopes(cfg);
     let bookings: Vec<_> = bookings
         .into_iter()
         .filter(|b| mine.contains(&Scope::new(b.key.connector.clone(), b.key.account.clone())))
@@ -260,15 +283,15 @@ pub async fn tasks(
     days: i64,
     json: bool,
 ) -> Result<(), BoxError> {
-    let store = open(&db).await?;
-    let (cfg, reg) = registry(&config, &store)?;
+    let cfg = Config::load(&config)?;
+    let store = open_existing(&db).await?;
     let from = from.unwrap_or_else(|| Utc::now().with_timezone(&cfg.property.timezone).date_naive());
-    let mut list = turnover_tasks(&cfg, &reg, &store, from, days).await?;
+    let mut list = turnover_tasks(&cfg, &store, from, days).await?;
     list.sort_by(|a, b| (a.due_by, &a.id).cmp(&(b.due_by, &b.id)));
     if json {
-        println!("{}", serde_json::to_string_pretty(&list)?);
+        outln!("{}", serde_json::to_string_pretty(&list)?);
     } else {
-        println!("{}", views::tasks(&list));
+        outln!("{}", views::tasks(&list, cfg.property.timezone));
     }
     Ok(())
 }

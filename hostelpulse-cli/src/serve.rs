@@ -59,9 +59,9 @@ impl App {
             return;
         }
         if self.log == Log::Json {
-            println!("{}", serde_json::json!({ "account": account, "event": event, "detail": detail }));
+            outln!("{}", serde_json::json!({ "account": account, "event": event, "detail": detail }));
         } else {
-            println!("{account}: {text}");
+            outln!("{account}: {text}");
         }
     }
 }
@@ -230,11 +230,11 @@ pub fn router(app: App) -> Router {
 
 fn app_log_start(json: bool, addr: SocketAddr, hooked: &[&str]) {
     if json {
-        println!(
+        outln!(
             "{}",
             serde_json::json!({ "event": "listening", "address": format!("http://{addr}"), "accounts": hooked })
         );
     } else {
-        println!("listening on http://{addr} for: {}", hooked.join(", "));
+        outln!("listening on http://{addr} for: {}", hooked.join(", "));
     }
 }

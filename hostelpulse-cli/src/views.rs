@@ -1,21 +1,45 @@
 //! Human output: tables for reports, changes, boards and tasks, and one-line errors that say what
 //! to do.
 
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
 use hostelpulse::board::Board;
 use hostelpulse::core::{Error, ErrorKind};
 use hostelpulse::sync::{AccountStatus, AuditRecord, Change, ChangeClass};
 use hostelpulse::tasks::TurnoverTask;
 use tabled::builder::Builder;
-use tabled::settings::Style;
+use tabled::settings::peaker::Priority as Widest;
+use tabled::settings::{Style, Width};
 
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
+/// The terminal's width when standard output is one (`COLUMNS` overrides); `None` when piped, so
+/// scripts get whole lines.
+fn terminal_width() -> Option<usize> {
+    if let Some(c) = std::env::var("COLUMNS").ok().and_then(|c| c.parse::<usize>().ok()).filter(|c| *c >= 20) {
+        return Some(c);
+    }
+    let term = console::Term::stdout();
+    term.is_term().then(|| usize::from(term.size().1)).filter(|w| *w >= 20)
+}
+
+/// A table that fits the terminal: the widest columns are wrapped first.
 pub fn table(rows: Vec<Vec<String>>) -> String {
     let mut b = Builder::default();
     for r in rows {
         b.push_record(r);
     }
-    b.build().with(Style::rounded()).to_string()
+    let mut t = b.build();
+    t.with(Style::rounded());
+    if let Some(w) = terminal_width() {
+        t.with(Width::wrap(w).priority(Widest::max(true)).keep_words(true));
+    }
+    t.to_string()
+}
+
+/// A time in the property's zone, with the zone's abbreviation.
+pub fn local(t: DateTime<Utc>, tz: Tz) -> String {
+    t.with_timezone(&tz).format("%Y-%m-%d %H:%M %Z").to_string()
 }
 
 fn row<const N: usize>(cells: [&str; N]) -> Vec<String> {
@@ -98,7 +122,7 @@ pub fn changes(list: &[Change]) -> String {
     table(rows)
 }
 
-pub fn board(b: &Board) -> String {
+pub fn board(b: &Board, tz: Tz) -> String {
     let mut out = format!("Today board — {} — {}\n", b.property, b.date);
     let stays = |title: &str, lines: &[hostelpulse::board::StayLine]| -> String {
         let mut rows = vec![row(["guest", "stay", "where", "channel", "also seen in"])];
@@ -146,7 +170,7 @@ pub fn board(b: &Board) -> String {
         );
     }
     if !b.turnovers.is_empty() {
-        out += &format!("\nTurnovers today\n{}\n", tasks(&b.turnovers));
+        out += &format!("\nTurnovers today\n{}\n", tasks(&b.turnovers, tz));
     }
     if b.merged_duplicates > 0 {
         out += &format!("{} duplicate record(s) from other sources merged into the lines above\n", b.merged_duplicates);
@@ -157,13 +181,14 @@ pub fn board(b: &Board) -> String {
     out
 }
 
-pub fn tasks(list: &[TurnoverTask]) -> String {
-    let mut rows = vec![row(["room / bed", "checkout", "due by (UTC)", "priority", "booking"])];
+/// Turnover tasks, their deadlines in the property's time zone.
+pub fn tasks(list: &[TurnoverTask], tz: Tz) -> String {
+    let mut rows = vec![row(["room / bed", "checkout", "due by", "priority", "booking"])];
     for t in list {
         rows.push(vec![
             t.room_label.clone().unwrap_or_else(|| t.room.to_string()),
             t.checkout.to_string(),
-            t.due_by.format("%Y-%m-%d %H:%M").to_string(),
+            local(t.due_by, tz),
             format!("{:?}", t.priority).to_lowercase(),
             t.booking.id.to_string(),
         ]);
@@ -172,7 +197,7 @@ pub fn tasks(list: &[TurnoverTask]) -> String {
 }
 
 pub fn statuses(list: &[(String, AccountStatus)]) -> String {
-    let mut rows = vec![row(["account", "last success", "lag", "failures in a row", "error rate", "last error"])];
+    let mut rows = vec![row(["account", "last success (UTC)", "lag", "failures in a row", "error rate", "last error"])];
     for (id, s) in list {
         rows.push(vec![
             id.clone(),

@@ -1,6 +1,17 @@
 //! The command-line tool, end to end.
 
-use std::process::Command;
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+/// Runs the binary; the exit code, standard output and standard error.
+fn hostelpulse_code(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_hostelpulse")).args(args).output().expect("the binary runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
 
 fn hostelpulse(args: &[&str]) -> (bool, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_hostelpulse")).args(args).output().expect("the binary runs");
@@ -106,9 +117,15 @@ async fn sync_today_status_and_tasks_from_a_configuration_file() {
         )
     };
 
-    // The inbox holds a newsletter: that account's run is partial (reported, not fatal).
-    let (ok, sync, err) = run(&["sync", "--config", &cfg]);
-    assert!(ok, "{err}");
+    // Read-only commands before any sync: a clear error, and no state file appears.
+    let (code, _, err) = hostelpulse_code(&["today", "--config", &cfg, "--db", &db]);
+    assert!(code == 1 && err.contains("no state at") && !Path::new(&db).exists(), "{code} {err}");
+
+    // The inbox holds a newsletter: that account's run is partial — reported, with its own exit code.
+    let (code, out, err) = hostelpulse_code(&["sync", "--config", &cfg, "--db", &db, "--json"]);
+    assert_eq!(code, 5, "a partial sync exits 5: {err}");
+    assert!(err.contains("not everything synced (inbox)"), "{err}");
+    let sync: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(sync["pms"]["outcome"]["status"], "ok", "{sync}");
     assert_eq!(sync["inbox"]["outcome"]["status"], "partial", "{sync}");
     assert_eq!(sync["inbox"]["failures"].as_array().unwrap().len(), 1);
@@ -383,4 +400,75 @@ async fn a_webhook_round_trip_through_webhook_serve() {
     assert_eq!(events[0]["event"], "listening");
     assert!(events.iter().any(|e| e["event"] == "refused" && e["account"] == "pms"), "{log}");
     assert!(events.iter().any(|e| e["event"] == "synced" && e["detail"]["outcome"]["status"] == "ok"), "{log}");
+}
+
+#[test]
+fn a_closed_pipe_ends_quietly_with_exit_0() {
+    // `hostelpulse capabilities | head -c0`: the reader is gone before the tool writes.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_hostelpulse"))
+        .arg("capabilities")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[test]
+fn configuration_errors_name_the_file_line_and_nearest_key_and_exit_3() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("hostel.toml");
+    std::fs::write(&cfg, "[property]\nname = \"H\"\ntimezone = \"Europe/Lisbon\"\nchek_in = \"14:00:00\"\n").unwrap();
+    let db = dir.path().join("state.sqlite");
+    let (code, _, err) = hostelpulse_code(&["sync", "--config", cfg.to_str().unwrap(), "--db", db.to_str().unwrap()]);
+    assert_eq!(code, 3, "{err}");
+    assert!(err.contains("hostel.toml, line 4") && err.contains("did you mean `check_in`"), "{err}");
+    assert!(err.contains("fix the configuration"), "{err}");
+}
+
+#[test]
+fn numeric_arguments_are_range_checked() {
+    let (code, _, err) = hostelpulse_code(&["tasks", "--config", "x.toml", "--days", "200000000"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("200000000") && err.contains("1..=366"), "{err}");
+}
+
+#[test]
+fn help_lists_the_exit_codes() {
+    let (code, out, _) = hostelpulse_code(&["--help"]);
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("Exit codes: 0 success") && out.contains("5 partial sync") && out.contains("RUST_LOG"),
+        "{out}"
+    );
+}
+
+#[test]
+fn verbose_and_rust_log_drive_a_log_on_stderr() {
+    let dir = tempfile::tempdir().unwrap();
+    hostelpulse_sandbox::MaildirWriter::create(dir.path().join("Maildir")).unwrap();
+    let cfg = dir.path().join("hostel.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "[property]\nname = \"H\"\ntimezone = \"Europe/Lisbon\"\n\n[[account]]\nconnector = \"email\"\nid = \"inbox\"\nmaildir = \"{}\"\n",
+            dir.path().join("Maildir").display()
+        ),
+    )
+    .unwrap();
+    let db = dir.path().join("state.sqlite");
+    let args = ["sync", "--config", cfg.to_str().unwrap(), "--db", db.to_str().unwrap(), "--json"];
+    let (code, out, err) = hostelpulse_code(&args);
+    assert_eq!(code, 0, "{err}");
+    assert!(!err.contains("sync finished"), "quiet by default: {err}");
+    assert!(serde_json::from_str::<serde_json::Value>(&out).is_ok(), "the log never mixes into stdout");
+    let verbose: Vec<&str> = std::iter::once("-v").chain(args).collect();
+    let (_, out, err) = hostelpulse_code(&verbose);
+    assert!(err.contains("sync finished"), "{err}");
+    assert!(serde_json::from_str::<serde_json::Value>(&out).is_ok());
+    let out = Command::new(env!("CARGO_BIN_EXE_hostelpulse")).args(args).env("RUST_LOG", "info").output().unwrap();
+    assert!(String::from_utf8_lossy(&out.stderr).contains("sync finished"));
 }

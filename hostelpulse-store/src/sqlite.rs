@@ -169,6 +169,43 @@ impl SqliteStore {
         Ok(Self { conn: Arc::new(Mutex::new(conn)), path: Some(path) })
     }
 
+    /// Opens an existing store for commands that only read (the Today board, tasks, status): the
+    /// file is never created, its permissions are left alone, and a file that is not a
+    /// hostelpulse store is refused before anything in it changes.
+    pub async fn open_existing(path: impl AsRef<Path>) -> Result<Self, StoreError> {
+        use rusqlite::OpenFlags;
+        let path = path.as_ref().to_path_buf();
+        if !path.is_file() {
+            return Err(StoreError::Refused(format!(
+                "no state at {}: run `hostelpulse sync --config …` first (or pass --db)",
+                path.display()
+            )));
+        }
+        let p = path.clone();
+        let conn = tokio::task::spawn_blocking(move || -> Result<Connection, StoreError> {
+            let flags =
+                OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI;
+            let mut conn = Connection::open_with_flags(&p, flags).map_err(backend)?;
+            conn.busy_timeout(Duration::from_secs(10)).map_err(backend)?;
+            let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).map_err(backend)?;
+            let ours: bool = conn
+                .query_row("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sync_record'", [], |_| {
+                    Ok(true)
+                })
+                .optional()
+                .map_err(backend)?
+                .unwrap_or(false);
+            if version == 0 || !ours {
+                return Err(StoreError::Refused(format!("{} is not a hostelpulse state file", p.display())));
+            }
+            migrate(&mut conn)?;
+            Ok(conn)
+        })
+        .await
+        .map_err(backend)??;
+        Ok(Self { conn: Arc::new(Mutex::new(conn)), path: Some(path) })
+    }
+
     /// An in-memory SQLite store (tests).
     pub async fn open_in_memory() -> Result<Self, StoreError> {
         let mut conn = Connection::open_in_memory().map_err(backend)?;

@@ -98,6 +98,7 @@ impl SecretRef {
 
 /// The property the file describes.
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 #[non_exhaustive]
 pub struct PropertyConfig {
     /// Its name.
@@ -121,7 +122,7 @@ fn default_check_in() -> NaiveTime {
 /// HTTP settings shared by the connectors that call an API. Safe by default: retries with
 /// backoff, a timeout, and the vendor's documented pacing are all on.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(default)]
+#[serde(deny_unknown_fields, default)]
 #[non_exhaustive]
 pub struct HttpSettings {
     /// Retry transient failures (default `true`).
@@ -140,6 +141,7 @@ impl Default for HttpSettings {
 
 /// How the source's webhooks to this account are authenticated.
 #[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
 #[non_exhaustive]
 pub struct WebhookSettings {
     /// A custom header the source sends (Beds24: set in the webhook's settings).
@@ -152,7 +154,7 @@ pub struct WebhookSettings {
 
 /// Beds24 credentials: exactly one of the three.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[serde(deny_unknown_fields, rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Beds24Credentials {
     /// An invite code (exchanged once for a refresh token).
@@ -165,6 +167,7 @@ pub enum Beds24Credentials {
 
 /// One iCal feed.
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 #[non_exhaustive]
 pub struct FeedEntry {
     /// The feed's id within the account.
@@ -184,6 +187,7 @@ pub struct FeedEntry {
 
 /// An account made of iCal feeds (`ical`, and FrontDesk Master's per-room exports, `fdm`).
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 #[non_exhaustive]
 pub struct FeedsAccount {
     /// Account id.
@@ -200,7 +204,7 @@ pub struct FeedsAccount {
 
 /// One connector account. `id` names it in reports, the store and `--account`.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(tag = "connector", rename_all = "snake_case")]
+#[serde(deny_unknown_fields, tag = "connector", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum AccountConfig {
     /// Beds24 API v2.
@@ -281,10 +285,27 @@ impl AccountConfig {
             Self::Email { .. } => "email",
         }
     }
+
+    /// The store's key for this account, from the configuration alone (no secret resolved, no
+    /// connector built): what read-only commands need. It is the key the built connector syncs
+    /// under.
+    pub fn scope(&self) -> crate::core::sync::Scope {
+        use crate::core::{AccountId, ConnectorKind};
+        let (kind, account) = match self {
+            Self::Beds24 { property_id, .. } => (ConnectorKind::BEDS24, property_id.to_string()),
+            Self::Cloudbeds { property_id, .. } => (ConnectorKind::CLOUDBEDS, property_id.clone()),
+            Self::Ical(a) => (ConnectorKind::ICAL, a.id.clone()),
+            Self::Fdm(a) => (ConnectorKind::FDM, a.id.clone()),
+            Self::Sirvoy { property_id, .. } => (ConnectorKind::SIRVOY, property_id.clone()),
+            Self::Email { id, .. } => (ConnectorKind::EMAIL, id.clone()),
+        };
+        crate::core::sync::Scope::new(kind, AccountId::new(account))
+    }
 }
 
 /// A configuration file.
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 #[non_exhaustive]
 pub struct Config {
     /// The property.
@@ -295,14 +316,31 @@ pub struct Config {
 }
 
 impl Config {
-    /// Parses TOML.
+    /// Parses TOML. Unknown keys are errors (a typo never falls back to a default silently).
     pub fn from_toml(text: &str) -> Result<Self, Error> {
-        toml::from_str(text).map_err(|e| Error::config(format!("TOML {e}")))
+        Self::toml_at(text, None)
     }
 
-    /// Parses JSON.
+    /// Parses JSON. Unknown keys are errors.
     pub fn from_json(text: &str) -> Result<Self, Error> {
-        serde_json::from_str(text).map_err(|e| Error::config(format!("JSON {e}")))
+        Self::json_at(text, None)
+    }
+
+    fn toml_at(text: &str, file: Option<&Path>) -> Result<Self, Error> {
+        toml::from_str(text).map_err(|e| {
+            // The line number, never the line itself: it may hold a secret.
+            let line = e.span().map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
+            parse_error(file, line, e.message())
+        })
+    }
+
+    fn json_at(text: &str, file: Option<&Path>) -> Result<Self, Error> {
+        serde_json::from_str(text).map_err(|e| {
+            // serde_json's message ends with its own " at line L column C": drop it, we say the line.
+            let message = e.to_string();
+            let message = message.rsplit_once(" at line ").map_or(message.as_str(), |(m, _)| m).to_owned();
+            parse_error(file, Some(e.line()), &message)
+        })
     }
 
     /// Reads a file: `.json` as JSON, anything else as TOML.
@@ -310,11 +348,23 @@ impl Config {
         let text = std::fs::read_to_string(path)
             .map_err(|e| Error::config(format!("cannot read configuration {}: {e}", path.display())))?;
         let cfg = match path.extension().and_then(|e| e.to_str()) {
-            Some("json") => Self::from_json(&text)?,
-            _ => Self::from_toml(&text)?,
+            Some("json") => Self::json_at(&text, Some(path))?,
+            _ => Self::toml_at(&text, Some(path))?,
         };
-        cfg.validate()?;
+        cfg.validate().map_err(|e| Error::config(format!("{}: {e}", path.display())))?;
         Ok(cfg)
+    }
+
+    /// The account configured as `id`.
+    pub fn account(&self, id: &str) -> Option<&AccountConfig> {
+        self.accounts.iter().find(|a| a.id() == id)
+    }
+
+    /// The accounts whose bookings belong to the property (all unless `property.accounts` says).
+    pub fn property_accounts(&self) -> impl Iterator<Item = &AccountConfig> {
+        self.accounts
+            .iter()
+            .filter(|a| self.property.accounts.as_ref().is_none_or(|ids| ids.iter().any(|i| i == a.id())))
     }
 
     /// Account ids are unique, and `rooms_from` names one of them.
@@ -333,5 +383,84 @@ impl Config {
             return Err(Error::config(format!("property accounts: `{a}` names no account")));
         }
         Ok(())
+    }
+}
+
+/// A parse error that says where (file and line) and, for a misspelt key or connector name, which
+/// valid one is nearest.
+fn parse_error(file: Option<&Path>, line: Option<usize>, message: &str) -> Error {
+    let place = match (file, line) {
+        (Some(f), Some(l)) => format!("{}, line {l}: ", f.display()),
+        (Some(f), None) => format!("{}: ", f.display()),
+        (None, Some(l)) => format!("line {l}: "),
+        (None, None) => String::new(),
+    };
+    let message = message.trim();
+    match nearest_valid(message) {
+        Some((wrong, right)) => Error::config(format!("{place}{message}; `{wrong}`: did you mean `{right}`?")),
+        None => Error::config(format!("{place}{message}")),
+    }
+}
+
+/// From serde's "unknown field `x`, expected one of `a`, `b`" (or "unknown variant …"), the
+/// unknown name and the valid one closest to it, when one is close enough to be a typo.
+fn nearest_valid(message: &str) -> Option<(String, String)> {
+    let rest = message.strip_prefix("unknown field `").or_else(|| message.strip_prefix("unknown variant `"))?;
+    let (wrong, expected) = rest.split_once('`')?;
+    let best = expected
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .map(|cand| (strsim::damerau_levenshtein(wrong, cand), cand))
+        .min_by_key(|(d, _)| *d)?;
+    (best.0 <= (wrong.len() / 3).max(2)).then(|| (wrong.to_owned(), best.1.to_owned()))
+}
+
+#[cfg(test)]
+mod strict_tests {
+    use super::*;
+
+    const BASE: &str = "[property]\nname = \"H\"\ntimezone = \"Europe/Lisbon\"\n";
+
+    #[test]
+    fn a_misspelt_key_is_an_error_with_its_line_and_the_nearest_key() {
+        let err = Config::from_toml(&format!("{BASE}chek_in = \"14:00:00\"\n")).unwrap_err().to_string();
+        assert!(err.contains("line 4"), "{err}");
+        assert!(err.contains("unknown field `chek_in`") && err.contains("did you mean `check_in`"), "{err}");
+        let err = Config::from_toml(&format!("{BASE}[[account]]\nconnector = \"beds42\"\nid = \"x\"\n"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("did you mean `beds24`"), "{err}");
+        let err = Config::from_toml(&format!(
+            "{BASE}[[account]]\nconnector = \"email\"\nid = \"inbox\"\nmaildir = \"/m\"\nreview_treshold = 0.5\n"
+        ))
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("did you mean `review_threshold`"), "{err}");
+    }
+
+    #[test]
+    fn an_unknown_key_far_from_any_valid_one_gets_no_guess() {
+        let err = Config::from_toml(&format!("{BASE}colour = \"blue\"\n")).unwrap_err().to_string();
+        assert!(err.contains("unknown field `colour`") && !err.contains("did you mean"), "{err}");
+    }
+
+    #[test]
+    fn a_secret_in_a_wrong_place_is_never_echoed() {
+        let err = Config::from_toml(&format!(
+            "{BASE}[[account]]\nconnector = \"email\"\nid = \"inbox\"\nmaildir = 42\ntoken = \"hunter2-secret\"\n"
+        ))
+        .unwrap_err()
+        .to_string();
+        assert!(!err.contains("hunter2"), "{err}");
+    }
+
+    #[test]
+    fn json_is_as_strict() {
+        let err =
+            Config::from_json(r#"{"property": {"name": "H", "timezone": "Europe/Lisbon", "chek_in": "14:00:00"}}"#)
+                .unwrap_err()
+                .to_string();
+        assert!(err.contains("line 1") && err.contains("did you mean `check_in`"), "{err}");
     }
 }

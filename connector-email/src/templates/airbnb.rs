@@ -1,5 +1,5 @@
-//! Airbnb host notifications (`automated@airbnb.com`): "Reservation confirmed - <guest> arrives
-//! <date>" and its translations. The body carries the first name, listing, room type, dates
+//! Airbnb host notifications (`automated@airbnb.com`): "Reservation confirmed - `<guest>` arrives
+//! `<date>`" and its translations. The body carries the first name, listing, room type, dates
 //! without a year inside the send year, guests, the `HM…` code and two price breakdowns (the
 //! guest's first). No guest e-mail or phone. Booking requests are not bookings.
 
