@@ -249,7 +249,7 @@ async fn a_room_webhook_refreshes_rooms_without_reading_bookings() {
     let db = dir.path().join("state.sqlite").to_str().unwrap().to_owned();
     let (server, base) = Serving::start(&config, &db, dir.path(), "serve", &[]);
     let before = emu.requests("/bookings");
-    let body = include_str!("../../connector-beds24/tests/data/webhook-inventory.payload.json");
+    let body = include_str!("data/beds24-webhook-inventory.payload.json");
     let status = reqwest::Client::new()
         .post(format!("{base}/hooks/pms"))
         .header("x-hook-secret", "hook-secret-0123456789")

@@ -9,7 +9,11 @@ const END: &str = "<!-- capabilities:end -->";
 fn the_readme_capability_matrix_is_generated() {
     let matrix = hostelpulse::capability_matrix();
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md");
-    let readme = std::fs::read_to_string(path).unwrap();
+    // The workspace README exists in the repository, not in the published crate.
+    let Ok(readme) = std::fs::read_to_string(path) else {
+        eprintln!("skipped: no workspace README beside this crate (a published copy)");
+        return;
+    };
     let (head, rest) = readme.split_once(BEGIN).expect("README has the begin marker");
     let (_, tail) = rest.split_once(END).expect("README has the end marker");
     let wanted = format!("{head}{BEGIN}\n{}{END}{tail}", matrix.to_markdown());
