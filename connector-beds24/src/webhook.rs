@@ -34,6 +34,11 @@ impl Beds24Webhooks {
         Self { property_id, verifier }
     }
 
+    /// Verifies a request without reading it (a health check).
+    pub fn verify(&self, delivery: &Delivery<'_>, now: DateTime<Utc>) -> Result<(), Beds24WebhookError> {
+        Ok(self.verifier.verify(delivery, now)?)
+    }
+
     /// Verifies a delivery and turns it into a hint. `query` is the request's query string (v1
     /// deliveries carry `bookid` and `status` there).
     pub fn parse(
@@ -54,7 +59,10 @@ impl Beds24Webhooks {
                 account,
                 "booking:v1",
                 BookingIds::one(SourceId::new(id.trim())),
-                format!("beds24:v1:{id}:{}", status.as_deref().unwrap_or("")),
+                // A v1 delivery says only which booking and its status: a second real change with
+                // the same status looks identical. Repeats are recognised within the minute (the
+                // sender's retries); a later change of the same booking is never taken for one.
+                format!("beds24:v1:{id}:{}:{}", status.as_deref().unwrap_or(""), now.timestamp() / 60),
             );
             if let Some(s) = status {
                 hint = hint.with_claimed_status(s);

@@ -103,6 +103,19 @@ fn deliveries_without_the_secret_or_for_another_property_are_rejected_before_par
     let hint = hooks().parse(&d, Some("bookid=71234567&status=cancel"), now).unwrap();
     assert_eq!(hint.booking_ids().map(|ids| ids.to_vec()), Some(vec![SourceId::from(71234567u64)]));
     assert_eq!(hint.claimed_status.as_deref(), Some("cancel"));
+    // A retry within the minute is the same delivery; the same booking changing again later is not.
+    let retry = hooks().parse(&d, Some("bookid=71234567&status=cancel"), now + chrono::Duration::seconds(1)).unwrap();
+    let later = hooks().parse(&d, Some("bookid=71234567&status=cancel"), now + chrono::Duration::hours(3)).unwrap();
+    let minute_start = now - chrono::Duration::seconds(now.timestamp() % 60);
+    let same_minute = hooks().parse(&d, Some("bookid=71234567&status=cancel"), minute_start).unwrap();
+    assert_eq!(
+        same_minute.dedupe_key,
+        hooks()
+            .parse(&d, Some("bookid=71234567&status=cancel"), minute_start + chrono::Duration::seconds(59))
+            .unwrap()
+            .dedupe_key
+    );
+    assert_ne!(later.dedupe_key, retry.dedupe_key, "a second real change within 48 h must not be dropped");
 
     let url_only = Beds24Webhooks::new(PROPERTY, None, vec![SecretString::from("u-9f2")]);
     let d = Delivery { headers: &no_header, body: b"", url_secret: Some("u-9f2"), remote_ip: None };

@@ -61,6 +61,11 @@ impl CloudbedsWebhooks {
         }
     }
 
+    /// Verifies a request without reading it (a health check).
+    pub fn verify(&self, delivery: &Delivery<'_>, now: DateTime<Utc>) -> Result<(), CloudbedsWebhookError> {
+        Ok(self.verifier.verify(delivery, now)?)
+    }
+
     /// Verifies a delivery and turns it into a hint.
     pub fn parse(&self, delivery: &Delivery<'_>, now: DateTime<Utc>) -> Result<Hint, CloudbedsWebhookError> {
         self.verifier.verify(delivery, now)?;

@@ -130,8 +130,14 @@ impl SirvoyConnector {
         let id = event.booking_id.clone().ok_or_else(|| SirvoyWebhookError::Unreadable("no bookingId".into()))?;
         let generated = convert::generated(&event);
         let mut state = self.state.lock().await;
+        // Content first: the same event again changes nothing. Then the sender's timestamp orders
+        // deliveries that both carry one; a delivery without one is taken as the latest, since
+        // deliveries are applied in the order they were received.
         let applied = match state.get(&id) {
-            Some(old) if old.generated >= generated => return Ok((id, Applied::Stale)),
+            Some(old) if old.event == event => return Ok((id, Applied::Stale)),
+            Some(old) if matches!((old.generated, generated), (Some(o), Some(n)) if o >= n) => {
+                return Ok((id, Applied::Stale));
+            }
             Some(_) => Applied::Updated,
             None => Applied::New,
         };

@@ -57,7 +57,9 @@ pub fn booking(
         country: text(&g.country).map(|c| c.to_ascii_uppercase()),
         language: text(&g.language),
     };
-    b.party = Party { adults: e.total_adults.or_else(|| e.rooms.iter().map(|r| r.adults).sum()), children: None };
+    // Summed without overflow: a party of 40,000 + 40,000 is absurd, but must not wrap to 14,464.
+    let per_room = e.rooms.iter().try_fold(0u16, |total, r| r.adults.map(|a| total.saturating_add(a)));
+    b.party = Party { adults: e.total_adults.or(per_room), children: None };
     b.allocations = e
         .rooms
         .iter()

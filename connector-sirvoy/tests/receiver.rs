@@ -248,3 +248,38 @@ async fn a_version_one_payload_with_string_numbers_parses() {
     let rooms = configured.rooms().await.unwrap();
     assert_eq!(rooms[0].room_types[0].rooms.len(), 2);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_delivery_without_a_timestamp_is_applied_in_the_order_received() {
+    let s = setup(true).await;
+    let sender = SirvoySender::new(s.url.clone(), PROPERTY);
+    let id = sender.create(next_week()).await.unwrap();
+    s.engine().run(s.connector.as_ref(), Plan::Push, Trigger::Webhook, &CollectingSink::new()).await;
+    // A later cancellation that carries no generatedAt: it is the newest we received.
+    let mut cancel = sender.snapshot(id.as_str().parse().unwrap(), "cancelled").unwrap();
+    cancel["cancelled"] = serde_json::json!(true);
+    cancel.as_object_mut().unwrap().remove("generatedAt");
+    assert_eq!(sender.deliver(&cancel).await, 200);
+    let sink = CollectingSink::new();
+    s.engine().run(s.connector.as_ref(), Plan::Push, Trigger::Webhook, &sink).await;
+    let classes: Vec<ChangeClass> = sink.take().into_iter().map(|c| c.class).collect();
+    assert_eq!(classes, vec![ChangeClass::Cancelled]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn party_sizes_never_wrap() {
+    let s = setup(true).await;
+    let sender = SirvoySender::new(s.url.clone(), PROPERTY);
+    let id = sender.create(next_week()).await.unwrap();
+    let mut big = sender.snapshot(id.as_str().parse().unwrap(), "modified").unwrap();
+    big.as_object_mut().unwrap().remove("totalAdults");
+    let room = big["rooms"][0].clone();
+    let mut second = room.clone();
+    big["rooms"][0]["adults"] = serde_json::json!(40_000);
+    second["adults"] = serde_json::json!(40_000);
+    big["rooms"].as_array_mut().unwrap().push(second);
+    assert_eq!(sender.deliver(&big).await, 200);
+    s.engine().run(s.connector.as_ref(), Plan::Push, Trigger::Webhook, &CollectingSink::new()).await;
+    let b = s.connector.bookings(&BookingQuery::ids(BookingIds::one(id))).await.unwrap().bookings.remove(0);
+    assert_eq!(b.party.adults, Some(u16::MAX), "saturated, not 14,464");
+}

@@ -317,9 +317,9 @@ async fn a_webhook_round_trip_through_webhook_serve() {
             "[property]\nname = \"Harbour Hostel\"\ntimezone = \"Europe/Lisbon\"\n\n\
              [[account]]\nconnector = \"beds24\"\nid = \"pms\"\nproperty_id = {}\n\
              credentials = {{ invite_code = {{ value = \"{}\", insecure_inline = true }} }}\nhttp = {{ base_url = \"{}\" }}\n\
-             webhook = {{ header = \"x-hook-secret\", secret = {{ value = \"hook-secret\", insecure_inline = true }} }}\n\n\
+             webhook = {{ header = \"x-hook-secret\", secret = {{ value = \"hook-secret-0123456789\", insecure_inline = true }} }}\n\n\
              [[account]]\nconnector = \"sirvoy\"\nid = \"sirvoy\"\nproperty_id = \"4711\"\n\
-             url_secret = {{ value = \"sirvoy-url-secret\", insecure_inline = true }}\nallowed_senders = [\"127.0.0.0/8\"]\n",
+             url_secret = {{ value = \"sirvoy-url-secret-0123456789\", insecure_inline = true }}\nallowed_senders = [\"127.0.0.0/8\"]\n",
             hostelpulse_sandbox::beds24::BEDS24_PROPERTY_ID,
             emu.issue_invite_code(),
             emu.base_url(),
@@ -356,15 +356,20 @@ async fn a_webhook_round_trip_through_webhook_serve() {
     let client = reqwest::Client::new();
 
     // Beds24 announces a new booking; the server verifies the header, re-fetches and stores it.
-    emu.set_webhook(format!("{base}/hooks/pms"), Some(("x-hook-secret".into(), "hook-secret".into())));
+    emu.set_webhook(format!("{base}/hooks/pms"), Some(("x-hook-secret".into(), "hook-secret-0123456789".into())));
     let a = chrono::Utc::now().date_naive() + chrono::Duration::days(3);
     emu.create(NewBooking::new(a, a + chrono::Duration::days(2)).guest("Webhook Guest")).await.unwrap();
     // Sirvoy delivers a booking to its secret URL.
-    let sirvoy = SirvoySender::new(format!("{base}/hooks/sirvoy/sirvoy-url-secret"), "4711");
+    let sirvoy = SirvoySender::new(format!("{base}/hooks/sirvoy/sirvoy-url-secret-0123456789"), "4711");
     sirvoy.create(NewBooking::new(a, a + chrono::Duration::days(1)).guest("Sirvoy Guest")).await.unwrap();
     // Forged deliveries are refused before anything is read.
     let forged = client.post(format!("{base}/hooks/pms")).body(r#"{"booking":{"id":1}}"#).send().await.unwrap();
-    assert_eq!(forged.status().as_u16(), 401);
+    assert_eq!(forged.status().as_u16(), 404, "an unverified delivery looks like no such URL");
+    // Unverified requests get one answer, configured account or not: no account enumeration.
+    assert_eq!(client.get(format!("{base}/hooks/pms")).send().await.unwrap().status().as_u16(), 404);
+    let verified_get =
+        client.get(format!("{base}/hooks/pms")).header("x-hook-secret", "hook-secret-0123456789").send().await.unwrap();
+    assert_eq!(verified_get.status().as_u16(), 200, "a verified health check");
     let wrong = client.post(format!("{base}/hooks/sirvoy/guessed")).body("{}").send().await.unwrap();
     assert_eq!(wrong.status().as_u16(), 404);
     assert_eq!(client.get(format!("{base}/hooks/nobody")).send().await.unwrap().status().as_u16(), 404);

@@ -181,11 +181,15 @@ fn build_one(
             let receiver = match webhook {
                 Some(w) => {
                     let header = match (&w.header, &w.secret) {
-                        (Some(h), Some(s)) => Some((h.clone(), vec![s.resolve(secrets)?])),
+                        (Some(h), Some(s)) => Some((h.clone(), vec![hook_secret(s, secrets, "webhook.secret")?])),
                         (None, None) => None,
                         _ => return Err(Error::config("webhook: `header` and `secret` go together")),
                     };
-                    let url = w.url_secret.iter().map(|s| s.resolve(secrets)).collect::<Result<Vec<_>, _>>()?;
+                    let url = w
+                        .url_secret
+                        .iter()
+                        .map(|s| hook_secret(s, secrets, "webhook.url_secret"))
+                        .collect::<Result<Vec<_>, _>>()?;
                     if header.is_none() && url.is_empty() {
                         return Err(Error::config("webhook: set `header` + `secret` or `url_secret`"));
                     }
@@ -203,7 +207,7 @@ fn build_one(
             let receiver = match webhook.as_ref().map(|w| w.url_secret.as_ref()) {
                 Some(Some(s)) => Some(WebhookReceiver::cloudbeds(crate::cloudbeds::CloudbedsWebhooks::new(
                     property_id.clone(),
-                    vec![s.resolve(secrets)?],
+                    vec![hook_secret(s, secrets, "webhook.url_secret")?],
                 ))),
                 Some(None) => return Err(Error::config("webhook: Cloudbeds signs nothing: set `url_secret`")),
                 None => None,
@@ -223,7 +227,7 @@ fn build_one(
         #[cfg(feature = "sirvoy")]
         AccountConfig::Sirvoy { property_id, url_secret, plan, allowed_senders, .. } => {
             use crate::sirvoy::{SirvoyConfig, SirvoyConnector};
-            let mut b = SirvoyConfig::builder(property_id.clone(), url_secret.resolve(secrets)?);
+            let mut b = SirvoyConfig::builder(property_id.clone(), hook_secret(url_secret, secrets, "url_secret")?);
             if let Some(p) = plan {
                 b = b.plan(p.clone());
             }
@@ -280,4 +284,16 @@ fn ical_builder(
         );
     }
     Ok(b)
+}
+
+/// A webhook secret from the configuration, refused when empty or short.
+#[allow(dead_code)] // unused when no webhook-receiving connector is compiled in
+fn hook_secret(
+    secret: &crate::config::SecretRef,
+    secrets: &dyn SecretProvider,
+    what: &str,
+) -> Result<secrecy::SecretString, Error> {
+    let s = secret.resolve(secrets)?;
+    crate::core::webhook::check_secret(&s, what)?;
+    Ok(s)
 }

@@ -61,7 +61,7 @@ impl Received {
 #[error("{reason}")]
 #[non_exhaustive]
 pub struct Refused {
-    /// 401/403/404 for failed authentication, 400 for an unreadable body.
+    /// [`NOT_VERIFIED`] (404) for failed authentication, 400 for an authentic but unreadable body.
     pub status: u16,
     /// Why (never the secret).
     pub reason: String,
@@ -162,19 +162,20 @@ impl WebhookReceiver {
         let delivery = Delivery { headers: r.headers, body: r.body, url_secret: r.url_secret, remote_ip: r.remote_ip };
         match &self.kind {
             #[cfg(feature = "beds24")]
+            // Every request is verified first, health checks included, and every refusal looks
+            // like a URL that does not exist: nobody learns which accounts are configured.
             Kind::Beds24(w) => {
                 if r.is_get {
-                    return Ok(Received::HealthCheck);
+                    return w.verify(&delivery, chrono::Utc::now()).map(|()| Received::HealthCheck).map_err(refused);
                 }
-                hinted(w.parse(&delivery, r.query, chrono::Utc::now()), 401)
+                hinted(w.parse(&delivery, r.query, chrono::Utc::now()))
             }
             #[cfg(feature = "cloudbeds")]
             Kind::Cloudbeds(w) => {
                 if r.is_get {
-                    return Ok(Received::HealthCheck);
+                    return w.verify(&delivery, chrono::Utc::now()).map(|()| Received::HealthCheck).map_err(refused);
                 }
-                // Cloudbeds authenticates by URL only: a refusal looks like no such URL.
-                hinted(w.parse(&delivery, chrono::Utc::now()), 404)
+                hinted(w.parse(&delivery, chrono::Utc::now()))
             }
             #[cfg(feature = "sirvoy")]
             Kind::Sirvoy(c) => {
@@ -187,7 +188,7 @@ impl WebhookReceiver {
                     },
                     Ok(other) => Err(Refused::new(400, format!("unexpected delivery: {other:?}"))),
                     Err(E::OtherProperty(p)) => Ok(Received::Ignored(format!("delivery for property {p}"))),
-                    Err(E::Rejected(e)) => Err(Refused::new(404, e)),
+                    Err(E::Rejected(e)) => Err(Refused::new(NOT_VERIFIED, e)),
                     Err(other) => Err(Refused::new(400, other)),
                 }
             }
@@ -196,14 +197,22 @@ impl WebhookReceiver {
     }
 }
 
-/// A PMS parser's verdict as an outcome: a hint, another property's delivery (acknowledged), or
-/// a refusal with `rejected` for failed authentication and 400 for an unreadable body.
+/// The answer to every request that failed verification (the same as for an unknown account).
+pub const NOT_VERIFIED: u16 = 404;
+
 #[allow(dead_code)] // unused when no hint-sending connector is compiled in
-fn hinted(parsed: Result<Hint, crate::core::webhook::HintError>, rejected: u16) -> Result<Received, Refused> {
+fn refused(e: crate::core::webhook::HintError) -> Refused {
+    Refused::new(NOT_VERIFIED, e)
+}
+
+/// A PMS parser's verdict as an outcome: a hint, another property's delivery (acknowledged), or
+/// a refusal: [`NOT_VERIFIED`] for failed authentication, 400 for an authentic but unreadable body.
+#[allow(dead_code)] // unused when no hint-sending connector is compiled in
+fn hinted(parsed: Result<Hint, crate::core::webhook::HintError>) -> Result<Received, Refused> {
     use crate::core::webhook::HintError as E;
     match parsed {
         Ok(h) => Ok(Received::Hint(h)),
-        Err(E::Rejected(e)) => Err(Refused::new(rejected, e)),
+        Err(E::Rejected(e)) => Err(Refused::new(NOT_VERIFIED, e)),
         Err(E::OtherProperty(p)) => Ok(Received::Ignored(format!("delivery for property {p}"))),
         Err(E::NotUsed(why)) => Ok(Received::Ignored(why)),
         Err(other) => Err(Refused::new(400, other)),

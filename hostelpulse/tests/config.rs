@@ -108,9 +108,18 @@ fn mistakes_are_configuration_errors_that_say_what_to_fix() {
     let err = Config::from_toml(&format!("{base}[[account]]\nconnector = \"opera\"\nid = \"x\"\n")).unwrap_err();
     assert!(err.to_string().contains("unknown variant `opera`"), "{err}");
     let inline_ok = format!(
-        "{base}[[account]]\nconnector = \"sirvoy\"\nid = \"s\"\nproperty_id = \"1\"\nurl_secret = {{ value = \"abc\", insecure_inline = true }}\n"
+        "{base}[[account]]\nconnector = \"sirvoy\"\nid = \"s\"\nproperty_id = \"1\"\nurl_secret = {{ value = \"abcdefghijklmnop\", insecure_inline = true }}\n"
     );
     assert!(Registry::build(&Config::from_toml(&inline_ok).unwrap(), &EnvSecrets).is_ok());
+    // Empty or short webhook secrets are configuration errors, never an open door.
+    for short in ["", "abc"] {
+        let cfg = format!(
+            "{base}[[account]]\nconnector = \"sirvoy\"\nid = \"s\"\nproperty_id = \"1\"\nurl_secret = {{ value = \"{short}\", insecure_inline = true }}\n"
+        );
+        let err = Registry::build(&Config::from_toml(&cfg).unwrap(), &EnvSecrets).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Configuration);
+        assert!(err.to_string().contains("at least 16"), "{err}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -13,4 +13,4 @@ mod verify;
 pub use hint::{Changed, Hint, HintError};
 
 pub use replay::ReplayGuard;
-pub use verify::{Delivery, HmacScheme, WebhookError, WebhookVerifier, sign_hmac};
+pub use verify::{Delivery, HmacScheme, MIN_SECRET_LEN, WebhookError, WebhookVerifier, check_secret, sign_hmac};

@@ -195,13 +195,30 @@ fn canonical(ip: IpAddr) -> IpAddr {
     }
 }
 
-/// Constant-time comparison against every candidate (no early exit on the first match).
+/// Constant-time comparison against every candidate (no early exit on the first match). An empty
+/// configured secret matches nothing, so a misconfiguration can never accept an empty header.
 fn any_equal(candidates: &[SecretString], given: &[u8]) -> bool {
     let mut ok = subtle::Choice::from(0);
     for c in candidates {
-        ok |= c.expose_secret().as_bytes().ct_eq(given);
+        let c = c.expose_secret().as_bytes();
+        ok |= c.ct_eq(given) & subtle::Choice::from(u8::from(!c.is_empty()));
     }
     ok.into()
+}
+
+/// The shortest webhook secret (header value or URL path secret) accepted: 16 characters, about
+/// 80 bits when random. A generated secret (`generate_secret`) has 64 hex characters.
+pub const MIN_SECRET_LEN: usize = 16;
+
+/// Refuses an empty or short webhook secret, as a configuration error naming `what`.
+pub fn check_secret(secret: &SecretString, what: &str) -> crate::Result<()> {
+    let n = secret.expose_secret().chars().count();
+    if n < MIN_SECRET_LEN {
+        return Err(crate::Error::config(format!(
+            "{what} is {n} characters long: webhook secrets need at least {MIN_SECRET_LEN} (generate one, e.g. `openssl rand -hex 32`)"
+        )));
+    }
+    Ok(())
 }
 
 fn verify_hmac(
@@ -317,6 +334,18 @@ mod tests {
         );
         let no_ts = headers(&[("sig", sign_hmac(&secret("k"), None, body))]);
         assert_eq!(v.verify(&delivery(&no_ts, body), clock.now()), Err(WebhookError::MissingTimestamp("ts".into())));
+    }
+
+    #[test]
+    fn empty_and_short_secrets_never_pass() {
+        let v = WebhookVerifier::new().static_header("x-hook-secret", vec![secret("")]);
+        let mut h = HeaderMap::new();
+        h.insert("x-hook-secret", HeaderValue::from_static(""));
+        let d = Delivery { headers: &h, body: b"{}", url_secret: None, remote_ip: None };
+        assert!(v.verify(&d, Utc::now()).is_err(), "an empty configured secret accepts nothing");
+        assert!(check_secret(&secret(""), "secret").is_err());
+        assert!(check_secret(&secret("short-secret"), "secret").is_err());
+        assert!(check_secret(&secret("0123456789abcdef"), "secret").is_ok());
     }
 
     #[test]
