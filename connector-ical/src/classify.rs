@@ -267,14 +267,16 @@ fn duration(s: &str) -> Option<Duration> {
             unit => {
                 let n: i64 = num.parse().ok()?;
                 num.clear();
-                total += match (unit, in_time) {
-                    ('W', false) => Duration::weeks(n),
-                    ('D', false) => Duration::days(n),
-                    ('H', true) => Duration::hours(n),
-                    ('M', true) => Duration::minutes(n),
-                    ('S', true) => Duration::seconds(n),
+                // Every step checked: `P999999999999999999W` is a bad event, not a panic.
+                let part = match (unit, in_time) {
+                    ('W', false) => Duration::try_weeks(n),
+                    ('D', false) => Duration::try_days(n),
+                    ('H', true) => Duration::try_hours(n),
+                    ('M', true) => Duration::try_minutes(n),
+                    ('S', true) => Duration::try_seconds(n),
                     _ => return None,
-                };
+                }?;
+                total = total.checked_add(&part)?;
             }
         }
     }
@@ -289,20 +291,21 @@ fn dates(e: &RawEvent, opts: &FeedOptions) -> Result<(NaiveDate, NaiveDate), Str
         (Some(end), _) => to_date(&when(end)?, opts),
         (None, Some(d)) => {
             let dur = duration(&d.value).ok_or_else(|| format!("DURATION `{}` is not a duration", d.value.trim()))?;
+            let too_long = || format!("DURATION `{}` ends beyond any calendar date", d.value.trim());
             match &start {
-                When::Date(d) => *d + Duration::days(dur.num_days()),
-                When::Instant(t) => to_date(&When::Instant(*t + dur), opts),
-                When::Floating(n) => (*n + dur).date(),
+                When::Date(d) => d.checked_add_signed(Duration::days(dur.num_days())).ok_or_else(too_long)?,
+                When::Instant(t) => to_date(&When::Instant(t.checked_add_signed(dur).ok_or_else(too_long)?), opts),
+                When::Floating(n) => n.checked_add_signed(dur).ok_or_else(too_long)?.date(),
             }
         }
         // A DATE start alone is one day; a date-time start alone has no length.
         (None, None) => match start {
-            When::Date(d) => d + Duration::days(1),
+            When::Date(d) => d.succ_opt().ok_or("DTSTART is the last calendar date")?,
             _ => return Err("a date-time DTSTART with neither DTEND nor DURATION has no length".into()),
         },
     };
     if opts.reading.end_is_last_night && matches!(start, When::Date(_)) {
-        departure += Duration::days(1);
+        departure = departure.succ_opt().ok_or("DTEND is the last calendar date")?;
     }
     if departure < arrival {
         return Err(format!("DTEND ({departure}) is before DTSTART ({arrival})"));
@@ -644,6 +647,19 @@ mod tests {
         let err = one(&ev("DTSTART;VALUE=DATE:20250601\nDTEND;VALUE=DATE:20250227"), &FeedOptions::new(chrono_tz::UTC))
             .unwrap_err();
         assert!(err[0].reason.contains("before DTSTART"), "{err:?}");
+    }
+
+    #[test]
+    fn out_of_range_durations_are_bad_events_not_panics() {
+        assert_eq!(duration("P999999999999999999W"), None);
+        assert_eq!(duration("PT99999999999999999H"), None);
+        let o = FeedOptions::new(chrono_tz::Europe::Lisbon);
+        for d in ["P999999999999999999W", "P99999999D", "PT99999999999H"] {
+            let r = one(&ev(&format!("DTSTART;VALUE=DATE:20260824\nDURATION:{d}")), &o);
+            assert!(r.is_err(), "{d}: {r:?}");
+        }
+        let r = one(&ev("DTSTART:20260824T140000Z\nDURATION:PT99999999999H"), &o);
+        assert!(r.is_err(), "{r:?}");
     }
 
     #[test]

@@ -138,21 +138,53 @@ pub fn normalize(bytes: &[u8]) -> String {
     let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
     // Fast path: CRLF is the only oddity in most real feeds; a byte scan decides.
     let odd = text.bytes().any(|b| b < 0x20 && b != b'\n' && b != b'\t' && b != b'\r');
-    let clean = if odd { clean_controls(text) } else { text.replace("\r\n", "\n").replace('\r', "\n") };
+    let clean = if odd {
+        clean_controls(text)
+    } else if text.contains('\r') {
+        line_ends(text)
+    } else {
+        text.to_owned()
+    };
     unfold(&clean)
 }
 
-/// Drops control characters other than tab, and turns CRLF and lone CR into LF.
+/// Every line end as one LF: LF, CRLF, a lone CR, and CR CR LF (a real export's, from a CRLF
+/// file converted once more) — which read as two line ends would break every folded line.
+fn line_ends(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\r' {
+            end_of_line(&mut chars);
+            out.push('\n');
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// After a CR: swallows the rest of its line end (more CRs, then one LF).
+fn end_of_line(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) {
+    let mut ahead = chars.clone();
+    while ahead.peek() == Some(&'\r') {
+        ahead.next();
+    }
+    // CR…CR LF is one line end; CRs not followed by LF are each their own (old Mac files).
+    if ahead.peek() == Some(&'\n') {
+        ahead.next();
+        *chars = ahead;
+    }
+}
+
+/// Drops control characters other than tab, and turns every line end into LF.
 fn clean_controls(text: &str) -> String {
     let mut clean = String::with_capacity(text.len());
     let mut chars = text.chars().peekable();
     while let Some(c) = chars.next() {
         match c {
             '\r' => {
-                // CRLF and lone CR both end a line.
-                if chars.peek() == Some(&'\n') {
-                    chars.next();
-                }
+                end_of_line(&mut chars);
                 clean.push('\n');
             }
             '\n' | '\t' => clean.push(c),
@@ -368,6 +400,24 @@ mod tests {
             "Reservation URL: https://www.airbnb.com/hosting/reservations/details/HMYXB825YD\nPhone Number (Last 4 Digits): 0001"
         );
         assert_eq!(p.events[0].get("DTSTART").unwrap().param("VALUE"), Some("DATE"));
+    }
+
+    #[test]
+    fn every_mix_of_line_ends_keeps_folded_lines_whole() {
+        let want = normalize(b"A:1\n 2\nB:3\n\nC:4\n");
+        assert!(want.starts_with("A:12\nB:3\n\nC:4\n"), "{want:?}");
+        // CR CR LF (a CRLF file converted again), CRLF, LF and lone CR, with and without other
+        // control bytes (the slow path).
+        for text in
+            ["A:1\r\r\n 2\r\r\nB:3\r\r\n\rC:4\r\r\n", "A:1\r\n 2\nB:3\r\rC:4\r", "A:1\r\r\n 2\u{1}\nB:3\n\nC:4\r\r\n"]
+        {
+            assert_eq!(normalize(text.as_bytes()), want, "{text:?}");
+        }
+        // An Airbnb reservation whose DESCRIPTION is folded, written with CR CR LF: still a reservation.
+        let feed = "BEGIN:VCALENDAR\r\r\nPRODID:-//Airbnb Inc//Hosting Calendar 1.0//EN\r\r\nBEGIN:VEVENT\r\r\nDTSTART;VALUE=DATE:20260824\r\r\nDTEND;VALUE=DATE:20260826\r\r\nSUMMARY:Reserved\r\r\nUID:x@airbnb.com\r\r\nDESCRIPTION:Reservation URL: https://www.airbnb.com/hosting/reservations/de\r\r\n tails/HMYXB825YD\r\r\nEND:VEVENT\r\r\nEND:VCALENDAR\r\r\n";
+        let p = parse(feed.as_bytes());
+        assert_eq!(p.events.len(), 1, "{:?}", p.skipped);
+        assert!(p.events[0].get("DESCRIPTION").is_some_and(|d| d.value.contains("HMYXB825YD")));
     }
 
     #[test]
