@@ -133,6 +133,18 @@ async fn sync_today_status_and_tasks_from_a_configuration_file() {
     assert!(ok, "{again}");
     assert_eq!(again["pms"]["counts"]["inserted"], 0, "nothing new the second time");
 
+    // Read-only commands resolve no secret: the same file with its credential in an unset
+    // environment variable still draws the board and lists the tasks.
+    let text = std::fs::read_to_string(&config).unwrap();
+    let start = text.find("{ value = \"").unwrap();
+    let end = start + text[start..].find("insecure_inline = true }").unwrap() + "insecure_inline = true }".len();
+    let no_secrets = dir.path().join("no-secrets.toml");
+    std::fs::write(&no_secrets, format!("{}{{ env = \"HOSTELPULSE_TEST_UNSET\" }}{}", &text[..start], &text[end..]))
+        .unwrap();
+    for cmd in ["today", "tasks"] {
+        let (code, _, err) = hostelpulse_code(&[cmd, "--config", no_secrets.to_str().unwrap(), "--db", &db, "--json"]);
+        assert_eq!(code, 0, "{cmd} needs no credentials: {err}");
+    }
     let (ok, today, err) = run(&["today", "--config", &cfg]);
     assert!(ok, "{err}");
     assert_eq!(today["property"], "Harbour Hostel");
