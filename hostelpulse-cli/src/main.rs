@@ -184,7 +184,7 @@ enum Command {
         #[arg(long)]
         config: PathBuf,
         /// The date (property-local; today by default).
-        #[arg(long)]
+        #[arg(long, value_parser = calendar_date)]
         date: Option<NaiveDate>,
         /// The SQLite state.
         #[arg(long, default_value = ops::DEFAULT_DB)]
@@ -208,7 +208,7 @@ enum Command {
         #[arg(long)]
         config: PathBuf,
         /// First check-out day (today by default).
-        #[arg(long)]
+        #[arg(long, value_parser = calendar_date)]
         from: Option<NaiveDate>,
         /// How many days (1 to 366).
         #[arg(long, default_value_t = 7, value_parser = clap::value_parser!(i64).range(1..=366))]
@@ -274,6 +274,14 @@ enum WebhookCommand {
         #[arg(long, default_value_t = 10.0, value_parser = retry_seconds)]
         retry_first: f64,
     },
+}
+
+/// A date in the years a hostel's calendar can hold (1900–9999): date arithmetic near chrono's
+/// limits would otherwise fail deep inside a command.
+fn calendar_date(s: &str) -> Result<NaiveDate, String> {
+    let d: NaiveDate = s.trim().parse().map_err(|e| format!("`{s}` is not a date (YYYY-MM-DD): {e}"))?;
+    use chrono::Datelike;
+    if (1900..=9999).contains(&d.year()) { Ok(d) } else { Err(format!("{d} is outside 1900-01-01 … 9999-12-31")) }
 }
 
 fn retry_seconds(s: &str) -> Result<f64, String> {

@@ -451,6 +451,11 @@ fn numeric_arguments_are_range_checked() {
     let (code, _, err) = hostelpulse_code(&["tasks", "--config", "x.toml", "--days", "200000000"]);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("200000000") && err.contains("1..=366"), "{err}");
+    for (flag, cmd) in [("--from", "tasks"), ("--date", "today")] {
+        let (code, _, err) = hostelpulse_code(&[cmd, "--config", "x.toml", flag, "+262142-12-31"]);
+        assert_eq!(code, 2, "{cmd} {flag}: {err}");
+        assert!(!err.contains("panicked"), "{err}");
+    }
 }
 
 #[test]

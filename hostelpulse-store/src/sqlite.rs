@@ -143,12 +143,25 @@ fn parse_date(s: &str) -> Result<NaiveDate, StoreError> {
 
 impl SqliteStore {
     /// Opens (creating and migrating) the store at `path`.
+    ///
+    /// An existing file is checked before anything changes: a symbolic link, something that is not
+    /// a regular file, or an SQLite database of another application is refused as it is (no
+    /// permission change, no table added, no journal switch). A new file is created readable by
+    /// its owner only.
     pub async fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
         let path = path.as_ref().to_path_buf();
         let p = path.clone();
         let conn = tokio::task::spawn_blocking(move || -> Result<Connection, StoreError> {
+            let existed = check_path(&p)?;
             let mut conn = Connection::open(&p).map_err(backend)?;
+            // The busy timeout comes first: switching to WAL and migrating take locks another
+            // process (a second `sync`, `webhook serve`) may hold.
+            conn.busy_timeout(Duration::from_secs(10)).map_err(backend)?;
+            if existed {
+                ensure_ours(&conn, &p)?;
+            }
             // The file can hold refresh tokens (feature `tokens`): readable by its owner only.
+            // (Checked above: a regular file, not a link.)
             #[cfg(unix)]
             {
                 use std::os::unix::fs::PermissionsExt;
@@ -156,9 +169,6 @@ impl SqliteStore {
             }
             // WAL lets readers (the status view) run beside a writing sync; the busy timeout makes
             // concurrent writers from other processes wait instead of failing.
-            // The busy timeout comes first: switching to WAL and migrating take locks another
-            // process (a second `sync`, `webhook serve`) may hold.
-            conn.busy_timeout(Duration::from_secs(10)).map_err(backend)?;
             conn.pragma_update(None, "journal_mode", "WAL").map_err(backend)?;
             conn.pragma_update(None, "synchronous", "NORMAL").map_err(backend)?;
             migrate(&mut conn)?;
@@ -175,29 +185,20 @@ impl SqliteStore {
     pub async fn open_existing(path: impl AsRef<Path>) -> Result<Self, StoreError> {
         use rusqlite::OpenFlags;
         let path = path.as_ref().to_path_buf();
-        if !path.is_file() {
+        if std::fs::symlink_metadata(&path).is_err() {
             return Err(StoreError::Refused(format!(
                 "no state at {}: run `hostelpulse sync --config …` first (or pass --db)",
                 path.display()
             )));
         }
+        check_path(&path)?;
         let p = path.clone();
         let conn = tokio::task::spawn_blocking(move || -> Result<Connection, StoreError> {
             let flags =
                 OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI;
             let mut conn = Connection::open_with_flags(&p, flags).map_err(backend)?;
             conn.busy_timeout(Duration::from_secs(10)).map_err(backend)?;
-            let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).map_err(backend)?;
-            let ours: bool = conn
-                .query_row("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sync_record'", [], |_| {
-                    Ok(true)
-                })
-                .optional()
-                .map_err(backend)?
-                .unwrap_or(false);
-            if version == 0 || !ours {
-                return Err(StoreError::Refused(format!("{} is not a hostelpulse state file", p.display())));
-            }
+            ensure_ours(&conn, &p)?;
             migrate(&mut conn)?;
             Ok(conn)
         })
@@ -230,6 +231,37 @@ impl SqliteStore {
         .await
         .map_err(backend)?
     }
+}
+
+/// Whether `path` exists (`false`: it will be created); refuses a link or a non-file.
+fn check_path(path: &Path) -> Result<bool, StoreError> {
+    match std::fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_symlink() => {
+            Err(StoreError::Refused(format!("{} is a symbolic link: pass the state file's own path", path.display())))
+        }
+        Ok(m) if !m.is_file() => Err(StoreError::Refused(format!("{} is not a regular file", path.display()))),
+        Ok(m) => Ok(m.len() > 0),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(backend(e)),
+    }
+}
+
+/// Refuses a file that is not a hostelpulse state file, before anything in it changes: it must be
+/// an SQLite database whose schema is ours (our first table, and a schema version).
+fn ensure_ours(conn: &Connection, path: &Path) -> Result<(), StoreError> {
+    let refused =
+        || StoreError::Refused(format!("{} is not a hostelpulse state file: refusing to touch it", path.display()));
+    // Any read fails on a file that is not SQLite at all ("file is not a database").
+    let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).map_err(|_| refused())?;
+    let ours: bool = conn
+        .query_row("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sync_record'", [], |_| Ok(true))
+        .optional()
+        .map_err(|_| refused())?
+        .unwrap_or(false);
+    if version == 0 || !ours {
+        return Err(refused());
+    }
+    Ok(())
 }
 
 fn migrate(conn: &mut Connection) -> Result<(), StoreError> {

@@ -336,3 +336,44 @@ async fn the_inbox_survives_reopening_the_file() {
     let due = store.inbox_due(now, 10).await.unwrap();
     assert_eq!(due.len(), 1, "a queued delivery survives the process");
 }
+
+#[cfg(unix)]
+#[tokio::test]
+async fn a_path_that_is_not_our_state_is_refused_untouched() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+
+    // A text file (think /etc/passwd): refused, and its mode left alone.
+    let text = dir.path().join("passwd");
+    std::fs::write(&text, "root:x:0:0::/root:/bin/sh\n").unwrap();
+    std::fs::set_permissions(&text, std::fs::Permissions::from_mode(0o644)).unwrap();
+    for open in [SqliteStore::open(&text).await, SqliteStore::open_existing(&text).await] {
+        assert!(matches!(open, Err(StoreError::Refused(_))), "{open:?}");
+    }
+    assert_eq!(mode(&text), 0o644);
+    assert_eq!(std::fs::read_to_string(&text).unwrap(), "root:x:0:0::/root:/bin/sh\n");
+
+    // Another application's SQLite database: refused, no table added, still in its journal mode.
+    let foreign = dir.path().join("other.db");
+    {
+        let c = rusqlite::Connection::open(&foreign).unwrap();
+        c.execute_batch("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT);").unwrap();
+    }
+    std::fs::set_permissions(&foreign, std::fs::Permissions::from_mode(0o644)).unwrap();
+    assert!(matches!(SqliteStore::open(&foreign).await, Err(StoreError::Refused(_))));
+    let c = rusqlite::Connection::open(&foreign).unwrap();
+    let tables: i64 = c.query_row("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'", [], |r| r.get(0)).unwrap();
+    let journal: String = c.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
+    assert_eq!((tables, journal.as_str(), mode(&foreign)), (1, "delete", 0o644));
+
+    // A symbolic link, even to a real state file: refused (never chmod through a link).
+    let real = dir.path().join("state.sqlite");
+    SqliteStore::open(&real).await.unwrap();
+    let link = dir.path().join("link.sqlite");
+    std::os::unix::fs::symlink(&real, &link).unwrap();
+    assert!(matches!(SqliteStore::open(&link).await, Err(StoreError::Refused(_))));
+    // Our own file opens again; a new one is created owner-only.
+    assert!(SqliteStore::open(&real).await.is_ok());
+    assert_eq!(mode(&real), 0o600);
+}
