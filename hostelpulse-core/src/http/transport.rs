@@ -13,7 +13,7 @@ use url::Url;
 use crate::error::{Applied, BoxError};
 
 /// A request ready to go on the wire.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Outgoing {
     /// Method.
     pub method: Method,
@@ -25,6 +25,22 @@ pub struct Outgoing {
     pub body: Option<Vec<u8>>,
     /// Per-request timeout.
     pub timeout: Duration,
+}
+
+/// Only the scheme and host of the URL, and the body's length: feed URLs carry their token in
+/// the path or the query, and bodies carry guests.
+impl std::fmt::Debug for Outgoing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let url = format!("{}://{}/…", self.url.scheme(), self.url.host_str().unwrap_or("?"));
+        let headers: Vec<&str> = self.headers.keys().map(|k| k.as_str()).collect();
+        f.debug_struct("Outgoing")
+            .field("method", &self.method)
+            .field("url", &url)
+            .field("headers", &headers)
+            .field("body_len", &self.body.as_ref().map(Vec::len))
+            .field("timeout", &self.timeout)
+            .finish()
+    }
 }
 
 /// A response off the wire, body read in full.
@@ -117,5 +133,28 @@ impl Transport for ReqwestTransport {
             }
         }
         Ok(Incoming { status, headers, body })
+    }
+}
+
+#[cfg(test)]
+mod debug_tests {
+    use super::*;
+
+    #[test]
+    fn debug_never_shows_the_url_path_query_headers_values_or_body() {
+        let mut headers = HeaderMap::new();
+        headers.insert("authorization", "Bearer tok-SECRET-1".parse().unwrap());
+        let req = Outgoing {
+            method: Method::GET,
+            url: "https://www.airbnb.com/calendar/ical/99.ics?s=feedtoken-SECRET-2".parse().unwrap(),
+            headers,
+            body: Some(b"guest@example.com".to_vec()),
+            timeout: Duration::from_secs(5),
+        };
+        let shown = format!("{req:?}");
+        assert!(shown.contains("www.airbnb.com") && shown.contains("authorization"), "{shown}");
+        for secret in ["SECRET", "99.ics", "guest@"] {
+            assert!(!shown.contains(secret), "{secret} in {shown}");
+        }
     }
 }
