@@ -139,6 +139,9 @@ pub struct SyncConfig {
     pub suspect_min: usize,
     /// The property's time zone, for "today" (UTC when unset).
     pub timezone: Option<chrono_tz::Tz>,
+    /// How many records not synced an audit record lists one by one; the rest are counted per
+    /// reason in its warnings (a junk feed must not write a huge audit row on every poll).
+    pub max_listed_failures: usize,
 }
 
 impl Default for SyncConfig {
@@ -151,6 +154,7 @@ impl Default for SyncConfig {
             suspect_share: 0.5,
             suspect_min: 4,
             timezone: None,
+            max_listed_failures: 100,
         }
     }
 }
@@ -179,6 +183,12 @@ impl SyncConfig {
     pub fn suspect(mut self, share: f64, min: usize) -> Self {
         self.suspect_share = share;
         self.suspect_min = min;
+        self
+    }
+
+    /// Sets how many failures an audit record lists one by one.
+    pub fn max_listed_failures(mut self, n: usize) -> Self {
+        self.max_listed_failures = n;
         self
     }
 
@@ -566,6 +576,9 @@ impl SyncEngine {
             }
         }
         counts.failed = failures.len() as u64;
+        if let Some(summary) = cap_failures(&mut failures, self.config.max_listed_failures) {
+            ctx.warnings.push(summary);
+        }
 
         if ctx.dry_run {
             let outcome = if failures.is_empty() { Outcome::Ok } else { Outcome::Partial };
@@ -866,4 +879,24 @@ fn latest_and_seen(batch: &BookingBatch) -> (Vec<&Booking>, HashSet<&SourceId>) 
 fn absence_means_gone(connector: &dyn Connector) -> bool {
     let sync = connector.capabilities().sync;
     !matches!(sync.deletions, Visibility::NotVisible | Visibility::Webhook) && sync.incremental != Incremental::PushOnly
+}
+
+/// Keeps the first `max` failures and summarizes the rest as counts per reason (the reason's text
+/// up to its first colon: "unreadable event", "held for review", …), most frequent first.
+pub(super) fn cap_failures(failures: &mut Vec<RecordFailure>, max: usize) -> Option<String> {
+    if failures.len() <= max {
+        return None;
+    }
+    let rest = failures.split_off(max);
+    let mut by_reason: HashMap<&str, u64> = HashMap::default();
+    for f in &rest {
+        let head = f.reason.split(':').next().unwrap_or("").trim();
+        let head = if head.len() > 80 { head.get(..80).unwrap_or("other") } else { head };
+        *by_reason.entry(head).or_default() += 1;
+    }
+    let mut counts: Vec<(&str, u64)> = by_reason.into_iter().collect();
+    counts.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    let shown: Vec<String> = counts.iter().take(10).map(|(r, n)| format!("{r} ×{n}")).collect();
+    let more = if counts.len() > 10 { format!(" and {} other reasons", counts.len() - 10) } else { String::new() };
+    Some(format!("{} more records not synced, not listed: {}{more}", rest.len(), shown.join(", ")))
 }

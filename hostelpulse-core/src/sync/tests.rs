@@ -445,3 +445,15 @@ async fn a_preview_changes_nothing_and_says_what_would_change() {
     let again = h.engine.preview_batch(scope, batch, Trigger::Csv).await;
     assert_eq!((again.counts.inserted, again.counts.unchanged), (0, 2));
 }
+
+#[test]
+fn a_flood_of_failures_is_capped_and_summarized() {
+    let mut failures: Vec<RecordFailure> =
+        (0..10_000).map(|i| RecordFailure::new(None, format!("unreadable event: junk at line {i}"))).collect();
+    failures.extend((0..5).map(|_| RecordFailure::new(None, "held for review: no departure")));
+    let summary = super::engine::cap_failures(&mut failures, 100).expect("summarized");
+    assert_eq!(failures.len(), 100);
+    assert_eq!(summary, "9905 more records not synced, not listed: unreadable event ×9900, held for review ×5");
+    let mut few = vec![RecordFailure::new(None, "x")];
+    assert!(super::engine::cap_failures(&mut few, 100).is_none());
+}
