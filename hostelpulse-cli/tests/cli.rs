@@ -494,3 +494,23 @@ fn verbose_and_rust_log_drive_a_log_on_stderr() {
     let out = Command::new(env!("CARGO_BIN_EXE_hostelpulse")).args(args).env("RUST_LOG", "info").output().unwrap();
     assert!(String::from_utf8_lossy(&out.stderr).contains("sync finished"));
 }
+
+#[test]
+fn proxy_variables_never_carry_a_feed_request_past_the_address_check() {
+    // A "proxy" that counts connections: with HTTP_PROXY/ALL_PROXY set (common on servers), the
+    // feed fetcher must neither use it nor reach an internal name through it.
+    let proxy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    proxy.set_nonblocking(true).unwrap();
+    let url = format!("http://{}", proxy.local_addr().unwrap());
+    for target in ["http://metadata.google.internal/computeMetadata/v1/", "http://127.0.0.1:9/feed.ics"] {
+        let out = Command::new(env!("CARGO_BIN_EXE_hostelpulse"))
+            .args(["ical", "parse", target, "--json"])
+            .env("HTTP_PROXY", &url)
+            .env("http_proxy", &url)
+            .env("ALL_PROXY", &url)
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{target} must not be fetched");
+        assert!(proxy.accept().is_err(), "{target}: the proxy was contacted");
+    }
+}
