@@ -8,7 +8,9 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use chrono::{NaiveDate, Utc};
 use hostelpulse_core::capability::Capabilities;
-use hostelpulse_core::connector::{BookingBatch, BookingQuery, Connector, Health, RecordFailure};
+use hostelpulse_core::connector::{
+    BookingBatch, BookingQuery, Connector, Health, RecordFailure, decode_state, encode_state,
+};
 use hostelpulse_core::error::Result;
 use hostelpulse_core::model::{AccountId, ConnectorKind, Provenance, SourceId, Via};
 use serde::{Deserialize, Serialize};
@@ -256,21 +258,13 @@ impl Connector for EmailConnector {
     }
 
     async fn restore_state(&self, saved: Option<serde_json::Value>) -> Result<()> {
-        let state = match saved {
-            Some(v) => serde_json::from_value(v)
-                .map_err(|e| hostelpulse_core::Error::invalid_input(format!("saved e-mail connector state: {e}")))?,
-            None => State::default(),
-        };
-        *self.state.lock().await = state;
+        *self.state.lock().await = decode_state(saved, "e-mail connector")?;
         self.unacknowledged.lock().await.clear();
         Ok(())
     }
 
     async fn save_state(&self) -> Result<Option<serde_json::Value>> {
-        let state = self.state.lock().await;
-        serde_json::to_value(&*state)
-            .map(Some)
-            .map_err(|e| hostelpulse_core::Error::invalid_input(format!("e-mail connector state: {e}")))
+        encode_state(&*self.state.lock().await, "e-mail connector")
     }
 
     async fn acknowledge(&self) -> Result<()> {

@@ -168,6 +168,8 @@ async fn processed_mail_is_flagged_seen_on_the_server_and_kept() {
     assert_eq!(batch.bookings.len(), 1);
     assert_eq!(batch.bookings[0].channel_ref.as_deref(), Some("2511634261"));
     assert!(batch.failures.iter().any(|f| f.reason.starts_with("not a booking")));
+    assert_eq!(source.fetch().await.unwrap().len(), 2, "nothing is marked before the run that read it committed");
+    c.acknowledge().await.unwrap();
     assert!(source.fetch().await.unwrap().is_empty(), "both are \\Seen now");
     // Still on the server: Dovecot moved them to cur/ with the S flag.
     let cur: Vec<String> = std::fs::read_dir(server.maildir().join("cur"))
@@ -185,6 +187,7 @@ async fn deleting_is_opt_in_and_expunges() {
     inbox.deliver(sample("hostelworld-confirmed.eml").unwrap()).unwrap();
     let c = EmailConnector::new(config(), Arc::new(ImapSource::new(server.source("secret").delete_processed(true))));
     assert_eq!(c.poll().await.unwrap().len(), 1);
+    c.acknowledge().await.unwrap();
     let left = std::fs::read_dir(server.maildir().join("cur")).unwrap().count()
         + std::fs::read_dir(server.maildir().join("new")).unwrap().count();
     assert_eq!(left, 0, "expunged");

@@ -125,7 +125,7 @@ async fn a_feed_that_stops_answering_goes_stale() {
     c.bookings(&BookingQuery::default()).await.unwrap();
     let now = chrono::Utc::now();
     assert!(!c.feed_status(now).await[0].stale);
-    drop(server);
+    server.remove("bed-1");
     let r =
         SyncEngine::new(Arc::new(MemoryStore::new())).run(&c, Plan::Full, Trigger::Poll, &CollectingSink::new()).await;
     assert!(matches!(r.outcome, Outcome::Failed { .. }), "{:?}", r.outcome);

@@ -7,7 +7,9 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use hostelpulse_core::capability::Capabilities;
-use hostelpulse_core::connector::{BookingBatch, BookingQuery, Connector, Health, RecordFailure};
+use hostelpulse_core::connector::{
+    BookingBatch, BookingQuery, Connector, Health, RecordFailure, decode_state, encode_state,
+};
 use hostelpulse_core::error::Result;
 use hostelpulse_core::model::{
     AccountId, Booking, ConnectorKind, Property, Provenance, Room, RoomKind, RoomType, SourceId, SourceKey, Via,
@@ -223,19 +225,12 @@ impl Connector for SirvoyConnector {
     }
 
     async fn restore_state(&self, saved: Option<serde_json::Value>) -> Result<()> {
-        let state = match saved {
-            Some(v) => serde_json::from_value(v)
-                .map_err(|e| hostelpulse_core::Error::invalid_input(format!("saved Sirvoy state: {e}")))?,
-            None => BTreeMap::new(),
-        };
-        *self.state.lock().await = state;
+        *self.state.lock().await = decode_state(saved, "Sirvoy")?;
         Ok(())
     }
 
     async fn save_state(&self) -> Result<Option<serde_json::Value>> {
-        serde_json::to_value(&*self.state.lock().await)
-            .map(Some)
-            .map_err(|e| hostelpulse_core::Error::invalid_input(format!("Sirvoy state: {e}")))
+        encode_state(&*self.state.lock().await, "Sirvoy")
     }
 
     async fn ingest(&self, payload: &[u8]) -> Result<Vec<SourceId>> {

@@ -133,6 +133,23 @@ impl BookingQuery {
     }
 }
 
+/// Connector state as the store keeps it (JSON), for [`Connector::save_state`].
+pub fn encode_state<T: Serialize>(state: &T, what: &str) -> Result<Option<serde_json::Value>> {
+    serde_json::to_value(state).map(Some).map_err(|e| Error::invalid_input(format!("{what} state: {e}")))
+}
+
+/// Connector state back from the store, for [`Connector::restore_state`]; nothing saved yet is the
+/// default (empty) state.
+pub fn decode_state<T: serde::de::DeserializeOwned + Default>(
+    saved: Option<serde_json::Value>,
+    what: &str,
+) -> Result<T> {
+    match saved {
+        Some(v) => serde_json::from_value(v).map_err(|e| Error::invalid_input(format!("saved {what} state: {e}"))),
+        None => Ok(T::default()),
+    }
+}
+
 /// A record the connector fetched but could not convert. Never dropped silently: the sync report
 /// lists it with its reason.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -121,6 +121,12 @@ impl IcalFeedServer {
         }
     }
 
+    /// Stops serving a feed (404 from now on), as a revoked or deleted export does. Unlike
+    /// dropping the server, no other test can take over its port meanwhile.
+    pub fn remove(&self, feed: &str) {
+        self.lock().feeds.remove(feed);
+    }
+
     /// Full bodies served.
     pub fn served(&self) -> u64 {
         self.lock().served

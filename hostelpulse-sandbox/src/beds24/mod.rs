@@ -248,10 +248,15 @@ impl Upstream for Beds24Emulator {
     async fn create(&self, b: NewBooking) -> Result<SourceId> {
         let name = b.guest_name.unwrap_or_default();
         let (first, last) = name.split_once(' ').unwrap_or((name.as_str(), ""));
-        let room = if b.bed.is_some() { 316001 } else { 316004 };
-        // Allocated like the PMS does: a unit free on the dates, and no booking when none is.
-        let unit = self.inner.lock().free_unit(room, b.arrival, b.departure, 1, None).ok_or_else(|| {
-            Error::invalid_input(format!("room {room} is fully booked from {} to {}", b.arrival, b.departure))
+        // Allocated like the PMS does: a unit free on the dates, in the first room type that has
+        // one (dorm beds for a bed booking), and no booking when the hostel is full.
+        let rooms: &[u64] = if b.bed.is_some() { &[316001, 316003] } else { &[316004, 316002, 316001, 316003] };
+        let (room, unit) = {
+            let s = self.inner.lock();
+            rooms.iter().find_map(|r| s.free_unit(*r, b.arrival, b.departure, 1, None).map(|u| (*r, u)))
+        }
+        .ok_or_else(|| {
+            Error::invalid_input(format!("the hostel is fully booked from {} to {}", b.arrival, b.departure))
         })?;
         let booking = json!({ "roomId": room, "unitId": unit, "status": "confirmed", "subStatus": "none", "arrival": b.arrival.to_string(),
             "departure": b.departure.to_string(), "numAdult": b.adults, "numChild": 0, "firstName": first, "lastName": last,
