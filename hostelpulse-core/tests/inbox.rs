@@ -142,3 +142,20 @@ fn an_empty_id_list_is_not_a_query() {
     assert!(err.to_string().contains("at least one"), "{err}");
     assert_eq!(BookingIds::new(["a".into(), "a".into(), "b".into()]).unwrap().len(), 2);
 }
+
+#[tokio::test]
+async fn a_push_entry_its_connector_cannot_apply_waits_instead_of_spinning() {
+    let upstream = ReferenceUpstream::seeded("hostel-3", Arc::new(SystemClock), 1);
+    let pms: Arc<dyn Connector> = Arc::new(upstream.connector());
+    let scope = Scope::new(pms.kind(), pms.account().clone());
+    let store = Arc::new(MemoryStore::new());
+    let t0 = Utc.with_ymd_and_hms(2026, 11, 30, 9, 0, 0).unwrap();
+    store.inbox_put(&scope, "p-1", &InboxItem::Push { body: "{}".into() }, t0, KEEP_DONE).await.unwrap();
+    let lookup = move |_: &Scope| -> Option<Arc<dyn Connector>> { Some(pms.clone()) };
+    let worker = InboxWorker::new(SyncEngine::new(store.clone()));
+    let done = worker.process_due(t0, &lookup, &CollectingSink::new()).await.unwrap();
+    let Settled::Retry { at, .. } = done[0].settled else { panic!("{:?}", done[0].settled) };
+    assert_eq!(at, t0 + InboxBackoff::default().max);
+    assert!(worker.process_due(t0 + Duration::seconds(1), &lookup, &CollectingSink::new()).await.unwrap().is_empty());
+    assert!(store.inbox_entries(&scope).await.unwrap()[0].done_at.is_none(), "kept, not dropped");
+}

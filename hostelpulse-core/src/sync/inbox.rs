@@ -129,12 +129,22 @@ impl InboxWorker {
                         // run of the account, which applies every pending delivery).
                         Outcome::Ok | Outcome::Partial if matches!(entry.item, InboxItem::Push { .. }) => {
                             drained.push(entry.scope.clone());
-                            out.push(Processed {
-                                entry,
-                                settled: Settled::Done { run_id: run.run_id.clone(), at: now },
-                                run: Some(run),
-                            });
-                            continue;
+                            let applied = store
+                                .inbox_entries(&entry.scope)
+                                .await?
+                                .iter()
+                                .any(|e| e.id == entry.id && e.done_at.is_some());
+                            if applied {
+                                let settled = Settled::Done { run_id: run.run_id.clone(), at: now };
+                                out.push(Processed { entry, settled, run: Some(run) });
+                                continue;
+                            }
+                            // The account's connector does not apply pushed deliveries (a
+                            // configuration changed under the inbox): keep the entry, and wait.
+                            Settled::Retry {
+                                at: now + self.backoff.max,
+                                error: "this account's connector does not apply pushed deliveries".into(),
+                            }
                         }
                         Outcome::Ok | Outcome::Partial => Settled::Done { run_id: run.run_id.clone(), at: now },
                         Outcome::Deferred { retry_at } => Settled::Retry {
