@@ -530,8 +530,10 @@ impl SyncEngine {
                 None => ChangeClass::Inserted,
                 Some(p) if p.fingerprint == fp && !p.gone => {
                     counts.unchanged += 1;
-                    if p.missing_passes > 0 {
-                        upserts.push((b.key.id.clone(), RecordState { missing_passes: 0, ..p.clone() }));
+                    // A record an import wrote that the snapshot now shows belongs to the snapshot.
+                    let origin = if ctx.origin == Origin::Fetch { Origin::Fetch } else { p.origin };
+                    if p.missing_passes > 0 || origin != p.origin {
+                        upserts.push((b.key.id.clone(), RecordState { missing_passes: 0, origin, ..p.clone() }));
                     }
                     continue;
                 }

@@ -457,3 +457,37 @@ fn a_flood_of_failures_is_capped_and_summarized() {
     let mut few = vec![RecordFailure::new(None, "x")];
     assert!(super::engine::cap_failures(&mut few, 100).is_none());
 }
+
+#[tokio::test]
+async fn imported_records_are_never_cancelled_by_a_snapshot_until_it_shows_them() {
+    let h = harness();
+    let sink = CollectingSink::new();
+    let scope = Scope::new(ConnectorKind::MEMORY, AccountId::new("acc"));
+    // Rows from a CSV report: 7 (only ever in the report) and 8 (the feed will show it too).
+    let imported = BookingBatch::complete(vec![booking(7, 5, 2, 0), booking(8, 6, 2, 0)], vec![]);
+    let run = h.engine.apply_batch(scope.clone(), imported, Trigger::Csv, &sink).await;
+    assert_eq!((run.plan, run.counts.inserted), (PlanKind::Import, 2));
+    let present: Vec<_> = (3..=6).map(|i| booking(i, 10 + i as i64, 1, 0)).collect();
+    let mut with_8 = present.clone();
+    with_8.push(booking(8, 6, 2, 0));
+    let script = Script::new(vec![
+        full(present.clone()),
+        full(present.clone()),
+        full(with_8),
+        full(present.clone()),
+        full(present),
+    ]);
+    for _ in 0..2 {
+        let r = h.run(&script, Plan::Full, &sink).await;
+        assert_eq!(r.counts.disappeared, 0, "{:?}", r.counts);
+    }
+    assert_eq!(h.state().await.records[&"7".into()].origin, Origin::Import);
+    // The feed shows 8 unchanged: it is the feed's from now on, and its absence counts.
+    h.run(&script, Plan::Full, &sink).await;
+    assert_eq!(h.state().await.records[&"8".into()].origin, Origin::Fetch);
+    h.run(&script, Plan::Full, &sink).await;
+    let r = h.run(&script, Plan::Full, &sink).await;
+    assert_eq!(r.counts.disappeared, 1);
+    let st = h.state().await;
+    assert!(st.records[&"8".into()].gone && !st.records[&"7".into()].gone);
+}
