@@ -63,6 +63,10 @@ pub struct IcalConfig {
     /// Fetch from loopback, private and link-local addresses (tests and the sandbox only: owner-pasted
     /// URLs are fetched server-side, so this is off by default).
     pub allow_private_addresses: bool,
+    /// Networks fetched from although they are not public (a FrontDesk Master on the hostel's LAN:
+    /// `192.168.1.0/24`). Only these: loopback, link-local (cloud metadata) and every other
+    /// internal range stay refused unless listed, and redirects out of them are refused too.
+    pub allow_networks: Vec<ipnet::IpNet>,
     /// Largest feed accepted.
     pub max_bytes: usize,
     /// Redirects followed at most.
@@ -87,6 +91,7 @@ impl IcalConfig {
                 timezone,
                 feeds: Vec::new(),
                 allow_private_addresses: false,
+                allow_networks: Vec::new(),
                 max_bytes: 5 * 1024 * 1024,
                 max_redirects: 3,
                 request_timeout: Duration::from_secs(20),
@@ -119,6 +124,13 @@ impl IcalConfigBuilder {
     }
 
     /// Allows loopback/private addresses (tests, sandbox).
+    /// Allows these networks besides the public internet (see [`IcalConfig::allow_networks`]).
+    pub fn allow_networks(mut self, nets: impl IntoIterator<Item = ipnet::IpNet>) -> Self {
+        self.config.allow_networks = nets.into_iter().collect();
+        self
+    }
+
+    /// Allows every internal address (tests and the sandbox; prefer [`Self::allow_networks`]).
     pub fn allow_private_addresses(mut self, yes: bool) -> Self {
         self.config.allow_private_addresses = yes;
         self

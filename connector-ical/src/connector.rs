@@ -67,9 +67,8 @@ pub struct IcalConnector {
 impl IcalConnector {
     /// A connector from its configuration.
     pub fn new(cfg: IcalConfig) -> Result<Self> {
-        let transport =
-            fetch::transport(cfg.allow_private_addresses, cfg.max_redirects, cfg.max_bytes, cfg.request_timeout)
-                .map_err(|e| Error::config(format!("HTTP client: {e}")))?;
+        let transport = fetch::transport(fetch::Reach::of(&cfg), cfg.max_redirects, cfg.max_bytes, cfg.request_timeout)
+            .map_err(|e| Error::config(format!("HTTP client: {e}")))?;
         // Feeds are fetched by absolute URL; the base only satisfies the builder.
         let http = HttpClient::builder(ConnectorKind::ICAL, "https://ical.invalid/")
             .transport(transport)
@@ -120,7 +119,7 @@ impl IcalConnector {
         if !matches!(url.scheme(), "http" | "https") {
             return Err(Error::config(format!("feed `{}`: only http(s) URLs are fetched", feed.id)));
         }
-        if !self.cfg.allow_private_addresses && fetch::literal_is_internal(&url) {
+        if !fetch::Reach::of(&self.cfg).literal_permitted(&url) {
             return Err(Error::config(format!(
                 "feed `{}`: refusing to fetch a loopback, private or link-local address",
                 feed.id

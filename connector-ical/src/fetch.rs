@@ -89,16 +89,52 @@ pub fn is_internal(ip: IpAddr) -> bool {
     }
 }
 
-/// Resolves names and drops internal addresses; fails when none is left.
-#[derive(Debug)]
-struct PublicOnly;
+/// Which addresses feeds may be fetched from: public ones, plus the listed networks (or every
+/// address, for tests and the sandbox).
+#[derive(Debug, Clone, Default)]
+pub struct Reach {
+    /// Every address (tests, the sandbox).
+    pub any: bool,
+    /// Internal networks allowed besides the public internet.
+    pub networks: Vec<ipnet::IpNet>,
+}
 
-impl Resolve for PublicOnly {
+impl Reach {
+    /// From a feed configuration.
+    pub fn of(cfg: &crate::IcalConfig) -> Self {
+        Self { any: cfg.allow_private_addresses, networks: cfg.allow_networks.clone() }
+    }
+
+    /// Whether `ip` may be reached.
+    pub fn permits(&self, ip: IpAddr) -> bool {
+        self.any || !is_internal(ip) || self.networks.iter().any(|n| n.contains(&ip))
+    }
+
+    /// Whether a URL's host may be reached, judged before any request: IP literals against
+    /// [`Reach::permits`], `localhost` names only when loopback is allowed; other names are
+    /// judged when they resolve.
+    pub fn literal_permitted(&self, url: &url::Url) -> bool {
+        match url.host() {
+            Some(url::Host::Ipv4(ip)) => self.permits(IpAddr::V4(ip)),
+            Some(url::Host::Ipv6(ip)) => self.permits(IpAddr::V6(ip)),
+            Some(url::Host::Domain(_)) if literal_is_internal(url) => self.permits(IpAddr::V4(Ipv4Addr::LOCALHOST)),
+            Some(url::Host::Domain(_)) => true,
+            None => false,
+        }
+    }
+}
+
+/// Resolves names and keeps only the addresses the reach permits; fails when none is left.
+#[derive(Debug)]
+struct Permitted(Arc<Reach>);
+
+impl Resolve for Permitted {
     fn resolve(&self, name: Name) -> Resolving {
+        let reach = self.0.clone();
         Box::pin(async move {
             let host = name.as_str().to_owned();
             let addrs: Vec<SocketAddr> =
-                tokio::net::lookup_host((host.as_str(), 0)).await?.filter(|a| !is_internal(a.ip())).collect();
+                tokio::net::lookup_host((host.as_str(), 0)).await?.filter(|a| reach.permits(a.ip())).collect();
             if addrs.is_empty() {
                 return Err(Box::new(Forbidden(host)) as Box<dyn std::error::Error + Send + Sync>);
             }
@@ -121,18 +157,21 @@ pub fn literal_is_internal(url: &url::Url) -> bool {
 
 /// The transport for feeds.
 pub fn transport(
-    allow_private: bool,
+    reach: Reach,
     max_redirects: usize,
     max_bytes: usize,
     connect_timeout: Duration,
 ) -> Result<Arc<ReqwestTransport>, reqwest::Error> {
+    let reach = Arc::new(reach);
+    let policy_reach = reach.clone();
     let redirects = reqwest::redirect::Policy::custom(move |attempt| {
         let url = attempt.url().clone();
         if attempt.previous().len() >= max_redirects {
             attempt.error(Forbidden(format!("more than {max_redirects} redirects")))
         } else if !matches!(url.scheme(), "http" | "https") {
             attempt.error(Forbidden(format!("a {} URL", url.scheme())))
-        } else if !allow_private && literal_is_internal(&url) {
+        } else if !policy_reach.literal_permitted(&url) {
+            // Also with a LAN allowance: a redirect out of the allowed networks is refused.
             attempt.error(Forbidden(url.host_str().unwrap_or("?").to_owned()))
         } else {
             attempt.follow()
@@ -145,8 +184,8 @@ pub fn transport(
         .connect_timeout(connect_timeout)
         .user_agent(concat!("hostelpulse-ical/", env!("CARGO_PKG_VERSION")))
         .redirect(redirects);
-    if !allow_private {
-        builder = builder.dns_resolver(Arc::new(PublicOnly));
+    if !reach.any {
+        builder = builder.dns_resolver(Arc::new(Permitted(reach)));
     }
     Ok(Arc::new(ReqwestTransport::from_client(builder.build()?, max_bytes)))
 }
@@ -219,6 +258,21 @@ mod tests {
         ] {
             assert!(!is_internal(ip.parse().unwrap()), "{ip} is public");
         }
+    }
+
+    #[test]
+    fn a_lan_allowance_opens_exactly_its_networks() {
+        let lan = Reach { any: false, networks: vec!["192.168.1.0/24".parse().unwrap()] };
+        assert!(lan.permits("192.168.1.20".parse().unwrap()));
+        assert!(lan.permits("93.184.216.34".parse().unwrap()), "public stays reachable");
+        for ip in ["192.168.2.1", "169.254.169.254", "127.0.0.1", "10.0.0.1", "::ffff:169.254.169.254"] {
+            assert!(!lan.permits(ip.parse().unwrap()), "{ip} is outside the allowance");
+        }
+        assert!(lan.literal_permitted(&"http://192.168.1.20/room-1.ics".parse().unwrap()));
+        assert!(!lan.literal_permitted(&"http://169.254.169.254/latest/meta-data/".parse().unwrap()));
+        assert!(!lan.literal_permitted(&"http://localhost/x.ics".parse().unwrap()));
+        let loopback = Reach { any: false, networks: vec!["127.0.0.0/8".parse().unwrap()] };
+        assert!(loopback.literal_permitted(&"http://localhost/x.ics".parse().unwrap()));
     }
 
     #[test]

@@ -150,3 +150,22 @@ async fn a_feed_that_stops_answering_goes_stale() {
     assert_eq!(r.outcome, Outcome::Partial);
     assert!(r.failures.iter().any(|f| f.reason.contains("feed bed-1 is stale")), "{:?}", r.failures);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lan_allowance_reaches_its_network_and_nothing_else() {
+    let server = IcalFeedServer::start(&["room-1"], 2).await.unwrap();
+    let build = |nets: &[&str]| {
+        let cfg = IcalConfig::builder("hostel-lan", chrono_tz::Europe::Lisbon)
+            .allow_networks(nets.iter().map(|n| n.parse().unwrap()))
+            .retry(RetryPolicy::none())
+            .feed(FeedConfig::new("room-1", SecretString::from(server.url("room-1")), bed("room-1")))
+            .build()
+            .unwrap();
+        IcalConnector::new(cfg).unwrap()
+    };
+    // The sandbox serves on 127.0.0.1: reachable when (only) loopback is allowed.
+    let allowed = build(&["127.0.0.0/8"]).bookings(&BookingQuery::default()).await.unwrap();
+    assert_eq!(allowed.bookings.len(), 2);
+    let err = build(&["192.168.1.0/24"]).bookings(&BookingQuery::default()).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Configuration, "{err}");
+}

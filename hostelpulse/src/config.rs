@@ -197,6 +197,10 @@ pub struct FeedsAccount {
     /// Allow loopback and private addresses (sandbox and tests only).
     #[serde(default)]
     pub allow_private_addresses: bool,
+    /// Internal networks feeds may be fetched from (a FrontDesk Master on the hostel's LAN:
+    /// `["192.168.1.0/24"]`); everything else internal stays refused.
+    #[serde(default)]
+    pub allow_networks: Vec<ipnet::IpNet>,
     /// HTTP settings.
     #[serde(default)]
     pub http: HttpSettings,

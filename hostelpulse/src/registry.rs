@@ -262,6 +262,7 @@ fn ical_builder(
     use crate::ical::{FeedConfig, FeedReading, FeedSource, IcalConfig};
     let mut b = IcalConfig::builder(account.id.clone(), tz)
         .allow_private_addresses(account.allow_private_addresses)
+        .allow_networks(account.allow_networks.iter().copied())
         .retry(retry(&account.http))
         .request_timeout(timeout(&account.http));
     for f in &account.feeds {
