@@ -153,6 +153,15 @@ impl IcalConnector {
             }
         };
         s.status.http_status = Some(resp.status);
+        // A redirect that reached us was not followed (a `file:` or other non-http location): it
+        // is an error, never an empty feed.
+        if (300..400).contains(&resp.status) && resp.status != 304 {
+            let to = resp.headers.get("location").and_then(|v| v.to_str().ok()).and_then(|l| url::Url::parse(l).ok());
+            let to = to.map_or_else(|| "an unreadable location".to_owned(), |u| format!("a {} URL", u.scheme()));
+            let e = Error::config(format!("feed `{}`: redirected to {to}, which is not followed", feed.id));
+            s.status.last_error = Some(e.to_string());
+            return Err(e);
+        }
         s.status.last_error = None;
         if resp.status == 304
             && let Some(last) = &s.last

@@ -9,10 +9,8 @@ use std::time::Duration;
 use hostelpulse_core::http::ReqwestTransport;
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 
-/// A target the fetcher refuses.
-#[derive(Debug, thiserror::Error)]
-#[error("refusing to fetch from {0}: not a public address")]
-pub struct Forbidden(pub String);
+/// A target the fetcher refuses: a configuration error, never retried.
+pub use hostelpulse_core::http::ForbiddenTarget as Forbidden;
 
 /// IPv4 ranges an owner-pasted URL must never reach: the IANA IPv4 Special-Purpose Address
 /// Registry's entries that are not globally reachable, plus multicast and the reserved 240/4.

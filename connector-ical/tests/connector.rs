@@ -169,3 +169,52 @@ async fn a_lan_allowance_reaches_its_network_and_nothing_else() {
     let err = build(&["192.168.1.0/24"]).bookings(&BookingQuery::default()).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Configuration, "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refused_targets_are_configuration_errors_never_retried_or_empty_feeds() {
+    use axum::http::{StatusCode, header};
+    use axum::response::IntoResponse;
+    use axum::routing::get;
+    let app = axum::Router::new()
+        .route(
+            "/to-file.ics",
+            get(|| async { (StatusCode::FOUND, [(header::LOCATION, "file:///etc/passwd")]).into_response() }),
+        )
+        .route(
+            "/to-metadata.ics",
+            get(|| async {
+                (StatusCode::FOUND, [(header::LOCATION, "http://169.254.169.254/latest/meta-data/")]).into_response()
+            }),
+        );
+    let server = hostelpulse_sandbox::Running::serve(app).await.unwrap();
+    // The server is on loopback, so loopback is allowed; where it sends us is not.
+    let build = |path: &str| {
+        let cfg = IcalConfig::builder("hostel-1", chrono_tz::Europe::Lisbon)
+            .allow_networks(["127.0.0.0/8".parse().unwrap()])
+            .feed(FeedConfig::new("f", SecretString::from(server.url(path)), bed("f")))
+            .build()
+            .unwrap();
+        IcalConnector::new(cfg).unwrap()
+    };
+    for path in ["/to-file.ics", "/to-metadata.ics"] {
+        let err = build(path).bookings(&BookingQuery::default()).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Configuration, "{path}: {err}");
+    }
+    // A name that resolves only to internal addresses (this machine's own name, on most hosts):
+    // refused at resolution, a configuration error at once, not a passing failure retried.
+    let name = std::fs::read_to_string("/etc/hostname").unwrap_or_default().trim().to_owned();
+    let internal = !name.is_empty()
+        && tokio::net::lookup_host((name.as_str(), 80))
+            .await
+            .is_ok_and(|mut a| a.all(|a| hostelpulse_connector_ical::is_internal(a.ip())));
+    if !internal {
+        eprintln!("skipped the resolver case: this machine's name does not resolve to an internal address");
+        return;
+    }
+    let cfg = IcalConfig::builder("hostel-1", chrono_tz::Europe::Lisbon)
+        .feed(FeedConfig::new("f", SecretString::from(format!("http://{name}:1/x.ics")), bed("f")))
+        .build()
+        .unwrap();
+    let err = IcalConnector::new(cfg).unwrap().bookings(&BookingQuery::default()).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Configuration, "{err}");
+}

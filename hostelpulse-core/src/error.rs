@@ -285,6 +285,18 @@ pub fn kind_of_status(status: u16) -> ErrorKind {
 /// Classifies a lower-layer error by walking its `source()` chain, outermost first: the first
 /// link we recognise decides. Unrecognised chains are permanent.
 pub fn classify_chain(err: &(dyn StdError + 'static)) -> ErrorKind {
+    // A refused target is the owner's configuration, wherever the client wrapped it (reqwest
+    // reports a resolver's refusal as a connect error, which alone would read as transient).
+    #[cfg(feature = "http")]
+    {
+        let mut cur: Option<&(dyn StdError + 'static)> = Some(err);
+        while let Some(e) = cur {
+            if e.downcast_ref::<crate::http::ForbiddenTarget>().is_some() {
+                return ErrorKind::Configuration;
+            }
+            cur = e.source();
+        }
+    }
     let mut cur: Option<&(dyn StdError + 'static)> = Some(err);
     while let Some(e) = cur {
         if let Some(kind) = classify_link(e) {

@@ -13,7 +13,7 @@ pub use client::{HttpClient, HttpClientBuilder, Request, Response, ResponseInspe
 pub use pacing::{CreditConfig, CreditHeaders, Pacer, PacingConfig, Permit, TokioClock, WaitTooLong};
 pub use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 pub use retry::{Jitter, RetryPolicy, parse_retry_after, parse_seconds};
-pub use transport::{BodyTooLarge, Incoming, Outgoing, ReqwestTransport, Transport, TransportError};
+pub use transport::{BodyTooLarge, ForbiddenTarget, Incoming, Outgoing, ReqwestTransport, Transport, TransportError};
 
 #[cfg(test)]
 mod tests;

@@ -43,6 +43,12 @@ impl std::fmt::Debug for Outgoing {
     }
 }
 
+/// A target the client refuses to reach (an internal address, a scheme it does not follow): a
+/// configuration error wherever it sits in an error chain, never retried.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("refusing to fetch from {0}: not a public http(s) address")]
+pub struct ForbiddenTarget(pub String);
+
 /// A response off the wire, body read in full.
 #[derive(Debug, Clone)]
 pub struct Incoming {
