@@ -176,6 +176,19 @@ impl Beds24Connector {
         for (i, raw) in rows.iter().enumerate() {
             let de = &mut serde_json::Deserializer::from_str(raw.get());
             match serde_path_to_error::deserialize::<_, wire::Booking>(de) {
+                // The API filters by property, but a row of another property must never be stored
+                // under this one.
+                Ok(w) if w.property_id.is_some_and(|p| p != self.cfg.property_id) => failures.push(
+                    RecordFailure::new(
+                        Some(SourceId::from(w.id)),
+                        format!(
+                            "belongs to property {}, not {}: not stored",
+                            w.property_id.unwrap_or_default(),
+                            self.cfg.property_id
+                        ),
+                    )
+                    .at(format!("data[{i}].propertyId")),
+                ),
                 Ok(w) => match convert::booking(&w, &ctx) {
                     Ok(b) => bookings.push(b),
                     Err(reason) => {

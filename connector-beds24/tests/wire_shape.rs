@@ -236,3 +236,23 @@ async fn open_nights_use_the_availability_endpoint_with_the_last_night_as_end() 
     let nights = c.open_nights(range).await.unwrap();
     assert_eq!(nights.iter().filter(|n| n.closed == Some(true)).count(), 1);
 }
+
+#[tokio::test]
+async fn rows_of_another_property_are_reported_not_stored_under_this_one() {
+    let server = MockServer::start().await;
+    mount_properties(&server).await;
+    let mut foreign = row(2);
+    foreign["propertyId"] = json!(999_999);
+    Mock::given(method("GET"))
+        .and(path("/v2/bookings"))
+        .respond_with(page(json!([row(1), foreign]), false))
+        .mount(&server)
+        .await;
+    let c = connector_at(format!("{}/v2", server.uri()), long_life());
+    let window = DateRange::new("2026-11-20".parse().unwrap(), "2026-12-20".parse().unwrap()).unwrap();
+    let batch = c.bookings(&BookingQuery::stay_window(window)).await.unwrap();
+    assert_eq!(batch.bookings.iter().map(|b| b.key.id.to_string()).collect::<Vec<_>>(), ["1"]);
+    assert_eq!(batch.failures.len(), 1);
+    assert!(batch.failures[0].reason.contains("belongs to property 999999"), "{:?}", batch.failures);
+    assert_eq!(batch.failures[0].location.as_deref(), Some("data[1].propertyId"));
+}
