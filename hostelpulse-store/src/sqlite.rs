@@ -152,26 +152,24 @@ impl SqliteStore {
         let path = path.as_ref().to_path_buf();
         let p = path.clone();
         let conn = tokio::task::spawn_blocking(move || -> Result<Connection, StoreError> {
-            let existed = check_path(&p)?;
+            check_path(&p)?;
             let mut conn = Connection::open(&p).map_err(backend)?;
-            // The busy timeout comes first: switching to WAL and migrating take locks another
+            // The busy timeout comes first: migrating and switching to WAL take locks another
             // process (a second `sync`, `webhook serve`) may hold.
             conn.busy_timeout(Duration::from_secs(10)).map_err(backend)?;
-            if existed {
-                ensure_ours(&conn, &p)?;
-            }
+            // Checked and migrated under one write lock: a file another process is creating right
+            // now is waited for, and a file that is not ours is refused before anything changes.
+            migrate_checked(&mut conn, &p)?;
             // The file can hold refresh tokens (feature `tokens`): readable by its owner only.
-            // (Checked above: a regular file, not a link.)
+            // (Checked above: a regular file, not a link, and ours.)
             #[cfg(unix)]
             {
                 use std::os::unix::fs::PermissionsExt;
                 std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600)).map_err(backend)?;
             }
-            // WAL lets readers (the status view) run beside a writing sync; the busy timeout makes
-            // concurrent writers from other processes wait instead of failing.
-            conn.pragma_update(None, "journal_mode", "WAL").map_err(backend)?;
+            // WAL lets readers (the status view) run beside a writing sync.
+            wal(&conn)?;
             conn.pragma_update(None, "synchronous", "NORMAL").map_err(backend)?;
-            migrate(&mut conn)?;
             Ok(conn)
         })
         .await
@@ -246,11 +244,50 @@ fn check_path(path: &Path) -> Result<bool, StoreError> {
     }
 }
 
+/// Switches to WAL. Changing the journal mode needs the file to itself, and SQLite can answer
+/// BUSY at once (without waiting) while another connection reads: try again for a while.
+fn wal(conn: &Connection) -> Result<(), StoreError> {
+    let mut tries = 0;
+    loop {
+        match conn.pragma_update(None, "journal_mode", "WAL") {
+            Ok(()) => return Ok(()),
+            Err(rusqlite::Error::SqliteFailure(e, _)) if e.code == rusqlite::ErrorCode::DatabaseBusy && tries < 100 => {
+                tries += 1;
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            Err(e) => return Err(backend(e)),
+        }
+    }
+}
+
+/// Migrates under an immediate transaction after checking, under the same lock, that the file
+/// is ours or empty (a database with no table yet: new, or being created by another process).
+fn migrate_checked(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(|e| {
+        // "file is not a database": not SQLite at all.
+        match &e {
+            rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::NotADatabase => refused(path),
+            _ => backend(e),
+        }
+    })?;
+    let tables: i64 = tx
+        .query_row("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'", [], |r| r.get(0))
+        .map_err(|_| refused(path))?;
+    if tables > 0 {
+        ensure_ours(&tx, path)?;
+    }
+    run_migrations(&tx)?;
+    tx.commit().map_err(backend)
+}
+
+fn refused(path: &Path) -> StoreError {
+    StoreError::Refused(format!("{} is not a hostelpulse state file: refusing to touch it", path.display()))
+}
+
 /// Refuses a file that is not a hostelpulse state file, before anything in it changes: it must be
 /// an SQLite database whose schema is ours (our first table, and a schema version).
 fn ensure_ours(conn: &Connection, path: &Path) -> Result<(), StoreError> {
-    let refused =
-        || StoreError::Refused(format!("{} is not a hostelpulse state file: refusing to touch it", path.display()));
+    let refused = || refused(path);
     // Any read fails on a file that is not SQLite at all ("file is not a database").
     let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).map_err(|_| refused())?;
     let ours: bool = conn
@@ -268,6 +305,12 @@ fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     // IMMEDIATE takes the write lock before the version is read: two processes creating the same
     // file at once run the migrations one after the other, and the second finds nothing to do.
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(backend)?;
+    run_migrations(&tx)?;
+    tx.commit().map_err(backend)
+}
+
+/// The migrations not run yet, in `tx`.
+fn run_migrations(tx: &rusqlite::Transaction<'_>) -> Result<(), StoreError> {
     let version: i64 = tx.pragma_query_value(None, "user_version", |r| r.get(0)).map_err(backend)?;
     let version = usize::try_from(version).map_err(|_| StoreError::Corrupt(format!("schema version {version}")))?;
     if version > MIGRATIONS.len() {
@@ -280,7 +323,7 @@ fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
         tx.execute_batch(sql).map_err(backend)?;
         tx.pragma_update(None, "user_version", i as i64 + 1).map_err(backend)?;
     }
-    tx.commit().map_err(backend)
+    Ok(())
 }
 
 fn insert_audit(tx: &rusqlite::Transaction<'_>, record: &AuditRecord) -> Result<(), StoreError> {

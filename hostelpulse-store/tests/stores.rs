@@ -312,12 +312,14 @@ async fn the_store_as_a_sink_marks_gone_bookings_and_keeps_them() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_processes_creating_one_file_at_once_both_succeed() {
-    for round in 0..5 {
+    for round in 0..20 {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(format!("race-{round}.sqlite"));
-        let (a, b) = tokio::join!(SqliteStore::open(&path), SqliteStore::open(&path));
-        a.unwrap();
-        b.unwrap();
+        let (a, b, c) = tokio::join!(SqliteStore::open(&path), SqliteStore::open(&path), SqliteStore::open(&path));
+        for (n, opened) in [a, b, c].into_iter().enumerate() {
+            let store = opened.unwrap_or_else(|e| panic!("round {round}, opener {n}: {e}"));
+            assert!(store.load(&scope("a")).await.unwrap().records.is_empty());
+        }
     }
 }
 
