@@ -41,6 +41,13 @@ async fn full_run(store: &Arc<dyn SyncStore>, c: &dyn Connector, opts: &KitOptio
     engine.run(c, Plan::Full, Trigger::Manual, &CollectingSink::new()).await
 }
 
+/// A first "process": a fresh connector's full sync into `store`, then gone. Returns its scope.
+async fn first_process(make: ConnectorFactory<'_>, store: &Arc<dyn SyncStore>, opts: &KitOptions) -> Scope {
+    let first = make();
+    assert_committed(&full_run(store, first.as_ref(), opts).await, "first process: full sync");
+    scope_of(first.as_ref())
+}
+
 fn assert_committed(run: &AuditRecord, what: &str) {
     assert!(
         run.outcome.is_success(),
@@ -65,12 +72,7 @@ pub async fn restart_loses_nothing(
     store: Arc<dyn SyncStore>,
     opts: &KitOptions,
 ) {
-    let scope = {
-        let first = make();
-        let run = full_run(&store, first.as_ref(), opts).await;
-        assert_committed(&run, "first process: full sync");
-        scope_of(first.as_ref())
-    };
+    let scope = first_process(make, &store, opts).await;
     let known = live_ids(store.as_ref(), &scope).await;
     let id = upstream.create(new_booking(opts, 1, "Kit Restart")).await.expect("upstream create");
 
@@ -182,11 +184,7 @@ pub async fn crash_before_commit_loses_nothing(
     store: Arc<dyn SyncStore>,
     opts: &KitOptions,
 ) {
-    let scope = {
-        let c = make();
-        assert_committed(&full_run(&store, c.as_ref(), opts).await, "initial full sync");
-        scope_of(c.as_ref())
-    };
+    let scope = first_process(make, &store, opts).await;
     for (n, before_sink) in [(2, true), (3, false)] {
         let known = live_ids(store.as_ref(), &scope).await;
         let id = upstream.create(new_booking(opts, n, "Kit Crash")).await.expect("upstream create");
