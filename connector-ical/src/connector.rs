@@ -169,6 +169,11 @@ impl IcalConnector {
             s.status.last_success = Some(now);
             return Ok(last.clone());
         }
+        if let Some(why) = crate::parse::not_a_calendar(&resp.body) {
+            let e = Error::config(format!("feed `{}`: {why}", feed.id));
+            s.status.last_error = Some(e.to_string());
+            return Err(e);
+        }
         let header = |name: &str| resp.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
         s.etag = header("etag");
         s.last_modified = header("last-modified");
@@ -213,6 +218,13 @@ impl IcalConnector {
                             .iter()
                             .map(|e| convert::booking(e, feed, &self.cfg.kind, &self.cfg.account, &provenance)),
                     );
+                    if f.events.is_empty() && !f.skipped.is_empty() {
+                        // Not a quiet success: the feed answered, and nothing in it could be read.
+                        batch.failures.push(RecordFailure::new(
+                            None,
+                            format!("feed {}: every event was skipped ({} of them)", feed.id, f.skipped.len()),
+                        ));
+                    }
                     batch.failures.extend(f.skipped.iter().map(|s| {
                         let failure = RecordFailure::new(None, format!("feed {}: {}", feed.id, s.reason));
                         match s.line {

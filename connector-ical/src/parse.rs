@@ -240,11 +240,8 @@ fn parse_event(start: usize, lines: &[(usize, &str)], doc: &mut String) -> Resul
         doc.push_str("\r\n");
     }
     doc.push_str("END:VEVENT\r\nEND:VCALENDAR\r\n");
-    let cal = read_calendar(doc).map_err(|e| Skipped {
-        reason: format!(
-            "unreadable event: {}",
-            e.lines().find(|l| !l.trim().is_empty()).unwrap_or("parse error").trim()
-        ),
+    let cal = read_calendar(doc).map_err(|_| Skipped {
+        reason: diagnose(start, lines),
         uid: quick_uid(lines),
         line: Some(start),
     })?;
@@ -272,6 +269,63 @@ fn parse_event(start: usize, lines: &[(usize, &str)], doc: &mut String) -> Resul
         })
         .collect();
     Ok(RawEvent { line: start, props })
+}
+
+/// Says in words what makes an event unreadable, with the line number in the feed (the parser's
+/// own message speaks of its internals and of lines relative to the event). Names only: values
+/// can hold guests' data.
+fn diagnose(start: usize, lines: &[(usize, &str)]) -> String {
+    let name_ok = |n: &str| !n.is_empty() && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+    for (n, line) in lines {
+        let Some((head, _)) = line.split_once(':') else { continue };
+        let mut parts = head.split(';');
+        let name = parts.next().unwrap_or("").trim();
+        if !name_ok(name) {
+            let shown: String = name.chars().take(40).collect();
+            return format!("line {n}: `{shown}` is not a property name (letters, digits and '-' only)");
+        }
+        for param in parts {
+            match param.split_once('=') {
+                None if param.trim().is_empty() => return format!("line {n}: {name} has an empty parameter (';;')"),
+                None => {
+                    return format!(
+                        "line {n}: a parameter of {name} is not `name=value` (a value holding ';', ':' or ',' must be in double quotes)"
+                    );
+                }
+                Some((key, _)) if !name_ok(key.trim()) => {
+                    return format!("line {n}: a parameter of {name} has an invalid name");
+                }
+                Some(_) => {}
+            }
+        }
+    }
+    format!("line {start}: an event whose properties are not valid iCalendar")
+}
+
+/// What a document that is not a calendar at all is, in words; `None` for a calendar. A revoked
+/// feed URL typically answers with an HTML page, or nothing.
+pub fn not_a_calendar(bytes: &[u8]) -> Option<String> {
+    let text = String::from_utf8_lossy(bytes);
+    let text = text.trim_start_matches('\u{feff}').trim();
+    if text.is_empty() {
+        return Some("the response is empty, not an iCalendar file; the feed URL may be revoked".into());
+    }
+    let has_calendar = text.lines().take(200).any(|l| {
+        l.trim()
+            .split_once(':')
+            .is_some_and(|(k, v)| k.trim().eq_ignore_ascii_case("BEGIN") && v.trim().eq_ignore_ascii_case("VCALENDAR"))
+    });
+    if has_calendar {
+        return None;
+    }
+    let looks_html = text
+        .get(..text.len().min(512))
+        .is_some_and(|h| h.to_ascii_lowercase().contains("<html") || h.to_ascii_lowercase().contains("<!doctype"));
+    Some(if looks_html {
+        "not an iCalendar file: an HTML page (no BEGIN:VCALENDAR); the feed URL may be revoked".into()
+    } else {
+        "not an iCalendar file: no BEGIN:VCALENDAR; the feed URL may be revoked".into()
+    })
 }
 
 /// Splits a feed into events and parses each.
@@ -400,6 +454,36 @@ mod tests {
             "Reservation URL: https://www.airbnb.com/hosting/reservations/details/HMYXB825YD\nPhone Number (Last 4 Digits): 0001"
         );
         assert_eq!(p.events[0].get("DTSTART").unwrap().param("VALUE"), Some("DATE"));
+    }
+
+    #[test]
+    fn unreadable_events_are_explained_in_words_with_the_feed_line() {
+        let feed = "BEGIN:VCALENDAR\nPRODID:x\nBEGIN:VEVENT\nUID:ok\nDTSTART;VALUE=DATE:20260824\nEND:VEVENT\n\
+                    BEGIN:VEVENT\nUID:b\nORGANIZER;CN=that\\, that\\; %th%%at%\\ that\\::это\\, то\\; that\\ %th%%at%\\:\nEND:VEVENT\nEND:VCALENDAR\n";
+        let p = parse(feed.as_bytes());
+        let reasons: Vec<&str> = p.skipped.iter().map(|s| s.reason.as_str()).collect();
+        assert_eq!(p.events.len(), 1, "{reasons:?}");
+        assert_eq!(reasons.len(), 1);
+        assert!(reasons[0].starts_with("line 9: a parameter of ORGANIZER is not `name=value`"), "{reasons:?}");
+        assert!(!reasons[0].contains("Satisfy") && !reasons[0].contains("это"), "no parser internals, no values");
+        // The diagnosis itself, line by line.
+        assert_eq!(
+            diagnose(3, &[(4, "DT START:1")]),
+            "line 4: `DT START` is not a property name (letters, digits and '-' only)"
+        );
+        assert_eq!(diagnose(3, &[(5, "DTSTART;;VALUE=DATE:1")]), "line 5: DTSTART has an empty parameter (';;')");
+        assert_eq!(diagnose(3, &[(5, "UID:1")]), "line 3: an event whose properties are not valid iCalendar");
+    }
+
+    #[test]
+    fn a_document_that_is_not_a_calendar_says_so() {
+        assert_eq!(not_a_calendar(b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n"), None);
+        assert_eq!(not_a_calendar("\u{feff}\r\nbegin:vcalendar\n".as_bytes()), None);
+        assert!(not_a_calendar(b"").unwrap().contains("empty"));
+        assert!(not_a_calendar(b"  \r\n ").unwrap().contains("revoked"));
+        let html = not_a_calendar(b"<!DOCTYPE html><html><body>Calendar not found</body></html>").unwrap();
+        assert!(html.contains("HTML") && html.contains("revoked"), "{html}");
+        assert!(not_a_calendar(b"{\"error\": \"gone\"}").unwrap().contains("no BEGIN:VCALENDAR"));
     }
 
     #[test]

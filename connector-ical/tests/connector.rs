@@ -218,3 +218,26 @@ async fn refused_targets_are_configuration_errors_never_retried_or_empty_feeds()
     let err = IcalConnector::new(cfg).unwrap().bookings(&BookingQuery::default()).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Configuration, "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revoked_feed_answering_html_is_an_error_and_an_unreadable_one_a_warning() {
+    let server = IcalFeedServer::start(&["bed-1", "bed-2"], 2).await.unwrap();
+    let c = connector(&server, &["bed-1", "bed-2"]);
+    server
+        .set_raw("bed-1", Some(b"<!DOCTYPE html><html><body>This calendar is no longer shared</body></html>".to_vec()));
+    let err = c.feed("bed-1").await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Configuration);
+    assert!(err.to_string().contains("not an iCalendar file") && err.to_string().contains("revoked"), "{err}");
+    // A calendar whose every event is unreadable: the run says so, it is not a quiet success.
+    server.set_raw(
+        "bed-2",
+        Some(
+            b"BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nORGANIZER;CN=a\\, b\\; c:mailto:x\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+                .to_vec(),
+        ),
+    );
+    let batch = c.bookings(&BookingQuery::default()).await.unwrap();
+    let reasons: Vec<&str> = batch.failures.iter().map(|f| f.reason.as_str()).collect();
+    assert!(reasons.iter().any(|r| r.contains("feed bed-2: every event was skipped")), "{reasons:?}");
+    assert!(reasons.iter().any(|r| r.contains("feed not read") && r.contains("not an iCalendar file")), "{reasons:?}");
+}
