@@ -615,16 +615,22 @@ impl SqliteStore {
 
     /// Replaces an account's rooms (its properties with room types, rooms and beds).
     pub async fn save_properties(&self, scope: &Scope, properties: &[Property]) -> Result<(), StoreError> {
-        let json = serde_json::to_string(properties).map_err(backend)?;
+        self.put_account_record("property", scope, serde_json::to_string(properties).map_err(backend)?).await
+    }
+
+    /// Replaces the one JSON record an account has in `table` (`property`, `housekeeping`).
+    async fn put_account_record(&self, table: &'static str, scope: &Scope, json: String) -> Result<(), StoreError> {
         let (connector, account) = (scope.connector.as_str().to_owned(), scope.account.as_str().to_owned());
         self.with(move |c| {
             c.execute(
-                "INSERT INTO property (connector, account, record) VALUES (?1, ?2, ?3)
-                 ON CONFLICT (connector, account) DO UPDATE SET record = excluded.record",
+                &format!(
+                    "INSERT INTO {table} (connector, account, record) VALUES (?1, ?2, ?3)
+                     ON CONFLICT (connector, account) DO UPDATE SET record = excluded.record"
+                ),
                 params![connector, account, json],
             )
-            .map_err(backend)?;
-            Ok(())
+            .map(drop)
+            .map_err(backend)
         })
         .await
     }
@@ -706,18 +712,7 @@ impl Sink for SqliteStore {
             self.save_properties(scope, p).await?;
         }
         if let Some(h) = &rooms.housekeeping {
-            let json = serde_json::to_string(h)?;
-            let (connector, account) = (scope.connector.as_str().to_owned(), scope.account.as_str().to_owned());
-            self.with(move |c| {
-                c.execute(
-                    "INSERT INTO housekeeping (connector, account, record) VALUES (?1, ?2, ?3)
-                     ON CONFLICT (connector, account) DO UPDATE SET record = excluded.record",
-                    params![connector, account, json],
-                )
-                .map(drop)
-                .map_err(backend)
-            })
-            .await?;
+            self.put_account_record("housekeeping", scope, serde_json::to_string(h)?).await?;
         }
         Ok(())
     }
