@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 use std::fs::File;
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 
 use chrono::{Duration, Utc};
@@ -124,6 +124,15 @@ pub enum CsvError {
         /// The headers found.
         found: Vec<String>,
     },
+    /// The first line is longer than any header row: the file has no line breaks where a CSV
+    /// has them (or is not a CSV).
+    #[error(
+        "the first line is longer than {limit} bytes: this is not a CSV header (is the file a CSV with line breaks?)"
+    )]
+    HeaderTooLong {
+        /// The longest header row read.
+        limit: u64,
+    },
     /// No date format fits the arrival column.
     #[error("no known date format fits the dates in column `{0}`")]
     DateFormat(String),
@@ -153,10 +162,35 @@ fn resolve(headers: &csv::StringRecord, preset: &Preset) -> Result<HashMap<Colum
         missing.push("departure (or last night)".to_owned());
     }
     if !missing.is_empty() {
-        return Err(CsvError::MissingColumns { missing, found: headers.iter().map(|h| h.trim().to_owned()).collect() });
+        return Err(CsvError::MissingColumns { missing, found: shown_headers(headers) });
     }
     Ok(out)
 }
+
+/// The headers as an error shows them: at most [`SHOWN_HEADERS`], each cut to
+/// [`SHOWN_HEADER_CHARS`] characters, so a junk header row never floods a message.
+fn shown_headers(headers: &csv::StringRecord) -> Vec<String> {
+    let mut shown: Vec<String> = headers
+        .iter()
+        .take(SHOWN_HEADERS)
+        .map(|h| {
+            let h = h.trim();
+            match h.char_indices().nth(SHOWN_HEADER_CHARS) {
+                Some((cut, _)) => format!("{}…", &h[..cut]),
+                None => h.to_owned(),
+            }
+        })
+        .collect();
+    if headers.len() > SHOWN_HEADERS {
+        shown.push(format!("… {} more", headers.len() - SHOWN_HEADERS));
+    }
+    shown
+}
+
+const SHOWN_HEADERS: usize = 40;
+const SHOWN_HEADER_CHARS: usize = 60;
+/// The longest first line read as a header row. Real exports' headers are well under 4 KiB.
+const MAX_HEADER_BYTES: u64 = 64 * 1024;
 
 fn status(text: &str, header: &str) -> BookingStatus {
     let t = text.trim().to_lowercase();
@@ -329,8 +363,12 @@ pub async fn import(
     sink: &dyn Sink,
     dry_run: bool,
 ) -> Result<ImportReport, CsvError> {
-    let mut first = String::new();
-    BufReader::new(File::open(path)?).read_line(&mut first)?;
+    let mut first = Vec::new();
+    BufReader::new(File::open(path)?).take(MAX_HEADER_BYTES + 1).read_until(b'\n', &mut first)?;
+    if first.len() as u64 > MAX_HEADER_BYTES {
+        return Err(CsvError::HeaderTooLong { limit: MAX_HEADER_BYTES });
+    }
+    let first = String::from_utf8_lossy(&first);
     if first.trim().is_empty() {
         return Err(CsvError::Empty);
     }

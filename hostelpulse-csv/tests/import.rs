@@ -1,9 +1,15 @@
 //! Presets, malformed files, bounded memory on a 100 MB file, idempotent re-import.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
-use hostelpulse_core::model::{BookingStatus, ConnectorKind};
-use hostelpulse_core::sync::{CollectingSink, MemoryStore, Scope, SyncEngine, SyncStore};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use hostelpulse_core::model::{BookingStatus, ConnectorKind, SourceId};
+use hostelpulse_core::sync::{
+    AuditLog, AuditRecord, CollectingSink, Commit, Inbox, InboxEntry, InboxItem, MemoryStore, Queued, Scope, Settled,
+    StoreError, SyncEngine, SyncState, SyncStore,
+};
 use hostelpulse_csv::{Column, CsvError, CsvImport, Mapping, Preset, import};
 
 fn file(dir: &tempfile::TempDir, name: &str, content: &str) -> std::path::PathBuf {
@@ -146,4 +152,113 @@ async fn malformed_files_say_what_is_wrong() {
         import(&e, &empty, &CsvImport::new(Preset::Beds24, "p"), &sink, true).await,
         Err(CsvError::Empty)
     ));
+}
+
+/// A memory store that counts the records each load hands back.
+#[derive(Default)]
+struct CountingStore {
+    inner: MemoryStore,
+    records_loaded: AtomicUsize,
+}
+
+#[async_trait]
+impl AuditLog for CountingStore {
+    async fn append(&self, record: &AuditRecord) -> Result<(), StoreError> {
+        self.inner.append(record).await
+    }
+    async fn recent(&self, scope: &Scope, limit: usize) -> Result<Vec<AuditRecord>, StoreError> {
+        self.inner.recent(scope, limit).await
+    }
+    async fn scopes(&self) -> Result<Vec<Scope>, StoreError> {
+        self.inner.scopes().await
+    }
+}
+
+#[async_trait]
+impl Inbox for CountingStore {
+    async fn inbox_put(
+        &self,
+        scope: &Scope,
+        key: &str,
+        item: &InboxItem,
+        now: DateTime<Utc>,
+        keep: chrono::Duration,
+    ) -> Result<Queued, StoreError> {
+        self.inner.inbox_put(scope, key, item, now, keep).await
+    }
+    async fn inbox_due(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<InboxEntry>, StoreError> {
+        self.inner.inbox_due(now, limit).await
+    }
+    async fn inbox_settle(&self, id: i64, settled: &Settled) -> Result<(), StoreError> {
+        self.inner.inbox_settle(id, settled).await
+    }
+    async fn inbox_next_due(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
+        self.inner.inbox_next_due().await
+    }
+    async fn inbox_entries(&self, scope: &Scope) -> Result<Vec<InboxEntry>, StoreError> {
+        self.inner.inbox_entries(scope).await
+    }
+}
+
+#[async_trait]
+impl SyncStore for CountingStore {
+    async fn load(&self, scope: &Scope) -> Result<SyncState, StoreError> {
+        let s = self.inner.load(scope).await?;
+        self.records_loaded.fetch_add(s.records.len(), Ordering::Relaxed);
+        Ok(s)
+    }
+    async fn load_some(&self, scope: &Scope, ids: &[&SourceId]) -> Result<SyncState, StoreError> {
+        let s = self.inner.load_some(scope, ids).await?;
+        self.records_loaded.fetch_add(s.records.len(), Ordering::Relaxed);
+        Ok(s)
+    }
+    async fn commit(&self, scope: &Scope, commit: &Commit) -> Result<(), StoreError> {
+        self.inner.commit(scope, commit).await
+    }
+    async fn remember_event(&self, key: &str, now: DateTime<Utc>, ttl: chrono::Duration) -> Result<bool, StoreError> {
+        self.inner.remember_event(key, now, ttl).await
+    }
+}
+
+/// Chunked import reads back only the records each chunk names: re-importing a 20,000-row file
+/// in chunks of 500 loads each stored record once (the quadratic version loaded the whole account
+/// for every chunk: 40 chunks x up to 20,000 records).
+#[tokio::test]
+async fn a_chunked_import_loads_each_record_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut csv = String::from("Booking ID,Arrival,Departure\n");
+    for i in 0..20_000 {
+        csv.push_str(&format!("{i},2026-12-01,2026-12-04\n"));
+    }
+    let path = file(&dir, "big.csv", &csv);
+    let store = Arc::new(CountingStore::default());
+    let e = SyncEngine::new(store.clone());
+    let opts = CsvImport::new(Preset::Beds24, "p").chunk_rows(500);
+    let first = import(&e, &path, &opts, &CollectingSink::new(), false).await.unwrap();
+    assert_eq!((first.inserted, first.runs.len()), (20_000, 40));
+    assert_eq!(store.records_loaded.load(Ordering::Relaxed), 0, "nothing stored yet, nothing loaded");
+    let again = import(&e, &path, &opts, &CollectingSink::new(), false).await.unwrap();
+    assert_eq!((again.unchanged, again.inserted), (20_000, 0));
+    assert_eq!(store.records_loaded.load(Ordering::Relaxed), 20_000, "each stored record read once");
+}
+
+#[tokio::test]
+async fn a_file_without_line_breaks_is_refused_without_echoing_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let (e, _) = engine();
+    let sink = CollectingSink::new();
+    // One 2 MB line: no header row is that long.
+    let junk = "Booking ID,".repeat(200_000);
+    let path = file(&dir, "oneline.csv", &junk);
+    let err = import(&e, &path, &CsvImport::new(Preset::Beds24, "p"), &sink, true).await.unwrap_err();
+    assert!(matches!(err, CsvError::HeaderTooLong { .. }), "{err:?}");
+    assert!(err.to_string().len() < 200, "{err}");
+    // A wide junk header within the limit: the error lists a bounded summary, never all of it.
+    let wide = format!("{}\n1,2\n", (0..2_000).map(|i| format!("column number {i}")).collect::<Vec<_>>().join(","));
+    let path = file(&dir, "wide.csv", &wide);
+    let err = import(&e, &path, &CsvImport::new(Preset::Beds24, "p"), &sink, true).await.unwrap_err();
+    let CsvError::MissingColumns { found, .. } = &err else { panic!("{err:?}") };
+    assert_eq!(found.len(), 41, "40 headers and a count of the rest");
+    assert_eq!(found.last().map(String::as_str), Some("… 1960 more"));
+    assert!(err.to_string().len() < 4_000, "{} bytes", err.to_string().len());
 }

@@ -399,65 +399,100 @@ impl AuditLog for SqliteStore {
     }
 }
 
+const RECORD_COLUMNS: &str =
+    "source_id, fingerprint, modified_at, arrival, departure, cancelled, missing_passes, gone, origin";
+
+/// One `sync_record` row, selected as [`RECORD_COLUMNS`].
+fn record_row(r: &rusqlite::Row<'_>) -> Result<(SourceId, RecordState), StoreError> {
+    let id: String = r.get(0).map_err(backend)?;
+    let fp: Vec<u8> = r.get(1).map_err(backend)?;
+    let fp: [u8; 32] = fp.try_into().map_err(|_| StoreError::Corrupt(format!("fingerprint of {id}")))?;
+    let modified: Option<String> = r.get(2).map_err(backend)?;
+    let state = RecordState {
+        fingerprint: Fingerprint::from_bytes(fp),
+        modified_at: modified.as_deref().map(parse_ts).transpose()?,
+        arrival: parse_date(&r.get::<_, String>(3).map_err(backend)?)?,
+        departure: parse_date(&r.get::<_, String>(4).map_err(backend)?)?,
+        cancelled: r.get(5).map_err(backend)?,
+        missing_passes: r.get(6).map_err(backend)?,
+        gone: r.get(7).map_err(backend)?,
+        origin: {
+            let o: String = r.get(8).map_err(backend)?;
+            Origin::parse(&o).ok_or_else(|| StoreError::Corrupt(format!("origin `{o}` of {id}")))?
+        },
+    };
+    Ok((SourceId::new(id), state))
+}
+
+/// A scope's cursor and connector state around the `records` already read.
+fn scope_state(conn: &Connection, c: &str, a: &str, records: RecordMap) -> Result<SyncState, StoreError> {
+    let cursor: Option<String> = conn
+        .query_row("SELECT cursor FROM sync_cursor WHERE connector = ?1 AND account = ?2", params![c, a], |r| r.get(0))
+        .optional()
+        .map_err(backend)?;
+    let saved: Option<(i64, String)> = conn
+        .query_row(
+            "SELECT version, state FROM connector_state WHERE connector = ?1 AND account = ?2",
+            params![c, a],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()
+        .map_err(backend)?;
+    let (state_version, connector_state) = match saved {
+        Some((v, json)) => (
+            u64::try_from(v).map_err(|_| StoreError::Corrupt(format!("state version {v}")))?,
+            Some(
+                serde_json::from_str(&json)
+                    .map_err(|e| StoreError::Corrupt(format!("connector state of {c}/{a}: {e}")))?,
+            ),
+        ),
+        None => (0, None),
+    };
+    Ok(SyncState { cursor: cursor.as_deref().map(parse_ts).transpose()?, records, connector_state, state_version })
+}
+
 #[async_trait]
 impl SyncStore for SqliteStore {
     async fn load(&self, scope: &Scope) -> Result<SyncState, StoreError> {
         let scope = scope.clone();
         self.with(move |conn| {
             let (c, a) = (scope.connector.as_str(), scope.account.as_str());
-            let cursor: Option<String> = conn
-                .query_row("SELECT cursor FROM sync_cursor WHERE connector = ?1 AND account = ?2", params![c, a], |r| {
-                    r.get(0)
-                })
-                .optional()
-                .map_err(backend)?;
             let mut stmt = conn
-                .prepare_cached(
-                    "SELECT source_id, fingerprint, modified_at, arrival, departure, cancelled, missing_passes, gone, origin
-                     FROM sync_record WHERE connector = ?1 AND account = ?2",
-                )
+                .prepare_cached(&format!(
+                    "SELECT {RECORD_COLUMNS} FROM sync_record WHERE connector = ?1 AND account = ?2"
+                ))
                 .map_err(backend)?;
             let mut rows = stmt.query(params![c, a]).map_err(backend)?;
             let mut records = RecordMap::default();
             while let Some(r) = rows.next().map_err(backend)? {
-                let id: String = r.get(0).map_err(backend)?;
-                let fp: Vec<u8> = r.get(1).map_err(backend)?;
-                let fp: [u8; 32] = fp.try_into().map_err(|_| StoreError::Corrupt(format!("fingerprint of {id}")))?;
-                let modified: Option<String> = r.get(2).map_err(backend)?;
-                let state = RecordState {
-                    fingerprint: Fingerprint::from_bytes(fp),
-                    modified_at: modified.as_deref().map(parse_ts).transpose()?,
-                    arrival: parse_date(&r.get::<_, String>(3).map_err(backend)?)?,
-                    departure: parse_date(&r.get::<_, String>(4).map_err(backend)?)?,
-                    cancelled: r.get(5).map_err(backend)?,
-                    missing_passes: r.get(6).map_err(backend)?,
-                    gone: r.get(7).map_err(backend)?,
-                    origin: {
-                        let o: String = r.get(8).map_err(backend)?;
-                        Origin::parse(&o).ok_or_else(|| StoreError::Corrupt(format!("origin `{o}` of {id}")))?
-                    },
-                };
-                records.insert(SourceId::new(id), state);
+                let (id, state) = record_row(r)?;
+                records.insert(id, state);
             }
-            let saved: Option<(i64, String)> = conn
-                .query_row(
-                    "SELECT version, state FROM connector_state WHERE connector = ?1 AND account = ?2",
-                    params![c, a],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )
-                .optional()
+            scope_state(conn, c, a, records)
+        })
+        .await
+    }
+
+    async fn load_some(&self, scope: &Scope, ids: &[&SourceId]) -> Result<SyncState, StoreError> {
+        let scope = scope.clone();
+        let ids: Vec<String> = ids.iter().map(|id| id.as_str().to_owned()).collect();
+        self.with(move |conn| {
+            let (c, a) = (scope.connector.as_str(), scope.account.as_str());
+            // One primary-key lookup per id: the cost follows the batch, not the account's size.
+            let mut stmt = conn
+                .prepare_cached(&format!(
+                    "SELECT {RECORD_COLUMNS} FROM sync_record WHERE connector = ?1 AND account = ?2 AND source_id = ?3"
+                ))
                 .map_err(backend)?;
-            let (state_version, connector_state) = match saved {
-                Some((v, json)) => (
-                    u64::try_from(v).map_err(|_| StoreError::Corrupt(format!("state version {v}")))?,
-                    Some(
-                        serde_json::from_str(&json)
-                            .map_err(|e| StoreError::Corrupt(format!("connector state of {c}/{a}: {e}")))?,
-                    ),
-                ),
-                None => (0, None),
-            };
-            Ok(SyncState { cursor: cursor.as_deref().map(parse_ts).transpose()?, records, connector_state, state_version })
+            let mut records = RecordMap::default();
+            for id in &ids {
+                let mut rows = stmt.query(params![c, a, id]).map_err(backend)?;
+                if let Some(r) = rows.next().map_err(backend)? {
+                    let (id, state) = record_row(r)?;
+                    records.insert(id, state);
+                }
+            }
+            scope_state(conn, c, a, records)
         })
         .await
     }
@@ -683,20 +718,22 @@ impl Sink for SqliteStore {
             let tx = c.transaction().map_err(backend)?;
             for (connector, account, id, record) in rows {
                 match record {
-                    Some((arrival, departure, json)) => tx.execute(
-                        "INSERT INTO booking (connector, account, source_id, arrival, departure, record, gone_at)
+                    Some((arrival, departure, json)) => tx
+                        .prepare_cached(
+                            "INSERT INTO booking (connector, account, source_id, arrival, departure, record, gone_at)
                          VALUES (?1, ?2, ?3, ?4, ?5, ?6, NULL)
                          ON CONFLICT (connector, account, source_id) DO UPDATE SET
                            arrival = excluded.arrival, departure = excluded.departure, record = excluded.record,
                            gone_at = NULL",
-                        params![connector, account, id, arrival, departure, json],
-                    ),
+                        )
+                        .and_then(|mut st| st.execute(params![connector, account, id, arrival, departure, json])),
                     // Gone is a status: the row and what it said stay.
-                    None => tx.execute(
-                        "UPDATE booking SET gone_at = COALESCE(gone_at, ?4)
+                    None => tx
+                        .prepare_cached(
+                            "UPDATE booking SET gone_at = COALESCE(gone_at, ?4)
                          WHERE connector = ?1 AND account = ?2 AND source_id = ?3",
-                        params![connector, account, id, now],
-                    ),
+                        )
+                        .and_then(|mut st| st.execute(params![connector, account, id, now])),
                 }
                 .map_err(backend)?;
             }

@@ -10,6 +10,7 @@ use super::audit::AuditRecord;
 use super::store::{
     AuditLog, Commit, Inbox, InboxEntry, InboxItem, Queued, Scope, Settled, StoreError, SyncState, SyncStore,
 };
+use crate::model::SourceId;
 
 #[derive(Debug, Default)]
 struct Inner {
@@ -78,6 +79,18 @@ impl AuditLog for MemoryStore {
 impl SyncStore for MemoryStore {
     async fn load(&self, scope: &Scope) -> Result<SyncState, StoreError> {
         Ok(self.lock().states.get(scope).cloned().unwrap_or_default())
+    }
+
+    async fn load_some(&self, scope: &Scope, ids: &[&SourceId]) -> Result<SyncState, StoreError> {
+        let inner = self.lock();
+        let Some(state) = inner.states.get(scope) else { return Ok(SyncState::default()) };
+        let records = ids.iter().filter_map(|id| Some(((*id).clone(), state.records.get(*id)?.clone()))).collect();
+        Ok(SyncState {
+            cursor: state.cursor,
+            records,
+            connector_state: state.connector_state.clone(),
+            state_version: state.state_version,
+        })
     }
 
     async fn commit(&self, scope: &Scope, commit: &Commit) -> Result<(), StoreError> {

@@ -163,6 +163,15 @@ pub trait AuditLog: Send + Sync {
 pub trait SyncStore: AuditLog + Inbox {
     /// Loads a scope's state.
     async fn load(&self, scope: &Scope) -> Result<SyncState, StoreError>;
+    /// Loads a scope's state with only the records of `ids` (the ones a batch names): an import
+    /// in chunks reads what each chunk touches, not the whole account again. Stores should
+    /// override the default, which loads everything and drops the rest.
+    async fn load_some(&self, scope: &Scope, ids: &[&SourceId]) -> Result<SyncState, StoreError> {
+        let mut state = self.load(scope).await?;
+        let wanted: std::collections::HashSet<&SourceId> = ids.iter().copied().collect();
+        state.records.retain(|id, _| wanted.contains(id));
+        Ok(state)
+    }
     /// Writes a run's results — record states, cursor and audit record — in one transaction.
     async fn commit(&self, scope: &Scope, commit: &Commit) -> Result<(), StoreError>;
     /// Records an event key for `ttl`; `true` the first time, `false` for a repeat within the TTL.
