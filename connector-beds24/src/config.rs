@@ -154,6 +154,12 @@ impl Beds24ConfigBuilder {
         self
     }
 
+    /// The most pages one list read follows (at least 1); reaching it ends the run partial.
+    pub fn max_pages(mut self, pages: u32) -> Self {
+        self.config.max_pages = pages.max(1);
+        self
+    }
+
     /// Property time zone.
     pub fn timezone(mut self, tz: chrono_tz::Tz) -> Self {
         self.config.timezone = Some(tz);

@@ -15,6 +15,7 @@ use hostelpulse_core::http::{
 use hostelpulse_core::model::{
     AccountId, Availability, Booking, Condition, ConnectorKind, Housekeeping, Property, Provenance, SourceId, Via,
 };
+use hostelpulse_core::paging::{PageGuard, Paged};
 use serde::Deserialize;
 use serde_json::json;
 use serde_json::value::RawValue;
@@ -99,29 +100,36 @@ impl Beds24Connector {
             .await
     }
 
-    /// Every page of a list query (`page` = 2, 3, … while `nextPageExists`). `complete` is false
-    /// when the page limit stopped it.
-    async fn pages(&self, req: Request) -> Result<(Vec<Box<RawValue>>, bool)> {
+    /// Every page of a list query (`page` = 2, 3, … while `nextPageExists`), up to the page
+    /// limit; a limit reached or a page repeating stops it, and says so.
+    async fn pages(&self, req: Request) -> Result<Paged<Box<RawValue>>> {
         let mut rows = Vec::new();
-        for page in 1..=self.cfg.max_pages {
+        let mut guard = PageGuard::new(self.cfg.max_pages);
+        for page in guard.pages() {
             let r = if page == 1 { req.clone() } else { req.clone().query("page", page) };
             let env: wire::ListEnvelope = self.send(r).await?.json()?;
             if env.success == Some(false) {
+                // A large body the inspector let through: a failure of unknown class, retried.
                 return Err(Error::Vendor {
                     connector: ConnectorKind::BEDS24,
-                    kind: ErrorKind::Permanent,
+                    kind: ErrorKind::Transient,
                     code: None,
                     message: env.error.unwrap_or_else(|| "list request failed".into()),
                     applied: Applied::No,
                 });
             }
+            if let Err(stop) = guard.check(page, env.data.iter().map(|r| r.get())) {
+                tracing::warn!(%stop, "stopped paging");
+                return Ok(Paged::stopped(rows, stop));
+            }
             rows.extend(env.data);
             if !env.pages.next_page_exists {
-                return Ok((rows, true));
+                return Ok(Paged::complete(rows));
             }
         }
-        tracing::warn!(max_pages = self.cfg.max_pages, "stopped paging at the page limit");
-        Ok((rows, false))
+        let stop = guard.limit();
+        tracing::warn!(%stop, "stopped paging");
+        Ok(Paged::stopped(rows, stop))
     }
 
     async fn property(&self) -> Result<wire::Property> {
@@ -129,7 +137,7 @@ impl Beds24Connector {
             .query("id", self.cfg.property_id)
             .query("includeAllRooms", "true")
             .query("includeUnitDetails", "true");
-        let (rows, _) = self.pages(req).await?;
+        let rows = self.pages(req).await?.all(ConnectorKind::BEDS24, "GET /properties")?;
         for raw in rows {
             let p: wire::Property = decode_json(&ConnectorKind::BEDS24, "GET /properties", raw.get().as_bytes())?;
             if p.id == self.cfg.property_id {
@@ -219,8 +227,8 @@ impl Beds24Connector {
             .query_each("roomId", rooms.room_ids.iter())
             .query("startDate", range.start)
             .query("endDate", range.end - Duration::days(1));
-        let (rows, _) = self.pages(req).await?;
         let what = "GET /inventory/rooms/availability";
+        let rows = self.pages(req).await?.all(ConnectorKind::BEDS24, what)?;
         let rows = rows
             .iter()
             .map(|r| decode_json::<wire::RoomAvailability>(&ConnectorKind::BEDS24, what, r.get().as_bytes()))
@@ -261,9 +269,9 @@ impl Beds24Connector {
     async fn fetch_by_ids(&self, ids: &[SourceId], rooms: &RoomIndex, out: &mut BookingBatch) -> Result<()> {
         for chunk in ids.chunks(IDS_PER_REQUEST) {
             let nums = chunk.iter().map(|id| Self::numeric(id, "booking")).collect::<Result<Vec<_>>>()?;
-            let (rows, complete) = self.pages(self.booking_request(true).query_each("id", nums)).await?;
-            out.complete &= complete;
-            self.convert_rows(&rows, rooms, &mut out.bookings, &mut out.failures);
+            let paged = self.pages(self.booking_request(true).query_each("id", nums)).await?;
+            paged.mark(out);
+            self.convert_rows(paged.rows(), rooms, &mut out.bookings, &mut out.failures);
         }
         Ok(())
     }
@@ -327,9 +335,9 @@ impl Connector for Beds24Connector {
             // then keep exactly the stays that overlap.
             req = req.query("arrivalTo", w.end).query("departureFrom", w.start);
         }
-        let (rows, complete) = self.pages(req).await?;
-        batch.complete = complete;
-        self.convert_rows(&rows, &rooms, &mut batch.bookings, &mut batch.failures);
+        let paged = self.pages(req).await?;
+        paged.mark(&mut batch);
+        self.convert_rows(paged.rows(), &rooms, &mut batch.bookings, &mut batch.failures);
         if let Some(w) = query.stay {
             batch.bookings.retain(|b| w.overlaps_stay(b.arrival, b.departure));
         }
@@ -347,7 +355,7 @@ impl Connector for Beds24Connector {
             .query("startDate", range.start)
             .query("endDate", range.end - Duration::days(1))
             .query("includeNumAvail", "true");
-        let (rows, _) = self.pages(req).await?;
+        let rows = self.pages(req).await?.all(ConnectorKind::BEDS24, "GET /inventory/rooms/calendar")?;
         let cal = rows
             .iter()
             .map(|r| {
@@ -389,7 +397,10 @@ impl Connector for Beds24Connector {
             NoteMode::InfoItem(code) => json!({ "id": id, "infoItems": [{ "code": code, "text": text }] }),
             NoteMode::AppendToNotes => {
                 // The field is replaced on write: read it, append, write it back.
-                let (rows, _) = self.pages(self.booking_request(true).query("id", id)).await?;
+                let rows = self
+                    .pages(self.booking_request(true).query("id", id))
+                    .await?
+                    .all(ConnectorKind::BEDS24, "GET /bookings")?;
                 let current = rows
                     .first()
                     .and_then(|r| serde_json::from_str::<wire::Booking>(r.get()).ok())

@@ -20,11 +20,15 @@ struct Envelope {
     message: Option<String>,
 }
 
-/// The class of a legacy (V1) numeric code, still seen in V2 bodies.
+/// The class of a body's `code`: a legacy (V1) numeric code, still seen in V2 bodies, or the
+/// HTTP-like code of the V2 error envelope.
 fn kind_of_code(code: i64) -> Option<ErrorKind> {
     match code {
-        1016 | 1020 => Some(ErrorKind::Throttled),
-        1009 | 1010 | 1021 | 1022 => Some(ErrorKind::Configuration),
+        1016 | 1020 | 429 => Some(ErrorKind::Throttled),
+        1009 | 1010 | 1021 | 1022 | 403 => Some(ErrorKind::Configuration),
+        401 => Some(ErrorKind::Reauthenticate),
+        400..=499 => Some(ErrorKind::Permanent),
+        500..=599 => Some(ErrorKind::Transient),
         _ => None,
     }
 }
@@ -66,7 +70,12 @@ impl ResponseInspector for Beds24Inspector {
             });
         }
         if status == 200 && env.success == Some(false) {
-            let kind = code.and_then(kind_of_code).unwrap_or(ErrorKind::Permanent);
+            // No code (or one we do not know) says nothing about the cause: treated like a 5xx,
+            // retried a few times; a failure that persists reaches the owner with its message.
+            let kind = code.and_then(kind_of_code).unwrap_or(ErrorKind::Transient);
+            if kind == ErrorKind::Reauthenticate {
+                return Some(Error::Auth { connector: connector.clone(), message });
+            }
             return Some(Error::Vendor {
                 connector: connector.clone(),
                 kind,
@@ -108,6 +117,23 @@ mod tests {
         assert_eq!(
             inspect(200, r#"{"success":false,"code":1022,"error":"not whitelisted"}"#).unwrap().kind(),
             ErrorKind::Configuration
+        );
+        // Without a code the cause is unknown: retried like a 5xx.
+        assert_eq!(
+            inspect(200, r#"{"success":false,"error":"Something went wrong, try again"}"#).unwrap().kind(),
+            ErrorKind::Transient
+        );
+        assert_eq!(
+            inspect(200, r#"{"success":false,"code":503,"error":"busy"}"#).unwrap().kind(),
+            ErrorKind::Transient
+        );
+        assert_eq!(
+            inspect(200, r#"{"success":false,"code":400,"error":"bad arrival"}"#).unwrap().kind(),
+            ErrorKind::Permanent
+        );
+        assert_eq!(
+            inspect(200, r#"{"success":false,"code":401,"error":"expired"}"#).unwrap().kind(),
+            ErrorKind::Reauthenticate
         );
         // 400 envelopes stay with the client's status classification.
         assert!(inspect(400, include_str!("../tests/data/error-400.response.json")).is_none());

@@ -13,6 +13,7 @@ use hostelpulse_core::http::{HttpClient, Pacer, PacingConfig, Request, Response,
 use hostelpulse_core::model::{
     AccountId, Availability, Condition, ConnectorKind, Housekeeping, Property, Provenance, SourceId, Via,
 };
+use hostelpulse_core::paging::{PageGuard, Paged};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::value::RawValue;
@@ -170,21 +171,28 @@ impl CloudbedsConnector {
         })
     }
 
-    /// Every page: `pageNumber` from 1 while `pageNumber × pageSize < total`.
-    async fn pages(&self, req: Request) -> Result<(Vec<Box<RawValue>>, bool)> {
+    /// Every page: `pageNumber` from 1 while `pageNumber × pageSize < total`, up to the page
+    /// limit; a limit reached or a page repeating stops it, and says so.
+    async fn pages(&self, req: Request) -> Result<Paged<Box<RawValue>>> {
         let mut rows = Vec::new();
-        for page in 1..=self.cfg.max_pages {
+        let mut guard = PageGuard::new(self.cfg.max_pages);
+        for page in guard.pages() {
             let env: wire::ListEnvelope =
                 self.send(req.clone().query("pageNumber", page).query("pageSize", PAGE_SIZE)).await?.json()?;
+            if let Err(stop) = guard.check(page, env.data.iter().map(|r| r.get())) {
+                tracing::warn!(%stop, "stopped paging");
+                return Ok(Paged::stopped(rows, stop));
+            }
             let got = env.data.len() as u64;
             rows.extend(env.data);
             let total = env.total.unwrap_or(0);
             if got == 0 || u64::from(page) * PAGE_SIZE >= total {
-                return Ok((rows, true));
+                return Ok(Paged::complete(rows));
             }
         }
-        tracing::warn!(max_pages = self.cfg.max_pages, "stopped paging at the page limit");
-        Ok((rows, false))
+        let stop = guard.limit();
+        tracing::warn!(%stop, "stopped paging");
+        Ok(Paged::stopped(rows, stop))
     }
 
     fn decode_rows<T: DeserializeOwned>(what: &str, rows: &[Box<RawValue>]) -> Result<Vec<T>> {
@@ -193,7 +201,7 @@ impl CloudbedsConnector {
 
     async fn hotel(&self) -> Result<wire::Hotel> {
         let req = Request::get("getHotels").query("propertyIDs", &self.cfg.property_id);
-        let (rows, _) = self.pages(req).await?;
+        let rows = self.pages(req).await?.all(ConnectorKind::CLOUDBEDS, "GET getHotels")?;
         let hotels: Vec<wire::Hotel> = Self::decode_rows("GET getHotels", &rows)?;
         let hotel = hotels
             .into_iter()
@@ -212,7 +220,7 @@ impl CloudbedsConnector {
 
     async fn raw_rooms(&self) -> Result<Vec<wire::Room>> {
         let req = Request::get("getRooms").query("propertyIDs", &self.cfg.property_id);
-        let (rows, _) = self.pages(req).await?;
+        let rows = self.pages(req).await?.all(ConnectorKind::CLOUDBEDS, "GET getRooms")?;
         let groups: Vec<wire::PropertyRooms> = Self::decode_rows("GET getRooms", &rows)?;
         let rooms: Vec<wire::Room> = groups.into_iter().flat_map(|g| g.rooms).collect();
         *self.rooms.lock().await = Some(Arc::new(RoomIndex::of(&rooms)));
@@ -414,7 +422,10 @@ impl Connector for CloudbedsConnector {
 
     async fn rooms(&self) -> Result<Vec<Property>> {
         let hotel = self.hotel().await?;
-        let (types, _) = self.pages(Request::get("getRoomTypes").query("propertyIDs", &self.cfg.property_id)).await?;
+        let types = self
+            .pages(Request::get("getRoomTypes").query("propertyIDs", &self.cfg.property_id))
+            .await?
+            .all(ConnectorKind::CLOUDBEDS, "GET getRoomTypes")?;
         let types: Vec<wire::RoomType> = Self::decode_rows("GET getRoomTypes", &types)?;
         let rooms = self.raw_rooms().await?;
         let provenance = Provenance::new(Via::Api, Utc::now());
@@ -427,9 +438,9 @@ impl Connector for CloudbedsConnector {
         if let Some(ids) = &query.ids {
             for chunk in ids.chunks(IDS_PER_REQUEST) {
                 let ids = chunk.iter().map(SourceId::as_str).collect::<Vec<_>>().join(",");
-                let (rows, complete) = self.pages(self.reservations_request().query("reservationID", ids)).await?;
-                batch.complete &= complete;
-                self.convert(&rows, &rooms, &mut batch);
+                let paged = self.pages(self.reservations_request().query("reservationID", ids)).await?;
+                paged.mark(&mut batch);
+                self.convert(paged.rows(), &rooms, &mut batch);
             }
             return Ok(batch);
         }
@@ -445,9 +456,9 @@ impl Connector for CloudbedsConnector {
             // The only stay filter is on check-out: ask from the window's start, keep the overlap.
             req = req.query("reservationCheckOutFrom", w.start);
         }
-        let (rows, complete) = self.pages(req).await?;
-        batch.complete = complete;
-        self.convert(&rows, &rooms, &mut batch);
+        let paged = self.pages(req).await?;
+        paged.mark(&mut batch);
+        self.convert(paged.rows(), &rooms, &mut batch);
         if let Some(w) = query.stay {
             batch.bookings.retain(|b| w.overlaps_stay(b.arrival, b.departure));
         }
@@ -480,7 +491,7 @@ impl Connector for CloudbedsConnector {
     async fn housekeeping(&self) -> Result<Vec<Housekeeping>> {
         let tz = self.tz().await?;
         let req = Request::get("getHousekeepingStatus").query("propertyID", &self.cfg.property_id);
-        let (rows, _) = self.pages(req).await?;
+        let rows = self.pages(req).await?.all(ConnectorKind::CLOUDBEDS, "GET getHousekeepingStatus")?;
         let rows: Vec<wire::HousekeepingRow> = Self::decode_rows("GET getHousekeepingStatus", &rows)?;
         Ok(convert::housekeeping(&rows, &self.account, tz))
     }

@@ -251,6 +251,10 @@ pub struct TransportStats {
     pub retries: u64,
     /// Milliseconds spent waiting for pacing, credit budgets or `Retry-After`.
     pub throttled_ms: u64,
+    /// The source's clock minus ours, in seconds, from the `Date` header of the latest response
+    /// (negative: the source is behind). `None` until a response carried one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clock_skew_secs: Option<i64>,
 }
 
 impl TransportStats {
@@ -260,6 +264,8 @@ impl TransportStats {
             requests: self.requests.saturating_sub(earlier.requests),
             retries: self.retries.saturating_sub(earlier.retries),
             throttled_ms: self.throttled_ms.saturating_sub(earlier.throttled_ms),
+            // A measurement, not a counter: the latest one stands.
+            clock_skew_secs: self.clock_skew_secs,
         }
     }
 }

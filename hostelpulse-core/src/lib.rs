@@ -11,6 +11,7 @@ pub mod error;
 pub mod http;
 pub mod mapping;
 pub mod model;
+pub mod paging;
 pub mod sync;
 pub mod tasks;
 #[cfg(any(test, feature = "testkit"))]

@@ -1,7 +1,7 @@
 //! The HTTP client every HTTP connector uses.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
 
 use reqwest::Method;
@@ -198,11 +198,37 @@ pub fn decode_json<T: DeserializeOwned>(connector: &ConnectorKind, what: &str, b
     serde_path_to_error::deserialize(de).map_err(|e| Error::decode(connector.clone(), what, e))
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Counters {
     requests: AtomicU64,
     retries: AtomicU64,
     throttled_ms: AtomicU64,
+    /// The latest measured clock skew in seconds; [`NO_SKEW`] until a response had a `Date`.
+    clock_skew_secs: AtomicI64,
+}
+
+impl Default for Counters {
+    fn default() -> Self {
+        Self {
+            requests: AtomicU64::new(0),
+            retries: AtomicU64::new(0),
+            throttled_ms: AtomicU64::new(0),
+            clock_skew_secs: AtomicI64::new(NO_SKEW),
+        }
+    }
+}
+
+const NO_SKEW: i64 = i64::MIN;
+
+/// The server's clock minus ours, in whole seconds, from a `Date` header (RFC 9110 §6.6.1: the
+/// time the response was generated, to the second).
+pub(super) fn clock_skew(headers: &HeaderMap, now: SystemTime) -> Option<i64> {
+    let date = httpdate::parse_http_date(headers.get(reqwest::header::DATE)?.to_str().ok()?).ok()?;
+    let secs = |t: SystemTime| match t.duration_since(SystemTime::UNIX_EPOCH) {
+        Ok(d) => i64::try_from(d.as_secs()).ok(),
+        Err(e) => i64::try_from(e.duration().as_secs()).ok().map(|s| -s),
+    };
+    Some(secs(date)? - secs(now)?)
 }
 
 /// Builds an [`HttpClient`].
@@ -361,6 +387,7 @@ impl HttpClient {
             requests: c.requests.load(Ordering::Relaxed),
             retries: c.retries.load(Ordering::Relaxed),
             throttled_ms: c.throttled_ms.load(Ordering::Relaxed),
+            clock_skew_secs: Some(c.clock_skew_secs.load(Ordering::Relaxed)).filter(|s| *s != NO_SKEW),
         }
     }
 
@@ -482,6 +509,9 @@ impl HttpClient {
         };
         tracing::Span::current().record("status", status);
         inner.pacer.observe(&headers);
+        if let Some(skew) = clock_skew(&headers, SystemTime::now()) {
+            inner.counters.clock_skew_secs.store(skew, Ordering::Relaxed);
+        }
         if let Some(err) =
             inner.inspector.as_ref().and_then(|i| i.inspect(connector, &req.path, status, &headers, &body))
         {

@@ -4,7 +4,7 @@
 use std::collections::VecDeque;
 use std::io;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
 use secrecy::SecretString;
@@ -341,4 +341,33 @@ async fn absolute_urls_are_fetched_and_logged_by_host_only() {
     assert_eq!(t.seen.lock().unwrap()[0].1.url, url);
     let msg = err.to_string();
     assert!(msg.contains("www.airbnb.com/…") && !msg.contains("secret-token") && !msg.contains("123.ics"), "{msg}");
+}
+
+#[test]
+fn clock_skew_is_the_date_header_minus_our_clock() {
+    let mut h = HeaderMap::new();
+    // 1994-11-06T08:49:37Z is 784111777 s after the epoch.
+    h.insert(reqwest::header::DATE, HeaderValue::from_static("Sun, 06 Nov 1994 08:49:37 GMT"));
+    let ours = SystemTime::UNIX_EPOCH + Duration::from_secs(784_111_777 + 1200);
+    assert_eq!(super::client::clock_skew(&h, ours), Some(-1200));
+    let ours = SystemTime::UNIX_EPOCH + Duration::from_secs(784_111_777 - 30);
+    assert_eq!(super::client::clock_skew(&h, ours), Some(30));
+    h.insert(reqwest::header::DATE, HeaderValue::from_static("yesterday"));
+    assert_eq!(super::client::clock_skew(&h, ours), None, "an unreadable Date is no measurement");
+    assert_eq!(super::client::clock_skew(&HeaderMap::new(), ours), None);
+}
+
+#[tokio::test(start_paused = true)]
+async fn every_response_with_a_date_updates_the_measured_skew() {
+    let t = Scripted::new(vec![
+        Step::Status(200, &[], "{}"),
+        Step::Status(200, &[("date", "Sun, 06 Nov 1994 08:49:37 GMT")], "{}"),
+    ]);
+    let c = client(t, policy(), PacingConfig::default());
+    c.send(Request::get("a")).await.unwrap();
+    assert_eq!(c.stats().clock_skew_secs, None, "no Date header yet");
+    c.send(Request::get("b")).await.unwrap();
+    let now = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).unwrap().as_secs() as i64;
+    let skew = c.stats().clock_skew_secs.unwrap();
+    assert!((784_111_777 - now - skew).abs() <= 1, "{skew}");
 }

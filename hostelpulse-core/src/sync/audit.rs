@@ -107,8 +107,10 @@ pub struct Counts {
     pub restored: u64,
     /// Records confirmed gone by two complete fetches.
     pub disappeared: u64,
-    /// Records older than what the store holds (a slow poll racing a webhook), skipped.
-    pub stale_skipped: u64,
+    /// Changed records whose modification time was older than the stored one (a source clock
+    /// correction): applied all the same, and named in the run's warnings.
+    #[serde(default)]
+    pub clock_anomalies: u64,
     /// Records that failed to convert.
     pub failed: u64,
 }

@@ -142,7 +142,14 @@ pub struct SyncConfig {
     /// How many records not synced an audit record lists one by one; the rest are counted per
     /// reason in its warnings (a junk feed must not write a huge audit row on every poll).
     pub max_listed_failures: usize,
+    /// The most an incremental cursor is set back for a source whose clock is behind ours (its
+    /// `Date` header): beyond it the run warns that a full run is needed.
+    pub max_clock_skew: Duration,
 }
+
+/// Skews up to this many seconds are the `Date` header's resolution and the response's latency,
+/// not a wrong clock: the lookback covers them.
+const SKEW_TOLERANCE_SECS: i64 = 2;
 
 impl Default for SyncConfig {
     fn default() -> Self {
@@ -155,6 +162,7 @@ impl Default for SyncConfig {
             suspect_min: 4,
             timezone: None,
             max_listed_failures: 100,
+            max_clock_skew: Duration::hours(6),
         }
     }
 }
@@ -189,6 +197,12 @@ impl SyncConfig {
     /// Sets how many failures an audit record lists one by one.
     pub fn max_listed_failures(mut self, n: usize) -> Self {
         self.max_listed_failures = n;
+        self
+    }
+
+    /// Sets how far a cursor may be set back for a source's slow clock.
+    pub fn max_clock_skew(mut self, d: Duration) -> Self {
+        self.max_clock_skew = d;
         self
     }
 
@@ -457,7 +471,10 @@ impl SyncEngine {
             applied: Vec::new(),
         };
         let _running = self.lock_scope(&ctx.scope).await;
-        let state = match self.store.load(&ctx.scope).await {
+        // An import never declares anything gone, so it needs only the records it names: a large
+        // file imported in chunks stays linear in its size.
+        let ids: Vec<&SourceId> = batch.bookings.iter().map(|b| &b.key.id).collect();
+        let state = match self.store.load_some(&ctx.scope, &ids).await {
             Ok(s) => s,
             Err(e) => {
                 return self.fail(&ctx, None, Counts::default(), Vec::new(), Stage::Load, None, e.to_string()).await;
@@ -505,6 +522,7 @@ impl SyncEngine {
         let mut failures = batch.failures.clone();
         let mut changes = Vec::new();
         let mut upserts = Vec::new();
+        let mut anomalies = Vec::new();
         // Borrow, never clone, the fetched records: only the changed ones are copied for the sink.
         let (latest, seen) = latest_and_seen(&batch);
 
@@ -518,13 +536,19 @@ impl SyncEngine {
                 continue;
             }
             let prev = state.records.get(&b.key.id);
-            if let (Some(p), Some(new_m)) = (prev, b.modified_at)
-                && p.modified_at.is_some_and(|old| new_m < old)
-            {
-                counts.stale_skipped += 1;
-                continue;
-            }
             let fp = b.fingerprint();
+            // Content first: what the source shows now is applied even when its modification
+            // time went backwards (a vendor clock correction); a time only orders deliveries of
+            // one record within a batch. The anomaly is reported, never silently skipped.
+            if let (Some(p), Some(new_m)) = (prev, b.modified_at)
+                && let Some(old_m) = p.modified_at.filter(|old| new_m < *old)
+                && p.fingerprint != fp
+            {
+                counts.clock_anomalies += 1;
+                if anomalies.len() < self.config.max_listed_failures {
+                    anomalies.push(format!("{} ({old_m} → {new_m})", b.key.id));
+                }
+            }
             let cancelled = b.status == BookingStatus::Cancelled;
             let class = match prev {
                 None => ChangeClass::Inserted,
@@ -568,6 +592,14 @@ impl SyncEngine {
             changes.push(Change { class, key: b.key.clone(), booking: Some(b.clone()) });
         }
 
+        if counts.clock_anomalies > 0 {
+            ctx.warnings.push(format!(
+                "{} changed booking(s) carried a modification time older than the one stored (the source's clock \
+                 went back?); their content was applied: {}",
+                counts.clock_anomalies,
+                anomalies.join(", ")
+            ));
+        }
         if let Some(w) = window {
             if batch.complete {
                 let warnings =
@@ -593,8 +625,8 @@ impl SyncEngine {
             return self.fail(&ctx, connector, counts, failures, Stage::Sink, None, msg).await;
         }
 
-        let cursor_after = match ctx.plan {
-            PlanKind::Full | PlanKind::Incremental if connector.is_some() => Some(ctx.started_at),
+        let cursor_after = match (ctx.plan, connector) {
+            (PlanKind::Full | PlanKind::Incremental, Some(c)) => Some(self.cursor_for(&mut ctx, c)),
             _ => ctx.cursor_before,
         };
         let connector_state = match (connector, ctx.state_version) {
@@ -650,6 +682,33 @@ impl SyncEngine {
             "sync finished"
         );
         audit
+    }
+
+    /// The cursor a successful full or incremental run saves: its start, set back by how far the
+    /// source's clock is behind ours, so the next poll's "modified since" (in the source's time)
+    /// misses nothing the lookback alone would.
+    fn cursor_for(&self, ctx: &mut RunCtx, connector: &dyn Connector) -> DateTime<Utc> {
+        let behind = connector.transport_stats().and_then(|s| s.clock_skew_secs).map_or(0, |s| -s);
+        if behind <= SKEW_TOLERANCE_SECS {
+            return ctx.started_at;
+        }
+        let behind = Duration::seconds(behind);
+        let widen = behind.min(self.config.max_clock_skew);
+        ctx.warnings.push(if widen < behind {
+            format!(
+                "the source's clock is {} s behind ours (its Date header); the cursor was set back only {} s, so a \
+                 full run is needed to be sure nothing was missed",
+                behind.num_seconds(),
+                widen.num_seconds()
+            )
+        } else {
+            format!(
+                "the source's clock is {} s behind ours (its Date header); the cursor was set back as much so the \
+                 next incremental poll misses nothing",
+                behind.num_seconds()
+            )
+        });
+        ctx.started_at - widen
     }
 
     #[allow(clippy::too_many_arguments)]

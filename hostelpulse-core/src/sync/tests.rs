@@ -40,6 +40,8 @@ struct Script {
     answers: Mutex<VecDeque<Result<BookingBatch>>>,
     queries: Mutex<Vec<BookingQuery>>,
     by_id: bool,
+    /// What the transport measured of the source's clock (its `Date` header).
+    skew: Mutex<Option<i64>>,
 }
 
 impl Script {
@@ -49,6 +51,7 @@ impl Script {
             answers: Mutex::new(answers.into()),
             queries: Mutex::default(),
             by_id: false,
+            skew: Mutex::default(),
         }
     }
 
@@ -79,6 +82,10 @@ impl Connector for Script {
     async fn bookings(&self, query: &BookingQuery) -> Result<BookingBatch> {
         self.queries.lock().unwrap().push(query.clone());
         self.answers.lock().unwrap().pop_front().unwrap_or_else(|| Ok(BookingBatch::complete(vec![], vec![])))
+    }
+    fn transport_stats(&self) -> Option<crate::connector::TransportStats> {
+        let skew = *self.skew.lock().unwrap();
+        Some(crate::connector::TransportStats { clock_skew_secs: skew, ..Default::default() })
     }
 }
 
@@ -162,20 +169,74 @@ async fn full_then_unchanged_then_each_change_class() {
 }
 
 #[tokio::test]
-async fn newer_wins_a_stale_record_is_skipped_and_counted() {
+async fn content_wins_over_a_modification_time_that_went_back() {
     let h = harness();
     let sink = CollectingSink::new();
     let fresh = booking(1, 3, 2, 30);
-    let mut stale = booking(1, 3, 1, 10);
-    stale.guest.name = Some("old name".into());
-    let script = Script::new(vec![full(vec![fresh.clone()]), full(vec![stale])]);
+    // The vendor corrected its clock: the next change carries an older time.
+    let mut corrected = booking(1, 3, 1, 10);
+    corrected.guest.name = Some("changed after the clock correction".into());
+    // Read again as the source now shows it: nothing changed, nothing to report.
+    let script =
+        Script::new(vec![full(vec![fresh.clone()]), full(vec![corrected.clone()]), full(vec![corrected.clone()])]);
     h.run(&script, Plan::Hint(BookingIds::one("1")), &sink).await;
     sink.take();
+
     let run = h.run(&script, Plan::Hint(BookingIds::one("1")), &sink).await;
-    assert_eq!(run.counts.stale_skipped, 1);
-    assert_eq!(run.counts.changes(), 0);
-    assert!(sink.take().is_empty());
-    assert_eq!(h.state().await.records[&"1".into()].fingerprint, fresh.fingerprint());
+    assert_eq!((run.counts.updated, run.counts.clock_anomalies), (1, 1));
+    assert_eq!(classes(&sink), vec![(ChangeClass::Updated, "1".into())]);
+    assert!(run.warnings.iter().any(|w| w.contains("clock") && w.contains("1 (")), "{:?}", run.warnings);
+    assert_eq!(h.state().await.records[&"1".into()].fingerprint, corrected.fingerprint());
+
+    let run = h.run(&script, Plan::Hint(BookingIds::one("1")), &sink).await;
+    assert_eq!((run.counts.unchanged, run.counts.clock_anomalies, run.counts.changes()), (1, 0, 0));
+    assert!(run.warnings.is_empty(), "{:?}", run.warnings);
+}
+
+#[tokio::test]
+async fn within_one_batch_the_newest_version_of_a_record_wins() {
+    let h = harness();
+    let sink = CollectingSink::new();
+    let mut older = booking(1, 3, 2, 10);
+    older.guest.name = Some("older".into());
+    let newer = booking(1, 3, 2, 20);
+    let script = Script::new(vec![full(vec![newer.clone(), older])]);
+    let run = h.run(&script, Plan::Full, &sink).await;
+    assert_eq!((run.counts.inserted, run.counts.clock_anomalies), (1, 0));
+    assert_eq!(h.state().await.records[&"1".into()].fingerprint, newer.fingerprint());
+}
+
+/// The source's clock is 20 minutes behind ours: the saved cursor is set back by exactly that,
+/// so the next incremental poll (cursor minus the 10 min lookback, in the source's time) still
+/// covers what changed during the run. Ahead-of-us and sub-tolerance skews change nothing; a
+/// skew beyond the bound is capped and says a full run is needed.
+#[tokio::test]
+async fn a_slow_source_clock_sets_the_cursor_back_by_its_skew() {
+    for (skew, set_back_secs, warned) in [
+        (-1200, 1200, Some("set back as much")),
+        (-2, 0, None),
+        (900, 0, None),
+        (-30 * 3600, 6 * 3600, Some("full run is needed")),
+    ] {
+        let h = harness();
+        let sink = CollectingSink::new();
+        let script = Script::new(vec![full(vec![booking(1, 3, 2, 0)])]);
+        *script.skew.lock().unwrap() = Some(skew);
+        let run = h.run(&script, Plan::Full, &sink).await;
+        assert_eq!(run.transport.clock_skew_secs, Some(skew));
+        assert_eq!(run.cursor_after, Some(run.started_at - Duration::seconds(set_back_secs)), "skew {skew}");
+        match warned {
+            Some(w) => assert!(run.warnings.iter().any(|x| x.contains(w)), "skew {skew}: {:?}", run.warnings),
+            None => assert!(run.warnings.is_empty(), "skew {skew}: {:?}", run.warnings),
+        }
+        h.run(&script, Plan::Incremental, &sink).await;
+        let asked = script.queries().last().and_then(|q| q.modified_since);
+        assert_eq!(
+            asked,
+            Some(run.started_at - Duration::seconds(set_back_secs) - Duration::minutes(10)),
+            "skew {skew}"
+        );
+    }
 }
 
 #[tokio::test]

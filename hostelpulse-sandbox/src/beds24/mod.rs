@@ -162,6 +162,12 @@ impl Beds24Emulator {
         s.access_tokens.values_mut().for_each(|e| *e = now);
     }
 
+    /// A paging glitch seen in the wild: every booking page after `page` is answered with page
+    /// `page` again, still announcing a next page (`None` ends the glitch).
+    pub fn repeat_pages_after(&self, page: Option<usize>) {
+        self.inner.lock().repeat_pages_after = page;
+    }
+
     /// Sets the scopes tokens carry.
     pub fn set_scopes(&self, scopes: &[&str]) {
         self.inner.lock().scopes = scopes.iter().map(|s| s.to_string()).collect();

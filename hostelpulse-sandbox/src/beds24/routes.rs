@@ -277,6 +277,10 @@ async fn get_bookings(State(shared): State<Shared>, headers: HeaderMap, RawQuery
         })
         .collect();
     let page = one(&p, "page").and_then(|v| v.parse().ok()).unwrap_or(1);
+    let page = match s.repeat_pages_after {
+        Some(n) if page > n => n,
+        _ => page,
+    };
     let base = q.clone().unwrap_or_default();
     list("booking", rows, page, |n| format!("https://api.beds24.com/v2/bookings?{base}&page={n}"))
 }

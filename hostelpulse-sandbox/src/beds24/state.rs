@@ -39,6 +39,8 @@ pub(crate) struct State {
     pub last_modified: DateTime<Utc>,
     pub today: NaiveDate,
     pub minted: u64,
+    /// A paging glitch: pages after this one are answered with this one again.
+    pub repeat_pages_after: Option<usize>,
 }
 
 pub(crate) fn ts(t: DateTime<Utc>) -> String {
@@ -121,6 +123,7 @@ impl State {
             last_modified: now,
             today,
             minted: 0,
+            repeat_pages_after: None,
         };
         s.seed(bookings, now);
         s
