@@ -112,6 +112,8 @@ pub async fn run(db: Option<PathBuf>, json: bool) -> Result<(), BoxError> {
     let _ = std::fs::remove_file(&db);
     let store = ops::open(&db).await?;
     let sirvoy_secret = generate_secret();
+    // OTA export URLs carry their secret in the query (Airbnb's `?s=…`): so do the demo's.
+    let feed_token = generate_secret();
 
     // One configuration for all of it, as a host would write it (the sandbox's secrets inline).
     // Dorm beds are mapped to the bed in their dorm; a private room to the room.
@@ -173,8 +175,8 @@ allowed_senders = ["127.0.0.0/8"]
         cb_property = cloudbeds.property_id(),
         cb_key = cloudbeds.issue_api_key(cloudbeds.property_id()),
         cb_url = cloudbeds.base_url(),
-        airbnb_url = feeds.url("airbnb-bed"),
-        booking_url = feeds.url("booking-202"),
+        airbnb_url = format!("{}?s={}", feeds.url("airbnb-bed"), feed_token.expose_secret()),
+        booking_url = format!("{}?t={}", feeds.url("booking-202"), feed_token.expose_secret()),
         maildir = maildir.display(),
         hook_secret = HOOK_SECRET,
         sirvoy_property = SIRVOY_PROPERTY,

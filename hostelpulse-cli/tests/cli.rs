@@ -514,3 +514,60 @@ fn proxy_variables_never_carry_a_feed_request_past_the_address_check() {
         assert!(proxy.accept().is_err(), "{target}: the proxy was contacted");
     }
 }
+
+/// Every secret the demo's configuration holds (API key, invite code, webhook secrets, the feed
+/// URLs and the tokens in their queries) is absent from a TRACE log of the whole demo (HTTP
+/// clients, the webhook server, the engine), from its report, and from every file it wrote but
+/// the configuration itself and the state database (the token store).
+#[test]
+fn no_secret_reaches_a_trace_log_the_report_or_a_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("demo.sqlite");
+    let out = Command::new(env!("CARGO_BIN_EXE_hostelpulse"))
+        .args(["-vvv", "demo", "--db", db.to_str().unwrap()])
+        .env("RUST_LOG", "trace")
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.lines().filter(|l| l.contains("TRACE")).count() > 20, "a TRACE log was written: {stderr}");
+    assert!(stderr.contains("http{connector=cloudbeds"), "the clients' spans are in it: {stderr}");
+    let config = stdout.lines().last().and_then(|l| l.split("--config ").nth(1)).and_then(|r| r.split(" --db").next());
+    let config = Path::new(config.expect("the closing line names the configuration")).to_path_buf();
+    let text = std::fs::read_to_string(&config).unwrap();
+    let mut secrets: Vec<String> =
+        text.split("value = \"").skip(1).map(|r| r[..r.find('"').unwrap()].to_owned()).collect();
+    let tokens: Vec<String> = secrets
+        .iter()
+        .filter_map(|s| s.split_once("?").map(|(_, q)| q.split_once('=').unwrap().1.to_owned()))
+        .collect();
+    assert_eq!(tokens.len(), 2, "both feed URLs carry a token: {secrets:?}");
+    secrets.extend(tokens);
+    assert!(secrets.len() >= 8, "{secrets:?}");
+    for s in &secrets {
+        assert!(!stdout.contains(s.as_str()), "a secret in the report: {s}");
+        assert!(!stderr.contains(s.as_str()), "a secret in the TRACE log: {s}");
+    }
+    // Every file the demo wrote, but the configuration and the token store.
+    let mut pending = vec![config.parent().unwrap().to_path_buf(), dir.path().to_path_buf()];
+    let mut files = 0;
+    while let Some(d) = pending.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                pending.push(p);
+                continue;
+            }
+            let name = p.file_name().unwrap().to_string_lossy().into_owned();
+            if p == config || name.starts_with("demo.sqlite") {
+                continue;
+            }
+            let bytes = std::fs::read(&p).unwrap();
+            for s in &secrets {
+                assert!(!bytes.windows(s.len()).any(|w| w == s.as_bytes()), "a secret in {}: {s}", p.display());
+            }
+            files += 1;
+        }
+    }
+    assert!(files > 0, "the demo wrote files besides its configuration and state");
+}

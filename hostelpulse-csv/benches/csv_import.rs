@@ -30,15 +30,38 @@ fn write_export(path: &std::path::Path, rows: usize) {
     }
 }
 
+/// A sink that drops the changes.
+struct Discard;
+
+#[async_trait::async_trait]
+impl hostelpulse_core::sync::Sink for Discard {
+    async fn apply(&self, _: &[hostelpulse_core::sync::Change]) -> Result<(), hostelpulse_core::error::BoxError> {
+        Ok(())
+    }
+}
+
 fn main() {
     let sizes: Vec<usize> = std::env::args().skip(1).filter_map(|a| a.replace('_', "").parse().ok()).collect();
     let sizes = if sizes.is_empty() { vec![100_000, 300_000, 1_000_000] } else { sizes };
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
-    println!("{:>10} {:>12} {:>12} {:>12} {:>12}", "rows", "import s", "rows/s", "re-import s", "rows/s");
+    println!(
+        "{:>10} {:>12} {:>12} {:>12} {:>12} {:>14}",
+        "rows", "import s", "rows/s", "re-import s", "rows/s", "in-memory s"
+    );
     for rows in sizes {
         let dir = tempfile::tempdir().expect("tempdir");
         let csv = dir.path().join("export.csv");
         write_export(&csv, rows);
+        // The same import into the memory store with a discarding sink: what parsing, converting
+        // and diffing cost without SQLite.
+        let memory = rt.block_on(async {
+            let engine = SyncEngine::new(Arc::new(hostelpulse_core::sync::MemoryStore::new()));
+            let t = Instant::now();
+            let r =
+                import(&engine, &csv, &CsvImport::new(Preset::Beds24, "bench"), &Discard, false).await.expect("import");
+            assert_eq!(r.inserted as usize, rows);
+            t.elapsed().as_secs_f64()
+        });
         let (first, again) = rt.block_on(async {
             let store = Arc::new(SqliteStore::open(dir.path().join("bench.db")).await.expect("open the store"));
             let engine = SyncEngine::new(store.clone());
@@ -52,6 +75,10 @@ fn main() {
             assert_eq!(r.unchanged as usize, rows);
             (first, t.elapsed().as_secs_f64())
         });
-        println!("{rows:>10} {first:>12.2} {:>12.0} {again:>12.2} {:>12.0}", rows as f64 / first, rows as f64 / again);
+        println!(
+            "{rows:>10} {first:>12.2} {:>12.0} {again:>12.2} {:>12.0} {memory:>14.2}",
+            rows as f64 / first,
+            rows as f64 / again
+        );
     }
 }

@@ -478,21 +478,27 @@ impl SyncStore for SqliteStore {
         let ids: Vec<String> = ids.iter().map(|id| id.as_str().to_owned()).collect();
         self.with(move |conn| {
             let (c, a) = (scope.connector.as_str(), scope.account.as_str());
-            // One primary-key lookup per id: the cost follows the batch, not the account's size.
-            let mut stmt = conn
-                .prepare_cached(&format!(
-                    "SELECT {RECORD_COLUMNS} FROM sync_record WHERE connector = ?1 AND account = ?2 AND source_id = ?3"
-                ))
-                .map_err(backend)?;
+            // One read transaction: a file lock taken once, not once per lookup.
+            let tx = conn.transaction().map_err(backend)?;
             let mut records = RecordMap::default();
-            for id in &ids {
-                let mut rows = stmt.query(params![c, a, id]).map_err(backend)?;
-                if let Some(r) = rows.next().map_err(backend)? {
-                    let (id, state) = record_row(r)?;
-                    records.insert(id, state);
+            {
+                // One primary-key lookup per id: the cost follows the batch, not the account's size.
+                let mut stmt = tx
+                    .prepare_cached(&format!(
+                        "SELECT {RECORD_COLUMNS} FROM sync_record WHERE connector = ?1 AND account = ?2 AND source_id = ?3"
+                    ))
+                    .map_err(backend)?;
+                for id in &ids {
+                    let mut rows = stmt.query(params![c, a, id]).map_err(backend)?;
+                    if let Some(r) = rows.next().map_err(backend)? {
+                        let (id, state) = record_row(r)?;
+                        records.insert(id, state);
+                    }
                 }
             }
-            scope_state(conn, c, a, records)
+            let state = scope_state(&tx, c, a, records)?;
+            tx.commit().map_err(backend)?;
+            Ok(state)
         })
         .await
     }
