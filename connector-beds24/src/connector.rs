@@ -15,7 +15,7 @@ use hostelpulse_core::http::{
 use hostelpulse_core::model::{
     AccountId, Availability, Booking, Condition, ConnectorKind, Housekeeping, Property, Provenance, SourceId, Via,
 };
-use hostelpulse_core::paging::{PageGuard, Paged};
+use hostelpulse_core::paging::{Checkpoints, Paged};
 use serde::Deserialize;
 use serde_json::json;
 use serde_json::value::RawValue;
@@ -55,6 +55,7 @@ pub struct Beds24Connector {
     auth: Auth,
     account: AccountId,
     rooms: Mutex<Option<Arc<RoomIndex>>>,
+    checkpoints: Checkpoints<Box<RawValue>>,
 }
 
 #[derive(Deserialize)]
@@ -79,7 +80,14 @@ impl Beds24Connector {
             .build()?;
         let account = AccountId::from(cfg.property_id);
         let auth = Auth::new(&cfg.credentials, account.clone(), cfg.token_store.clone(), cfg.device_name.clone());
-        Ok(Self { cfg: Arc::new(cfg), http, auth, account, rooms: Mutex::new(None) })
+        Ok(Self {
+            cfg: Arc::new(cfg),
+            http,
+            auth,
+            account,
+            rooms: Mutex::new(None),
+            checkpoints: Checkpoints::default(),
+        })
     }
 
     /// The HTTP client (its pacer and counters).
@@ -101,13 +109,24 @@ impl Beds24Connector {
     }
 
     /// Every page of a list query (`page` = 2, 3, … while `nextPageExists`), up to the page
-    /// limit; a limit reached or a page repeating stops it, and says so.
+    /// limit; a limit reached or a page repeating stops it, and says so. A read that fails on a
+    /// retryable error keeps its pages, and the next attempt of the same read continues there
+    /// (a full sync across credit windows or through faults finishes instead of starting over).
     async fn pages(&self, req: Request) -> Result<Paged<Box<RawValue>>> {
-        let mut rows = Vec::new();
-        let mut guard = PageGuard::new(self.cfg.max_pages);
-        for page in guard.pages() {
+        let identity = req.identity();
+        let mut progress = self.checkpoints.resume(&identity, self.cfg.max_pages);
+        for page in progress.next_page..=progress.guard.max_pages() {
             let r = if page == 1 { req.clone() } else { req.clone().query("page", page) };
-            let env: wire::ListEnvelope = self.send(r).await?.json()?;
+            let env: wire::ListEnvelope = match self.send(r).await.and_then(|r| r.json()) {
+                Ok(env) => env,
+                Err(e) => {
+                    if e.kind().is_retryable() {
+                        progress.next_page = page;
+                        self.checkpoints.save(identity, progress);
+                    }
+                    return Err(e);
+                }
+            };
             if env.success == Some(false) {
                 // A large body the inspector let through: a failure of unknown class, retried.
                 return Err(Error::Vendor {
@@ -118,18 +137,18 @@ impl Beds24Connector {
                     applied: Applied::No,
                 });
             }
-            if let Err(stop) = guard.check(page, env.data.iter().map(|r| r.get())) {
+            if let Err(stop) = progress.guard.check(page, env.data.iter().map(|r| r.get())) {
                 tracing::warn!(%stop, "stopped paging");
-                return Ok(Paged::stopped(rows, stop));
+                return Ok(Paged::stopped(progress.rows, stop));
             }
-            rows.extend(env.data);
+            progress.rows.extend(env.data);
             if !env.pages.next_page_exists {
-                return Ok(Paged::complete(rows));
+                return Ok(Paged::complete(progress.rows));
             }
         }
-        let stop = guard.limit();
+        let stop = progress.guard.limit();
         tracing::warn!(%stop, "stopped paging");
-        Ok(Paged::stopped(rows, stop))
+        Ok(Paged::stopped(progress.rows, stop))
     }
 
     async fn property(&self) -> Result<wire::Property> {

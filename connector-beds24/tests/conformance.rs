@@ -5,6 +5,7 @@ mod common;
 use std::time::Duration;
 
 use common::*;
+use hostelpulse_connector_beds24::{Beds24Config, Beds24Connector};
 use hostelpulse_core::testkit::{self, Fault, FaultPlan, HttpFaults, KitOptions};
 use hostelpulse_sandbox::{FaultProxy, ProxyConfig};
 
@@ -37,6 +38,35 @@ async fn faults_on_a_fifth_of_requests_lose_and_duplicate_nothing() {
     }
     eprintln!("faults: {injected} injected over {requests} requests");
     assert!(injected >= 8, "too few faults to mean anything: {injected}");
+}
+
+/// Half of all requests fail, and a request gets only two attempts, so most runs fail somewhere
+/// in the ten pages of bookings. Each failed run keeps the pages it read and the next continues
+/// from the failed page: a full sync finishes within a bounded number of runs (starting over, a
+/// run succeeds with a chance of about 0.75^11 ≈ 4%), with a store identical to a fault-free run.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn half_the_requests_failing_still_finishes_a_full_sync_by_resuming() {
+    let emu = emulator(1000).await;
+    let clean = connector_at(emu.base_url(), refresh(&emu));
+    let faults = [Fault::ServerError, Fault::Unavailable, Fault::ConnectionReset, Fault::TruncatedBody];
+    let (mut most, mut injected, mut requests) = (0, 0, 0);
+    for seed in 1..=4 {
+        let proxy =
+            FaultProxy::start(emu.root_url(), ProxyConfig::new(FaultPlan::new(0.5, &faults, seed))).await.unwrap();
+        let cfg = Beds24Config::builder(PROPERTY, refresh(&emu))
+            .base_url(proxy.url("/v2"))
+            .retry(fast_retry().max_attempts(2))
+            .credits_per_window(10_000.0)
+            .build()
+            .unwrap();
+        let faulty = Beds24Connector::new(cfg).unwrap();
+        let runs = testkit::full_sync_survives_faults(&clean, &faulty, &KitOptions::default(), 12).await;
+        most = most.max(runs);
+        injected += proxy.injected();
+        requests += proxy.requests();
+    }
+    eprintln!("at 50% faults ({injected} of {requests} requests) a full sync of 10 pages took at most {most} runs");
+    assert!(injected * 5 >= requests * 2, "about half the requests failed: {injected} of {requests}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

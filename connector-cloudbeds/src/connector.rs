@@ -13,7 +13,7 @@ use hostelpulse_core::http::{HttpClient, Pacer, PacingConfig, Request, Response,
 use hostelpulse_core::model::{
     AccountId, Availability, Condition, ConnectorKind, Housekeeping, Property, Provenance, SourceId, Via,
 };
-use hostelpulse_core::paging::{PageGuard, Paged};
+use hostelpulse_core::paging::{Checkpoints, Paged};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::value::RawValue;
@@ -125,6 +125,7 @@ pub struct CloudbedsConnector {
     account: AccountId,
     rooms: Mutex<Option<Arc<RoomIndex>>>,
     timezone: Mutex<Option<chrono_tz::Tz>>,
+    checkpoints: Checkpoints<Box<RawValue>>,
 }
 
 impl CloudbedsConnector {
@@ -143,7 +144,15 @@ impl CloudbedsConnector {
         let account = AccountId::new(cfg.property_id.clone());
         let auth = Auth::new(&cfg.credentials, account.clone(), cfg.token_store.clone());
         let tz = cfg.timezone;
-        Ok(Self { cfg: Arc::new(cfg), http, auth, account, rooms: Mutex::new(None), timezone: Mutex::new(tz) })
+        Ok(Self {
+            cfg: Arc::new(cfg),
+            http,
+            auth,
+            account,
+            rooms: Mutex::new(None),
+            timezone: Mutex::new(tz),
+            checkpoints: Checkpoints::default(),
+        })
     }
 
     /// The HTTP client (its pacer and counters). Token exchanges use it too.
@@ -172,27 +181,37 @@ impl CloudbedsConnector {
     }
 
     /// Every page: `pageNumber` from 1 while `pageNumber × pageSize < total`, up to the page
-    /// limit; a limit reached or a page repeating stops it, and says so.
+    /// limit; a limit reached or a page repeating stops it, and says so. A read that fails on a
+    /// retryable error keeps its pages for the next attempt of the same read.
     async fn pages(&self, req: Request) -> Result<Paged<Box<RawValue>>> {
-        let mut rows = Vec::new();
-        let mut guard = PageGuard::new(self.cfg.max_pages);
-        for page in guard.pages() {
-            let env: wire::ListEnvelope =
-                self.send(req.clone().query("pageNumber", page).query("pageSize", PAGE_SIZE)).await?.json()?;
-            if let Err(stop) = guard.check(page, env.data.iter().map(|r| r.get())) {
+        let identity = req.identity();
+        let mut progress = self.checkpoints.resume(&identity, self.cfg.max_pages);
+        for page in progress.next_page..=progress.guard.max_pages() {
+            let sent = self.send(req.clone().query("pageNumber", page).query("pageSize", PAGE_SIZE)).await;
+            let env: wire::ListEnvelope = match sent.and_then(|r| r.json()) {
+                Ok(env) => env,
+                Err(e) => {
+                    if e.kind().is_retryable() {
+                        progress.next_page = page;
+                        self.checkpoints.save(identity, progress);
+                    }
+                    return Err(e);
+                }
+            };
+            if let Err(stop) = progress.guard.check(page, env.data.iter().map(|r| r.get())) {
                 tracing::warn!(%stop, "stopped paging");
-                return Ok(Paged::stopped(rows, stop));
+                return Ok(Paged::stopped(progress.rows, stop));
             }
             let got = env.data.len() as u64;
-            rows.extend(env.data);
+            progress.rows.extend(env.data);
             let total = env.total.unwrap_or(0);
             if got == 0 || u64::from(page) * PAGE_SIZE >= total {
-                return Ok(Paged::complete(rows));
+                return Ok(Paged::complete(progress.rows));
             }
         }
-        let stop = guard.limit();
+        let stop = progress.guard.limit();
         tracing::warn!(%stop, "stopped paging");
-        Ok(Paged::stopped(rows, stop))
+        Ok(Paged::stopped(progress.rows, stop))
     }
 
     fn decode_rows<T: DeserializeOwned>(what: &str, rows: &[Box<RawValue>]) -> Result<Vec<T>> {

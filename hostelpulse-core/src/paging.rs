@@ -108,6 +108,79 @@ impl<R> Paged<R> {
     }
 }
 
+/// Where an unfinished paged read stopped: the pages read so far, kept so that the next attempt
+/// of the same read (the run the engine or the runtime retries) continues from the failed page
+/// instead of page 1. A long full read under faults or a credit budget then finishes in as many
+/// attempts as it has failures, not never.
+///
+/// One checkpoint per connector (the last unfinished read), held for [`Checkpoints::KEEP`]: a
+/// resumed snapshot is assembled from pages read at different times, as any paged read is; the
+/// engine's disappearance rule (two complete snapshots) keeps a page boundary that moved in between
+/// from costing a booking.
+#[derive(Debug)]
+pub struct Checkpoints<R> {
+    slot: std::sync::Mutex<Option<Checkpoint<R>>>,
+}
+
+impl<R> Default for Checkpoints<R> {
+    fn default() -> Self {
+        Self { slot: std::sync::Mutex::new(None) }
+    }
+}
+
+#[derive(Debug)]
+struct Checkpoint<R> {
+    identity: String,
+    next_page: u32,
+    rows: Vec<R>,
+    guard: PageGuard,
+    at: tokio::time::Instant,
+}
+
+/// A paged read's progress: the rows so far, its guard, and the page to ask next.
+#[derive(Debug)]
+pub struct Progress<R> {
+    /// Rows read so far.
+    pub rows: Vec<R>,
+    /// The guard, with the pages read so far.
+    pub guard: PageGuard,
+    /// The next page to request.
+    pub next_page: u32,
+}
+
+impl<R> Checkpoints<R> {
+    /// How long an unfinished read may be resumed.
+    pub const KEEP: std::time::Duration = std::time::Duration::from_secs(30 * 60);
+
+    /// The progress of the read with this `identity`: where an earlier attempt stopped, if it
+    /// stopped within [`Checkpoints::KEEP`], else a fresh start.
+    pub fn resume(&self, identity: &str, max_pages: u32) -> Progress<R> {
+        let saved = self.lock().take();
+        match saved {
+            Some(c) if c.identity == identity && c.at.elapsed() <= Self::KEEP => {
+                tracing::info!(page = c.next_page, rows = c.rows.len(), "resuming a paged read where it stopped");
+                Progress { rows: c.rows, guard: c.guard, next_page: c.next_page }
+            }
+            _ => Progress { rows: Vec::new(), guard: PageGuard::new(max_pages), next_page: 1 },
+        }
+    }
+
+    /// Keeps the progress of a read that failed at `progress.next_page`, for the next attempt.
+    pub fn save(&self, identity: String, progress: Progress<R>) {
+        let Progress { rows, guard, next_page } = progress;
+        *self.lock() = Some(Checkpoint { identity, next_page, rows, guard, at: tokio::time::Instant::now() });
+    }
+
+    /// Whether a read is waiting to be resumed.
+    pub fn pending(&self) -> bool {
+        self.lock().is_some()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Option<Checkpoint<R>>> {
+        self.slot.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
 /// Counts pages and remembers a hash of each one's rows.
 #[derive(Debug)]
 pub struct PageGuard {
@@ -124,6 +197,11 @@ impl PageGuard {
     /// The page numbers to request, from 1 up to the limit.
     pub fn pages(&self) -> std::ops::RangeInclusive<u32> {
         1..=self.max_pages
+    }
+
+    /// The limit.
+    pub fn max_pages(&self) -> u32 {
+        self.max_pages
     }
 
     /// Checks page `page`, given its rows' raw text; an error means its rows must not be used.
@@ -167,6 +245,33 @@ mod tests {
         let mut g = PageGuard::new(10);
         assert_eq!(g.check(1, ["{\"id\":1}{\"id\":2}"]), Ok(()));
         assert_eq!(g.check(2, ["{\"id\":1}", "{\"id\":2}"]), Ok(()));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_unfinished_read_resumes_only_the_same_read_and_only_for_a_while() {
+        let cp: Checkpoints<u32> = Checkpoints::default();
+        let fresh = cp.resume("GET bookings ?a=1", 10);
+        assert_eq!((fresh.next_page, fresh.rows.len()), (1, 0));
+        let mut guard = PageGuard::new(10);
+        guard.check(1, ["r1"]).unwrap();
+        cp.save("GET bookings ?a=1".into(), Progress { rows: vec![1, 2], guard, next_page: 2 });
+        assert!(cp.pending());
+        // Another read does not take it (and the checkpoint is dropped: one per connector).
+        assert_eq!(cp.resume("GET bookings ?a=2", 10).next_page, 1);
+        assert!(!cp.pending());
+        let guard = PageGuard::new(10);
+        cp.save("GET bookings ?a=1".into(), Progress { rows: vec![1, 2], guard, next_page: 2 });
+        let mut again = cp.resume("GET bookings ?a=1", 10);
+        assert_eq!((again.next_page, again.rows), (2, vec![1, 2]));
+        // The guard still knows page 1: a resumed read that loops back to it is caught.
+        let mut guard = PageGuard::new(10);
+        guard.check(1, ["r1"]).unwrap();
+        again.guard = guard;
+        assert!(again.guard.check(2, ["r1"]).is_err());
+        // Past KEEP, a read starts over.
+        cp.save("GET bookings ?a=1".into(), Progress { rows: vec![1], guard: PageGuard::new(10), next_page: 3 });
+        tokio::time::advance(Checkpoints::<u32>::KEEP + std::time::Duration::from_secs(1)).await;
+        assert_eq!(cp.resume("GET bookings ?a=1", 10).next_page, 1);
     }
 
     #[test]

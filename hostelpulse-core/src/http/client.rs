@@ -106,6 +106,16 @@ impl Request {
         self
     }
 
+    /// What the request asks, as text: method, path and query (never headers or body, where
+    /// credentials travel). Two requests with the same identity read the same thing; a paged read
+    /// uses it to resume where an earlier attempt stopped.
+    pub fn identity(&self) -> String {
+        let mut query = self.query.clone();
+        query.sort();
+        let query: Vec<String> = query.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        format!("{} {} ?{}", self.method, self.path, query.join("&"))
+    }
+
     /// Adds a query parameter when the value is present.
     pub fn query_opt(self, key: impl Into<String>, value: Option<impl ToString>) -> Self {
         match value {
