@@ -151,8 +151,8 @@ connector = "ical"
 id = "feeds"
 allow_private_addresses = true
 feeds = [
-  {{ id = "airbnb-bed", url = {{ value = "{airbnb_url}", insecure_inline = true }}, room_type = "{room}", {airbnb_unit}, source = "airbnb" }},
-  {{ id = "booking-202", url = {{ value = "{booking_url}", insecure_inline = true }}, room_type = "316002", room = "316002-2", source = "booking" }},
+  {{ id = "airbnb-bed", url = {{ value = "{airbnb_url}?s={token}", insecure_inline = true }}, room_type = "{room}", {airbnb_unit}, source = "airbnb" }},
+  {{ id = "booking-202", url = {{ value = "{booking_url}?t={token}", insecure_inline = true }}, room_type = "316002", room = "316002-2", source = "booking" }},
 ]
 
 [[account]]
@@ -175,8 +175,9 @@ allowed_senders = ["127.0.0.0/8"]
         cb_property = cloudbeds.property_id(),
         cb_key = cloudbeds.issue_api_key(cloudbeds.property_id()),
         cb_url = cloudbeds.base_url(),
-        airbnb_url = format!("{}?s={}", feeds.url("airbnb-bed"), feed_token.expose_secret()),
-        booking_url = format!("{}?t={}", feeds.url("booking-202"), feed_token.expose_secret()),
+        airbnb_url = feeds.url("airbnb-bed"),
+        booking_url = feeds.url("booking-202"),
+        token = feed_token.expose_secret(),
         maildir = maildir.display(),
         hook_secret = HOOK_SECRET,
         sirvoy_property = SIRVOY_PROPERTY,
