@@ -18,6 +18,16 @@ fn auth_error(message: impl Into<String>) -> Error {
     Error::Auth { connector: ConnectorKind::CLOUDBEDS, message: message.into() }
 }
 
+/// A token request's failure: Cloudbeds refusing the grant becomes `message` (what the owner must
+/// do); a passing failure stays retryable, and an answer that does not decode stays an upstream
+/// data error — neither means the credentials were rejected.
+fn rejected(e: Error, message: &str) -> Error {
+    match e.kind() {
+        ErrorKind::Reauthenticate | ErrorKind::Permanent | ErrorKind::Configuration => auth_error(message),
+        _ => e,
+    }
+}
+
 /// Tokens from an authorization-code exchange.
 #[derive(Debug)]
 #[non_exhaustive]
@@ -60,11 +70,11 @@ impl OAuthClient {
 
     /// Exchanges an authorization code (valid 10 minutes, single use) for tokens.
     pub async fn exchange_code(&self, http: &HttpClient, code: &str) -> Result<TokenSet> {
-        let t = self.token_request(http, "authorization_code", ("code", code)).await.map_err(|e| match e.kind() {
-            ErrorKind::Transient | ErrorKind::Throttled => e,
-            _ => auth_error(
+        let t = self.token_request(http, "authorization_code", ("code", code)).await.map_err(|e| {
+            rejected(
+                e,
                 "the authorization code is invalid or expired (codes last 10 minutes and work once): authorize again",
-            ),
+            )
         })?;
         Ok(TokenSet {
             access_token: SecretString::from(t.access_token),
@@ -77,12 +87,10 @@ impl OAuthClient {
     /// The partner API-key grant: exchanges the marketplace code for an API key (returned in
     /// `access_token`).
     pub async fn exchange_for_api_key(&self, http: &HttpClient, code: &str) -> Result<SecretString> {
-        let t = self.token_request(http, "urn:ietf:params:oauth:grant-type:api-key", ("code", code)).await.map_err(
-            |e| match e.kind() {
-                ErrorKind::Transient | ErrorKind::Throttled => e,
-                _ => auth_error("the marketplace code was rejected: ask the property to connect the app again"),
-            },
-        )?;
+        let t = self
+            .token_request(http, "urn:ietf:params:oauth:grant-type:api-key", ("code", code))
+            .await
+            .map_err(|e| rejected(e, "the marketplace code was rejected: ask the property to connect the app again"))?;
         Ok(SecretString::from(t.access_token))
     }
 }
@@ -153,12 +161,10 @@ impl OAuthState {
         {
             *current = saved;
         }
-        let t = client.token_request(http, "refresh_token", ("refresh_token", current.expose_secret())).await.map_err(
-            |e| match e.kind() {
-                ErrorKind::Transient | ErrorKind::Throttled => e,
-                _ => auth_error("the refresh token was rejected: the property must authorize the app again"),
-            },
-        )?;
+        let t = client
+            .token_request(http, "refresh_token", ("refresh_token", current.expose_secret()))
+            .await
+            .map_err(|e| rejected(e, "the refresh token was rejected: the property must authorize the app again"))?;
         // Rotation is undocumented: whenever a new refresh token comes back, keep it.
         if let Some(new) = t.refresh_token.map(SecretString::from) {
             if let Some(store) = store {

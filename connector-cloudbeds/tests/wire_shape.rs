@@ -200,6 +200,32 @@ async fn oauth_uses_bearer_tokens_refreshes_by_form_and_persists_a_rotated_refre
     assert_eq!(saved.unwrap().expose_secret(), "new-refresh");
 }
 
+/// A token answer that does not decode is the vendor's data fault, not a rejected credential:
+/// the owner is not told to authorize again (code exchange, API-key grant).
+#[tokio::test]
+async fn a_token_answer_that_does_not_decode_is_not_a_rejected_credential() {
+    let client = OAuthClient::new("live1_abc", SecretString::from("s3cret"), "https://host.example/cb/callback");
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/api/v1.3/access_token"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({ "token": 42, "note": "not the documented shape" })),
+        )
+        .mount(&server)
+        .await;
+    let http = HttpClient::builder(ConnectorKind::CLOUDBEDS, format!("{}/api/v1.3", server.uri())).build().unwrap();
+    for err in [
+        client.exchange_code(&http, "c-1").await.unwrap_err(),
+        client.exchange_for_api_key(&http, "m-1").await.unwrap_err(),
+    ] {
+        assert_eq!(err.kind(), ErrorKind::UpstreamData, "{err}");
+        assert!(
+            !err.to_string().contains("authorize again") && !err.to_string().contains("connect the app again"),
+            "{err}"
+        );
+    }
+}
+
 #[tokio::test]
 async fn the_authorize_url_and_the_code_exchanges() {
     let client = OAuthClient::new("live1_abc", SecretString::from("s3cret"), "https://host.example/cb/callback");

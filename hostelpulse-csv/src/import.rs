@@ -394,67 +394,137 @@ pub async fn import(
     };
     let scope = Scope::new(opts.preset.connector(), opts.account.clone());
     let provenance = Provenance::new(Via::Csv, Utc::now());
-    let mut rdr = reader(path, delimiter)?;
-    let mut chunk = BookingBatch::default();
-    let mut record = csv::StringRecord::new();
-    let mut line = 1u64;
-    loop {
-        let more = match rdr.read_record(&mut record) {
-            Ok(more) => more,
+    // Reading and converting run on their own thread, one chunk ahead of the engine: the file is
+    // parsed while the previous chunk is diffed and written. Two chunks in flight bound memory.
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<Chunk, CsvError>>(1);
+    let rdr = reader(path, delimiter)?;
+    let reading = Reading { cols, opts: opts.clone(), fmt, provenance };
+    let producer = std::thread::Builder::new()
+        .name("csv-import".into())
+        .spawn(move || reading.run(rdr, &tx))
+        .map_err(CsvError::Io)?;
+    let mut outcome = Ok(());
+    while let Some(chunk) = rx.recv().await {
+        let chunk = match chunk {
+            Ok(c) => c,
             Err(e) => {
-                // A malformed row (an unterminated quote, bad UTF-8) is reported; reading goes on.
-                line += 1;
-                report.rows += 1;
-                report.error_count += 1;
-                if report.errors.len() < 1000 {
-                    report.errors.push(RowError { line, column: None, reason: e.to_string() });
-                }
-                continue;
+                outcome = Err(e);
+                break;
             }
         };
-        if more {
-            line = record.position().map(|p| p.line()).unwrap_or(line + 1);
-            report.rows += 1;
-            match convert(&Row { rec: &record, cols: &cols }, line, opts, fmt, &provenance) {
-                Ok(b) => {
-                    report.ok += 1;
-                    chunk.bookings.push(b);
+        report.rows += chunk.rows;
+        report.ok += chunk.ok;
+        report.error_count += chunk.error_count;
+        let room = MAX_LISTED_ERRORS.saturating_sub(report.errors.len());
+        report.errors.extend(chunk.errors.into_iter().take(room));
+        let r = if dry_run {
+            engine.preview_batch(scope.clone(), chunk.batch, Trigger::Csv).await
+        } else {
+            engine.apply_batch(scope.clone(), chunk.batch, Trigger::Csv, sink).await
+        };
+        if let Outcome::Failed { message, .. } = &r.outcome {
+            outcome = Err(CsvError::Sync(message.clone()));
+            break;
+        }
+        add(&mut report, &r);
+        if !dry_run {
+            report.runs.push(r.run_id);
+        }
+    }
+    // Closing the channel stops the reader at its next chunk.
+    drop(rx);
+    if producer.join().is_err() {
+        outcome = outcome.and(Err(CsvError::Sync("the CSV reader stopped unexpectedly".into())));
+    }
+    outcome.map(|()| report)
+}
+
+/// Row errors an import report lists one by one (the rest are counted).
+const MAX_LISTED_ERRORS: usize = 1000;
+
+/// One chunk read from the file, converted, and what reading it found.
+struct Chunk {
+    batch: BookingBatch,
+    rows: u64,
+    ok: u64,
+    error_count: u64,
+    errors: Vec<RowError>,
+}
+
+impl Chunk {
+    fn new() -> Self {
+        Self { batch: BookingBatch::default(), rows: 0, ok: 0, error_count: 0, errors: Vec::new() }
+    }
+
+    fn len(&self) -> usize {
+        self.batch.bookings.len() + self.batch.failures.len()
+    }
+}
+
+/// Everything the reading thread needs, owned.
+struct Reading {
+    cols: HashMap<Column, (usize, String)>,
+    opts: CsvImport,
+    fmt: DateFormat,
+    provenance: Provenance,
+}
+
+impl Reading {
+    /// Reads every row, sending a chunk every `chunk_rows`; stops when the receiver is gone.
+    fn run(self, mut rdr: csv::Reader<BufReader<File>>, tx: &tokio::sync::mpsc::Sender<Result<Chunk, CsvError>>) {
+        let mut chunk = Chunk::new();
+        let mut record = csv::StringRecord::new();
+        let mut line = 1u64;
+        loop {
+            let more = match rdr.read_record(&mut record) {
+                Ok(more) => more,
+                Err(e) if e.is_io_error() => {
+                    let _ = tx.blocking_send(Err(CsvError::Csv(e)));
+                    return;
                 }
                 Err(e) => {
-                    report.error_count += 1;
-                    chunk.failures.push(RecordFailure::new(None, e.reason.clone()).at(format!(
-                        "line {} column {}",
-                        e.line,
-                        e.column.clone().unwrap_or_default()
-                    )));
-                    if report.errors.len() < 1000 {
-                        report.errors.push(e);
+                    // A malformed row (an unterminated quote, bad UTF-8) is reported; reading goes on.
+                    line += 1;
+                    chunk.rows += 1;
+                    chunk.error_count += 1;
+                    if chunk.errors.len() < MAX_LISTED_ERRORS {
+                        chunk.errors.push(RowError { line, column: None, reason: e.to_string() });
+                    }
+                    continue;
+                }
+            };
+            if more {
+                line = record.position().map(|p| p.line()).unwrap_or(line + 1);
+                chunk.rows += 1;
+                match convert(&Row { rec: &record, cols: &self.cols }, line, &self.opts, self.fmt, &self.provenance) {
+                    Ok(b) => {
+                        chunk.ok += 1;
+                        chunk.batch.bookings.push(b);
+                    }
+                    Err(e) => {
+                        chunk.error_count += 1;
+                        chunk.batch.failures.push(RecordFailure::new(None, e.reason.clone()).at(format!(
+                            "line {} column {}",
+                            e.line,
+                            e.column.clone().unwrap_or_default()
+                        )));
+                        if chunk.errors.len() < MAX_LISTED_ERRORS {
+                            chunk.errors.push(e);
+                        }
                     }
                 }
             }
-        }
-        if chunk.bookings.len() + chunk.failures.len() >= opts.chunk_rows
-            || (!more && (!chunk.bookings.is_empty() || !chunk.failures.is_empty()))
-        {
-            let batch = std::mem::take(&mut chunk);
-            let r = if dry_run {
-                engine.preview_batch(scope.clone(), batch, Trigger::Csv).await
-            } else {
-                engine.apply_batch(scope.clone(), batch, Trigger::Csv, sink).await
-            };
-            if let Outcome::Failed { message, .. } = &r.outcome {
-                return Err(CsvError::Sync(message.clone()));
+            if chunk.len() >= self.opts.chunk_rows || (!more && chunk.len() > 0) {
+                let full = std::mem::replace(&mut chunk, Chunk::new());
+                if tx.blocking_send(Ok(full)).is_err() {
+                    return;
+                }
             }
-            add(&mut report, &r);
-            if !dry_run {
-                report.runs.push(r.run_id);
+            if !more {
+                return;
             }
-        }
-        if !more {
-            break;
         }
     }
-    Ok(report)
 }
 
 #[cfg(test)]

@@ -152,8 +152,14 @@ impl SqliteStore {
         let path = path.as_ref().to_path_buf();
         let p = path.clone();
         let conn = tokio::task::spawn_blocking(move || -> Result<Connection, StoreError> {
-            check_path(&p)?;
+            let existed = check_path(&p)?;
             let mut conn = Connection::open(&p).map_err(backend)?;
+            if !existed {
+                // A new file: 16 KiB pages (the default is 4 KiB). Booking rows hold a JSON record
+                // of about 600 bytes; larger pages write a large import with a third fewer page
+                // writes. (Only an empty database takes it; an existing file is left as it is.)
+                conn.pragma_update(None, "page_size", PAGE_SIZE).map_err(backend)?;
+            }
             // The busy timeout comes first: migrating and switching to WAL take locks another
             // process (a second `sync`, `webhook serve`) may hold.
             conn.busy_timeout(Duration::from_secs(10)).map_err(backend)?;
@@ -279,6 +285,9 @@ fn migrate_checked(conn: &mut Connection, path: &Path) -> Result<(), StoreError>
     run_migrations(&tx)?;
     tx.commit().map_err(backend)
 }
+
+/// The page size of a new state file.
+const PAGE_SIZE: i64 = 16 * 1024;
 
 fn refused(path: &Path) -> StoreError {
     StoreError::Refused(format!("{} is not a hostelpulse state file: refusing to touch it", path.display()))

@@ -177,6 +177,9 @@ async fn a_file_store_survives_reopening_and_migrates_once() {
             SyncEngine::new(store).run(&up.connector(), Plan::Full, Trigger::Manual, &CollectingSink::new()).await;
         assert_eq!(run.outcome, Outcome::Ok);
     }
+    // A new file is created with 16 KiB pages (the SQLite header's page size, bytes 16–17).
+    let header = std::fs::read(&path).unwrap();
+    assert_eq!(u16::from_be_bytes([header[16], header[17]]), 16384);
     let store = Arc::new(SqliteStore::open(&path).await.unwrap());
     let sink = CollectingSink::new();
     let again = SyncEngine::new(store.clone()).run(&up.connector(), Plan::Full, Trigger::Manual, &sink).await;

@@ -39,9 +39,16 @@ impl Fingerprint {
     /// Hashes the canonical JSON of `value`. Field order is the declaration order, so the hash is
     /// stable across runs and platforms.
     pub fn of<T: Serialize + ?Sized>(value: &T) -> Self {
-        let mut hasher = HashWriter(Sha256::new());
+        // The JSON is serialized in many small pieces; buffering them feeds the hash in large
+        // blocks (the digest is the same either way).
+        let mut hasher = std::io::BufWriter::with_capacity(4096, HashWriter(Sha256::new()));
         // Writing to a hasher cannot fail, and our model types always serialize.
-        if serde_json::to_writer(&mut hasher, value).is_err() {
+        let serialized = serde_json::to_writer(&mut hasher, value).is_ok();
+        let mut hasher = match hasher.into_inner() {
+            Ok(h) => h,
+            Err(e) => e.into_inner().into_parts().0,
+        };
+        if !serialized {
             hasher.0.update(b"\0unserializable");
         }
         Self(hasher.0.finalize().into())
