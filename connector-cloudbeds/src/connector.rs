@@ -84,7 +84,7 @@ struct AssignmentRow {
     #[serde(rename = "reservationID", deserialize_with = "wire::lenient_id", default)]
     reservation_id: Option<String>,
     guest_name: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "wire::nullable")]
     assigned: Vec<Assigned>,
 }
 
@@ -99,9 +99,9 @@ struct ReservationDetail {
     start_date: Option<String>,
     end_date: Option<String>,
     estimated_arrival_time: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "wire::nullable")]
     assigned: Vec<Assigned>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "wire::nullable")]
     guest_list: std::collections::BTreeMap<String, wire::Guest>,
 }
 
@@ -218,6 +218,21 @@ impl CloudbedsConnector {
         rows.iter().map(|r| decode_json(&ConnectorKind::CLOUDBEDS, what, r.get().as_bytes())).collect()
     }
 
+    /// The rows that decode; each one that does not is logged with its JSON path and left out, so
+    /// one bad row never fails a whole read whose rows stand alone (assignments, rate plans).
+    fn decode_good_rows<T: DeserializeOwned>(what: &str, rows: &[Box<RawValue>]) -> Vec<T> {
+        rows.iter()
+            .enumerate()
+            .filter_map(|(i, r)| match decode_json(&ConnectorKind::CLOUDBEDS, what, r.get().as_bytes()) {
+                Ok(row) => Some(row),
+                Err(e) => {
+                    tracing::warn!(row = i, error = %e, "a row that does not decode was left out");
+                    None
+                }
+            })
+            .collect()
+    }
+
     async fn hotel(&self) -> Result<wire::Hotel> {
         let req = Request::get("getHotels").query("propertyIDs", &self.cfg.property_id);
         let rows = self.pages(req).await?.all(ConnectorKind::CLOUDBEDS, "GET getHotels")?;
@@ -329,7 +344,7 @@ impl CloudbedsConnector {
         let req =
             Request::get("getReservationAssignments").query("propertyID", &self.cfg.property_id).query("date", date);
         let env: wire::ListEnvelope = self.send(req).await?.json()?;
-        let rows: Vec<AssignmentRow> = Self::decode_rows("GET getReservationAssignments", &env.data)?;
+        let rows: Vec<AssignmentRow> = Self::decode_good_rows("GET getReservationAssignments", &env.data);
         Ok(rows
             .into_iter()
             .flat_map(|r| {
@@ -498,7 +513,7 @@ impl Connector for CloudbedsConnector {
             .query("detailedRates", "true")
             .query("includeSharedRooms", "true");
         let env: wire::ListEnvelope = self.send(req).await?.json()?;
-        let plans: Vec<wire::RatePlan> = Self::decode_rows("GET getRatePlans", &env.data)?;
+        let plans: Vec<wire::RatePlan> = Self::decode_good_rows("GET getRatePlans", &env.data);
         convert::availability(&plans, &self.account, range.start, range.end).map_err(|m| Error::Decode {
             connector: ConnectorKind::CLOUDBEDS,
             what: "GET getRatePlans".into(),

@@ -281,7 +281,11 @@ pub fn availability(
     for plan in plans {
         let Some(rt) = plan.room_type_id.clone() else { continue };
         for day in &plan.room_rate_detailed {
-            let d: NaiveDate = day.date.parse().map_err(|_| format!("rate date is not a date: `{}`", day.date))?;
+            // One unreadable day costs that day, not the property's whole calendar.
+            let Ok(d) = day.date.parse::<NaiveDate>() else {
+                tracing::warn!(room_type = %rt, date = %day.date, "a rate day without a readable date was left out");
+                continue;
+            };
             if d < start || d >= end {
                 continue;
             }

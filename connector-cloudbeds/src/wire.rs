@@ -41,12 +41,18 @@ pub fn lenient_id<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::
     }
 }
 
+/// `null` where the contract allows it reads as the field's default (an empty list, `false`, an
+/// empty name): `#[serde(default)]` alone covers a missing field, not a `null` one.
+pub fn nullable<'de, D: Deserializer<'de>, T: Default + Deserialize<'de>>(d: D) -> Result<T, D::Error> {
+    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
+}
+
 /// A list envelope: `{success, data, count, total}`; rows stay raw so one bad row does not sink a page.
 #[derive(Debug, Deserialize)]
 pub struct ListEnvelope {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub success: bool,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub data: Vec<Box<RawValue>>,
     pub count: Option<u64>,
     pub total: Option<u64>,
@@ -56,7 +62,7 @@ pub struct ListEnvelope {
 /// An object envelope: `{success, data}`.
 #[derive(Debug, Deserialize)]
 pub struct ObjectEnvelope<T> {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub success: bool,
     pub data: Option<T>,
     pub message: Option<String>,
@@ -70,7 +76,7 @@ pub struct Hotel {
     pub property_id: Option<String>,
     pub property_name: Option<String>,
     pub property_timezone: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub property_currency: Vec<Currency>,
 }
 
@@ -87,9 +93,9 @@ pub struct Currency {
 pub struct RoomType {
     #[serde(rename = "roomTypeID", deserialize_with = "lenient_id", default)]
     pub room_type_id: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub room_type_name: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub is_private: bool,
     #[serde(deserialize_with = "lenient_u16", default)]
     pub max_guests: Option<u16>,
@@ -101,7 +107,7 @@ pub struct RoomType {
 pub struct PropertyRooms {
     #[serde(rename = "propertyID", deserialize_with = "lenient_id", default)]
     pub property_id: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub rooms: Vec<Room>,
 }
 
@@ -111,14 +117,14 @@ pub struct PropertyRooms {
 pub struct Room {
     #[serde(rename = "roomID", deserialize_with = "lenient_id", default)]
     pub room_id: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub room_name: String,
     pub dorm_room_name: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub is_private: bool,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub is_virtual: bool,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub room_blocked: bool,
     #[serde(rename = "roomTypeID", deserialize_with = "lenient_id", default)]
     pub room_type_id: Option<String>,
@@ -158,7 +164,7 @@ pub struct Guest {
     pub guest_phone: Option<String>,
     pub guest_cell_phone: Option<String>,
     pub guest_country: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub is_main_guest: bool,
 }
 
@@ -193,7 +199,7 @@ pub struct Reservation {
     pub reservation_id: Option<String>,
     #[serde(rename = "propertyID", deserialize_with = "lenient_id", default)]
     pub property_id: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub is_deleted: bool,
     pub status: Option<String>,
     #[serde(rename = "dateCreatedUTC")]
@@ -217,9 +223,9 @@ pub struct Reservation {
     pub property_currency: Option<String>,
     #[serde(deserialize_with = "lenient_f64", default)]
     pub total: Option<f64>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub rooms: Vec<ReservationRoom>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub guest_list: BTreeMap<String, Guest>,
     pub estimated_arrival_time: Option<String>,
 }
@@ -245,7 +251,7 @@ pub struct HousekeepingRow {
 pub struct RatePlan {
     #[serde(rename = "roomTypeID", deserialize_with = "lenient_id", default)]
     pub room_type_id: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub room_rate_detailed: Vec<RateDay>,
 }
 
@@ -253,9 +259,10 @@ pub struct RatePlan {
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RateDay {
+    #[serde(default, deserialize_with = "nullable")]
     pub date: String,
     pub rooms_available: Option<i32>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub blocked: bool,
 }
 
@@ -265,7 +272,7 @@ pub struct AccessToken {
     pub access_token: String,
     pub expires_in: Option<u64>,
     pub refresh_token: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub resources: Vec<Resource>,
 }
 

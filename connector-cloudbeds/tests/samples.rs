@@ -199,3 +199,34 @@ fn webhooks_become_hints_whatever_the_key_casing() {
         .collect();
     insta::assert_json_snapshot!(hints);
 }
+
+/// Fields the Cloudbeds spec marks nullable (`guestList`, `guestList.*.isMainGuest`, `rooms`,
+/// `roomRateDetailed`, a rate day's `date`) decode `null`; one unreadable day costs that day only.
+#[test]
+fn nulls_the_contract_allows_decode() {
+    let idx = convert::RoomIndex::of(&rooms());
+    let rows = serde_json::json!([
+        { "reservationID": "R1", "propertyID": "173042", "status": "confirmed", "startDate": "2026-12-01",
+          "endDate": "2026-12-03", "reservationCheckIn": "2026-12-01", "reservationCheckOut": "2026-12-03",
+          "guestName": "Ana Lima", "guestList": null, "rooms": null, "isDeleted": null },
+        { "reservationID": "R2", "propertyID": "173042", "status": "confirmed",
+          "reservationCheckIn": "2026-12-02", "reservationCheckOut": "2026-12-04", "guestName": "Tom Berg",
+          "guestList": { "g1": { "guestFirstName": "Tom", "guestLastName": "Berg", "isMainGuest": null } } },
+    ]);
+    for row in rows.as_array().unwrap() {
+        let r: wire::Reservation = serde_json::from_value(row.clone()).unwrap_or_else(|e| panic!("{row}: {e}"));
+        let b = convert::reservation(&r, &account(), &idx, &fetched()).unwrap().unwrap();
+        assert!(b.guest.name.is_some(), "{b:?}");
+    }
+    let plans: Vec<wire::RatePlan> = serde_json::from_value(serde_json::json!([
+        { "roomTypeID": "T1", "roomRateDetailed": null },
+        { "roomTypeID": "T2", "roomRateDetailed": [
+            { "date": null, "roomsAvailable": 3 },
+            { "date": "2026-12-01", "roomsAvailable": 2, "blocked": null },
+        ] },
+    ]))
+    .unwrap();
+    let start = chrono::NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
+    let days = convert::availability(&plans, &account(), start, start + chrono::Duration::days(2)).unwrap();
+    assert_eq!(days.len(), 1, "the readable day of T2: {days:?}");
+}

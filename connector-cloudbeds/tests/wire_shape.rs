@@ -264,3 +264,24 @@ async fn the_authorize_url_and_the_code_exchanges() {
     assert_eq!(err.kind(), ErrorKind::Reauthenticate);
     assert!(err.to_string().contains("authorize again"), "{err}");
 }
+
+/// A `null` assignment list and a row that does not decode cost only themselves: the rest of the
+/// night's assignments come back.
+#[tokio::test]
+async fn one_bad_assignment_row_never_fails_the_night() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/api/v1.3/getReservationAssignments"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({ "success": true, "data": [
+            { "reservationID": "R1", "guestName": "Ana Lima", "assigned": null },
+            { "reservationID": { "unexpected": true }, "guestName": "Bad Row", "assigned": [] },
+            { "reservationID": "R3", "guestName": "Tom Berg",
+              "assigned": [{ "roomID": "445566-2", "roomName": "Bed B", "dormRoomName": "Dorm 1" }] },
+        ] })))
+        .mount(&server)
+        .await;
+    let c = connector_at(format!("{}/api/v1.3", server.uri()), PROPERTY, key());
+    let night = c.assignments(chrono::NaiveDate::from_ymd_opt(2026, 12, 1).unwrap()).await.unwrap();
+    assert_eq!(night.len(), 1);
+    assert_eq!((night[0].reservation_id.as_str(), night[0].room_id.as_str()), ("R3", "445566-2"));
+}
