@@ -50,12 +50,26 @@ pub struct FeedReading {
     pub end_is_last_night: bool,
     /// How date-times become dates.
     pub datetime_rule: DateTimeRule,
+    /// An all-day event that ends on the day it starts means that one night is taken (some
+    /// scrapers and channel tools mark an occupied day so). Off by default: such events are
+    /// skipped, with one feed-level note that names this switch.
+    pub same_day_is_one_night: bool,
+    /// The longest stay read as a reservation, in nights (default 366): a longer "stay" is a
+    /// broken date, skipped with a reason. Closures may be longer (channel "booking window"
+    /// blocks run 18 months ahead) up to ten times this.
+    pub max_stay_nights: u32,
 }
 
 impl Default for FeedReading {
     /// Auto-detected source, property-local dates, exclusive end.
     fn default() -> Self {
-        Self { source: FeedSource::Auto, end_is_last_night: false, datetime_rule: DateTimeRule::PropertyLocal }
+        Self {
+            source: FeedSource::Auto,
+            end_is_last_night: false,
+            datetime_rule: DateTimeRule::PropertyLocal,
+            same_day_is_one_night: false,
+            max_stay_nights: 366,
+        }
     }
 }
 
@@ -75,6 +89,18 @@ impl FeedReading {
     /// Sets the date-time rule.
     pub fn datetime_rule(mut self, rule: DateTimeRule) -> Self {
         self.datetime_rule = rule;
+        self
+    }
+
+    /// Sets the longest stay read as a reservation (at least 1 night).
+    pub fn max_stay_nights(mut self, nights: u32) -> Self {
+        self.max_stay_nights = nights.max(1);
+        self
+    }
+
+    /// Reads an all-day event that ends on the day it starts as one night.
+    pub fn same_day_is_one_night(mut self, yes: bool) -> Self {
+        self.same_day_is_one_night = yes;
         self
     }
 }
@@ -163,22 +189,37 @@ pub struct Feed {
     pub skipped: Vec<Skipped>,
 }
 
+/// The producer, from its exact signatures: the organisation field of PRODID (`-//Airbnb
+/// Inc//…`, `-//admin.booking.com…//…`, `-//HomeAway.com…//…`), or every event's UID in the
+/// OTA's domain. A PRODID that merely mentions an OTA (a third-party sync tool's "Merged Airbnb
+/// Calendars") is not the OTA: its events follow the generic rules.
 fn detect(parsed: &Parsed, requested: FeedSource) -> FeedSource {
     if requested != FeedSource::Auto {
         return requested;
     }
-    let prodid = parsed.prodid.as_deref().unwrap_or("").to_lowercase();
-    let uid_ends = |suffix: &str| {
-        parsed.events.iter().filter_map(|e| e.get("UID")).any(|u| u.value.trim().to_lowercase().ends_with(suffix))
-    };
-    if prodid.contains("airbnb") || uid_ends("@airbnb.com") {
+    let org = parsed.prodid.as_deref().map(prodid_org).unwrap_or_default().to_lowercase();
+    let uids: Vec<String> =
+        parsed.events.iter().filter_map(|e| e.get("UID")).map(|u| u.value.trim().to_lowercase()).collect();
+    let all_uids_in = |domain: &str| !uids.is_empty() && uids.iter().all(|u| u.ends_with(domain));
+    if org == "airbnb inc" || all_uids_in("@airbnb.com") {
         FeedSource::Airbnb
-    } else if prodid.contains("booking.com") || uid_ends("@booking.com") {
+    } else if org.starts_with("admin.booking.com") || all_uids_in("@booking.com") {
         FeedSource::BookingCom
-    } else if prodid.contains("homeaway") || prodid.contains("vrbo") {
+    } else if org.starts_with("homeaway") || org.starts_with("vrbo") {
         FeedSource::Vrbo
     } else {
         FeedSource::Other
+    }
+}
+
+/// The organisation field of a PRODID (`-//Org//Product//Lang`), unescaped; the whole value when
+/// it has no such structure.
+fn prodid_org(prodid: &str) -> String {
+    let v = crate::parse::unescape(prodid.trim());
+    let v = v.trim();
+    match v.strip_prefix("-//").or_else(|| v.strip_prefix("+//")) {
+        Some(rest) => rest.split("//").next().unwrap_or_default().trim().to_owned(),
+        None => v.to_owned(),
     }
 }
 
@@ -311,9 +352,35 @@ fn dates(e: &RawEvent, opts: &FeedOptions) -> Result<(NaiveDate, NaiveDate), Str
         return Err(format!("DTEND ({departure}) is before DTSTART ({arrival})"));
     }
     if departure == arrival {
+        if matches!(start, When::Date(_)) {
+            if opts.reading.same_day_is_one_night {
+                return Ok((arrival, arrival.succ_opt().ok_or("DTSTART is the last calendar date")?));
+            }
+            return Err(SAME_DAY.into());
+        }
         return Err(format!("the event ends on the day it starts ({arrival}): no night"));
     }
     Ok((arrival, departure))
+}
+
+/// The skip reason of an all-day event that ends on the day it starts (collected into one note).
+const SAME_DAY: &str = "an all-day event that ends on the day it starts";
+
+/// A guest's name in an Airbnb-style summary (`Ana Lima - HMK9PKXFZ5`, `Reserved - Ana Lima`):
+/// the summary without the confirmation code, booking words and separators, when a name is left.
+fn airbnb_guest(summary: &str) -> Option<String> {
+    let code = airbnb_code(summary);
+    let words: Vec<&str> = summary
+        .split(|c: char| c.is_whitespace() || matches!(c, '-' | '–' | '|' | '(' | ')' | ':' | ','))
+        .filter(|w| !w.is_empty())
+        .filter(|w| code.as_deref() != Some(*w))
+        .filter(|w| {
+            let l = w.to_lowercase();
+            !["reserved", "booked", "booking", "reservation", "airbnb", "confirmed"].contains(&l.as_str())
+                && !w.chars().all(|c| c.is_ascii_digit())
+        })
+        .collect();
+    (!words.is_empty() && words.iter().all(|w| w.chars().any(char::is_alphabetic))).then(|| words.join(" "))
 }
 
 /// The Airbnb confirmation code: `HM` + 8 upper-case letters or digits.
@@ -407,12 +474,18 @@ fn kind_of(source: FeedSource, summary: &str, description: &str) -> Kinded {
     let lower = summary.to_lowercase();
     match source {
         FeedSource::Airbnb => {
-            let reserved = lower.contains("reserved") && !lower.contains("not available");
+            // Airbnb's own export says "Reserved" or "Airbnb (Not available)". Tools that write
+            // Airbnb-style feeds put the guest and the confirmation code in the summary, or say
+            // "booking": a code, or a word for a booking, is a reservation; anything else a block.
+            let code = airbnb_code(summary).or_else(|| airbnb_code(description));
+            let says_booked = ["reserved", "booked", "booking", "reservation"].iter().any(|w| lower.contains(w));
+            let reserved = !lower.contains("not available") && (says_booked || code.is_some());
+            let guest_name = reserved.then(|| airbnb_guest(summary)).flatten();
             Kinded {
                 kind: if reserved { EventKind::Reservation } else { EventKind::Block },
                 channel: Some("airbnb"),
-                channel_ref: reserved.then(|| airbnb_code(description)).flatten(),
-                guest_name: None,
+                channel_ref: reserved.then_some(code).flatten(),
+                guest_name,
                 phone_last4: reserved.then(|| phone_last4(description)).flatten(),
                 adults: None,
             }
@@ -493,6 +566,7 @@ pub fn classify(parsed: &Parsed, opts: &FeedOptions) -> Feed {
         .or(opts.today)
         .unwrap_or_else(|| Utc::now().with_timezone(&opts.timezone).date_naive());
     let horizon = fetched + Duration::days(365);
+    let mut same_day = Vec::new();
     for (i, e) in parsed.events.iter().enumerate() {
         let uid = uids[i].as_deref();
         let skip = |reason: String| Skipped { reason, uid: uid.map(str::to_owned), line: Some(e.line) };
@@ -509,6 +583,10 @@ pub fn classify(parsed: &Parsed, opts: &FeedOptions) -> Feed {
         }
         let (arrival, departure) = match dates(e, opts) {
             Ok(d) => d,
+            Err(reason) if reason == SAME_DAY => {
+                same_day.push(e.line);
+                continue;
+            }
             Err(reason) => {
                 feed.skipped.push(skip(reason));
                 continue;
@@ -516,6 +594,18 @@ pub fn classify(parsed: &Parsed, opts: &FeedOptions) -> Feed {
         };
         let description = e.text("DESCRIPTION").unwrap_or_default();
         let k = kind_of(source, &summary, &description);
+        let nights = (departure - arrival).num_days();
+        let bound = i64::from(opts.reading.max_stay_nights);
+        let limit = if k.kind == EventKind::Reservation { bound } else { bound * 10 };
+        if nights > limit {
+            feed.skipped.push(skip(format!(
+                "a {} event of {nights} nights ({arrival} to {departure}) is longer than the {limit} nights a {} may \
+                 last: its dates are taken for broken",
+                kind_name(k.kind),
+                if k.kind == EventKind::Reservation { "stay" } else { "closure" }
+            )));
+            continue;
+        }
         // Identity: Airbnb reservations by their code (stable, and shared with e-mails and PMSs).
         // Booking.com events and Airbnb blocks by their end date: the OTA clips an event in progress
         // (or re-cuts a past block) and issues a new UID on every fetch, but keeps its end — except
@@ -544,6 +634,20 @@ pub fn classify(parsed: &Parsed, opts: &FeedOptions) -> Feed {
             adults: k.adults,
             summary: (!summary.is_empty()).then_some(summary),
             cancelled: e.get("STATUS").is_some_and(|s| s.value.trim().eq_ignore_ascii_case("CANCELLED")),
+        });
+    }
+    if let Some(first) = same_day.first() {
+        let lines: Vec<String> = same_day.iter().take(5).map(usize::to_string).collect();
+        feed.skipped.push(Skipped {
+            reason: format!(
+                "{} all-day event(s) end on the day they start (line {}{}): skipped. If this feed marks an \
+                 occupied day that way, set `same_day_is_one_night` for it",
+                same_day.len(),
+                lines.join(", "),
+                if same_day.len() > 5 { ", …" } else { "" }
+            ),
+            uid: None,
+            line: Some(*first),
         });
     }
     // Two events with one identity (a duplicated UID, two closures ending the same day): the later

@@ -183,6 +183,14 @@ pub struct FeedEntry {
     /// Who produces it: `auto` (default), `airbnb`, `booking`, `vrbo`, `other`.
     #[serde(default)]
     pub source: Option<String>,
+    /// An all-day event that ends on the day it starts means one night is taken (some scrapers
+    /// mark an occupied day so). Off by default: such events are skipped with a note.
+    #[serde(default)]
+    pub same_day_is_one_night: bool,
+    /// The longest stay read as a reservation, in nights (default 366); longer ones are skipped as
+    /// broken dates. Closures may last ten times as long.
+    #[serde(default)]
+    pub max_stay_nights: Option<u32>,
 }
 
 /// An account made of iCal feeds (`ical`, and FrontDesk Master's per-room exports, `fdm`).

@@ -280,9 +280,13 @@ fn ical_builder(
             "other" => FeedSource::Other,
             s => return Err(Error::config(format!("feed `{}`: unknown source `{s}`", f.id))),
         };
-        b = b.feed(
-            FeedConfig::new(f.id.clone(), f.url.resolve(secrets)?, unit).reading(FeedReading::default().source(source)),
-        );
+        b = b.feed(FeedConfig::new(f.id.clone(), f.url.resolve(secrets)?, unit).reading({
+            let reading = FeedReading::default().source(source).same_day_is_one_night(f.same_day_is_one_night);
+            match f.max_stay_nights {
+                Some(n) => reading.max_stay_nights(n),
+                None => reading,
+            }
+        }));
     }
     Ok(b)
 }
