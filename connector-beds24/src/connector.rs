@@ -47,6 +47,9 @@ pub fn pacing(credits_per_window: f64) -> PacingConfig {
         .retry_budget(20, 10)
 }
 
+/// The longest `notes` Beds24 keeps (`maxLength` in the v2 spec).
+const NOTES_MAX_CHARS: usize = 2000;
+
 /// Reads and writes one Beds24 property.
 #[derive(Debug)]
 pub struct Beds24Connector {
@@ -428,6 +431,16 @@ impl Connector for Beds24Connector {
                     Some(old) => format!("{old}\n{text}"),
                     None => text.to_owned(),
                 };
+                // Beds24 keeps at most 2,000 characters of notes. Cutting the owner's own notes to
+                // make room is not ours to do: the note is refused, saying what to do instead.
+                let length = notes.chars().count();
+                if length > NOTES_MAX_CHARS {
+                    return Err(Error::invalid_input(format!(
+                        "booking {id}: the notes would be {length} characters, over Beds24's {NOTES_MAX_CHARS}: \
+                         the note was not written (shorten the booking's notes in Beds24, or write notes as info \
+                         items: `NoteMode::InfoItem`)"
+                    )));
+                }
                 json!({ "id": id, "notes": notes })
             }
         };

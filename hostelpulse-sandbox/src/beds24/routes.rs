@@ -285,10 +285,32 @@ async fn get_bookings(State(shared): State<Shared>, headers: HeaderMap, RawQuery
     list("booking", rows, page, |n| format!("https://api.beds24.com/v2/bookings?{base}&page={n}"))
 }
 
+/// `maxLength` of the booking's text fields in the Beds24 v2 spec (`BookingPost`).
+const TEXT_LIMITS: &[(&str, usize)] = &[
+    ("title", 100),
+    ("firstName", 100),
+    ("lastName", 100),
+    ("email", 100),
+    ("phone", 100),
+    ("mobile", 100),
+    ("address", 250),
+    ("comments", 1000),
+    ("notes", 2000),
+    ("message", 1000),
+    ("groupNote", 5000),
+];
+
 fn apply_item(s: &mut Account, item: &Value, allow_webhooks: &mut Vec<u64>) -> Value {
     let Some(obj) = item.as_object() else {
         return json!({ "success": false, "errors": [{ "action": "parse", "message": "item is not an object" }] });
     };
+    // The spec's length limits on booking text fields: an item over one is refused whole.
+    if let Some((field, max)) = TEXT_LIMITS
+        .iter()
+        .find(|(f, max)| obj.get(*f).and_then(Value::as_str).is_some_and(|v| v.chars().count() > *max))
+    {
+        return json!({ "success": false, "errors": [{ "action": "modify", "field": field, "message": format!("{field} is longer than {max} characters") }] });
+    }
     let mut errors = Vec::new();
     let (id, is_new) = match obj.get("id").and_then(Value::as_u64) {
         Some(id) if s.bookings.contains_key(&id) => (id, false),
