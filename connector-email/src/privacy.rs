@@ -1,5 +1,7 @@
 //! Privacy: only extracted fields are kept (never the raw message), and exports can be redacted.
 
+pub use hostelpulse_core::privacy::{mask_email, mask_phone};
+
 use crate::extract::Extracted;
 
 /// A copy fit for export: the guest's name to initials, e-mail and phone masked. Dates, room,
@@ -34,22 +36,4 @@ pub fn initials(name: &str) -> String {
         .map(|c| format!("{c}."))
         .collect::<Vec<_>>()
         .join(" ")
-}
-
-/// The first character of the local part, then `***`, then the domain.
-pub fn mask_email(email: &str) -> String {
-    match email.split_once('@') {
-        Some((local, domain)) => {
-            let first: String = local.chars().take(1).collect();
-            format!("{first}***@{domain}")
-        }
-        None => "***".into(),
-    }
-}
-
-/// Every digit but the last two replaced.
-pub fn mask_phone(phone: &str) -> String {
-    let digits: Vec<char> = phone.chars().filter(char::is_ascii_digit).collect();
-    let keep = digits.len().saturating_sub(2);
-    digits.iter().enumerate().map(|(i, d)| if i < keep { '•' } else { *d }).collect()
 }

@@ -1,7 +1,9 @@
 //! `hostelpulse email parse <file.eml>`: what a booking mail says, as a table or one flat JSON object.
 
 use clap::Subcommand;
-use hostelpulse::email::{Extracted, MailKind, Outcome, ParseOptions, ParsedMail, convert, parse_message};
+use hostelpulse::email::{
+    Extracted, MailKind, Outcome, ParseOptions, ParsedMail, convert, mask_email, mask_phone, parse_message,
+};
 use serde_json::{Value, json};
 use tabled::builder::Builder;
 use tabled::settings::Style;
@@ -20,11 +22,16 @@ pub enum EmailCommand {
         /// Below this confidence a booking is reported as needing review.
         #[arg(long, default_value_t = 0.7)]
         review_threshold: f32,
+        /// Show the guest's e-mail address and phone number as the mail has them (masked by
+        /// default: output gets pasted into tickets and chats).
+        #[arg(long)]
+        include_contacts: bool,
     },
 }
 
-/// The flat object the issue specifies: every key always present, unknown values null.
-fn flat(p: &ParsedMail) -> Value {
+/// The flat object the issue specifies: every key always present, unknown values null. Contact
+/// details are masked unless `include_contacts`.
+fn flat(p: &ParsedMail, include_contacts: bool) -> Value {
     let empty = Extracted::new(MailKind::New);
     let (outcome, extraction, reason) = match &p.outcome {
         Outcome::Booking(e) => ("booking", Some(e), None),
@@ -43,8 +50,8 @@ fn flat(p: &ParsedMail) -> Value {
         "channel": f.channel.as_ref().map(convert::channel_slug),
         "channel_ref": f.channel_ref,
         "guest_name": f.guest_name,
-        "guest_email": f.guest_email,
-        "guest_phone": f.guest_phone,
+        "guest_email": f.guest_email.as_deref().map(|e| if include_contacts { e.to_owned() } else { mask_email(e) }),
+        "guest_phone": f.guest_phone.as_deref().map(|p| if include_contacts { p.to_owned() } else { mask_phone(p) }),
         "arrival": f.arrival.map(|d| d.to_string()),
         "departure": f.departure.map(|d| d.to_string()),
         "adults": f.adults,
@@ -59,10 +66,10 @@ fn flat(p: &ParsedMail) -> Value {
 }
 
 pub async fn run(cmd: EmailCommand) -> Result<(), BoxError> {
-    let EmailCommand::Parse { file, json, review_threshold } = cmd;
+    let EmailCommand::Parse { file, json, review_threshold, include_contacts } = cmd;
     let bytes = std::fs::read(&file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
     let parsed = parse_message(&bytes, &ParseOptions::default().review_threshold(review_threshold))?;
-    let v = flat(&parsed);
+    let v = flat(&parsed, include_contacts);
     if json {
         outln!("{}", serde_json::to_string_pretty(&v)?);
         return Ok(());

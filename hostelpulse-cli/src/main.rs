@@ -178,6 +178,25 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Delete old audit records and clear departed guests' contact details (the configuration's
+    /// `[retention]`, or the days given; `sync` applies `[retention]` by itself).
+    Prune {
+        /// A configuration file whose `[retention]` to apply.
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Keep audit records this many days (each account's newest run and success always stay).
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=36_500))]
+        audit_days: Option<u32>,
+        /// Keep guests' e-mail addresses and phone numbers this many days after departure.
+        #[arg(long, value_parser = clap::value_parser!(u32).range(0..=36_500))]
+        contact_days: Option<u32>,
+        /// The SQLite state.
+        #[arg(long, default_value = ops::DEFAULT_DB)]
+        db: PathBuf,
+        /// As JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// The Today board: arrivals, departures, in house, turnovers, free beds.
     Today {
         /// The configuration file.
@@ -303,6 +322,9 @@ async fn main() {
         Command::Csv { command } => csv::run(command).await,
         Command::Sync { config, account, incremental, db, json } => {
             ops::sync(config, db, account, incremental, json).await
+        }
+        Command::Prune { config, audit_days, contact_days, db, json } => {
+            ops::prune(config, db, audit_days, contact_days, json).await
         }
         Command::Today { config, date, db, json } => ops::today(config, db, date, json).await,
         Command::Status { db, json } => ops::status(db, json).await,

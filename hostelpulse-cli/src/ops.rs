@@ -7,10 +7,10 @@ use std::sync::Arc;
 
 use chrono::{Duration, NaiveDate, Utc};
 use hostelpulse::board::{Board, BoardBuilder, SourceFreshness};
-use hostelpulse::config::{AccountConfig, Config, EnvSecrets};
+use hostelpulse::config::{AccountConfig, Config, EnvSecrets, RetentionConfig};
 use hostelpulse::core::Operation;
 use hostelpulse::model::{Property, Provenance, SourceKey, Via};
-use hostelpulse::store::SqliteStore;
+use hostelpulse::store::{Pruned, Retention, SqliteStore};
 use hostelpulse::sync::{
     AccountStatus, AuditLog, AuditRecord, Change, CollectingSink, Plan, RoomRefresh, Scope, Sink, SyncEngine, Trigger,
 };
@@ -122,9 +122,13 @@ pub async fn sync(
     json: bool,
 ) -> Result<(), BoxError> {
     let store = open(&db).await?;
-    let (_, reg) = registry(&config, &store)?;
+    let (cfg, reg) = registry(&config, &store)?;
     let plan = if incremental { Plan::Incremental } else { Plan::Full };
     let runs = sync_accounts(&reg, &store, account.as_deref(), &plan, Trigger::Manual, None).await?;
+    // The retention the configuration sets is applied on every sync: nobody has to remember it.
+    if let Some(p) = apply_retention(&store, cfg.retention).await? {
+        tracing::info!(audit_runs = p.audit_runs, contacts_cleared = p.contacts_cleared, "retention applied");
+    }
     if json {
         let v: serde_json::Map<String, serde_json::Value> =
             runs.iter().map(|(id, r)| (id.clone(), serde_json::to_value(r).unwrap_or_default())).collect();
@@ -136,6 +140,53 @@ pub async fn sync(
         }
     }
     sync_exit(&runs)
+}
+
+/// Applies a retention setting; `None` when it sets nothing.
+pub async fn apply_retention(store: &SqliteStore, r: RetentionConfig) -> Result<Option<Pruned>, BoxError> {
+    let mut policy = Retention::default();
+    if let Some(d) = r.audit_days {
+        policy = policy.audit_days(d);
+    }
+    if let Some(d) = r.contact_days {
+        policy = policy.contact_days(d);
+    }
+    if policy == Retention::default() {
+        return Ok(None);
+    }
+    Ok(Some(store.prune(Utc::now().date_naive(), &policy).await?))
+}
+
+/// `hostelpulse prune`: the configuration's `[retention]`, or the days given, applied now.
+pub async fn prune(
+    config: Option<PathBuf>,
+    db: PathBuf,
+    audit_days: Option<u32>,
+    contact_days: Option<u32>,
+    json: bool,
+) -> Result<(), BoxError> {
+    let mut r = match &config {
+        Some(c) => Config::load(c)?.retention,
+        None => RetentionConfig::default(),
+    };
+    r.audit_days = audit_days.or(r.audit_days);
+    r.contact_days = contact_days.or(r.contact_days);
+    let store = open_existing(&db).await?;
+    let Some(p) = apply_retention(&store, r).await? else {
+        return Err(
+            "nothing to prune: give --audit-days and/or --contact-days, or a configuration with [retention]".into()
+        );
+    };
+    if json {
+        outln!("{}", serde_json::json!({ "audit_runs": p.audit_runs, "contacts_cleared": p.contacts_cleared }));
+    } else {
+        outln!(
+            "{} audit record(s) deleted, contact details cleared from {} departed stay(s)",
+            p.audit_runs,
+            p.contacts_cleared
+        );
+    }
+    Ok(())
 }
 
 /// A sync's verdict: authentication failures first (the owner must act), then anything short of

@@ -299,6 +299,14 @@ fn email_parse_json_shape() {
     assert_eq!(shapes["booking-host-new.eml"]["outcome"], "needs_review");
     assert_eq!(shapes["newsletter-not-a-booking.eml"]["outcome"], "not_a_booking");
     insta::assert_json_snapshot!(shapes);
+    // Contact details are masked unless asked for.
+    let expedia = mail("expedia-new-booking-forwarded.eml");
+    let masked = shapes["expedia-new-booking-forwarded.eml"]["guest_email"].as_str().unwrap().to_owned();
+    assert!(masked.contains("***@"), "{masked}");
+    let (ok, out, _) = hostelpulse(&["email", "parse", &expedia, "--json", "--include-contacts"]);
+    let full: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let full = full["guest_email"].as_str().unwrap();
+    assert!(ok && !full.contains("***") && full.ends_with(masked.split_once('@').unwrap().1), "{full}");
     let (ok, out, _) = hostelpulse(&["email", "parse", &mail("agoda-voucher-confirmed.eml")]);
     assert!(ok && out.contains("Bunk Bed in Mixed Dormitory Room"), "{out}");
     let (ok, _, err) = hostelpulse(&["email", "parse", "/nonexistent.eml"]);
@@ -570,4 +578,26 @@ fn no_secret_reaches_a_trace_log_the_report_or_a_file() {
         }
     }
     assert!(files > 0, "the demo wrote files besides its configuration and state");
+}
+
+#[test]
+fn prune_applies_retention_to_an_existing_state_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("state.sqlite");
+    let db = db.to_str().unwrap();
+    let (code, _, err) = hostelpulse_code(&["prune", "--audit-days", "30", "--db", db]);
+    assert!(code == 1 && err.contains("no state at"), "{code} {err}");
+    let (ok, _, err) = hostelpulse(&["demo", "--db", db]);
+    assert!(ok, "{err}");
+    let (code, _, err) = hostelpulse_code(&["prune", "--db", db]);
+    assert!(code != 0 && err.contains("nothing to prune"), "{err}");
+    let (ok, out, err) = hostelpulse(&["prune", "--audit-days", "1", "--contact-days", "0", "--db", db, "--json"]);
+    assert!(ok, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert!(v["audit_runs"].is_u64() && v["contacts_cleared"].is_u64(), "{v}");
+    // The audit log still answers for every account after pruning.
+    let (ok, status, err) = hostelpulse(&["status", "--db", db, "--json"]);
+    assert!(ok && status.contains("last_success"), "{err}");
+    let (code, _, err) = hostelpulse_code(&["prune", "--audit-days", "0", "--db", db]);
+    assert_eq!(code, 2, "audit days start at 1: {err}");
 }

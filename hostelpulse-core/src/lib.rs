@@ -12,6 +12,7 @@ pub mod http;
 pub mod mapping;
 pub mod model;
 pub mod paging;
+pub mod privacy;
 pub mod sync;
 pub mod tasks;
 #[cfg(any(test, feature = "testkit"))]

@@ -501,7 +501,9 @@ impl Reading {
                         chunk.ok += 1;
                         chunk.batch.bookings.push(b);
                     }
-                    Err(e) => {
+                    Err(mut e) => {
+                        // Reasons quote the cell: a contact detail in the wrong column stays masked.
+                        e.reason = hostelpulse_core::privacy::scrub(&e.reason).into_owned();
                         chunk.error_count += 1;
                         chunk.batch.failures.push(RecordFailure::new(None, e.reason.clone()).at(format!(
                             "line {} column {}",

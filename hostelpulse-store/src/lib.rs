@@ -2,7 +2,9 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+mod retention;
 mod sqlite;
 
 pub use hostelpulse_core::sync::{AuditLog, MemoryStore, StoreError, SyncStore};
+pub use retention::{Pruned, Retention};
 pub use sqlite::SqliteStore;

@@ -638,6 +638,62 @@ impl SqliteStore {
         .await
     }
 
+    /// Applies a retention policy (run it daily, as `hostelpulse prune` does): deletes old audit
+    /// records and clears departed guests' contact details, in one transaction.
+    pub async fn prune(&self, today: NaiveDate, retention: &crate::Retention) -> Result<crate::Pruned, StoreError> {
+        let retention = *retention;
+        self.with(move |c| {
+            let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(backend)?;
+            let mut pruned = crate::Pruned::default();
+            if let Some(days) = retention.audit_days {
+                let cutoff = format!("{}T00:00:00Z", today - chrono::Duration::days(i64::from(days)));
+                pruned.audit_runs = tx
+                    .execute(
+                        "DELETE FROM audit_run AS a WHERE a.started_at < ?1
+                           AND a.run_id <> (SELECT b.run_id FROM audit_run b
+                                             WHERE b.connector = a.connector AND b.account = a.account
+                                             ORDER BY b.started_at DESC LIMIT 1)
+                           AND a.run_id <> COALESCE((SELECT b.run_id FROM audit_run b
+                                             WHERE b.connector = a.connector AND b.account = a.account
+                                               AND b.outcome IN ('ok', 'partial')
+                                             ORDER BY b.started_at DESC LIMIT 1), '')",
+                        params![cutoff],
+                    )
+                    .map_err(backend)? as u64;
+            }
+            if let Some(days) = retention.contact_days {
+                let cutoff = (today - chrono::Duration::days(i64::from(days))).to_string();
+                let rows: Vec<(String, String, String, String)> = {
+                    let mut st = tx
+                        .prepare("SELECT connector, account, source_id, record FROM booking WHERE departure < ?1")
+                        .map_err(backend)?;
+                    let rows = st
+                        .query_map(params![cutoff], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+                        .map_err(backend)?;
+                    rows.collect::<Result<_, _>>().map_err(backend)?
+                };
+                let mut up = tx
+                    .prepare("UPDATE booking SET record = ?4 WHERE connector = ?1 AND account = ?2 AND source_id = ?3")
+                    .map_err(backend)?;
+                for (connector, account, id, json) in rows {
+                    let mut b: Booking =
+                        serde_json::from_str(&json).map_err(|e| StoreError::Corrupt(format!("booking record: {e}")))?;
+                    if b.guest.email.is_none() && b.guest.phone.is_none() {
+                        continue;
+                    }
+                    b.guest.email = None;
+                    b.guest.phone = None;
+                    let json = serde_json::to_string(&b).map_err(backend)?;
+                    up.execute(params![connector, account, id, json]).map_err(backend)?;
+                    pruned.contacts_cleared += 1;
+                }
+            }
+            tx.commit().map_err(backend)?;
+            Ok(pruned)
+        })
+        .await
+    }
+
     /// Every booking row of one account, gone ones included (as [`SqliteStore::bookings_between`]
     /// returns them).
     pub async fn bookings_of(&self, scope: &Scope) -> Result<Vec<Booking>, StoreError> {

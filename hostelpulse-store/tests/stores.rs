@@ -382,3 +382,64 @@ async fn a_path_that_is_not_our_state_is_refused_untouched() {
     assert!(SqliteStore::open(&real).await.is_ok());
     assert_eq!(mode(&real), 0o600);
 }
+
+/// Retention: old audit records go (each account's newest run and newest success stay), departed
+/// guests' contact details are cleared after the set days, and no stay vanishes — also after the
+/// file is reopened.
+#[tokio::test]
+async fn pruning_clears_old_audit_and_departed_contacts_and_keeps_every_stay() {
+    use hostelpulse_core::model::{Booking, BookingStatus, Provenance, SourceKey, Via};
+    use hostelpulse_core::sync::{Change, ChangeClass, Sink};
+    use hostelpulse_store::Retention;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state.sqlite");
+    let today: chrono::NaiveDate = "2026-11-30".parse().unwrap();
+    let store = SqliteStore::open(&path).await.unwrap();
+    let stay = |id: &str, arrival: i64, nights: i64| {
+        let a = today + Duration::days(arrival);
+        let mut b = Booking::new(
+            SourceKey::new(ConnectorKind::MEMORY, "p1", id),
+            Provenance::new(Via::Api, Utc::now()),
+            BookingStatus::Confirmed,
+            a,
+            a + Duration::days(nights),
+        );
+        b.guest.name = Some(format!("Guest {id}"));
+        b.guest.email = Some(format!("guest{id}@example.com"));
+        b.guest.phone = Some("+351 912 345 678".into());
+        Change { class: ChangeClass::Inserted, key: b.key.clone(), booking: Some(b) }
+    };
+    // Departed 40 and 10 days ago, and a stay ahead.
+    store.apply(&[stay("old", -43, 3), stay("recent", -13, 3), stay("ahead", 5, 2)]).await.unwrap();
+    let s = scope("p1");
+    for (days_ago, ok) in [(90, true), (60, false), (45, true), (5, false), (1, false)] {
+        let mut r = audit_for("p1").await;
+        r.started_at = Utc::now() - Duration::days(days_ago);
+        r.finished_at = r.started_at;
+        if !ok {
+            r.outcome =
+                Outcome::Failed { stage: hostelpulse_core::sync::Stage::Fetch, kind: None, message: "down".into() };
+        }
+        store.append(&r).await.unwrap();
+    }
+    let pruned =
+        store.prune(Utc::now().date_naive(), &Retention::default().audit_days(30).contact_days(30)).await.unwrap();
+    // 90 and 60 days old go; 45 days old is the newest success and stays.
+    assert_eq!((pruned.audit_runs, pruned.contacts_cleared), (2, 1));
+    drop(store);
+
+    let store = SqliteStore::open(&path).await.unwrap();
+    assert_eq!(store.recent(&s, 10).await.unwrap().len(), 3);
+    let all = store.bookings_between(today - Duration::days(100), today + Duration::days(100)).await.unwrap();
+    assert_eq!(all.len(), 3, "no stay vanished");
+    for b in &all {
+        let departed_long_ago = b.key.id.as_str() == "old";
+        assert_eq!(b.guest.email.is_none(), departed_long_ago, "{b:?}");
+        assert_eq!(b.guest.phone.is_none(), departed_long_ago, "{b:?}");
+        assert!(b.guest.name.is_some(), "the stay keeps its guest's name");
+    }
+    // Pruning again finds nothing more to do.
+    let again =
+        store.prune(Utc::now().date_naive(), &Retention::default().audit_days(30).contact_days(30)).await.unwrap();
+    assert_eq!((again.audit_runs, again.contacts_cleared), (0, 0));
+}

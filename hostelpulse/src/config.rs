@@ -325,6 +325,21 @@ pub struct Config {
     /// The accounts.
     #[serde(rename = "account", default)]
     pub accounts: Vec<AccountConfig>,
+    /// How long the state keeps audit records and departed guests' contact details.
+    #[serde(default)]
+    pub retention: RetentionConfig,
+}
+
+/// `[retention]`: applied after every `hostelpulse sync`, and by `hostelpulse prune`. Unset keeps
+/// for ever.
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct RetentionConfig {
+    /// Days audit records are kept (each account's newest run and newest success always stay).
+    pub audit_days: Option<u32>,
+    /// Days after a guest's departure their e-mail address and phone number are kept.
+    pub contact_days: Option<u32>,
 }
 
 impl Config {

@@ -841,6 +841,21 @@ impl SyncEngine {
             (Some(now), None) => now,
             _ => TransportStats::default(),
         };
+        // The audit log is kept and shown to owners: what sources sent is quoted in failures,
+        // warnings and messages, and guest contact details never stay in it.
+        let scrub = |s: &str| crate::privacy::scrub(s).into_owned();
+        let failures = failures
+            .into_iter()
+            .map(|mut f| {
+                f.reason = scrub(&f.reason);
+                f.location = f.location.as_deref().map(scrub);
+                f
+            })
+            .collect();
+        let outcome = match outcome {
+            Outcome::Failed { stage, kind, message } => Outcome::Failed { stage, kind, message: scrub(&message) },
+            other => other,
+        };
         AuditRecord {
             run_id: ctx.run_id.clone(),
             connector: ctx.scope.connector.clone(),
@@ -853,7 +868,7 @@ impl SyncEngine {
             cursor_after,
             counts,
             failures,
-            warnings: ctx.warnings.clone(),
+            warnings: ctx.warnings.iter().map(|w| scrub(w)).collect(),
             transport,
             outcome,
         }

@@ -552,3 +552,19 @@ async fn imported_records_are_never_cancelled_by_a_snapshot_until_it_shows_them(
     let st = h.state().await;
     assert!(st.records[&"8".into()].gone && !st.records[&"7".into()].gone);
 }
+
+/// What a source quotes back (a misaligned CSV cell, a vendor's message) can hold a guest's
+/// e-mail or phone: the audit record keeps the failure with the contact details masked.
+#[tokio::test]
+async fn the_audit_record_never_keeps_guest_contact_details() {
+    let h = harness();
+    let failure = RecordFailure::new(Some("7".into()), "`ana.lima@example.com` is not a date (call +351 912 345 678)")
+        .at("line 3 column ana.lima@example.com");
+    let script = Script::new(vec![Ok(BookingBatch::complete(vec![booking(1, 3, 2, 0)], vec![failure]))]);
+    let run = h.run(&script, Plan::Full, &CollectingSink::new()).await;
+    assert_eq!(run.outcome, Outcome::Partial);
+    let text = serde_json::to_string(&run).unwrap();
+    assert!(!text.contains("ana.lima@") && !text.contains("912 345"), "{text}");
+    assert_eq!(run.failures[0].reason, "`a***@example.com` is not a date (call +••••••••••78)");
+    assert_eq!(run.failures[0].location.as_deref(), Some("line 3 column a***@example.com"));
+}
