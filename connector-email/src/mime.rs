@@ -71,7 +71,7 @@ pub(crate) fn read(bytes: &[u8], max_bytes: usize) -> Result<Mail, MessageError>
         .map_err(|_| MessageError::Malformed { reason: "MIME structure the parser cannot follow".into() })?
         .ok_or_else(|| MessageError::Malformed { reason: "not an RFC 822 message".into() })?;
     if outer.from().is_none() && outer.subject().is_none() && outer.date().is_none() && body_of(&outer).1.is_empty() {
-        return Err(MessageError::Malformed { reason: "no headers and no readable body".into() });
+        return Err(MessageError::Malformed { reason: why_unreadable(bytes) });
     }
     let message_id = outer.message_id().map(str::to_owned);
     let (outer_from, _) = address(&outer);
@@ -121,6 +121,56 @@ fn address(m: &Message<'_>) -> (Option<String>, Option<String>) {
 
 /// The plain part, or the HTML part as text when there is no plain part worth reading (some
 /// senders put only "view this mail in a browser" there).
+/// Why a message gave neither a sender, a subject, a date nor a body, in words that are true of
+/// this message: what its header block holds, and what is wrong with its body.
+fn why_unreadable(bytes: &[u8]) -> String {
+    let text = String::from_utf8_lossy(bytes);
+    let (head, body) = match text.find("\r\n\r\n").map(|i| (i, 4)).or_else(|| text.find("\n\n").map(|i| (i, 2))) {
+        Some((i, sep)) => (&text[..i], &text[i + sep..]),
+        None => (text.as_ref(), ""),
+    };
+    let header_lines = head
+        .lines()
+        .filter(|l| {
+            l.split_once(':').is_some_and(|(name, _)| !name.is_empty() && name.bytes().all(|b| b.is_ascii_graphic()))
+        })
+        .count();
+    let mut facts = vec![if header_lines == 0 {
+        "no header lines before the first blank line".to_owned()
+    } else {
+        format!("{header_lines} header line(s), but no From, Subject or Date that can be read")
+    }];
+    facts.push(match boundary(head) {
+        Some(b) if boundary(body).as_deref() == Some(b.as_str()) => {
+            format!("nested parts reuse the same boundary (`{}`), so no part can be told apart", short(&b))
+        }
+        Some(b) if !body.contains(&format!("--{b}")) => {
+            format!("the multipart boundary (`{}`) never appears in the body", short(&b))
+        }
+        Some(_) => "no text or HTML part could be decoded".to_owned(),
+        None if body.trim().is_empty() => "an empty body".to_owned(),
+        None => "a body in no text form that can be decoded".to_owned(),
+    });
+    facts.join("; ")
+}
+
+/// The first `boundary=` parameter in `text`, unquoted.
+fn boundary(text: &str) -> Option<String> {
+    let lower = text.to_ascii_lowercase();
+    let at = lower.find("boundary=")? + "boundary=".len();
+    let rest = &text[at..];
+    let value = match rest.strip_prefix('"') {
+        Some(q) => q.split('"').next()?,
+        None => rest.split(|c: char| c == ';' || c.is_whitespace()).next()?,
+    };
+    (!value.is_empty()).then(|| value.to_owned())
+}
+
+fn short(s: &str) -> String {
+    let cut: String = s.chars().take(40).collect();
+    if cut.len() < s.len() { format!("{cut}…") } else { cut }
+}
+
 fn body_of(m: &Message<'_>) -> (BodySource, String) {
     let plain = m.text_bodies().find_map(|p| match &p.body {
         PartType::Text(t) => Some(t.as_ref()),

@@ -208,3 +208,25 @@ fn the_generic_template_reads_labels_in_other_languages() {
         );
     }
 }
+
+/// A refused message says what is true of it: a mail with headers is never told it has none, and
+/// the body's actual fault is named.
+#[test]
+fn refusals_say_what_is_actually_wrong() {
+    let reason = |bytes: &[u8]| match parse_message(bytes, &ParseOptions::default()) {
+        Err(MessageError::Malformed { reason }) => reason,
+        other => panic!("{other:?}"),
+    };
+    let same_boundary = b"To: owner@hostel.example\r\nMessage-ID: <x1@relay.example>\r\nMIME-Version: 1.0\r\n\
+Content-Type: multipart/mixed; boundary=\"SAME\"\r\n\r\n--SAME\r\nContent-Type: multipart/alternative; boundary=\"SAME\"\r\n\r\n\
+--SAME\r\n--SAME--\r\n--SAME--\r\n";
+    let r = reason(same_boundary);
+    assert!(r.contains("4 header line(s)") && r.contains("nested parts reuse the same boundary (`SAME`)"), "{r}");
+    assert!(!r.contains("no headers"), "{r}");
+    let missing =
+        b"To: owner@hostel.example\r\nContent-Type: multipart/mixed; boundary=\"B1\"\r\n\r\nno parts here\r\n";
+    let r = reason(missing);
+    assert!(r.contains("the multipart boundary (`B1`) never appears in the body"), "{r}");
+    let r = reason(b"just a line of text without a colon\r\n\r\n");
+    assert!(r.contains("no header lines before the first blank line") && r.contains("an empty body"), "{r}");
+}
