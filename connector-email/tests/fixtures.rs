@@ -230,3 +230,25 @@ Content-Type: multipart/mixed; boundary=\"SAME\"\r\n\r\n--SAME\r\nContent-Type: 
     let r = reason(b"just a line of text without a colon\r\n\r\n");
     assert!(r.contains("no header lines before the first blank line") && r.contains("an empty body"), "{r}");
 }
+
+/// A sender without a template: the channel comes from what the mail says, never from the relay
+/// or PMS domain it was sent from.
+#[test]
+fn an_unknown_senders_channel_comes_from_the_content_or_stays_empty() {
+    let mail = |body: &str| {
+        format!(
+            "From: Reservations <noreply@notify.pms-relay.example>\r\nTo: owner@hostel.example\r\n\
+             Subject: New reservation 88231\r\nDate: Mon, 30 Nov 2026 09:00:00 +0000\r\n\
+             Content-Type: text/plain; charset=utf-8\r\n\r\nReservation number: 88231\r\n\
+             Check-in: 12 December 2026\r\nCheck-out: 15 December 2026\r\nGuest name: Ana Lima\r\n{body}\r\n"
+        )
+    };
+    let channel = |body: &str| {
+        let parsed = parse_message(mail(body).as_bytes(), &ParseOptions::default()).unwrap();
+        parsed.outcome.extraction().and_then(|e| e.fields.channel.clone())
+    };
+    assert_eq!(channel("Booked via: Expedia"), Some(Channel::Expedia));
+    assert_eq!(channel("This reservation came from Hostelworld."), Some(Channel::Hostelworld));
+    assert_eq!(channel("Thank you for your reservation."), None, "never the relay's domain");
+    assert_eq!(channel("Listed on Airbnb and Booking.com."), None, "two channels named, none claimed");
+}

@@ -163,7 +163,7 @@ fn extract(c: &Ctx<'_>) -> Found {
     if f.channel_ref.is_none() && f.arrival.is_none() && f.departure.is_none() {
         return Found::NotABooking("no booking reference and no stay dates found".into());
     }
-    f.channel = channel_of(c.from);
+    f.channel = channel_of(c.from, c.text);
     let cell = |l: &Labels| l.first(c.text).and_then(|a| a.line()).and_then(|v| clean(first_words(v)));
     f.guest_name = match (cell(&FIRST_NAME), cell(&LAST_NAME)) {
         (Some(a), Some(b)) => Some(format!("{a} {b}")),
@@ -191,14 +191,66 @@ fn first_words(v: &str) -> &str {
     v.split("  ").next().unwrap_or(v).trim()
 }
 
-fn channel_of(from: &str) -> Option<Channel> {
-    let domain = from.rsplit_once('@')?.1;
-    Some(match domain {
-        d if d.ends_with("hostelworld.com") => Channel::Hostelworld,
-        d if d.ends_with("booking.com") => Channel::BookingCom,
-        d if d.ends_with("airbnb.com") => Channel::Airbnb,
-        d if d.ends_with("expedia.com") => Channel::Expedia,
-        d if d.ends_with("agoda.com") => Channel::Agoda,
-        d => Channel::Other(d.to_owned()),
+/// The channel a mail without a template is about: the sender's domain when it is an OTA's own;
+/// else the channel the mail names next to a source label ("Booked via: Expedia"); else the one
+/// OTA the mail names at all. Never the sender's own domain: a relay or a PMS is not a channel.
+fn channel_of(from: &str, text: &str) -> Option<Channel> {
+    let domain = from.rsplit_once('@').map(|(_, d)| d.to_lowercase()).unwrap_or_default();
+    if let Some(c) = KNOWN.iter().find(|(_, domains, _)| domains.iter().any(|d| domain.ends_with(d))) {
+        return Some(c.2.clone());
+    }
+    if let Some(c) = SOURCE.all(text).find_map(|a| a.line().and_then(named_channel)) {
+        return Some(c);
+    }
+    let lower = text.to_lowercase();
+    let named: Vec<&Channel> =
+        KNOWN.iter().filter(|(names, _, _)| names.iter().any(|n| mentions(&lower, n))).map(|(_, _, c)| c).collect();
+    match named.as_slice() {
+        [one] => Some((*one).clone()),
+        _ => None,
+    }
+}
+
+/// Channels by the names a mail writes them with, and the domains they send from.
+static KNOWN: LazyLock<Vec<(&'static [&'static str], &'static [&'static str], Channel)>> = LazyLock::new(|| {
+    vec![
+        (&["hostelworld"][..], &["hostelworld.com"][..], Channel::Hostelworld),
+        (&["booking.com"], &["booking.com"], Channel::BookingCom),
+        (&["airbnb"], &["airbnb.com"], Channel::Airbnb),
+        (&["expedia", "hotels.com"], &["expedia.com", "expediapartnercentral.com"], Channel::Expedia),
+        (&["agoda"], &["agoda.com"], Channel::Agoda),
+        (&["vrbo", "homeaway"], &["vrbo.com", "homeaway.com"], Channel::Vrbo),
+        (&["trip.com", "ctrip"], &["trip.com", "ctrip.com"], Channel::Other("trip.com".into())),
+    ]
+});
+
+static SOURCE: LazyLock<Labels> = LazyLock::new(|| {
+    Labels::new(&[
+        "Booked via",
+        "Booking source",
+        "Booking channel",
+        "Channel",
+        "Source",
+        "Booking site",
+        "Canal",
+        "Kanal",
+        "Buchungskanal",
+        "Origine",
+        "Origen",
+        "Provenienza",
+    ])
+});
+
+fn named_channel(value: &str) -> Option<Channel> {
+    let lower = value.to_lowercase();
+    KNOWN.iter().find(|(names, _, _)| names.iter().any(|n| mentions(&lower, n))).map(|(_, _, c)| c.clone())
+}
+
+/// `name` as a word of `lower` (not inside another word).
+fn mentions(lower: &str, name: &str) -> bool {
+    lower.match_indices(name).any(|(i, _)| {
+        let before = lower[..i].chars().next_back();
+        let after = lower[i + name.len()..].chars().next();
+        before.is_none_or(|c| !c.is_alphanumeric()) && after.is_none_or(|c| !c.is_alphanumeric())
     })
 }
