@@ -44,6 +44,9 @@ pub struct Envelope {
     pub sent: Option<NaiveDate>,
     /// The outer sender when the message was forwarded (the owner's address), else `None`.
     pub forwarded_by: Option<String>,
+    /// The original is a reply in a message thread (its subject starts `Re:`, `AW:`, `SV:`…).
+    #[serde(default)]
+    pub reply: bool,
     /// Which part the text came from.
     pub body: BodySource,
 }
@@ -92,6 +95,7 @@ pub(crate) fn read(bytes: &[u8], max_bytes: usize) -> Result<Mail, MessageError>
         from,
         from_name,
         subject: msg.subject().map(strip_forward_prefix),
+        reply: msg.subject().is_some_and(is_reply),
         sent: msg.date().and_then(|d| NaiveDate::from_ymd_opt(d.year.into(), d.month.into(), d.day.into())),
         forwarded_by,
         body,
@@ -104,6 +108,9 @@ pub(crate) fn read(bytes: &[u8], max_bytes: usize) -> Result<Mail, MessageError>
         // The block's sender replaces the envelope's whole: a bare address has no name.
         envelope.from_name = block.from_name;
         envelope.from = block.from;
+        if let Some(s) = &block.subject {
+            envelope.reply = is_reply(s);
+        }
         envelope.subject = block.subject.map(|s| strip_forward_prefix(&s)).or(envelope.subject);
         envelope.sent = block.sent.or(envelope.sent);
         text = block.body;
@@ -119,8 +126,6 @@ fn address(m: &Message<'_>) -> (Option<String>, Option<String>) {
     )
 }
 
-/// The plain part, or the HTML part as text when there is no plain part worth reading (some
-/// senders put only "view this mail in a browser" there).
 /// Why a message gave neither a sender, a subject, a date nor a body, in words that are true of
 /// this message: what its header block holds, and what is wrong with its body.
 fn why_unreadable(bytes: &[u8]) -> String {
@@ -171,6 +176,8 @@ fn short(s: &str) -> String {
     if cut.len() < s.len() { format!("{cut}…") } else { cut }
 }
 
+/// The plain part, or the HTML part as text when there is no plain part worth reading (some
+/// senders put only "view this mail in a browser" there).
 fn body_of(m: &Message<'_>) -> (BodySource, String) {
     let plain = m.text_bodies().find_map(|p| match &p.body {
         PartType::Text(t) => Some(t.as_ref()),
@@ -197,6 +204,22 @@ fn cap(s: &str, max: usize) -> &str {
         end -= 1;
     }
     &s[..end]
+}
+
+/// Whether a subject, under any forward prefixes, is a reply's (`Re:`, `AW:`, `SV:`, `Antw:`,
+/// `Odp:`, `RIF:`, `Ynt:`).
+fn is_reply(subject: &str) -> bool {
+    let mut s = subject.trim();
+    loop {
+        let lower = s.to_lowercase();
+        if ["re:", "aw:", "sv:", "antw:", "odp:", "rif:", "ynt:", "vs:"].iter().any(|p| lower.starts_with(p)) {
+            return true;
+        }
+        match ["fwd:", "fw:", "tr:", "wg:", "rv:", "i:", "enc:"].iter().find(|p| lower.starts_with(**p)) {
+            Some(p) => s = s[p.len()..].trim_start(),
+            None => return false,
+        }
+    }
 }
 
 /// `Fwd: TR: Réservation confirmée` → `Réservation confirmée`.

@@ -252,3 +252,28 @@ fn an_unknown_senders_channel_comes_from_the_content_or_stays_empty() {
     assert_eq!(channel("Thank you for your reservation."), None, "never the relay's domain");
     assert_eq!(channel("Listed on Airbnb and Booking.com."), None, "two channels named, none claimed");
 }
+
+/// A guest's reply in a reservation's thread names the stay's dates but is not a booking: without
+/// a reference it is `not_a_booking`, never a second stay on the board. With the reference it is
+/// about that booking (and folds into it by the reference).
+#[test]
+fn a_reply_in_a_message_thread_is_not_a_new_booking() {
+    let mail = |subject: &str, body: &str| {
+        format!(
+            "From: Ana Lima <ana.lima@example.com>\r\nTo: owner@hostel.example\r\nSubject: {subject}\r\n\
+             Date: Mon, 30 Nov 2026 09:00:00 +0000\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{body}\r\n"
+        )
+    };
+    let body = "Hi! Quick question about our stay.\r\nCheck-in: 12 December 2026\r\nCheck-out: 15 December 2026\r\n\
+                Can we leave our bags before check-in?";
+    for subject in ["Re: Your stay in December", "AW: Ihre Buchung", "Fwd: RE: Question"] {
+        let parsed = parse_message(mail(subject, body).as_bytes(), &ParseOptions::default()).unwrap();
+        match parsed.outcome {
+            Outcome::NotABooking { reason, .. } => assert!(reason.contains("reply in a message thread"), "{reason}"),
+            other => panic!("{subject}: {other:?}"),
+        }
+    }
+    let with_ref = format!("Booking number: 88231\r\n{body}");
+    let parsed = parse_message(mail("Re: Booking 88231", &with_ref).as_bytes(), &ParseOptions::default()).unwrap();
+    assert_eq!(parsed.outcome.extraction().and_then(|e| e.fields.channel_ref.as_deref()), Some("88231"));
+}

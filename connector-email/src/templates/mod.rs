@@ -206,6 +206,12 @@ pub(crate) fn run(mail: &Mail, judge: &Judge) -> Outcome {
         Found::NotABooking(reason) => {
             Outcome::NotABooking { reason, template: (t.name != generic::TEMPLATE.name).then_some(t.name.into()) }
         }
+        // A reply in a reservation's message thread (a guest's question about a stay) names dates
+        // but is no booking: without a reference it would become a second stay on the board.
+        Found::Booking(fields) if mail.envelope.reply && fields.channel_ref.is_none() => Outcome::NotABooking {
+            reason: "a reply in a message thread about a stay, with no booking reference: not a new booking".into(),
+            template: (t.name != generic::TEMPLATE.name).then_some(t.name.into()),
+        },
         Found::Booking(fields) => judge.outcome(t, fields),
     }
 }
