@@ -142,7 +142,8 @@ static DATE: LazyLock<Regex> = LazyLock::new(|| {
     let m = &*MONTH_ALT;
     Regex::new(&format!(
         r"(?ix)
-        (?-u:\b)(?P<iy>\d{{4}})-(?P<im>\d{{1,2}})-(?P<id>\d{{1,2}})(?-u:\b)
+        (?-u:\b)(?P<iy>\d{{4}})[-/.](?P<im>\d{{1,2}})[-/.](?P<id>\d{{1,2}})(?-u:\b)
+      | (?P<cy>\d{{4}})\s?年\s?(?P<cm>\d{{1,2}})\s?月\s?(?P<cd>\d{{1,2}})\s?日
       | (?-u:\b)(?P<nd>\d{{1,2}})[./](?P<nm>\d{{1,2}})[./](?P<ny>\d{{4}})(?-u:\b)
       | (?-u:\b)(?P<dd>\d{{1,2}})(?:st|nd|rd|th|er|º|°)?\.?(?:\s+de)?[\s-]+(?P<dm>{m})(?-u:\b)\.?(?:(?:,?\s+(?:de\s+)?|-)(?P<dy>\d{{4}})(?-u:\b))?
       | (?-u:\b)(?P<mm>{m})(?-u:\b)\.?\s+(?P<md>\d{{1,2}})(?:st|nd|rd|th)?(?-u:\b)(?:,?\s+(?P<my>\d{{4}})(?-u:\b))?
@@ -185,6 +186,9 @@ pub(crate) fn dates(text: &str) -> impl Iterator<Item = WrittenDate> + '_ {
         let end = c.get(0).map_or(0, |m| m.end());
         let (year, month, day) = if let Some(y) = num("iy") {
             (Some(y as i32), num("im")?, num("id")?)
+        } else if let Some(y) = num("cy") {
+            // 2026年10月5日 (Chinese and Japanese extranets).
+            (Some(y as i32), num("cm")?, num("cd")?)
         } else if let Some(y) = num("ny") {
             // Day first: every language here but US English writes numeric dates that way, and
             // the US mails we know spell the month out.
@@ -308,6 +312,14 @@ mod tests {
 
     fn d(y: i32, m: u32, d: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, d).unwrap()
+    }
+
+    #[test]
+    fn year_first_dates_with_any_separator_and_in_cjk_form() {
+        for text in ["2026/10/05", "2026.10.05", "2026-10-05", "2026年10月5日", "2026 年 10 月 5 日"] {
+            assert_eq!(first_date(text, None), Some(d(2026, 10, 5)), "{text}");
+        }
+        assert_eq!(first_date("2026/13/05", None), None, "no thirteenth month");
     }
 
     #[test]

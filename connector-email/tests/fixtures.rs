@@ -277,3 +277,41 @@ fn a_reply_in_a_message_thread_is_not_a_new_booking() {
     let parsed = parse_message(mail("Re: Booking 88231", &with_ref).as_bytes(), &ParseOptions::default()).unwrap();
     assert_eq!(parsed.outcome.extraction().and_then(|e| e.fields.channel_ref.as_deref()), Some("88231"));
 }
+
+/// Layouts no template knows, from senders without one: full-width colons, labels and values in
+/// separate cells or rows, two spaces after a label, `2026/10/05` dates, reference labels beyond
+/// the big OTAs, and a total that is the amount next to its label — never a year or a date part.
+#[test]
+fn the_generic_extraction_reads_unseen_layouts() {
+    let mail = |body: &str| {
+        format!(
+            "From: Extranet <no-reply@extranet.regional-ota.example>\r\nTo: owner@hostel.example\r\n\
+             Subject: New booking\r\nDate: Mon, 30 Nov 2026 09:00:00 +0000\r\n\
+             Content-Type: text/plain; charset=utf-8\r\n\r\n{body}\r\n"
+        )
+    };
+    let fields = |body: &str| {
+        let parsed = parse_message(mail(body).as_bytes(), &ParseOptions::default()).unwrap();
+        parsed.outcome.extraction().map(|e| e.fields.clone()).unwrap_or_else(|| panic!("{:?}", parsed.outcome))
+    };
+    let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day);
+    // Full-width colons (as Japanese and Chinese extranets write them).
+    let f = fields("Reservation：JP-55821\r\nCheck-in：2026/10/05\r\nCheck-out：2026/10/08\r\nGuest name：Sato Yuki");
+    assert_eq!((f.channel_ref.as_deref(), f.arrival, f.departure), (Some("JP-55821"), d(2026, 10, 5), d(2026, 10, 8)));
+    // Labels and values in separate rows.
+    let f = fields(
+        "Itinerary ID\r\n7731-2209\r\nArrival date\r\n05/10/2026\r\nDeparture date\r\n08/10/2026\r\nTotal\r\nEUR 84.00",
+    );
+    assert_eq!((f.channel_ref.as_deref(), f.arrival, f.departure), (Some("7731-2209"), d(2026, 10, 5), d(2026, 10, 8)));
+    assert_eq!(f.total.map(|m| (m.amount.to_string(), m.currency)), Some(("84.00".into(), "EUR".into())));
+    // Two spaces after a label, tab-separated cells, and a reference in `BOOKING (#…)`.
+    let f =
+        fields("BOOKING (#A1B2C3)\r\nCheck-in  \t12 Oct 2026\r\nCheck-out  \t14 Oct 2026\r\nGuest name  \tTom Berg");
+    assert_eq!((f.channel_ref.as_deref(), f.arrival, f.departure), (Some("A1B2C3"), d(2026, 10, 12), d(2026, 10, 14)));
+    assert_eq!(f.guest_name.as_deref(), Some("Tom Berg"));
+    // A total is the amount next to its label: never the year of a date before it.
+    let f = fields(
+        "Confirmation number: 99120\r\nCheck-in: 2026-10-05\r\nCheck-out: 2026-10-06\r\nTotal payout (2026): USD 61.50",
+    );
+    assert_eq!(f.total.map(|m| (m.amount.to_string(), m.currency)), Some(("61.50".into(), "USD".into())));
+}

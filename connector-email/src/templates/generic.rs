@@ -33,6 +33,11 @@ static REFERENCE: LazyLock<Labels> = LazyLock::new(|| {
         "Reservation no.",
         "Reservation ID",
         "Reservation code",
+        "Reservation",
+        "Itinerary ID",
+        "Itinerary number",
+        "Itinerary",
+        "Booking",
         "Confirmation number",
         "Confirmation code",
         "Confirmation",
@@ -152,7 +157,7 @@ static TOTAL: LazyLock<Labels> = LazyLock::new(|| {
 
 static ADDRESS: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+").expect("compiles"));
 static TOKEN: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"^\s*#?\s*([A-Z0-9](?:[A-Z0-9]|-[A-Z0-9]){3,})(?-u:\b)").expect("compiles"));
+    LazyLock::new(|| Regex::new(r"^\s*\(?\s*#?\s*([A-Z0-9](?:[A-Z0-9]|-[A-Z0-9]){3,})(?-u:\b)").expect("compiles"));
 
 fn extract(c: &Ctx<'_>) -> Found {
     let mut f = Extracted::new(kind_of(c.subject));
