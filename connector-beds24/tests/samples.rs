@@ -170,3 +170,25 @@ fn webhooks_become_hints() {
     let inventory_hint = hooks.parse(&d, None, now).unwrap();
     insta::assert_json_snapshot!((booking_hint, inventory_hint));
 }
+
+/// Found by fuzzing: a row whose departure is its arrival day is a failure with a reason, never a
+/// stay without a night.
+#[test]
+fn a_booking_without_a_night_is_refused_with_a_reason() {
+    let bytes =
+        std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/regressions/fuzz-departure-on-arrival-day.json"))
+            .unwrap();
+    let w: wire::Booking = serde_json::from_slice(&bytes).unwrap();
+    let rooms = RoomIndex::default();
+    let p = fetched();
+    let ctx = Ctx {
+        account: &account(),
+        rooms: &rooms,
+        currency: None,
+        checkin_code: "CHECKIN",
+        checkout_code: "CHECKOUT",
+        provenance: &p,
+    };
+    let err = convert::booking(&w, &ctx).unwrap_err();
+    assert!(err.contains("not after arrival") && err.contains("without a night"), "{err}");
+}
