@@ -315,3 +315,18 @@ fn the_generic_extraction_reads_unseen_layouts() {
     );
     assert_eq!(f.total.map(|m| (m.amount.to_string(), m.currency)), Some(("61.50".into(), "USD".into())));
 }
+
+/// A room is a value, never a word of a table header, and a room name of several parts stays
+/// whole.
+#[test]
+fn room_names_are_values_not_header_words() {
+    let body = "Booking ID: 55190\r\nCheck-in: 2026-10-05\r\nCheck-out: 2026-10-07\r\n\r\nRoom Information\r\n\
+                Room: Deluxe Double Room - Sea View, Breakfast included\r\n";
+    let mail = format!(
+        "From: Extranet <no-reply@extranet.regional-ota.example>\r\nSubject: New booking\r\n\
+         Date: Mon, 30 Nov 2026 09:00:00 +0000\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{body}\r\n"
+    );
+    let parsed = parse_message(mail.as_bytes(), &ParseOptions::default()).unwrap();
+    let room = parsed.outcome.extraction().and_then(|e| e.fields.room.clone());
+    assert_eq!(room.as_deref(), Some("Deluxe Double Room - Sea View, Breakfast included"));
+}

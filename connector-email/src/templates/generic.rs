@@ -185,10 +185,39 @@ fn extract(c: &Ctx<'_>) -> Found {
         .map(first_words)
         .filter(|p| p.chars().filter(char::is_ascii_digit).count() >= 6)
         .and_then(clean);
-    f.room = first_of(c.text, &[&ROOM]).and_then(|a| a.line()).map(first_words).and_then(clean);
+    f.room = ROOM.all(c.text).filter_map(|a| a.line()).map(first_words).find(|v| is_room_value(v)).and_then(clean);
     (f.adults, f.children) = lang::party(c.text);
     f.total = TOTAL.all(c.text).find_map(|a| a.amount()).map(|(amount, cur)| Money::new(amount, cur));
     Found::Booking(f)
+}
+
+/// Whether what follows a room label is a room's name, not the rest of a table header or a
+/// section title (`Room Information`, `Room details`, `Rooms and rates`).
+fn is_room_value(v: &str) -> bool {
+    const HEADER_WORDS: &[&str] = &[
+        "information",
+        "info",
+        "details",
+        "detail",
+        "summary",
+        "type",
+        "types",
+        "and",
+        "&",
+        "rate",
+        "rates",
+        "charges",
+        "description",
+        "overview",
+        "informationen",
+        "détails",
+        "détail",
+        "detalles",
+        "dettagli",
+        "detalhes",
+    ];
+    let first = v.split_whitespace().next().unwrap_or("").trim_matches(|c: char| !c.is_alphanumeric() && c != '&');
+    !v.trim().is_empty() && !HEADER_WORDS.contains(&first.to_lowercase().as_str())
 }
 
 /// A value up to the next run of spaces (the next column in a flattened table).
