@@ -371,3 +371,16 @@ async fn every_response_with_a_date_updates_the_measured_skew() {
     let skew = c.stats().clock_skew_secs.unwrap();
     assert!((784_111_777 - now - skew).abs() <= 1, "{skew}");
 }
+
+#[test]
+fn transports_with_the_same_settings_share_one_client() {
+    let ua = "hostelpulse-test/shared-client";
+    let before = ReqwestTransport::clients_built();
+    for _ in 0..200 {
+        ReqwestTransport::new(Duration::from_secs(7), ua, 1024).unwrap();
+    }
+    ReqwestTransport::new(Duration::from_secs(8), ua, 1024).unwrap();
+    // Other tests may build clients at the same time; these 201 transports built exactly two.
+    let built = ReqwestTransport::clients_built() - before;
+    assert!((2..=4).contains(&built), "{built} clients built for 201 transports");
+}

@@ -76,6 +76,11 @@ pub trait Transport: Send + Sync + std::fmt::Debug {
     async fn execute(&self, req: Outgoing) -> Result<Incoming, TransportError>;
 }
 
+/// The process's shared clients, by connect timeout and user agent.
+type SharedClients = std::collections::HashMap<(Duration, String), reqwest::Client>;
+static SHARED: std::sync::LazyLock<std::sync::Mutex<SharedClients>> = std::sync::LazyLock::new(Default::default);
+static BUILT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
 /// The production transport.
 #[derive(Debug, Clone)]
 pub struct ReqwestTransport {
@@ -84,14 +89,33 @@ pub struct ReqwestTransport {
 }
 
 impl ReqwestTransport {
-    /// A transport with these timeouts and a body size limit.
+    /// A transport with these timeouts and a body size limit. Transports with the same connect
+    /// timeout and user agent share one client — its connection pool and TLS configuration —
+    /// for the life of the process: building a client parses the system's root certificates,
+    /// and a host with a thousand accounts must not do that a thousand times.
     pub fn new(connect_timeout: Duration, user_agent: &str, max_body: usize) -> Result<Self, reqwest::Error> {
-        let client = reqwest::Client::builder()
-            .connect_timeout(connect_timeout)
-            .user_agent(user_agent)
-            .redirect(reqwest::redirect::Policy::limited(5))
-            .build()?;
+        let key = (connect_timeout, user_agent.to_owned());
+        let mut clients = SHARED.lock().unwrap_or_else(|e| e.into_inner());
+        let client = match clients.get(&key) {
+            Some(c) => c.clone(),
+            None => {
+                let c = reqwest::Client::builder()
+                    .connect_timeout(connect_timeout)
+                    .user_agent(user_agent)
+                    .redirect(reqwest::redirect::Policy::limited(5))
+                    .build()?;
+                BUILT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                clients.insert(key, c.clone());
+                c
+            }
+        };
         Ok(Self { client, max_body })
+    }
+
+    /// How many clients this process has built (each distinct connect timeout and user agent
+    /// builds one).
+    pub fn clients_built() -> usize {
+        BUILT.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Wraps an existing reqwest client.
