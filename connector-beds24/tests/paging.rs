@@ -55,3 +55,23 @@ async fn the_page_limit_is_never_ok() {
     assert!(run.failures.iter().any(|f| f.reason.contains("after 2 pages")), "{:?}", run.failures);
     assert_eq!(run.counts.disappeared, 0);
 }
+
+/// Seeded far beyond 28,800 bookings, the emulator's times stay in the past and spread over 20
+/// days: an incremental poll for the last day gets about a day's worth, not thousands "modified in
+/// the future".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_large_seed_keeps_its_times_in_the_past() {
+    let emu = emulator(30_000).await;
+    let now = chrono::Utc::now();
+    let last = emu.booking(*emu.booking_ids().last().unwrap()).unwrap();
+    for field in ["bookingTime", "modifiedTime"] {
+        let t: chrono::DateTime<chrono::Utc> = last[field].as_str().unwrap().parse().unwrap();
+        assert!(t <= now, "{field} {t} is after {now}");
+    }
+    let c = connector_at(emu.base_url(), refresh(&emu));
+    let query = hostelpulse_core::BookingQuery::modified_since(now - chrono::Duration::days(1));
+    let batch = hostelpulse_core::Connector::bookings(&c, &query).await.unwrap();
+    // 30,000 bookings over 20 days: about 1,500 a day.
+    let n = batch.bookings.len() + batch.failures.len();
+    assert!((1_000..=2_000).contains(&n), "{n} bookings modified in the last day");
+}

@@ -163,7 +163,11 @@ impl State {
             }
             let (first, last, country) = NAMES[i % NAMES.len()];
             let (channel, source, prefix) = CHANNELS[i % CHANNELS.len()];
-            let created = now - chrono::Duration::days(20) + chrono::Duration::minutes(i as i64);
+            // Creation times a minute apart from 20 days ago — closer together beyond 28,800
+            // bookings, so every seeded time stays in the past however many are seeded.
+            let span = 20 * 24 * 60 * 60;
+            let step = (span / n.max(1) as i64).clamp(1, 60);
+            let created = now - chrono::Duration::seconds(span) + chrono::Duration::seconds(step * i as i64);
             let mut b = json!({
                 "roomId": room, "unitId": unit, "status": "confirmed", "subStatus": "none",
                 "arrival": arrival.to_string(), "departure": departure.to_string(),
@@ -177,7 +181,7 @@ impl State {
             if cancelled {
                 b["status"] = json!("cancelled");
                 b["subStatus"] = json!("cancelledByGuest");
-                b["cancelTime"] = json!(ts(created + chrono::Duration::days(2)));
+                b["cancelTime"] = json!(ts((created + chrono::Duration::days(2)).min(now)));
             }
             if i % 17 == 11 {
                 b["subStatus"] = json!("noShow");
