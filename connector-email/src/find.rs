@@ -124,11 +124,6 @@ pub(crate) fn head_lines(s: &str, n: usize) -> &str {
     &s[..end]
 }
 
-/// The first label set (of several) that occurs, with what follows it.
-pub(crate) fn first_of<'t>(text: &'t str, sets: &[&Labels]) -> Option<After<'t>> {
-    sets.iter().find_map(|l| l.first(text))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

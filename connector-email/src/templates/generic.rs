@@ -9,7 +9,7 @@ use regex::Regex;
 
 use super::{Ctx, Found, Template, capture, clean, kind_of, stay_dates};
 use crate::extract::Extracted;
-use crate::find::{Labels, first_of};
+use crate::find::Labels;
 use crate::lang;
 
 pub(super) const TEMPLATE: Template = Template { name: "generic", recognises, extract, ref_shape };
@@ -245,8 +245,11 @@ fn channel_of(from: &str, text: &str) -> Option<Channel> {
     }
 }
 
+/// A channel: the names a mail writes it with, the domains it sends from, and which it is.
+type KnownChannel = (&'static [&'static str], &'static [&'static str], Channel);
+
 /// Channels by the names a mail writes them with, and the domains they send from.
-static KNOWN: LazyLock<Vec<(&'static [&'static str], &'static [&'static str], Channel)>> = LazyLock::new(|| {
+static KNOWN: LazyLock<Vec<KnownChannel>> = LazyLock::new(|| {
     vec![
         (&["hostelworld"][..], &["hostelworld.com"][..], Channel::Hostelworld),
         (&["booking.com"], &["booking.com"], Channel::BookingCom),
