@@ -16,7 +16,6 @@ use hostelpulse_core::model::{
     AccountId, Availability, Booking, Condition, ConnectorKind, Housekeeping, Property, Provenance, SourceId, Via,
 };
 use hostelpulse_core::paging::{Checkpoints, Paged};
-use serde::Deserialize;
 use serde_json::json;
 use serde_json::value::RawValue;
 use tokio::sync::Mutex;
@@ -59,11 +58,6 @@ pub struct Beds24Connector {
     account: AccountId,
     rooms: Mutex<Option<Arc<RoomIndex>>>,
     checkpoints: Checkpoints<Box<RawValue>>,
-}
-
-#[derive(Deserialize)]
-struct IdOnly {
-    id: Option<serde_json::Value>,
 }
 
 impl Beds24Connector {
@@ -203,38 +197,9 @@ impl Beds24Connector {
             checkout_code: &self.cfg.checkout_code,
             provenance: &provenance,
         };
-        for (i, raw) in rows.iter().enumerate() {
-            let de = &mut serde_json::Deserializer::from_str(raw.get());
-            match serde_path_to_error::deserialize::<_, wire::Booking>(de) {
-                // The API filters by property, but a row of another property must never be stored
-                // under this one.
-                Ok(w) if w.property_id.is_some_and(|p| p != self.cfg.property_id) => failures.push(
-                    RecordFailure::new(
-                        Some(SourceId::from(w.id)),
-                        format!(
-                            "belongs to property {}, not {}: not stored",
-                            w.property_id.unwrap_or_default(),
-                            self.cfg.property_id
-                        ),
-                    )
-                    .at(format!("data[{i}].propertyId")),
-                ),
-                Ok(w) => match convert::booking(&w, &ctx) {
-                    Ok(b) => bookings.push(b),
-                    Err(reason) => {
-                        failures.push(RecordFailure::new(Some(SourceId::from(w.id)), reason).at(format!("data[{i}]")))
-                    }
-                },
-                Err(e) => {
-                    let id = serde_json::from_str::<IdOnly>(raw.get()).ok().and_then(|r| r.id).map(|v| match v {
-                        serde_json::Value::String(s) => SourceId::new(s),
-                        other => SourceId::new(other.to_string()),
-                    });
-                    let path = format!("data[{i}].{}", e.path());
-                    failures.push(RecordFailure::new(id, e.into_inner().to_string()).at(path));
-                }
-            }
-        }
+        let (b, f) = convert::rows(rows, &ctx, self.cfg.property_id);
+        bookings.extend(b);
+        failures.extend(f);
     }
 
     /// Open or closed per room type and night, from `/inventory/rooms/availability` — cheaper

@@ -3,6 +3,7 @@
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
+use hostelpulse_core::connector::RecordFailure;
 use hostelpulse_core::model::{
     AccountId, Allocation, Availability, Bed, Booking, BookingStatus, Channel, Condition, ConnectorKind, Guest,
     Housekeeping, Money, Note, NoteKind, Party, Property, Provenance, Room, RoomKind, RoomType, SourceId, SourceKey,
@@ -134,6 +135,64 @@ fn channel(b: &wire::Booking) -> Option<Channel> {
         },
         other => Channel::Other(other.to_owned()),
     })
+}
+
+/// A page's booking rows, converted: the bookings, and a failure with its JSON path for each row
+/// that does not decode or convert. Rows are decoded straight; only a row that fails is decoded
+/// again with path tracking, so the happy path costs what a plain decode costs. A row of another
+/// property is refused (the API filters by property, but such a row must never be stored under
+/// this one).
+pub fn rows(
+    rows: &[Box<serde_json::value::RawValue>],
+    ctx: &Ctx<'_>,
+    property_id: u64,
+) -> (Vec<Booking>, Vec<RecordFailure>) {
+    let mut bookings = Vec::with_capacity(rows.len());
+    let mut failures = Vec::new();
+    for (i, raw) in rows.iter().enumerate() {
+        let w = match serde_json::from_str::<wire::Booking>(raw.get()) {
+            Ok(w) => w,
+            Err(_) => {
+                failures.push(undecodable(raw.get(), i));
+                continue;
+            }
+        };
+        if let Some(other) = w.property_id.filter(|p| *p != property_id) {
+            failures.push(
+                RecordFailure::new(
+                    Some(SourceId::from(w.id)),
+                    format!("belongs to property {other}, not {property_id}: not stored"),
+                )
+                .at(format!("data[{i}].propertyId")),
+            );
+            continue;
+        }
+        match booking(&w, ctx) {
+            Ok(b) => bookings.push(b),
+            Err(reason) => {
+                failures.push(RecordFailure::new(Some(SourceId::from(w.id)), reason).at(format!("data[{i}]")))
+            }
+        }
+    }
+    (bookings, failures)
+}
+
+/// The failure of row `i` that did not decode: decoded again, with path tracking, for the path.
+fn undecodable(raw: &str, i: usize) -> RecordFailure {
+    #[derive(serde::Deserialize)]
+    struct IdOnly {
+        id: Option<serde_json::Value>,
+    }
+    let id = serde_json::from_str::<IdOnly>(raw).ok().and_then(|r| r.id).map(|v| match v {
+        serde_json::Value::String(s) => SourceId::new(s),
+        other => SourceId::new(other.to_string()),
+    });
+    let de = &mut serde_json::Deserializer::from_str(raw);
+    match serde_path_to_error::deserialize::<_, wire::Booking>(de) {
+        Err(e) => RecordFailure::new(id, e.inner().to_string()).at(format!("data[{i}].{}", e.path())),
+        // Cannot happen (the same input failed a moment ago); reported rather than dropped.
+        Ok(_) => RecordFailure::new(id, "the row did not decode").at(format!("data[{i}]")),
+    }
 }
 
 /// Converts a booking. The error says what is wrong, for the sync report.
