@@ -192,3 +192,32 @@ fn a_booking_without_a_night_is_refused_with_a_reason() {
     let err = convert::booking(&w, &ctx).unwrap_err();
     assert!(err.contains("not after arrival") && err.contains("without a night"), "{err}");
 }
+
+/// Rows are decoded straight; a row that does not decode is a failure with its JSON path and id,
+/// and the rows around it convert.
+#[test]
+fn a_row_that_does_not_decode_keeps_its_path_and_id() {
+    let rows: Vec<Box<serde_json::value::RawValue>> = vec![
+        serde_json::value::RawValue::from_string(
+            r#"{"id": 1, "arrival": "2026-12-01", "departure": "2026-12-03"}"#.into(),
+        )
+        .unwrap(),
+        serde_json::value::RawValue::from_string(r#"{"id": 2, "arrival": 20261201, "departure": "2026-12-03"}"#.into())
+            .unwrap(),
+    ];
+    let rooms = RoomIndex::default();
+    let p = fetched();
+    let ctx = Ctx {
+        account: &account(),
+        rooms: &rooms,
+        currency: None,
+        checkin_code: "CHECKIN",
+        checkout_code: "CHECKOUT",
+        provenance: &p,
+    };
+    let (bookings, failures) = convert::rows(&rows, &ctx, 145678);
+    assert_eq!(bookings.len(), 1);
+    assert_eq!(failures.len(), 1);
+    assert_eq!(failures[0].location.as_deref(), Some("data[1].arrival"));
+    assert_eq!(failures[0].source_id.as_ref().map(|s| s.as_str()), Some("2"));
+}
