@@ -557,6 +557,13 @@ impl Connector for CloudbedsConnector {
     }
 
     async fn add_note(&self, booking: &SourceId, text: &str) -> Result<WriteReceipt> {
+        // Cloudbeds forbids unencrypted payment data and rejects numbers that look like cards.
+        if hostelpulse_core::privacy::has_card_number(text) {
+            return Err(Error::invalid_input(
+                "the note holds what looks like a payment card number: Cloudbeds forbids payment data in notes, and \
+                 the note was not sent",
+            ));
+        }
         let pairs = vec![
             ("propertyID", self.cfg.property_id.clone()),
             ("reservationID", booking.to_string()),

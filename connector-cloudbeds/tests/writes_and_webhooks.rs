@@ -33,6 +33,11 @@ async fn check_in_out_notes_housekeeping_and_triage() {
     assert_eq!(emu.reservation(id.as_str()).unwrap()["status"], "checked_out");
     c.add_note(&id, "Left a charger in 201").await.unwrap();
     assert_eq!(emu.notes(id.as_str()), vec!["Left a charger in 201"]);
+    // Payment data never travels in a note: the connector refuses it before sending.
+    let err = c.add_note(&id, "Guest card 4111 1111 1111 1111, exp 12/28").await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput);
+    assert!(err.to_string().contains("payment card") && !err.to_string().contains("4111"), "{err}");
+    assert_eq!(emu.notes(id.as_str()).len(), 1, "nothing was sent");
     c.set_housekeeping(&SourceId::new("445566-2"), Condition::Dirty).await.unwrap();
     assert_eq!(emu.room_condition("445566-2").as_deref(), Some("dirty"));
     let hk = c.housekeeping().await.unwrap();

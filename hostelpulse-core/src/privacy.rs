@@ -89,6 +89,39 @@ fn phone_at(s: &str) -> Option<(usize, String)> {
     (digits >= 7).then(|| (len + 1, format!("+{}", mask_phone(&body[..len]))))
 }
 
+/// Whether `text` holds what looks like a payment card number: 13 to 19 digits (spaces or
+/// dashes between them allowed) that pass the Luhn check. Vendors refuse such numbers in free
+/// text (Cloudbeds documents it), and they must never travel in a note.
+pub fn has_card_number(text: &str) -> bool {
+    let mut digits: Vec<u32> = Vec::new();
+    let mut check = |digits: &mut Vec<u32>| {
+        let found = (13..=19).contains(&digits.len()) && luhn(digits);
+        digits.clear();
+        found
+    };
+    let chars: Vec<char> = text.chars().collect();
+    for (i, c) in chars.iter().enumerate() {
+        if let Some(d) = c.to_digit(10) {
+            digits.push(d);
+        } else if matches!(c, ' ' | '-') && !digits.is_empty() && chars.get(i + 1).is_some_and(char::is_ascii_digit) {
+            continue;
+        } else if check(&mut digits) {
+            return true;
+        }
+    }
+    check(&mut digits)
+}
+
+fn luhn(digits: &[u32]) -> bool {
+    let sum: u32 = digits
+        .iter()
+        .rev()
+        .enumerate()
+        .map(|(i, d)| if i % 2 == 1 { if d * 2 > 9 { d * 2 - 9 } else { d * 2 } } else { *d })
+        .sum();
+    sum.is_multiple_of(10)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -105,5 +138,15 @@ mod tests {
         assert_eq!(scrub("a@b"), "a@b", "not an address without a domain");
         assert_eq!(scrub("x foo.bar@mail.example.org."), "x f***@mail.example.org.");
         assert_eq!(mask_phone("+353 15133590"), "•••••••••90");
+    }
+
+    #[test]
+    fn card_numbers_are_found_by_length_and_luhn() {
+        assert!(has_card_number("card 4111 1111 1111 1111 exp 12/28"));
+        assert!(has_card_number("4111-1111-1111-1111"));
+        assert!(has_card_number("pan:5500000000000004."));
+        assert!(!has_card_number("4111 1111 1111 1112"), "fails Luhn");
+        assert!(!has_card_number("booking 71234567, phone +351 912 345 678"), "ids and phones are not cards");
+        assert!(!has_card_number("HW-558812345 paid 84.00"));
     }
 }

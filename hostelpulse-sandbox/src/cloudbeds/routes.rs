@@ -368,6 +368,9 @@ fn method(
             if !prop.reservations.contains_key(id) {
                 return fail("Reservation not found");
             }
+            if hostelpulse_core::privacy::has_card_number(text) {
+                return fail("It's strictly forbidden to send unencrypted payment data through the API");
+            }
             let notes = prop.notes.entry(id.to_owned()).or_default();
             let note_id = format!("55{:0>5}", notes.len() + 1);
             notes.push(json!({ "reservationNoteID": note_id, "reservationNote": text, "dateCreated": local(prop.tz, Utc::now()) }));
