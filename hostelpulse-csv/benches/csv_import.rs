@@ -65,7 +65,11 @@ fn main() {
         let (first, again) = rt.block_on(async {
             let store = Arc::new(SqliteStore::open(dir.path().join("bench.db")).await.expect("open the store"));
             let engine = SyncEngine::new(store.clone());
-            let opts = CsvImport::new(Preset::Beds24, "bench");
+            let mut opts = CsvImport::new(Preset::Beds24, "bench");
+            // CHUNK=n tries another chunk size (the default is the CLI's).
+            if let Some(n) = std::env::var("CHUNK").ok().and_then(|v| v.parse().ok()) {
+                opts = opts.chunk_rows(n);
+            }
             let t = Instant::now();
             let r = import(&engine, &csv, &opts, store.as_ref(), false).await.expect("import");
             assert_eq!(r.inserted as usize, rows);
