@@ -94,7 +94,7 @@ fn phone_at(s: &str) -> Option<(usize, String)> {
 /// text (Cloudbeds documents it), and they must never travel in a note.
 pub fn has_card_number(text: &str) -> bool {
     let mut digits: Vec<u32> = Vec::new();
-    let mut check = |digits: &mut Vec<u32>| {
+    let check = |digits: &mut Vec<u32>| {
         let found = (13..=19).contains(&digits.len()) && luhn(digits);
         digits.clear();
         found
