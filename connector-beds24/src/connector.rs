@@ -116,13 +116,7 @@ impl Beds24Connector {
             let r = if page == 1 { req.clone() } else { req.clone().query("page", page) };
             let env: wire::ListEnvelope = match self.send(r).await.and_then(|r| r.json()) {
                 Ok(env) => env,
-                Err(e) => {
-                    if e.kind().is_retryable() {
-                        progress.next_page = page;
-                        self.checkpoints.save(identity, progress);
-                    }
-                    return Err(e);
-                }
+                Err(e) => return Err(self.checkpoints.fail(identity, progress, page, e)),
             };
             if env.success == Some(false) {
                 // A large body the inspector let through: a failure of unknown class, retried.

@@ -24,6 +24,11 @@ fn account() -> AccountId {
     AccountId::new("145678")
 }
 
+/// The conversion settings the samples are read with.
+fn ctx<'a>(account: &'a AccountId, rooms: &'a RoomIndex, provenance: &'a Provenance) -> Ctx<'a> {
+    Ctx { account, rooms, currency: None, checkin_code: "CHECKIN", checkout_code: "CHECKOUT", provenance }
+}
+
 fn property() -> wire::Property {
     let env: serde_json::Value = serde_json::from_str(&sample("properties-get.response.json")).unwrap();
     serde_json::from_value(env["data"][0].clone()).unwrap()
@@ -64,14 +69,8 @@ fn bookings_get() {
     let env: serde_json::Value = serde_json::from_str(&sample("bookings-get.response.json")).unwrap();
     let rooms = RoomIndex::of(&property());
     let p = fetched();
-    let ctx = Ctx {
-        account: &account(),
-        rooms: &rooms,
-        currency: None,
-        checkin_code: "CHECKIN",
-        checkout_code: "CHECKOUT",
-        provenance: &p,
-    };
+    let account = account();
+    let ctx = ctx(&account, &rooms, &p);
     let out: Vec<_> = env["data"]
         .as_array()
         .unwrap()
@@ -181,14 +180,8 @@ fn a_booking_without_a_night_is_refused_with_a_reason() {
     let w: wire::Booking = serde_json::from_slice(&bytes).unwrap();
     let rooms = RoomIndex::default();
     let p = fetched();
-    let ctx = Ctx {
-        account: &account(),
-        rooms: &rooms,
-        currency: None,
-        checkin_code: "CHECKIN",
-        checkout_code: "CHECKOUT",
-        provenance: &p,
-    };
+    let account = account();
+    let ctx = ctx(&account, &rooms, &p);
     let err = convert::booking(&w, &ctx).unwrap_err();
     assert!(err.contains("not after arrival") && err.contains("without a night"), "{err}");
 }
@@ -207,14 +200,8 @@ fn a_row_that_does_not_decode_keeps_its_path_and_id() {
     ];
     let rooms = RoomIndex::default();
     let p = fetched();
-    let ctx = Ctx {
-        account: &account(),
-        rooms: &rooms,
-        currency: None,
-        checkin_code: "CHECKIN",
-        checkout_code: "CHECKOUT",
-        provenance: &p,
-    };
+    let account = account();
+    let ctx = ctx(&account, &rooms, &p);
     let (bookings, failures) = convert::rows(&rows, &ctx, 145678);
     assert_eq!(bookings.len(), 1);
     assert_eq!(failures.len(), 1);

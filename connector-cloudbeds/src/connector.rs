@@ -190,13 +190,7 @@ impl CloudbedsConnector {
             let sent = self.send(req.clone().query("pageNumber", page).query("pageSize", PAGE_SIZE)).await;
             let env: wire::ListEnvelope = match sent.and_then(|r| r.json()) {
                 Ok(env) => env,
-                Err(e) => {
-                    if e.kind().is_retryable() {
-                        progress.next_page = page;
-                        self.checkpoints.save(identity, progress);
-                    }
-                    return Err(e);
-                }
+                Err(e) => return Err(self.checkpoints.fail(identity, progress, page, e)),
             };
             if let Err(stop) = progress.guard.check(page, env.data.iter().map(|r| r.get())) {
                 tracing::warn!(%stop, "stopped paging");

@@ -171,6 +171,16 @@ impl<R> Checkpoints<R> {
         *self.lock() = Some(Checkpoint { identity, next_page, rows, guard, at: tokio::time::Instant::now() });
     }
 
+    /// Ends an attempt that failed at `page` with `err`: keeps the progress for the next attempt
+    /// when the failure is one to retry, and hands the error back.
+    pub fn fail(&self, identity: String, mut progress: Progress<R>, page: u32, err: Error) -> Error {
+        if err.kind().is_retryable() {
+            progress.next_page = page;
+            self.save(identity, progress);
+        }
+        err
+    }
+
     /// Whether a read is waiting to be resumed.
     pub fn pending(&self) -> bool {
         self.lock().is_some()
