@@ -50,3 +50,31 @@ impl Clock for ManualClock {
         *self.now.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
+
+/// Wall-clock time that moves with tokio's clock: `start` plus the tokio time elapsed since the
+/// clock was made. Under a paused tokio clock (`tokio::time::pause`) it advances exactly as the
+/// test advances time, so schedules written in wall-clock times are tested without sleeping.
+#[derive(Debug, Clone, Copy)]
+pub struct TokioWallClock {
+    start: DateTime<Utc>,
+    origin: tokio::time::Instant,
+}
+
+impl TokioWallClock {
+    /// A clock standing at `start` now.
+    pub fn starting_at(start: DateTime<Utc>) -> Self {
+        Self { start, origin: tokio::time::Instant::now() }
+    }
+
+    /// A clock that starts at the system's time.
+    pub fn system() -> Self {
+        Self::starting_at(Utc::now())
+    }
+}
+
+impl Clock for TokioWallClock {
+    fn now(&self) -> DateTime<Utc> {
+        let elapsed = tokio::time::Instant::now().saturating_duration_since(self.origin);
+        self.start + Duration::from_std(elapsed).unwrap_or(Duration::MAX)
+    }
+}

@@ -20,7 +20,7 @@ pub mod testkit;
 pub mod webhook;
 
 pub use capability::{Capabilities, CapabilityMatrix, Operation, Support};
-pub use clock::{Clock, ManualClock, SystemClock};
+pub use clock::{Clock, ManualClock, SystemClock, TokioWallClock};
 pub use connector::{
     BookingBatch, BookingIds, BookingQuery, Connector, DateRange, Health, RecordFailure, StayStatus, TransportStats,
     WriteReceipt,

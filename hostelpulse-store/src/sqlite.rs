@@ -8,8 +8,8 @@ use hostelpulse_core::error::BoxError;
 use hostelpulse_core::model::{AccountId, Booking, ConnectorKind, Fingerprint, Property, SourceId};
 use hostelpulse_core::model::{BookingStatus, Housekeeping};
 use hostelpulse_core::sync::{
-    AuditLog, AuditRecord, Change, ChangeClass, Commit, Inbox, InboxEntry, InboxItem, Origin, Queued, RecordMap,
-    RecordState, RoomRefresh, Scope, Settled, Sink, StoreError, SyncState, SyncStore,
+    AuditLog, AuditRecord, Change, ChangeClass, Commit, Inbox, InboxEntry, InboxItem, JobRecord, JobStore, LeaseGrant,
+    Origin, Queued, RecordMap, RecordState, RoomRefresh, Scope, Settled, Sink, StoreError, SyncState, SyncStore,
 };
 use rusqlite::{Connection, OptionalExtension, params};
 
@@ -106,6 +106,22 @@ CREATE TABLE housekeeping (
     connector TEXT NOT NULL,
     account   TEXT NOT NULL,
     record    TEXT NOT NULL,
+    PRIMARY KEY (connector, account)
+);
+"#,
+    r#"
+CREATE TABLE runtime_job (
+    connector TEXT NOT NULL,
+    account   TEXT NOT NULL,
+    record    TEXT NOT NULL,
+    PRIMARY KEY (connector, account)
+);
+CREATE TABLE account_lease (
+    connector   TEXT NOT NULL,
+    account     TEXT NOT NULL,
+    holder      TEXT,
+    until       TEXT NOT NULL,
+    quiet_until TEXT,
     PRIMARY KEY (connector, account)
 );
 "#,
@@ -957,6 +973,110 @@ impl Inbox for SqliteStore {
 /// Beds24 invite code is single-use: without this, the second run could not log in). The file
 /// is created readable by its owner only; hosts with a secrets vault implement `TokenStore`
 /// over it instead.
+#[async_trait]
+impl JobStore for SqliteStore {
+    async fn jobs(&self) -> Result<Vec<(Scope, JobRecord)>, StoreError> {
+        self.with(|conn| {
+            let mut st = conn
+                .prepare_cached("SELECT connector, account, record FROM runtime_job ORDER BY connector, account")
+                .map_err(backend)?;
+            let mut rows = st.query([]).map_err(backend)?;
+            let mut out = Vec::new();
+            while let Some(r) = rows.next().map_err(backend)? {
+                let (c, a, json): (String, String, String) =
+                    (r.get(0).map_err(backend)?, r.get(1).map_err(backend)?, r.get(2).map_err(backend)?);
+                let job = serde_json::from_str(&json).map_err(|e| StoreError::Corrupt(format!("job {c}/{a}: {e}")))?;
+                out.push((Scope::new(ConnectorKind::new(c), AccountId::new(a)), job));
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn job(&self, scope: &Scope) -> Result<Option<JobRecord>, StoreError> {
+        let (c, a) = (scope.connector.as_str().to_owned(), scope.account.as_str().to_owned());
+        self.with(move |conn| {
+            let json: Option<String> = conn
+                .query_row("SELECT record FROM runtime_job WHERE connector = ?1 AND account = ?2", params![c, a], |r| {
+                    r.get(0)
+                })
+                .optional()
+                .map_err(backend)?;
+            json.map(|j| serde_json::from_str(&j).map_err(|e| StoreError::Corrupt(format!("job {c}/{a}: {e}"))))
+                .transpose()
+        })
+        .await
+    }
+
+    async fn save_job(&self, scope: &Scope, job: &JobRecord) -> Result<(), StoreError> {
+        let json = serde_json::to_string(job).map_err(backend)?;
+        let (c, a) = (scope.connector.as_str().to_owned(), scope.account.as_str().to_owned());
+        self.with(move |conn| {
+            conn.execute(
+                "INSERT INTO runtime_job (connector, account, record) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (connector, account) DO UPDATE SET record = excluded.record",
+                params![c, a, json],
+            )
+            .map_err(backend)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn lease(
+        &self,
+        scope: &Scope,
+        holder: &str,
+        now: DateTime<Utc>,
+        ttl: chrono::Duration,
+    ) -> Result<LeaseGrant, StoreError> {
+        let (c, a, h) = (scope.connector.as_str().to_owned(), scope.account.as_str().to_owned(), holder.to_owned());
+        let until = now + ttl;
+        self.with(move |conn| {
+            // IMMEDIATE: two processes asking at once are serialized by SQLite's write lock.
+            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(backend)?;
+            let row: Option<(Option<String>, String, Option<String>)> = tx
+                .query_row(
+                    "SELECT holder, until, quiet_until FROM account_lease WHERE connector = ?1 AND account = ?2",
+                    params![c, a],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )
+                .optional()
+                .map_err(backend)?;
+            let quiet = match &row {
+                Some((Some(other), other_until, _)) if *other != h && parse_ts(other_until)? > now => {
+                    return Ok(LeaseGrant::Held { by: other.clone(), until: parse_ts(other_until)? });
+                }
+                Some((_, _, q)) => q.as_deref().map(parse_ts).transpose()?,
+                None => None,
+            };
+            tx.execute(
+                "INSERT INTO account_lease (connector, account, holder, until) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (connector, account) DO UPDATE SET holder = excluded.holder, until = excluded.until",
+                params![c, a, h, ts(until)],
+            )
+            .map_err(backend)?;
+            tx.commit().map_err(backend)?;
+            Ok(LeaseGrant::Granted { until, quiet_until: quiet })
+        })
+        .await
+    }
+
+    async fn release(&self, scope: &Scope, holder: &str, quiet_until: Option<DateTime<Utc>>) -> Result<(), StoreError> {
+        let (c, a, h) = (scope.connector.as_str().to_owned(), scope.account.as_str().to_owned(), holder.to_owned());
+        self.with(move |conn| {
+            conn.execute(
+                "UPDATE account_lease SET holder = NULL, quiet_until = ?4
+                 WHERE connector = ?1 AND account = ?2 AND holder = ?3",
+                params![c, a, h, quiet_until.map(ts)],
+            )
+            .map_err(backend)?;
+            Ok(())
+        })
+        .await
+    }
+}
+
 #[cfg(feature = "tokens")]
 #[async_trait]
 impl hostelpulse_core::http::TokenStore for SqliteStore {

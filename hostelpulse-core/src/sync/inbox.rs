@@ -107,8 +107,34 @@ impl InboxWorker {
         connector: &(dyn Fn(&Scope) -> Option<Arc<dyn Connector>> + Send + Sync),
         sink: &dyn Sink,
     ) -> Result<Vec<Processed>, StoreError> {
+        let due = self.engine.store().inbox_due(now, self.batch).await?;
+        self.process(due, now, connector, sink).await
+    }
+
+    /// Runs the entries of one account that are due at `now`, oldest first: a runtime that
+    /// serializes each account's work processes its inbox this way, under the account's lease.
+    pub async fn process_due_for(
+        &self,
+        now: DateTime<Utc>,
+        scope: &Scope,
+        connector: Arc<dyn Connector>,
+        sink: &dyn Sink,
+    ) -> Result<Vec<Processed>, StoreError> {
+        let mut due = self.engine.store().inbox_due(now, usize::MAX >> 1).await?;
+        due.retain(|e| &e.scope == scope);
+        due.truncate(self.batch);
+        let lookup = move |s: &Scope| (s == scope).then(|| connector.clone());
+        self.process(due, now, &lookup, sink).await
+    }
+
+    async fn process(
+        &self,
+        due: Vec<InboxEntry>,
+        now: DateTime<Utc>,
+        connector: &(dyn Fn(&Scope) -> Option<Arc<dyn Connector>> + Send + Sync),
+        sink: &dyn Sink,
+    ) -> Result<Vec<Processed>, StoreError> {
         let store = self.engine.store().clone();
-        let due = store.inbox_due(now, self.batch).await?;
         let mut out = Vec::with_capacity(due.len());
         // One successful run of a push account applies all of its pending deliveries.
         let mut drained: Vec<Scope> = Vec::new();

@@ -7,6 +7,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use super::audit::AuditRecord;
+use super::jobs::{JobRecord, JobStore, LeaseGrant};
 use super::store::{
     AuditLog, Commit, Inbox, InboxEntry, InboxItem, Queued, Scope, Settled, StoreError, SyncState, SyncStore,
 };
@@ -19,6 +20,15 @@ struct Inner {
     events: HashMap<String, DateTime<Utc>>,
     inbox: Vec<InboxEntry>,
     next_inbox_id: i64,
+    jobs: HashMap<Scope, JobRecord>,
+    leases: HashMap<Scope, Lease>,
+}
+
+#[derive(Debug, Default)]
+struct Lease {
+    holder: Option<String>,
+    until: DateTime<Utc>,
+    quiet_until: Option<DateTime<Utc>>,
 }
 
 /// A store in memory. Commits are atomic under one lock.
@@ -191,5 +201,53 @@ impl Inbox for MemoryStore {
 
     async fn inbox_entries(&self, scope: &Scope) -> Result<Vec<InboxEntry>, StoreError> {
         Ok(self.lock().inbox.iter().filter(|e| &e.scope == scope).cloned().collect())
+    }
+}
+
+#[async_trait]
+impl JobStore for MemoryStore {
+    async fn jobs(&self) -> Result<Vec<(Scope, JobRecord)>, StoreError> {
+        let mut all: Vec<_> = self.lock().jobs.iter().map(|(s, j)| (s.clone(), j.clone())).collect();
+        all.sort_by(|a, b| a.0.cmp(&b.0));
+        Ok(all)
+    }
+
+    async fn job(&self, scope: &Scope) -> Result<Option<JobRecord>, StoreError> {
+        Ok(self.lock().jobs.get(scope).cloned())
+    }
+
+    async fn save_job(&self, scope: &Scope, job: &JobRecord) -> Result<(), StoreError> {
+        self.lock().jobs.insert(scope.clone(), job.clone());
+        Ok(())
+    }
+
+    async fn lease(
+        &self,
+        scope: &Scope,
+        holder: &str,
+        now: DateTime<Utc>,
+        ttl: chrono::Duration,
+    ) -> Result<LeaseGrant, StoreError> {
+        let mut inner = self.lock();
+        let lease = inner.leases.entry(scope.clone()).or_default();
+        match &lease.holder {
+            Some(h) if h != holder && lease.until > now => Ok(LeaseGrant::Held { by: h.clone(), until: lease.until }),
+            _ => {
+                lease.holder = Some(holder.to_owned());
+                lease.until = now + ttl;
+                Ok(LeaseGrant::Granted { until: lease.until, quiet_until: lease.quiet_until })
+            }
+        }
+    }
+
+    async fn release(&self, scope: &Scope, holder: &str, quiet_until: Option<DateTime<Utc>>) -> Result<(), StoreError> {
+        let mut inner = self.lock();
+        if let Some(lease) = inner.leases.get_mut(scope)
+            && lease.holder.as_deref() == Some(holder)
+        {
+            lease.holder = None;
+            lease.quiet_until = quiet_until;
+        }
+        Ok(())
     }
 }

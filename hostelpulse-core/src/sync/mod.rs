@@ -14,12 +14,14 @@
 mod audit;
 mod engine;
 pub mod inbox;
+pub mod jobs;
 mod memory;
 mod store;
 
 pub use audit::{AccountStatus, AuditRecord, Counts, Outcome, PlanKind, Stage, Trigger};
 pub use engine::{Change, ChangeClass, CollectingSink, Plan, RoomRefresh, Sink, SyncConfig, SyncEngine};
 pub use inbox::InboxWorker;
+pub use jobs::{AlertState, Blocked, JobRecord, JobStore, LeaseGrant, QueuedRetry};
 pub use memory::MemoryStore;
 pub use store::{
     AuditLog, Commit, Inbox, InboxEntry, InboxItem, Origin, Queued, RecordMap, RecordState, Scope, Settled,

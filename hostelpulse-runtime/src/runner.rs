@@ -1,0 +1,958 @@
+//! The runtime: one loop that decides what is due, a bounded pool that runs it, one account at a
+//! time per account, under the account's lease.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use hostelpulse_core::capability::RateLimit;
+use hostelpulse_core::error::BoxError;
+use hostelpulse_core::model::Property;
+use hostelpulse_core::sync::inbox::InboxBackoff;
+use hostelpulse_core::sync::{
+    AuditRecord, Blocked, InboxWorker, JobRecord, JobStore, LeaseGrant, Outcome, Plan, PlanKind, QueuedRetry, Scope,
+    Sink, StoreError, SyncConfig, SyncEngine, Trigger,
+};
+use hostelpulse_core::{Clock, Connector, ConnectorKind, ErrorKind, Operation};
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use tokio::sync::{Notify, Semaphore, broadcast, watch};
+use tokio::task::JoinSet;
+
+use crate::alerts::{self, AlertEvent, AlertRules, AlertSink, Facts, LogAlerts};
+use crate::backoff::RetryPolicy;
+use crate::schedule::{PollPlan, Schedule, catch_up_slot};
+
+/// One account the runtime keeps fresh.
+#[non_exhaustive]
+pub struct ManagedAccount {
+    /// Its name in events, metrics and alerts (`property/account` when several properties share
+    /// a runtime).
+    pub id: String,
+    /// The connector, built once and kept (token caches, pacers and state live on in it).
+    pub connector: Arc<dyn Connector>,
+    /// When its plans run.
+    pub schedule: Schedule,
+    /// Its alert thresholds.
+    pub alerts: AlertRules,
+    /// The source sends webhooks to this host (webhook silence is watched).
+    pub receives_webhooks: bool,
+    /// A fingerprint of its credentials (never the credentials): when it changes, an account
+    /// blocked by rejected credentials is tried again.
+    pub credentials: Option<String>,
+}
+
+impl std::fmt::Debug for ManagedAccount {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ManagedAccount")
+            .field("id", &self.id)
+            .field("connector", &self.connector.kind())
+            .field("schedule", &self.schedule)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ManagedAccount {
+    /// An account with the default schedule for its connector's capabilities (in the property's
+    /// time zone) and the default alert rules, the lag threshold derived from the schedule.
+    pub fn new(id: impl Into<String>, connector: Arc<dyn Connector>, timezone: chrono_tz::Tz) -> Self {
+        let caps = connector.capabilities();
+        let schedule = Schedule::for_capabilities(&caps, timezone);
+        let is_feed = is_feed(&connector.kind());
+        let mut alerts = AlertRules { sync_lag: Some(default_lag(&schedule)), ..AlertRules::default() };
+        if !is_feed {
+            alerts.feed_stale = None;
+        }
+        Self { id: id.into(), connector, schedule, alerts, receives_webhooks: false, credentials: None }
+    }
+
+    /// With another schedule (the lag threshold follows it unless set with [`Self::alerts`]).
+    pub fn schedule(mut self, schedule: Schedule) -> Self {
+        self.alerts.sync_lag = self.alerts.sync_lag.map(|_| default_lag(&schedule));
+        self.schedule = schedule;
+        self
+    }
+
+    /// With other alert thresholds.
+    pub fn alerts(mut self, rules: AlertRules) -> Self {
+        self.alerts = rules;
+        self
+    }
+
+    /// Whether the source sends webhooks to this host.
+    pub fn receives_webhooks(mut self, yes: bool) -> Self {
+        self.receives_webhooks = yes;
+        self
+    }
+
+    /// The credentials' fingerprint.
+    pub fn credentials(mut self, fingerprint: Option<String>) -> Self {
+        self.credentials = fingerprint;
+        self
+    }
+}
+
+/// Three poll intervals, at least 30 minutes; 26 hours for accounts that are only synced daily.
+fn default_lag(s: &Schedule) -> Duration {
+    match s.poll_every {
+        Some(every) => (every * 3).max(Duration::from_secs(30 * 60)),
+        None => Duration::from_secs(26 * 3600),
+    }
+}
+
+fn is_feed(kind: &ConnectorKind) -> bool {
+    *kind == ConnectorKind::ICAL || *kind == ConnectorKind::FDM
+}
+
+/// Where the rooms read by a full sync go (the host's inventory).
+#[async_trait]
+pub trait RoomsSink: Send + Sync {
+    /// Saves the properties (rooms and beds) an account read.
+    async fn save_rooms(&self, scope: &Scope, properties: &[Property]) -> Result<(), BoxError>;
+}
+
+/// What the runtime did, for hosts and tests that watch it.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum RuntimeEvent {
+    /// A run finished (committed, deferred or failed).
+    Ran {
+        /// The account.
+        account: String,
+        /// Why it ran.
+        job: Job,
+        /// Its audit record.
+        run: Box<AuditRecord>,
+    },
+    /// An alert was raised, repeated or resolved.
+    Alert(AlertEvent),
+    /// An account was due but another process holds its lease.
+    LeaseBusy {
+        /// The account.
+        account: String,
+        /// The holder.
+        by: String,
+    },
+}
+
+/// Why a run was started.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Job {
+    /// The daily full sync.
+    Full,
+    /// A scheduled poll.
+    Poll,
+    /// A queued retry of a plan that failed or was deferred.
+    Retry(PlanKind),
+    /// Webhook deliveries waiting in the inbox.
+    Inbox,
+    /// Asked for through [`RuntimeHandle::trigger`].
+    Manual(PlanKind),
+}
+
+/// The runtime's knobs.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct RuntimeConfig {
+    /// Accounts synced at once (default 256): runs mostly wait on the network and on each
+    /// source's own rate limit.
+    pub max_concurrent: usize,
+    /// Retries of failed runs.
+    pub retry: RetryPolicy,
+    /// Retries of failed inbox entries.
+    pub inbox_backoff: InboxBackoff,
+    /// Overdue accounts at start are spread over this long (default 30 s).
+    pub catch_up_spread: Duration,
+    /// An account's lease lasts this long unless renewed (default 60 s; renewed every third).
+    pub lease_ttl: Duration,
+    /// Time-based alert rules are evaluated this often (default 60 s).
+    pub alert_tick: Duration,
+    /// How long shutdown waits for running syncs before abandoning them (default 30 s).
+    pub shutdown_grace: Duration,
+    /// This process's name in leases (default: host name, process id and a random suffix).
+    pub holder: String,
+    /// Seed for the retry jitter (default: from the OS).
+    pub seed: Option<u64>,
+    /// The sync engine's settings.
+    pub sync: SyncConfig,
+}
+
+impl Default for RuntimeConfig {
+    fn default() -> Self {
+        let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "host".into());
+        Self {
+            max_concurrent: 256,
+            retry: RetryPolicy::default(),
+            inbox_backoff: InboxBackoff::default(),
+            catch_up_spread: Duration::from_secs(30),
+            lease_ttl: Duration::from_secs(60),
+            alert_tick: Duration::from_secs(60),
+            shutdown_grace: Duration::from_secs(30),
+            holder: format!("{host}:{}:{}", std::process::id(), &uuid::Uuid::new_v4().simple().to_string()[..8]),
+            seed: None,
+            sync: SyncConfig::default(),
+        }
+    }
+}
+
+/// Builds a [`Runtime`].
+#[must_use]
+pub struct RuntimeBuilder {
+    store: Arc<dyn JobStore>,
+    sink: Arc<dyn Sink>,
+    accounts: Vec<ManagedAccount>,
+    alerts: Arc<dyn AlertSink>,
+    rooms: Option<Arc<dyn RoomsSink>>,
+    clock: Arc<dyn Clock>,
+    config: RuntimeConfig,
+}
+
+impl RuntimeBuilder {
+    /// Adds an account.
+    pub fn account(mut self, account: ManagedAccount) -> Self {
+        self.accounts.push(account);
+        self
+    }
+
+    /// Adds accounts.
+    pub fn accounts(mut self, accounts: impl IntoIterator<Item = ManagedAccount>) -> Self {
+        self.accounts.extend(accounts);
+        self
+    }
+
+    /// Where alerts go (default: the log).
+    pub fn alert_sink(mut self, sink: Arc<dyn AlertSink>) -> Self {
+        self.alerts = sink;
+        self
+    }
+
+    /// Where the rooms a full sync reads go.
+    pub fn rooms_sink(mut self, sink: Arc<dyn RoomsSink>) -> Self {
+        self.rooms = Some(sink);
+        self
+    }
+
+    /// The wall clock (default: the system's). Tests use
+    /// [`hostelpulse_core::TokioWallClock`] under a paused tokio clock.
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// The knobs.
+    pub fn config(mut self, config: RuntimeConfig) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// The runtime; refuses two accounts with one name or one store key.
+    pub fn build(self) -> Result<Runtime, hostelpulse_core::Error> {
+        let mut names = HashSet::new();
+        let mut scopes = HashMap::new();
+        let mut slots = Vec::with_capacity(self.accounts.len());
+        for (i, a) in self.accounts.into_iter().enumerate() {
+            if !names.insert(a.id.clone()) {
+                return Err(hostelpulse_core::Error::config(format!("account `{}` is configured twice", a.id)));
+            }
+            let scope = Scope::new(a.connector.kind(), a.connector.account().clone());
+            if let Some(other) = scopes.insert(scope.clone(), i) {
+                return Err(hostelpulse_core::Error::config(format!(
+                    "accounts `{}` and `{}` are the same {} account `{}`",
+                    slots.get(other).map_or("?", |s: &Slot| s.account.id.as_str()),
+                    a.id,
+                    scope.connector,
+                    scope.account
+                )));
+            }
+            slots.push(Slot { account: a, scope, state: Mutex::new(SlotState::default()) });
+        }
+        let engine =
+            SyncEngine::new(self.store.clone()).with_config(self.config.sync.clone()).with_clock(self.clock.clone());
+        let rng = match self.config.seed {
+            Some(s) => StdRng::seed_from_u64(s),
+            None => StdRng::from_os_rng(),
+        };
+        let (shutdown, _) = watch::channel(false);
+        let (events, _) = broadcast::channel(4096);
+        Ok(Runtime {
+            inner: Arc::new(Inner {
+                store: self.store,
+                engine,
+                sink: self.sink,
+                alerts: self.alerts,
+                rooms: self.rooms,
+                clock: self.clock,
+                config: self.config,
+                by_scope: scopes,
+                slots,
+                wake: Notify::new(),
+                shutdown,
+                events,
+                ready: AtomicBool::new(false),
+                rng: Mutex::new(rng),
+                runs: AtomicU64::new(0),
+            }),
+        })
+    }
+}
+
+#[derive(Debug, Default)]
+struct SlotState {
+    job: JobRecord,
+    /// The record as this process last read or wrote it: a different one in the store means
+    /// another process worked the account since.
+    persisted: JobRecord,
+    facts: Facts,
+    running: bool,
+    manual: Option<PlanKind>,
+    /// Another process held the lease: not before this time.
+    lease_wait: Option<DateTime<Utc>>,
+}
+
+struct Slot {
+    account: ManagedAccount,
+    scope: Scope,
+    state: Mutex<SlotState>,
+}
+
+impl Slot {
+    fn lock(&self) -> std::sync::MutexGuard<'_, SlotState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+struct Inner {
+    store: Arc<dyn JobStore>,
+    engine: SyncEngine,
+    sink: Arc<dyn Sink>,
+    alerts: Arc<dyn AlertSink>,
+    rooms: Option<Arc<dyn RoomsSink>>,
+    clock: Arc<dyn Clock>,
+    config: RuntimeConfig,
+    by_scope: HashMap<Scope, usize>,
+    slots: Vec<Slot>,
+    wake: Notify,
+    shutdown: watch::Sender<bool>,
+    events: broadcast::Sender<RuntimeEvent>,
+    ready: AtomicBool,
+    rng: Mutex<StdRng>,
+    runs: AtomicU64,
+}
+
+/// Keeps every account fresh until shut down. Build with [`Runtime::builder`], take a
+/// [`RuntimeHandle`], then `run().await`.
+pub struct Runtime {
+    inner: Arc<Inner>,
+}
+
+/// Talks to a running [`Runtime`]: shut it down, trigger a run, announce a webhook, watch it.
+#[derive(Clone)]
+pub struct RuntimeHandle {
+    inner: Arc<Inner>,
+}
+
+/// How a runtime ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Stopped {
+    /// Runs that finished while it ran.
+    pub runs: u64,
+    /// Runs still going when the shutdown grace ran out (nothing of them was committed; they
+    /// run again after the restart).
+    pub abandoned: usize,
+}
+
+/// One account as the runtime sees it now.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct AccountView {
+    /// The account.
+    pub id: String,
+    /// Its store key.
+    pub scope: Scope,
+    /// Its schedule and retry state.
+    pub job: JobRecord,
+    /// A run is in progress.
+    pub running: bool,
+    /// The last success.
+    pub last_success: Option<DateTime<Utc>>,
+}
+
+impl Runtime {
+    /// A runtime over `store` delivering changes to `sink`.
+    pub fn builder(store: Arc<dyn JobStore>, sink: Arc<dyn Sink>) -> RuntimeBuilder {
+        RuntimeBuilder {
+            store,
+            sink,
+            accounts: Vec::new(),
+            alerts: Arc::new(LogAlerts),
+            rooms: None,
+            clock: Arc::new(hostelpulse_core::SystemClock),
+            config: RuntimeConfig::default(),
+        }
+    }
+
+    /// A handle to shut it down or talk to it while it runs.
+    pub fn handle(&self) -> RuntimeHandle {
+        RuntimeHandle { inner: self.inner.clone() }
+    }
+
+    /// Runs until [`RuntimeHandle::shutdown`]: loads the schedule from the store, then starts
+    /// whatever is due, bounded by `max_concurrent`, one run at a time per account.
+    pub async fn run(self) -> Result<Stopped, StoreError> {
+        let inner = self.inner;
+        inner.load().await?;
+        inner.ready.store(true, Ordering::SeqCst);
+        let mut shutdown = inner.shutdown.subscribe();
+        let pool = Arc::new(Semaphore::new(inner.config.max_concurrent.max(1)));
+        let mut tasks: JoinSet<()> = JoinSet::new();
+        let tick = chrono::Duration::from_std(inner.config.alert_tick).unwrap_or(chrono::Duration::minutes(1));
+        let mut next_tick = inner.clock.now();
+        loop {
+            if *shutdown.borrow() {
+                break;
+            }
+            while tasks.try_join_next().is_some() {}
+            let now = inner.clock.now();
+            let inbox_due: HashSet<Scope> =
+                inner.store.inbox_due(now, 100_000).await?.into_iter().map(|e| e.scope).collect();
+            metrics::gauge!("hostelpulse_inbox_depth").set(inbox_due.len() as f64);
+            for (i, slot) in inner.slots.iter().enumerate() {
+                let job = {
+                    let mut st = slot.lock();
+                    let job = inner.due(slot, &mut st, now, inbox_due.contains(&slot.scope));
+                    if job.is_some() {
+                        st.running = true;
+                    }
+                    job
+                };
+                if let Some(job) = job {
+                    let (inner, pool) = (inner.clone(), pool.clone());
+                    tasks.spawn(async move {
+                        let permit = pool.acquire_owned().await;
+                        inner.work(i, job).await;
+                        drop(permit);
+                    });
+                }
+            }
+            if now >= next_tick {
+                inner.tick(now).await;
+                next_tick = now + tick;
+            }
+            metrics::gauge!("hostelpulse_running_syncs").set(tasks.len() as f64);
+            let mut next = next_tick;
+            for slot in &inner.slots {
+                if let Some(at) = inner.next_due(slot, &slot.lock()) {
+                    next = next.min(at);
+                }
+            }
+            if let Some(at) = inner.store.inbox_next_due().await? {
+                next = next.min(at);
+            }
+            let wait = (next - inner.clock.now()).to_std().unwrap_or_default();
+            tokio::select! {
+                _ = tokio::time::sleep(wait) => {}
+                _ = inner.wake.notified() => {}
+                _ = shutdown.changed() => {}
+                Some(_) = tasks.join_next(), if !tasks.is_empty() => {}
+            }
+        }
+        inner.ready.store(false, Ordering::SeqCst);
+        // Stop taking work; let running syncs commit or fail cleanly within the grace.
+        let drained =
+            tokio::time::timeout(inner.config.shutdown_grace, async { while tasks.join_next().await.is_some() {} })
+                .await;
+        let mut abandoned = 0;
+        if drained.is_err() {
+            abandoned = tasks.len();
+            tasks.abort_all();
+            while tasks.join_next().await.is_some() {}
+            for slot in &inner.slots {
+                if slot.lock().running {
+                    let _ = inner.store.release(&slot.scope, &inner.config.holder, None).await;
+                }
+            }
+        }
+        Ok(Stopped { runs: inner.runs.load(Ordering::SeqCst), abandoned })
+    }
+}
+
+impl RuntimeHandle {
+    /// Stops taking work; running syncs get the shutdown grace to finish.
+    pub fn shutdown(&self) {
+        self.inner.shutdown.send_replace(true);
+    }
+
+    /// The runtime loaded its accounts and is running.
+    pub fn ready(&self) -> bool {
+        self.inner.ready.load(Ordering::SeqCst)
+    }
+
+    /// Events: runs, alerts, busy leases. Subscribe before `run()` to see everything.
+    pub fn subscribe(&self) -> broadcast::Receiver<RuntimeEvent> {
+        self.inner.events.subscribe()
+    }
+
+    /// Asks for a run of `plan` (full or incremental) on `account` now. Also lifts a block on
+    /// rejected credentials: the owner says they fixed them. `false` when no such account.
+    pub fn trigger(&self, account: &str, plan: PlanKind) -> bool {
+        let Some(slot) = self.inner.slots.iter().find(|s| s.account.id == account) else { return false };
+        slot.lock().manual = Some(plan);
+        self.inner.wake.notify_one();
+        true
+    }
+
+    /// A verified webhook for `scope` was put in the inbox: process it now, and note that the
+    /// source is sending.
+    pub fn webhook_received(&self, scope: &Scope) {
+        if let Some(i) = self.inner.by_scope.get(scope) {
+            self.inner.slots[*i].lock().facts.last_webhook = Some(self.inner.clock.now());
+        }
+        self.inner.wake.notify_one();
+    }
+
+    /// Every account's schedule and state.
+    pub fn accounts(&self) -> Vec<AccountView> {
+        self.inner
+            .slots
+            .iter()
+            .map(|s| {
+                let st = s.lock();
+                AccountView {
+                    id: s.account.id.clone(),
+                    scope: s.scope.clone(),
+                    job: st.job.clone(),
+                    running: st.running,
+                    last_success: st.facts.last_success,
+                }
+            })
+            .collect()
+    }
+}
+
+impl Inner {
+    /// Job records and recent runs from the store; new and overdue accounts spread out.
+    async fn load(&self) -> Result<(), StoreError> {
+        let now = self.clock.now();
+        let mut saved: HashMap<Scope, JobRecord> = self.store.jobs().await?.into_iter().collect();
+        let mut overdue = Vec::new();
+        for (i, slot) in self.slots.iter().enumerate() {
+            let recent = self.store.recent(&slot.scope, 50).await?;
+            let last_webhook = self.store.inbox_entries(&slot.scope).await?.iter().map(|e| e.received_at).max();
+            let mut job = saved.remove(&slot.scope).unwrap_or_default();
+            job.managed_since.get_or_insert(now);
+            let mut st = slot.lock();
+            st.facts = Facts {
+                consecutive_failures: job.failures,
+                last_error: recent.first().and_then(|r| match &r.outcome {
+                    Outcome::Failed { message, .. } => Some(message.clone()),
+                    _ => None,
+                }),
+                last_success: recent.iter().find(|r| r.outcome.is_success()).map(|r| r.finished_at),
+                managed_since: job.managed_since,
+                credentials_rejected: job.blocked.as_ref().map(|b| b.reason.clone()),
+                expects_webhooks: slot.account.receives_webhooks,
+                last_webhook,
+                is_feed: is_feed(&slot.scope.connector),
+                last_run_failures: recent.first().map_or(0, |r| r.counts.failed as usize),
+            };
+            st.persisted = job.clone();
+            st.job = job;
+            if self.next_due(slot, &st).is_none_or(|at| at <= now) {
+                overdue.push(i);
+            }
+        }
+        // Nothing is run twice to catch up: one full (or poll) per overdue account, spread out.
+        let count = overdue.len();
+        for (k, i) in overdue.into_iter().enumerate() {
+            let slot = &self.slots[i];
+            let at = catch_up_slot(now, self.config.catch_up_spread, k, count);
+            let job = {
+                let mut st = slot.lock();
+                let j = &mut st.job;
+                if let Some(r) = &mut j.retry {
+                    r.at = r.at.max(at);
+                }
+                if j.next_full_at.is_none_or(|t| t < at) {
+                    j.next_full_at = Some(at);
+                }
+                if j.next_poll_at.is_some_and(|t| t < at) {
+                    j.next_poll_at = Some(at);
+                }
+                let j = j.clone();
+                st.persisted = j.clone();
+                j
+            };
+            self.store.save_job(&slot.scope, &job).await?;
+        }
+        Ok(())
+    }
+
+    /// When the slot next wants to run, if ever (inbox entries are watched separately).
+    fn next_due(&self, slot: &Slot, st: &SlotState) -> Option<DateTime<Utc>> {
+        if st.running {
+            return None;
+        }
+        let at = if st.manual.is_some() {
+            Some(DateTime::<Utc>::MIN_UTC)
+        } else if let Some(b) = &st.job.blocked {
+            // New credentials lift the block at once.
+            (b.credentials != slot.account.credentials).then_some(DateTime::<Utc>::MIN_UTC)
+        } else if let Some(r) = &st.job.retry {
+            Some(r.at)
+        } else {
+            [st.job.next_full_at, st.job.next_poll_at].into_iter().flatten().min()
+        };
+        match (at, st.lease_wait) {
+            (Some(a), Some(w)) => Some(a.max(w)),
+            (a, _) => a,
+        }
+    }
+
+    /// The job to start now, if any.
+    fn due(&self, slot: &Slot, st: &mut SlotState, now: DateTime<Utc>, inbox: bool) -> Option<Job> {
+        if st.running || st.lease_wait.is_some_and(|w| w > now) {
+            return None;
+        }
+        if let Some(plan) = st.manual.take() {
+            st.job.blocked = None;
+            return Some(Job::Manual(plan));
+        }
+        if let Some(b) = &st.job.blocked {
+            if b.credentials == slot.account.credentials {
+                return None;
+            }
+            st.job.blocked = None;
+            st.job.failures = 0;
+            st.facts.credentials_rejected = None;
+            return Some(Job::Full);
+        }
+        if inbox {
+            return Some(Job::Inbox);
+        }
+        if let Some(r) = &st.job.retry {
+            return (r.at <= now).then_some(Job::Retry(r.plan));
+        }
+        if st.job.next_full_at.is_some_and(|t| t <= now) {
+            return Some(Job::Full);
+        }
+        if st.job.next_poll_at.is_some_and(|t| t <= now) {
+            return Some(Job::Poll);
+        }
+        None
+    }
+
+    /// One job on one account, under its lease.
+    async fn work(self: &Arc<Self>, i: usize, job: Job) {
+        let slot = &self.slots[i];
+        let holder = &self.config.holder;
+        let ttl = chrono::Duration::from_std(self.config.lease_ttl).unwrap_or(chrono::Duration::minutes(1));
+        let started = self.clock.now();
+        match self.store.lease(&slot.scope, holder, started, ttl).await {
+            Ok(LeaseGrant::Granted { quiet_until, .. }) => {
+                if let Some(wait) = quiet_until.and_then(|q| (q - started).to_std().ok()) {
+                    tokio::time::sleep(wait).await;
+                }
+            }
+            Ok(LeaseGrant::Held { by, until }) => {
+                let mut st = slot.lock();
+                st.running = false;
+                st.lease_wait = Some(until);
+                if let Job::Manual(p) = job {
+                    st.manual = Some(p);
+                }
+                drop(st);
+                let _ = self.events.send(RuntimeEvent::LeaseBusy { account: slot.account.id.clone(), by });
+                self.wake.notify_one();
+                return;
+            }
+            Ok(_) => {
+                self.requeue_after_store_error(slot, job);
+                return;
+            }
+            Err(e) => {
+                tracing::warn!(account = %slot.account.id, error = %e, "cannot take the account's lease");
+                self.requeue_after_store_error(slot, job);
+                return;
+            }
+        }
+        // Another process may have worked this account while we waited: its record wins, and
+        // the loop decides again from it.
+        if let Ok(Some(saved)) = self.store.job(&slot.scope).await {
+            let adopted = {
+                let mut st = slot.lock();
+                let other = saved != st.persisted;
+                if other {
+                    st.persisted = saved.clone();
+                    st.job = saved;
+                    st.running = false;
+                    if let Job::Manual(p) = job {
+                        st.manual = Some(p);
+                    }
+                }
+                other
+            };
+            if adopted {
+                let _ = self.store.release(&slot.scope, holder, None).await;
+                self.wake.notify_one();
+                return;
+            }
+        }
+        let renew = {
+            let (store, scope, holder) = (self.store.clone(), slot.scope.clone(), holder.clone());
+            let (clock, every) = (self.clock.clone(), self.config.lease_ttl / 3);
+            tokio::spawn(async move {
+                loop {
+                    tokio::time::sleep(every).await;
+                    let _ = store.lease(&scope, &holder, clock.now(), ttl).await;
+                }
+            })
+        };
+        let runs = self.execute(slot, job).await;
+        renew.abort();
+        let done = self.clock.now();
+        let quiet = rate_window(&slot.account.connector.capabilities().sync.rate_limit)
+            .and_then(|w| chrono::Duration::from_std(w).ok())
+            .map(|w| done + w);
+        let events = self.settle(slot, job, started, &runs);
+        let record = slot.lock().job.clone();
+        // Saved before the lease is given back, so the next holder starts from it.
+        if let Err(e) = self.store.save_job(&slot.scope, &record).await {
+            tracing::warn!(account = %slot.account.id, error = %e, "cannot save the account's schedule");
+        }
+        {
+            let mut st = slot.lock();
+            st.persisted = record;
+            st.running = false;
+            st.lease_wait = None;
+        }
+        if let Err(e) = self.store.release(&slot.scope, holder, quiet).await {
+            tracing::warn!(account = %slot.account.id, error = %e, "cannot release the account's lease");
+        }
+        for run in runs {
+            self.runs.fetch_add(1, Ordering::SeqCst);
+            crate::metrics::record_run(&slot.account.id, &run, done);
+            let _ = self.events.send(RuntimeEvent::Ran { account: slot.account.id.clone(), job, run: Box::new(run) });
+        }
+        self.deliver(events).await;
+        self.wake.notify_one();
+    }
+
+    fn requeue_after_store_error(&self, slot: &Slot, job: Job) {
+        let mut st = slot.lock();
+        st.running = false;
+        st.lease_wait = Some(self.clock.now() + chrono::Duration::seconds(5));
+        if let Job::Manual(p) = job {
+            st.manual = Some(p);
+        }
+        drop(st);
+        self.wake.notify_one();
+    }
+
+    /// Runs the job's plan; the inbox job may run several (one per delivery).
+    async fn execute(&self, slot: &Slot, job: Job) -> Vec<AuditRecord> {
+        let c = slot.account.connector.as_ref();
+        let poll_plan = match slot.account.schedule.poll_plan {
+            PollPlan::Incremental => PlanKind::Incremental,
+            PollPlan::Full => PlanKind::Full,
+        };
+        let (plan, trigger) = match job {
+            Job::Full => (PlanKind::Full, Trigger::ScheduledFull),
+            Job::Poll => (poll_plan, Trigger::Poll),
+            Job::Retry(p) => (p, if p == PlanKind::Full { Trigger::ScheduledFull } else { Trigger::Poll }),
+            Job::Manual(p) => (p, Trigger::Manual),
+            Job::Inbox => {
+                let worker = InboxWorker::new(self.engine.clone()).backoff(self.config.inbox_backoff.clone());
+                let now = self.clock.now();
+                return match worker
+                    .process_due_for(now, &slot.scope, slot.account.connector.clone(), self.sink.as_ref())
+                    .await
+                {
+                    Ok(done) => done.into_iter().filter_map(|p| p.run).collect(),
+                    Err(e) => {
+                        tracing::warn!(account = %slot.account.id, error = %e, "inbox");
+                        Vec::new()
+                    }
+                };
+            }
+        };
+        if plan == PlanKind::Full
+            && let Some(rooms) = &self.rooms
+            && c.capabilities().supports(Operation::ReadRooms)
+        {
+            match c.rooms().await {
+                Ok(props) => {
+                    if let Err(e) = rooms.save_rooms(&slot.scope, &props).await {
+                        tracing::warn!(account = %slot.account.id, error = %e, "cannot save rooms");
+                    }
+                }
+                Err(e) => tracing::debug!(account = %slot.account.id, error = %e, "rooms not read"),
+            }
+        }
+        let plan = match plan {
+            PlanKind::Incremental if c.capabilities().supports(Operation::ReadBookingsModified) => Plan::Incremental,
+            _ => Plan::Full,
+        };
+        vec![self.engine.run(c, plan, trigger, self.sink.as_ref()).await]
+    }
+
+    /// The schedule and retry state after a job, and the alert events it causes.
+    fn settle(&self, slot: &Slot, job: Job, started: DateTime<Utc>, runs: &[AuditRecord]) -> Vec<AlertEvent> {
+        let now = self.clock.now();
+        let schedule = &slot.account.schedule;
+        let mut st = slot.lock();
+        let st = &mut *st;
+        let plan = match job {
+            Job::Full => Some(PlanKind::Full),
+            Job::Poll => Some(match schedule.poll_plan {
+                PollPlan::Incremental => PlanKind::Incremental,
+                PollPlan::Full => PlanKind::Full,
+            }),
+            Job::Retry(p) | Job::Manual(p) => Some(p),
+            Job::Inbox => None,
+        };
+        for run in runs {
+            match &run.outcome {
+                Outcome::Ok | Outcome::Partial => {
+                    st.job.failures = 0;
+                    st.facts.last_success = Some(run.finished_at);
+                    st.facts.last_error = None;
+                }
+                other if plan.is_none() => {
+                    // Inbox runs retry on the inbox's own schedule; they count as failures.
+                    st.job.failures += 1;
+                    st.facts.last_error = message_of(other);
+                }
+                _ => {}
+            }
+            st.facts.last_run_failures = run.counts.failed as usize;
+        }
+        if let (Some(plan), Some(run)) = (plan, runs.last()) {
+            match &run.outcome {
+                Outcome::Ok | Outcome::Partial => {
+                    st.job.retry = None;
+                    // A full read also covers a poll; a poll never moves the daily full.
+                    if plan == PlanKind::Full {
+                        st.job.next_full_at = Some(schedule.next_full_after(now));
+                    }
+                    st.job.next_poll_at = schedule
+                        .next_poll_after(started)
+                        .map(|t| if t <= now { schedule.next_poll_after(now).unwrap_or(t) } else { t });
+                }
+                Outcome::Deferred { retry_at } => {
+                    st.job.failures += 1;
+                    st.job.retry =
+                        Some(QueuedRetry::new(plan, (*retry_at).max(now), "deferred by the source's rate limit"));
+                    st.facts.last_error = Some("deferred by the source's rate limit".into());
+                }
+                Outcome::Failed { kind: Some(ErrorKind::Reauthenticate), message, .. } => {
+                    st.job.failures += 1;
+                    st.job.retry = None;
+                    st.job.blocked = Some(Blocked::new(now, slot.account.credentials.clone(), message.clone()));
+                    st.facts.credentials_rejected = Some(message.clone());
+                    st.facts.last_error = Some(message.clone());
+                }
+                Outcome::Failed { message, .. } => {
+                    st.job.failures += 1;
+                    let wait = {
+                        let mut rng = self.rng.lock().unwrap_or_else(|e| e.into_inner());
+                        self.config.retry.delay(st.job.failures, &mut *rng)
+                    };
+                    let at = now + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::hours(1));
+                    st.job.retry = Some(QueuedRetry::new(plan, at, message.clone()));
+                    st.facts.last_error = Some(message.clone());
+                }
+                #[allow(unreachable_patterns)]
+                _ => {}
+            }
+        }
+        if st.job.blocked.is_none() {
+            st.facts.credentials_rejected = None;
+        }
+        st.facts.consecutive_failures = st.job.failures;
+        alerts::evaluate(&slot.account.id, &slot.account.alerts, &st.facts, &mut st.job.alerts, now)
+    }
+
+    /// Time-based rules (lag, silence, stale feeds) for every account not running, and gauges.
+    async fn tick(&self, now: DateTime<Utc>) {
+        let mut events = Vec::new();
+        let mut changed = Vec::new();
+        let mut firing: BTreeMap<&'static str, usize> =
+            alerts::AlertRule::ALL.iter().map(|r| (r.as_str(), 0)).collect();
+        let (mut queued, mut blocked) = (0usize, 0usize);
+        for slot in &self.slots {
+            let mut st = slot.lock();
+            let st = &mut *st;
+            if !st.running {
+                let ev = alerts::evaluate(&slot.account.id, &slot.account.alerts, &st.facts, &mut st.job.alerts, now);
+                if !ev.is_empty() {
+                    st.persisted = st.job.clone();
+                    changed.push((slot.scope.clone(), st.job.clone()));
+                    events.extend(ev);
+                }
+            }
+            for name in st.job.alerts.keys() {
+                if let Some(n) = firing.get_mut(name.as_str()) {
+                    *n += 1;
+                }
+            }
+            queued += usize::from(st.job.retry.is_some());
+            blocked += usize::from(st.job.blocked.is_some());
+            crate::metrics::lag(&slot.account.id, st.facts.last_success, now);
+        }
+        for (rule, n) in firing {
+            metrics::gauge!("hostelpulse_alerts_firing", "rule" => rule).set(n as f64);
+        }
+        metrics::gauge!("hostelpulse_queue_depth").set(queued as f64);
+        metrics::gauge!("hostelpulse_accounts_blocked").set(blocked as f64);
+        for (scope, job) in changed {
+            if let Err(e) = self.store.save_job(&scope, &job).await {
+                tracing::warn!(error = %e, "cannot save alert state");
+            }
+        }
+        self.deliver(events).await;
+    }
+
+    async fn deliver(&self, events: Vec<AlertEvent>) {
+        for e in events {
+            metrics::counter!("hostelpulse_alerts_total", "rule" => e.rule.as_str(), "status" => status_name(e.status))
+                .increment(1);
+            if let Err(err) = self.alerts.deliver(&e).await {
+                tracing::warn!(account = %e.account, rule = e.rule.as_str(), error = %err, "alert not delivered");
+            }
+            let _ = self.events.send(RuntimeEvent::Alert(e));
+        }
+    }
+}
+
+fn status_name(s: alerts::AlertStatus) -> &'static str {
+    match s {
+        alerts::AlertStatus::Firing => "firing",
+        alerts::AlertStatus::Repeat => "repeat",
+        alerts::AlertStatus::Resolved => "resolved",
+        #[allow(unreachable_patterns)]
+        _ => "other",
+    }
+}
+
+fn message_of(o: &Outcome) -> Option<String> {
+    match o {
+        Outcome::Failed { message, .. } => Some(message.clone()),
+        Outcome::Deferred { .. } => Some("deferred by the source's rate limit".into()),
+        _ => None,
+    }
+}
+
+/// How long after an account's last request a new process must wait before it may send at
+/// full rate: one rate window for a requests-per-second limit (with a margin). A credit budget
+/// is corrected by the source's own headers on the first response.
+fn rate_window(limit: &RateLimit) -> Option<Duration> {
+    match limit {
+        RateLimit::RequestsPerSecond { .. } => Some(Duration::from_millis(1100)),
+        _ => None,
+    }
+}

@@ -1,0 +1,497 @@
+//! The runtime on virtual time: schedules, retries, catch-up, leases and alerts, with exact
+//! times. Every test runs under a paused tokio clock; the wall clock follows it.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use hostelpulse_core::model::{AccountId, Booking, Property};
+use hostelpulse_core::sync::{
+    CollectingSink, Inbox, InboxItem, JobStore, LeaseGrant, MemoryStore, Outcome, PlanKind, Scope, Sink, SyncStore,
+};
+use hostelpulse_core::testkit::{NewBooking, ReferenceConnector, ReferenceUpstream, Upstream};
+use hostelpulse_core::webhook::Hint;
+use hostelpulse_core::{
+    BookingBatch, BookingQuery, Capabilities, Clock, Connector, ConnectorKind, Error, Result as CoreResult,
+    TokioWallClock,
+};
+use hostelpulse_runtime::{
+    AlertRule, AlertStatus, CollectingAlerts, Job, ManagedAccount, RetryPolicy, Runtime, RuntimeConfig, RuntimeEvent,
+    RuntimeHandle, Stopped,
+};
+use hostelpulse_store::SqliteStore;
+use tokio::sync::broadcast;
+
+const T0: &str = "2026-12-01T10:00:00Z";
+
+fn t0() -> DateTime<Utc> {
+    T0.parse().unwrap()
+}
+
+fn at(secs: i64) -> DateTime<Utc> {
+    t0() + chrono::Duration::seconds(secs)
+}
+
+/// What the scripted source does on the next reads.
+#[derive(Debug, Clone)]
+enum Fail {
+    Transient,
+    Auth,
+    ThrottledUntil(DateTime<Utc>),
+    Slow(Duration),
+}
+
+/// The reference connector, with failures queued by the test.
+struct Scripted {
+    inner: ReferenceConnector,
+    script: Mutex<Vec<Fail>>,
+    reads: AtomicU32,
+}
+
+impl Scripted {
+    fn new(upstream: &Arc<ReferenceUpstream>) -> Arc<Self> {
+        Arc::new(Self { inner: upstream.connector(), script: Mutex::new(Vec::new()), reads: AtomicU32::new(0) })
+    }
+
+    fn then(&self, f: Fail) {
+        self.script.lock().unwrap().push(f);
+    }
+}
+
+#[async_trait]
+impl Connector for Scripted {
+    fn kind(&self) -> ConnectorKind {
+        self.inner.kind()
+    }
+    fn account(&self) -> &AccountId {
+        self.inner.account()
+    }
+    fn capabilities(&self) -> Capabilities {
+        self.inner.capabilities()
+    }
+    async fn rooms(&self) -> CoreResult<Vec<Property>> {
+        self.inner.rooms().await
+    }
+    async fn bookings(&self, query: &BookingQuery) -> CoreResult<BookingBatch> {
+        self.reads.fetch_add(1, Ordering::SeqCst);
+        let next = {
+            let mut s = self.script.lock().unwrap();
+            if s.is_empty() { None } else { Some(s.remove(0)) }
+        };
+        match next {
+            Some(Fail::Transient) => Err(Error::Http {
+                connector: self.kind(),
+                endpoint: "/bookings".into(),
+                status: 503,
+                message: "down for maintenance".into(),
+                applied: hostelpulse_core::error::Applied::No,
+            }),
+            Some(Fail::Auth) => Err(Error::Auth { connector: self.kind(), message: "token revoked".into() }),
+            Some(Fail::ThrottledUntil(until)) => Err(Error::Throttled { connector: self.kind(), until }),
+            Some(Fail::Slow(d)) => {
+                tokio::time::sleep(d).await;
+                self.inner.bookings(query).await
+            }
+            None => self.inner.bookings(query).await,
+        }
+    }
+}
+
+fn sink() -> Arc<dyn Sink> {
+    Arc::new(CollectingSink::new())
+}
+
+fn upstream(account: &str, clock: Arc<dyn Clock>, n: usize) -> Arc<ReferenceUpstream> {
+    ReferenceUpstream::seeded(account, clock, n)
+}
+
+fn config() -> RuntimeConfig {
+    let mut c = RuntimeConfig::default();
+    c.catch_up_spread = Duration::ZERO;
+    c.retry = RetryPolicy::new(Duration::from_secs(60), Duration::from_secs(3600));
+    c.holder = "test-runtime".into();
+    c.seed = Some(1);
+    c
+}
+
+struct Running {
+    handle: RuntimeHandle,
+    events: broadcast::Receiver<RuntimeEvent>,
+    task: tokio::task::JoinHandle<Result<Stopped, hostelpulse_core::sync::StoreError>>,
+}
+
+fn start(
+    store: Arc<dyn JobStore>,
+    sink: Arc<dyn Sink>,
+    accounts: Vec<ManagedAccount>,
+    clock: Arc<dyn Clock>,
+    cfg: RuntimeConfig,
+    alerts: Arc<CollectingAlerts>,
+) -> Running {
+    let rt =
+        Runtime::builder(store, sink).accounts(accounts).clock(clock).config(cfg).alert_sink(alerts).build().unwrap();
+    let handle = rt.handle();
+    let events = handle.subscribe();
+    let task = tokio::spawn(rt.run());
+    Running { handle, events, task }
+}
+
+impl Running {
+    async fn stop(self) -> (Stopped, Vec<RuntimeEvent>) {
+        self.handle.shutdown();
+        let stopped = self.task.await.unwrap().unwrap();
+        let mut events = self.events;
+        let mut out = Vec::new();
+        while let Ok(e) = events.try_recv() {
+            out.push(e);
+        }
+        (stopped, out)
+    }
+}
+
+/// (account, job, start time) of every run, in order.
+fn runs(events: &[RuntimeEvent]) -> Vec<(String, Job, DateTime<Utc>)> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            RuntimeEvent::Ran { account, job, run } => Some((account.clone(), *job, run.started_at)),
+            _ => None,
+        })
+        .collect()
+}
+
+fn alert_log(alerts: &CollectingAlerts) -> Vec<(AlertRule, AlertStatus, DateTime<Utc>)> {
+    alerts.events().into_iter().map(|e| (e.rule, e.status, e.at)).collect()
+}
+
+fn managed(id: &str, c: Arc<dyn Connector>) -> ManagedAccount {
+    ManagedAccount::new(id, c, chrono_tz::Europe::Lisbon)
+}
+
+fn scope_of(c: &dyn Connector) -> Scope {
+    Scope::new(c.kind(), c.account().clone())
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_daily_full_and_the_polls_run_exactly_on_schedule() {
+    let clock: Arc<dyn Clock> = Arc::new(TokioWallClock::starting_at(t0()));
+    let store = Arc::new(MemoryStore::new());
+    let up = upstream("p1", clock.clone(), 12);
+    let c = Scripted::new(&up);
+    let alerts = Arc::new(CollectingAlerts::new());
+    let r = start(store.clone(), sink(), vec![managed("p1", c.clone())], clock.clone(), config(), alerts.clone());
+    tokio::time::sleep(Duration::from_secs(30 * 60 + 1)).await;
+    let (stopped, events) = r.stop().await;
+    let mut want = vec![("p1".to_owned(), Job::Full, at(0))];
+    want.extend((1..=6).map(|k| ("p1".to_owned(), Job::Poll, at(k * 300))));
+    assert_eq!(runs(&events), want);
+    assert_eq!((stopped.runs, stopped.abandoned), (7, 0));
+    let job = store.job(&scope_of(c.as_ref())).await.unwrap().unwrap();
+    // Lisbon is on UTC in December: the next quiet hour is tomorrow 03:00.
+    assert_eq!(job.next_full_at, Some("2026-12-02T03:00:00Z".parse().unwrap()));
+    assert_eq!(job.next_poll_at, Some(at(35 * 60)));
+    assert!(alert_log(&alerts).is_empty(), "{:?}", alerts.events());
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_restart_carries_the_schedule_over_and_catches_up_once_without_losing_or_doubling() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("state.sqlite");
+    let wall: Arc<dyn Clock> = Arc::new(TokioWallClock::starting_at(t0()));
+    let up = upstream("p1", wall.clone(), 25);
+    let alerts = Arc::new(CollectingAlerts::new());
+
+    // First process: a full and two polls, then shut down at 10:12.
+    let store = Arc::new(SqliteStore::open(&db).await.unwrap());
+    let c = Scripted::new(&up);
+    let r = start(store.clone(), store.clone(), vec![managed("p1", c.clone())], wall.clone(), config(), alerts.clone());
+    tokio::time::sleep(Duration::from_secs(12 * 60)).await;
+    let (_, first) = r.stop().await;
+    assert_eq!(
+        runs(&first).iter().map(|r| (r.1, r.2)).collect::<Vec<_>>(),
+        [(Job::Full, at(0)), (Job::Poll, at(300)), (Job::Poll, at(600))]
+    );
+    let scope = scope_of(c.as_ref());
+    drop(store);
+
+    // Second process on the same file, started at 10:12: the next poll is the one due at 10:15,
+    // no full sync at start.
+    let store = Arc::new(SqliteStore::open(&db).await.unwrap());
+    up.create(NewBooking::new(t0().date_naive(), t0().date_naive() + chrono::Duration::days(2)).guest("New"))
+        .await
+        .unwrap();
+    let wall2: Arc<dyn Clock> = Arc::new(TokioWallClock::starting_at(at(12 * 60)));
+    let c = Scripted::new(&up);
+    let r = start(store.clone(), store.clone(), vec![managed("p1", c.clone())], wall2, config(), alerts.clone());
+    tokio::time::sleep(Duration::from_secs(4 * 60)).await;
+    let (_, second) = r.stop().await;
+    assert_eq!(runs(&second).iter().map(|r| (r.1, r.2)).collect::<Vec<_>>(), [(Job::Poll, at(900))]);
+    drop(store);
+
+    // Third process after three hours down: one catch-up poll, not thirty-six.
+    let store = Arc::new(SqliteStore::open(&db).await.unwrap());
+    let wall3: Arc<dyn Clock> = Arc::new(TokioWallClock::starting_at(at(4 * 3600)));
+    let c = Scripted::new(&up);
+    let r = start(store.clone(), store.clone(), vec![managed("p1", c.clone())], wall3, config(), alerts.clone());
+    tokio::time::sleep(Duration::from_secs(60)).await;
+    let (_, third) = r.stop().await;
+    assert_eq!(runs(&third).iter().map(|r| (r.1, r.2)).collect::<Vec<_>>(), [(Job::Poll, at(4 * 3600))]);
+
+    // Nothing vanished, nothing doubled: the store holds exactly the upstream's bookings.
+    let held: Vec<Booking> = store.bookings_of(&scope).await.unwrap();
+    assert_eq!(held.len(), up.len());
+    let mut ids: Vec<_> = held.iter().map(|b| b.key.id.clone()).collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), up.len());
+    assert_eq!(c.reads.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn failures_retry_on_capped_backoff_and_the_alert_fires_once_and_resolves() {
+    let clock: Arc<dyn Clock> = Arc::new(TokioWallClock::starting_at(t0()));
+    let store = Arc::new(MemoryStore::new());
+    let up = upstream("p1", clock.clone(), 5);
+    let c = Scripted::new(&up);
+    for _ in 0..4 {
+        c.then(Fail::Transient);
+    }
+    let alerts = Arc::new(CollectingAlerts::new());
+    let r = start(store.clone(), sink(), vec![managed("p1", c.clone())], clock.clone(), config(), alerts.clone());
+    tokio::time::sleep(Duration::from_secs(20 * 60 + 1)).await;
+    let (_, events) = r.stop().await;
+    let got: Vec<_> = runs(&events).into_iter().map(|r| (r.1, r.2)).collect();
+    // 60 s, 120 s, 240 s, 480 s after each failure; the fifth attempt succeeds; polls resume.
+    assert_eq!(
+        got,
+        [
+            (Job::Full, at(0)),
+            (Job::Retry(PlanKind::Full), at(60)),
+            (Job::Retry(PlanKind::Full), at(180)),
+            (Job::Retry(PlanKind::Full), at(420)),
+            (Job::Retry(PlanKind::Full), at(900)),
+            (Job::Poll, at(1200)),
+        ]
+    );
+    assert_eq!(
+        alert_log(&alerts),
+        [
+            (AlertRule::ConsecutiveFailures, AlertStatus::Firing, at(180)),
+            (AlertRule::ConsecutiveFailures, AlertStatus::Resolved, at(900)),
+        ]
+    );
+    let firing = &alerts.events()[0];
+    assert!(firing.detail.contains("503") || firing.detail.contains("maintenance"), "{}", firing.detail);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_deferred_run_is_retried_exactly_at_the_time_the_source_named() {
+    let clock: Arc<dyn Clock> = Arc::new(TokioWallClock::starting_at(t0()));
+    let store = Arc::new(MemoryStore::new());
+    let up = upstream("p1", clock.clone(), 5);
+    let c = Scripted::new(&up);
+    c.then(Fail::ThrottledUntil(at(7 * 60 + 30)));
+    let alerts = Arc::new(CollectingAlerts::new());
+    let r = start(store.clone(), sink(), vec![managed("p1", c.clone())], clock.clone(), config(), alerts.clone());
+    tokio::time::sleep(Duration::from_secs(8 * 60)).await;
+    let (_, events) = r.stop().await;
+    let got: Vec<_> = runs(&events).into_iter().map(|r| (r.1, r.2)).collect();
+    assert_eq!(got, [(Job::Full, at(0)), (Job::Retry(PlanKind::Full), at(450))]);
+    let outcomes: Vec<bool> = events
+        .iter()
+        .filter_map(|e| match e {
+            RuntimeEvent::Ran { run, .. } => Some(matches!(run.outcome, Outcome::Deferred { .. })),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(outcomes, [true, false]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn rejected_credentials_stop_the_account_until_they_change() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("state.sqlite");
+    let clock: Arc<dyn Clock> = Arc::new(TokioWallClock::starting_at(t0()));
+    let up = upstream("p1", clock.clone(), 5);
+    let alerts = Arc::new(CollectingAlerts::new());
+    let store = Arc::new(SqliteStore::open(&db).await.unwrap());
+    let c = Scripted::new(&up);
+    c.then(Fail::Auth);
+    let account = managed("p1", c.clone()).credentials(Some("cred-v1".into()));
+    let r = start(store.clone(), store.clone(), vec![account], clock.clone(), config(), alerts.clone());
+    tokio::time::sleep(Duration::from_secs(5 * 3600)).await;
+    let (_, events) = r.stop().await;
+    // One attempt, then nothing for five hours: retrying a revoked token only locks the account.
+    assert_eq!(runs(&events).len(), 1);
+    assert_eq!(c.reads.load(Ordering::SeqCst), 1);
+    let log = alert_log(&alerts);
+    assert_eq!(log[0], (AlertRule::CredentialsRejected, AlertStatus::Firing, at(0)));
+    assert_eq!(log.iter().filter(|e| e.0 == AlertRule::CredentialsRejected).count(), 1);
+    drop(store);
+
+    // A restart with the same credentials stays blocked; new ones run at once.
+    let store = Arc::new(SqliteStore::open(&db).await.unwrap());
+    let wall: Arc<dyn Clock> = Arc::new(TokioWallClock::starting_at(at(5 * 3600)));
+    let same = managed("p1", c.clone()).credentials(Some("cred-v1".into()));
+    let r = start(store.clone(), store.clone(), vec![same], wall, config(), alerts.clone());
+    tokio::time::sleep(Duration::from_secs(600)).await;
+    let (_, events) = r.stop().await;
+    assert!(runs(&events).is_empty());
+    let wall: Arc<dyn Clock> = Arc::new(TokioWallClock::starting_at(at(6 * 3600)));
+    let fixed = managed("p1", c.clone()).credentials(Some("cred-v2".into()));
+    let r = start(store.clone(), store.clone(), vec![fixed], wall, config(), alerts.clone());
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let (_, events) = r.stop().await;
+    assert_eq!(runs(&events).iter().map(|r| (r.1, r.2)).collect::<Vec<_>>(), [(Job::Full, at(6 * 3600))]);
+    let log = alert_log(&alerts);
+    assert!(log.contains(&(AlertRule::CredentialsRejected, AlertStatus::Resolved, at(6 * 3600))), "{log:?}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_account_another_process_holds_waits_for_its_lease_and_its_quiet_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(SqliteStore::open(&dir.path().join("s.sqlite")).await.unwrap());
+    let clock: Arc<dyn Clock> = Arc::new(TokioWallClock::starting_at(t0()));
+    let up = upstream("p1", clock.clone(), 5);
+    let c = Scripted::new(&up);
+    let scope = scope_of(c.as_ref());
+    // Another process (`hostelpulse sync` beside `run`) holds the account for 90 s.
+    let granted = store.lease(&scope, "other-process", t0(), chrono::Duration::seconds(90)).await.unwrap();
+    assert!(matches!(granted, LeaseGrant::Granted { .. }));
+    let alerts = Arc::new(CollectingAlerts::new());
+    let r = start(store.clone(), sink(), vec![managed("p1", c.clone())], clock.clone(), config(), alerts);
+    tokio::time::sleep(Duration::from_secs(30)).await;
+    // It finishes early and asks for quiet until 10:00:45 (its rate window).
+    store.release(&scope, "other-process", Some(at(45))).await.unwrap();
+    tokio::time::sleep(Duration::from_secs(90)).await;
+    let (_, events) = r.stop().await;
+    assert!(events.iter().any(|e| matches!(e, RuntimeEvent::LeaseBusy { by, .. } if by == "other-process")));
+    // The runtime retried when the lease ran out (10:01:30), not before, and the first request
+    // went out at once because the quiet time had passed.
+    assert_eq!(runs(&events).iter().map(|r| (r.1, r.2)).collect::<Vec<_>>(), [(Job::Full, at(90))]);
+    // And while the runtime holds it, the other process is refused.
+    let during = store.lease(&scope, "other-process", at(90), chrono::Duration::seconds(30)).await.unwrap();
+    assert!(matches!(during, LeaseGrant::Granted { .. }), "the runtime released the lease at shutdown");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_slow_account_never_delays_the_others() {
+    let clock: Arc<dyn Clock> = Arc::new(TokioWallClock::starting_at(t0()));
+    let store = Arc::new(MemoryStore::new());
+    let slow_up = upstream("slow", clock.clone(), 5);
+    let fast_up = upstream("fast", clock.clone(), 5);
+    let slow = Scripted::new(&slow_up);
+    slow.then(Fail::Slow(Duration::from_secs(16 * 60 + 10)));
+    let fast = Scripted::new(&fast_up);
+    let mut cfg = config();
+    cfg.lease_ttl = Duration::from_secs(60);
+    let alerts = Arc::new(CollectingAlerts::new());
+    let r = start(
+        store.clone(),
+        sink(),
+        vec![managed("slow", slow.clone()), managed("fast", fast.clone())],
+        clock.clone(),
+        cfg,
+        alerts,
+    );
+    tokio::time::sleep(Duration::from_secs(16 * 60)).await;
+    let (stopped, events) = r.stop().await;
+    assert_eq!(stopped.abandoned, 0);
+    let fast_runs: Vec<_> = runs(&events).into_iter().filter(|r| r.0 == "fast").map(|r| r.2).collect();
+    assert_eq!(fast_runs, [at(0), at(300), at(600), at(900)]);
+    // Shutdown waited for the slow run to commit (within the grace) rather than dropping it.
+    let slow_runs: Vec<_> = runs(&events).into_iter().filter(|r| r.0 == "slow").collect();
+    assert_eq!(slow_runs.len(), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn overdue_accounts_are_spread_out_at_start() {
+    let clock: Arc<dyn Clock> = Arc::new(TokioWallClock::starting_at(t0()));
+    let store = Arc::new(MemoryStore::new());
+    let accounts: Vec<ManagedAccount> = (0..4)
+        .map(|i| {
+            let up = upstream(&format!("p{i}"), clock.clone(), 3);
+            managed(&format!("p{i}"), Scripted::new(&up))
+        })
+        .collect();
+    let mut cfg = config();
+    cfg.catch_up_spread = Duration::from_secs(60);
+    let r = start(store.clone(), sink(), accounts, clock.clone(), cfg, Arc::new(CollectingAlerts::new()));
+    tokio::time::sleep(Duration::from_secs(59)).await;
+    let (_, events) = r.stop().await;
+    let got: Vec<_> = runs(&events).into_iter().map(|r| (r.0, r.2)).collect();
+    assert_eq!(
+        got,
+        [("p0".to_owned(), at(0)), ("p1".to_owned(), at(15)), ("p2".to_owned(), at(30)), ("p3".to_owned(), at(45))]
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_webhook_in_the_inbox_is_processed_as_soon_as_it_is_announced() {
+    let clock: Arc<dyn Clock> = Arc::new(TokioWallClock::starting_at(t0()));
+    let store = Arc::new(MemoryStore::new());
+    let up = upstream("p1", clock.clone(), 5);
+    let c = Scripted::new(&up);
+    let scope = scope_of(c.as_ref());
+    let r = start(
+        store.clone(),
+        sink(),
+        vec![managed("p1", c.clone()).receives_webhooks(true)],
+        clock.clone(),
+        config(),
+        Arc::new(CollectingAlerts::new()),
+    );
+    tokio::time::sleep(Duration::from_secs(100)).await;
+    let id = up
+        .create(NewBooking::new(t0().date_naive(), t0().date_naive() + chrono::Duration::days(1)).guest("Hooked"))
+        .await
+        .unwrap();
+    let hint = Hint::bookings(
+        scope.connector.clone(),
+        scope.account.clone(),
+        "booking.created",
+        hostelpulse_core::BookingIds::one(id.clone()),
+        "evt-1",
+    );
+    store.inbox_put(&scope, "evt-1", &InboxItem::Hint(hint), at(100), chrono::Duration::days(2)).await.unwrap();
+    r.handle.webhook_received(&scope);
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let (_, events) = r.stop().await;
+    let got: Vec<_> = runs(&events).into_iter().map(|r| (r.1, r.2)).collect();
+    assert_eq!(got, [(Job::Full, at(0)), (Job::Inbox, at(100))]);
+    assert!(store.load(&scope).await.unwrap().records.contains_key(&id));
+    assert!(store.inbox_entries(&scope).await.unwrap().iter().all(|e| e.done_at.is_some()));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_sync_lag_alert_fires_on_the_tick_when_polls_keep_failing_and_resolves() {
+    let clock: Arc<dyn Clock> = Arc::new(TokioWallClock::starting_at(t0()));
+    let store = Arc::new(MemoryStore::new());
+    let up = upstream("p1", clock.clone(), 5);
+    let c = Scripted::new(&up);
+    let alerts = Arc::new(CollectingAlerts::new());
+    let mut rules = hostelpulse_runtime::AlertRules::default();
+    rules.sync_lag = Some(Duration::from_secs(15 * 60));
+    rules.consecutive_failures = None;
+    let account = managed("p1", c.clone()).alerts(rules);
+    let r = start(store.clone(), sink(), vec![account], clock.clone(), config(), alerts.clone());
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    // The PMS goes down after the first full: polls fail from 10:05 on.
+    for _ in 0..6 {
+        c.then(Fail::Transient);
+    }
+    tokio::time::sleep(Duration::from_secs(75 * 60)).await;
+    let (_, events) = r.stop().await;
+    // Polls fail at 10:05, then retries at 10:06, 10:08, 10:12, 10:20 and 10:36 fail too; the
+    // one at 11:08 succeeds.
+    let starts: Vec<_> = runs(&events).into_iter().map(|r| r.2).collect();
+    assert_eq!(starts, [at(0), at(300), at(360), at(480), at(720), at(1200), at(2160), at(4080), at(4380)]);
+    let log = alert_log(&alerts);
+    // Last success 10:00:00; the minute tick after 10:15:00 sees the lag, the success clears it.
+    assert_eq!(
+        log,
+        [(AlertRule::SyncLag, AlertStatus::Firing, at(16 * 60)), (AlertRule::SyncLag, AlertStatus::Resolved, at(4080))]
+    );
+}
