@@ -35,6 +35,8 @@ mod email;
 mod ical;
 mod mapping;
 mod ops;
+mod run;
+mod sandbox;
 mod serve;
 mod views;
 
@@ -202,6 +204,9 @@ enum Command {
         /// The configuration file.
         #[arg(long)]
         config: PathBuf,
+        /// The property, when the configuration holds several.
+        #[arg(long)]
+        property: Option<String>,
         /// The date (property-local; today by default).
         #[arg(long, value_parser = calendar_date)]
         date: Option<NaiveDate>,
@@ -226,6 +231,9 @@ enum Command {
         /// The configuration file.
         #[arg(long)]
         config: PathBuf,
+        /// The property, when the configuration holds several.
+        #[arg(long)]
+        property: Option<String>,
         /// First check-out day (today by default).
         #[arg(long, value_parser = calendar_date)]
         from: Option<NaiveDate>,
@@ -248,6 +256,56 @@ enum Command {
     Webhook {
         #[command(subcommand)]
         command: WebhookCommand,
+    },
+    /// Keep every property of a configuration fresh: scheduled full syncs and polls, webhooks,
+    /// retries and alerts, with `/metrics`, `/healthz` and `/readyz` on the webhook port. Stops
+    /// gracefully on SIGTERM or Ctrl-C.
+    Run {
+        /// The configuration: one property file, a file of `[[property]]` tables, or a directory
+        /// of property files.
+        #[arg(long)]
+        config: PathBuf,
+        /// The SQLite state.
+        #[arg(long, default_value = ops::DEFAULT_DB)]
+        db: PathBuf,
+        /// Address for webhooks, metrics and health checks.
+        #[arg(long, default_value = "127.0.0.1:8787")]
+        listen: std::net::SocketAddr,
+        /// Also POST alerts here, signed with HMAC-SHA256 (secret in HOSTELPULSE_ALERT_SECRET).
+        #[arg(long)]
+        alert_url: Option<String>,
+        /// Accounts synced at once.
+        #[arg(long, default_value_t = 256)]
+        max_concurrent: usize,
+        /// Seconds before a failed run is first retried (doubling, jittered, up to an hour).
+        #[arg(long, default_value_t = 60.0, value_parser = retry_seconds)]
+        retry_first: f64,
+        /// Accounts overdue at start (all of them, the first time) are started over this many
+        /// seconds rather than at once.
+        #[arg(long, default_value_t = 30)]
+        catch_up_secs: u64,
+        /// One JSON object per line (listening, each run, alert and webhook).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Start the bundled emulators for N properties on loopback, write one configuration for
+    /// them, print one JSON line when ready, and run until stopped.
+    Sandbox {
+        /// Properties per PMS.
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=1000))]
+        properties: u16,
+        /// Where to write the configuration.
+        #[arg(long)]
+        write_config: PathBuf,
+        /// A state file to start afresh for it (removed if it exists).
+        #[arg(long)]
+        db: Option<PathBuf>,
+        /// Where webhooks go: the address `hostelpulse run` listens on (http://127.0.0.1:8787).
+        #[arg(long)]
+        webhooks_to: Option<String>,
+        /// Seconds between polls for every account (default: each connector's own).
+        #[arg(long)]
+        poll_every: Option<u64>,
     },
     /// Print the capability matrix of the compiled-in connectors.
     Capabilities {
@@ -326,14 +384,30 @@ async fn main() {
         Command::Prune { config, audit_days, contact_days, db, json } => {
             ops::prune(config, db, audit_days, contact_days, json).await
         }
-        Command::Today { config, date, db, json } => ops::today(config, db, date, json).await,
+        Command::Today { config, property, date, db, json } => ops::today(config, property, db, date, json).await,
         Command::Status { db, json } => ops::status(db, json).await,
-        Command::Tasks { config, from, days, db, json } => ops::tasks(config, db, from, days, json).await,
+        Command::Tasks { config, property, from, days, db, json } => {
+            ops::tasks(config, property, db, from, days, json).await
+        }
         Command::Mapping { command: MappingCommand::Check { mapping, db, json } } => {
             mapping::check(mapping, db, json).await
         }
         Command::Webhook { command: WebhookCommand::Serve { config, db, listen, json, retry_first } } => {
             serve::serve(config, db, listen, json, retry_first).await
+        }
+        Command::Run { config, db, listen, alert_url, max_concurrent, retry_first, catch_up_secs, json } => {
+            run::run(run::Options { config, db, listen, alert_url, json, max_concurrent, retry_first, catch_up_secs })
+                .await
+        }
+        Command::Sandbox { properties, write_config, db, webhooks_to, poll_every } => {
+            sandbox::run(sandbox::Options {
+                properties: usize::from(properties),
+                write_config,
+                db,
+                webhooks_to,
+                poll_every,
+            })
+            .await
         }
         Command::Capabilities { json } => {
             let m = hostelpulse::capability_matrix();

@@ -275,8 +275,34 @@ pub async fn board_for(cfg: &Config, store: &SqliteStore, date: NaiveDate) -> Re
     Ok(builder.board(date, &bookings, &sources, Utc::now()))
 }
 
-pub async fn today(config: PathBuf, db: PathBuf, date: Option<NaiveDate>, json: bool) -> Result<(), BoxError> {
-    let cfg = Config::load(&config)?;
+/// One property of a configuration: the only one, or the one named (a fleet file or directory
+/// holds several).
+pub fn load_property(config: &Path, name: Option<&str>) -> Result<Config, BoxError> {
+    let fleet = hostelpulse::config::Fleet::load(config)?;
+    let names = || fleet.properties.iter().map(|p| format!("`{}`", p.property.name)).collect::<Vec<_>>().join(", ");
+    match name {
+        Some(n) => fleet
+            .properties
+            .iter()
+            .find(|p| p.property.name == n)
+            .cloned()
+            .ok_or_else(|| format!("no property `{n}` in {}: it has {}", config.display(), names()).into()),
+        None if fleet.properties.len() == 1 => Ok(fleet.properties.into_iter().next().ok_or("no property")?),
+        None => {
+            Err(format!("{} holds several properties: choose one with --property ({})", config.display(), names())
+                .into())
+        }
+    }
+}
+
+pub async fn today(
+    config: PathBuf,
+    property: Option<String>,
+    db: PathBuf,
+    date: Option<NaiveDate>,
+    json: bool,
+) -> Result<(), BoxError> {
+    let cfg = load_property(&config, property.as_deref())?;
     let store = open_existing(&db).await?;
     let date = date.unwrap_or_else(|| Utc::now().with_timezone(&cfg.property.timezone).date_naive());
     let board = board_for(&cfg, &store, date).await?;
@@ -329,12 +355,13 @@ pub async fn turnover_tasks(
 
 pub async fn tasks(
     config: PathBuf,
+    property: Option<String>,
     db: PathBuf,
     from: Option<NaiveDate>,
     days: i64,
     json: bool,
 ) -> Result<(), BoxError> {
-    let cfg = Config::load(&config)?;
+    let cfg = load_property(&config, property.as_deref())?;
     let store = open_existing(&db).await?;
     let from = from.unwrap_or_else(|| Utc::now().with_timezone(&cfg.property.timezone).date_naive());
     let mut list = turnover_tasks(&cfg, &store, from, days).await?;

@@ -39,6 +39,9 @@ pub enum Log {
     Json,
 }
 
+/// Told about every delivery queued in the inbox (the runtime processes it at once).
+pub type OnQueued = Arc<dyn Fn(&Scope) + Send + Sync>;
+
 #[derive(Clone)]
 pub struct App {
     registry: Arc<Registry>,
@@ -46,11 +49,18 @@ pub struct App {
     log: Log,
     wake: Arc<Notify>,
     backoff: InboxBackoff,
+    on_queued: Option<OnQueued>,
 }
 
 impl App {
     pub fn new(registry: Arc<Registry>, store: Arc<SqliteStore>, log: Log) -> Self {
-        Self { registry, store, log, wake: Arc::new(Notify::new()), backoff: InboxBackoff::default() }
+        Self { registry, store, log, wake: Arc::new(Notify::new()), backoff: InboxBackoff::default(), on_queued: None }
+    }
+
+    /// Calls `f` for every delivery queued.
+    pub fn on_queued(mut self, f: OnQueued) -> Self {
+        self.on_queued = Some(f);
+        self
     }
 
     /// One line per event: readable, or a JSON object per line with `--json`.
@@ -97,10 +107,14 @@ async fn handle(app: App, incoming: Incoming) -> StatusCode {
         app.log(&account, "ignored", serde_json::json!(why), format!("ignored ({why})"));
     }
     // Stored before answered: a delivery we could not keep is refused, so the sender retries it.
-    match received.enqueue(app.store.as_ref(), &Registry::scope_of(a), Utc::now()).await {
+    let scope = Registry::scope_of(a);
+    match received.enqueue(app.store.as_ref(), &scope, Utc::now()).await {
         Ok(Some(Queued::New(id))) => {
             app.log(&account, "queued", serde_json::json!({ "entry": id }), format!("queued as inbox entry {id}"));
             app.wake.notify_one();
+            if let Some(f) = &app.on_queued {
+                f(&scope);
+            }
             StatusCode::OK
         }
         Ok(Some(Queued::Duplicate)) => {

@@ -18,5 +18,5 @@ pub use fault_proxy::{FaultProxy, ProxyConfig};
 pub use ical::IcalFeedServer;
 pub use in_process::InProcess;
 pub use mail::{BookingMailer, MaildirWriter};
-pub use server::Running;
+pub use server::{Outage, Running};
 pub use sirvoy::SirvoySender;

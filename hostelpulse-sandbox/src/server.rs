@@ -52,3 +52,35 @@ impl Drop for Running {
         self.task.abort();
     }
 }
+
+/// A switch that takes an emulator down: while it is on, every request is answered
+/// `503 Service Unavailable` (a PMS outage, for alert and retry tests).
+#[derive(Debug, Clone, Default)]
+pub struct Outage(std::sync::Arc<std::sync::atomic::AtomicBool>);
+
+impl Outage {
+    /// Turns the outage on or off.
+    pub fn set(&self, down: bool) {
+        self.0.store(down, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Whether the emulator is down.
+    pub fn is_down(&self) -> bool {
+        self.0.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// `router`, answering 503 while the switch is on.
+    pub(crate) fn wrap(&self, router: Router) -> Router {
+        let switch = self.clone();
+        router.layer(axum::middleware::from_fn(move |req: axum::extract::Request, next: axum::middleware::Next| {
+            let down = switch.is_down();
+            async move {
+                if down {
+                    use axum::response::IntoResponse;
+                    return (axum::http::StatusCode::SERVICE_UNAVAILABLE, "down for maintenance").into_response();
+                }
+                next.run(req).await
+            }
+        }))
+    }
+}

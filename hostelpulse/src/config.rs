@@ -328,6 +328,112 @@ pub struct Config {
     /// How long the state keeps audit records and departed guests' contact details.
     #[serde(default)]
     pub retention: RetentionConfig,
+    /// When `hostelpulse run` syncs each account (defaults from each connector's capabilities).
+    #[serde(default)]
+    pub schedule: ScheduleConfig,
+    /// Alert thresholds for `hostelpulse run`.
+    #[serde(default)]
+    pub alerts: AlertsConfig,
+}
+
+/// `[schedule]`: the runtime's timetable for the property's accounts. Unset keys keep each
+/// connector's default (see `hostelpulse_runtime::Schedule::for_capabilities`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct ScheduleConfig {
+    /// Local time of the daily full sync (default 03:00).
+    pub full_at: Option<NaiveTime>,
+    /// Seconds between polls for every account (0: no polls).
+    pub poll_every_secs: Option<u64>,
+    /// Per account: `[schedule.account.<id>]`.
+    #[serde(default)]
+    pub account: std::collections::BTreeMap<String, AccountSchedule>,
+}
+
+/// `[schedule.account.<id>]`.
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct AccountSchedule {
+    /// Local time of this account's daily full sync.
+    pub full_at: Option<NaiveTime>,
+    /// Seconds between this account's polls (0: no polls).
+    pub poll_every_secs: Option<u64>,
+}
+
+/// `[alerts]`: thresholds with defaults, and `[alerts.account.<id>]` overrides. A threshold of 0
+/// turns its rule off.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct AlertsConfig {
+    /// Failed runs in a row (default 3).
+    pub consecutive_failures: Option<u32>,
+    /// Seconds since the last successful sync (default: three poll intervals, at least 30 min).
+    pub sync_lag_secs: Option<u64>,
+    /// Seconds without a webhook, for accounts that receive them (default 86400).
+    pub webhook_silence_secs: Option<u64>,
+    /// Seconds a feed may go unread (default 21600).
+    pub feed_stale_secs: Option<u64>,
+    /// Records failing to convert in one run (default 1).
+    pub records_failing: Option<u32>,
+    /// Seconds between repeats of a firing alert (default 21600).
+    pub repeat_every_secs: Option<u64>,
+    /// Per account.
+    #[serde(default)]
+    pub account: std::collections::BTreeMap<String, AlertThresholds>,
+}
+
+impl AlertsConfig {
+    /// The thresholds for `account`: its overrides over the property's.
+    pub fn for_account(&self, account: &str) -> AlertThresholds {
+        let base = AlertThresholds {
+            consecutive_failures: self.consecutive_failures,
+            sync_lag_secs: self.sync_lag_secs,
+            webhook_silence_secs: self.webhook_silence_secs,
+            feed_stale_secs: self.feed_stale_secs,
+            records_failing: self.records_failing,
+            repeat_every_secs: self.repeat_every_secs,
+        };
+        match self.account.get(account) {
+            Some(over) => base.with(over),
+            None => base,
+        }
+    }
+}
+
+/// Alert thresholds; unset keeps the default.
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct AlertThresholds {
+    /// Failed runs in a row (default 3).
+    pub consecutive_failures: Option<u32>,
+    /// Seconds since the last successful sync (default: three poll intervals, at least 30 min).
+    pub sync_lag_secs: Option<u64>,
+    /// Seconds without a webhook, for accounts that receive them (default 86400).
+    pub webhook_silence_secs: Option<u64>,
+    /// Seconds a feed may go unread (default 21600).
+    pub feed_stale_secs: Option<u64>,
+    /// Records failing to convert in one run (default 1).
+    pub records_failing: Option<u32>,
+    /// Seconds between repeats of a firing alert (default 21600).
+    pub repeat_every_secs: Option<u64>,
+}
+
+impl AlertThresholds {
+    /// `self`, with `over`'s keys where it sets them.
+    pub fn with(self, over: &AlertThresholds) -> Self {
+        Self {
+            consecutive_failures: over.consecutive_failures.or(self.consecutive_failures),
+            sync_lag_secs: over.sync_lag_secs.or(self.sync_lag_secs),
+            webhook_silence_secs: over.webhook_silence_secs.or(self.webhook_silence_secs),
+            feed_stale_secs: over.feed_stale_secs.or(self.feed_stale_secs),
+            records_failing: over.records_failing.or(self.records_failing),
+            repeat_every_secs: over.repeat_every_secs.or(self.repeat_every_secs),
+        }
+    }
 }
 
 /// `[retention]`: applied after every `hostelpulse sync`, and by `hostelpulse prune`. Unset keeps
@@ -409,7 +515,146 @@ impl Config {
         if let Some(a) = self.property.accounts.iter().flatten().find(|a| !ids.contains(&a.as_str())) {
             return Err(Error::config(format!("property accounts: `{a}` names no account")));
         }
+        let overrides = self.schedule.account.keys().chain(self.alerts.account.keys());
+        if let Some(a) = overrides.into_iter().find(|a| !ids.contains(&a.as_str())) {
+            return Err(Error::config(format!("[schedule] or [alerts]: `account.{a}` names no account")));
+        }
         Ok(())
+    }
+}
+
+/// Several properties for one runtime: a file with several `[[property]]` tables (each with its
+/// own `[[property.account]]`, `[property.schedule]`, …), a directory of single-property files
+/// (`*.toml`, `*.json`, in name order), or one single-property file.
+///
+/// Account ids must be unique across the fleet: they name webhook URLs (`/hooks/<account>`),
+/// metrics and alerts.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Fleet {
+    /// The properties, in file order.
+    pub properties: Vec<Config>,
+}
+
+/// One `[[property]]` table of a multi-property file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FleetProperty {
+    name: String,
+    timezone: chrono_tz::Tz,
+    #[serde(default = "default_check_in")]
+    check_in: NaiveTime,
+    rooms_from: Option<String>,
+    accounts: Option<Vec<String>>,
+    #[serde(rename = "account", default)]
+    account: Vec<AccountConfig>,
+    #[serde(default)]
+    retention: RetentionConfig,
+    #[serde(default)]
+    schedule: ScheduleConfig,
+    #[serde(default)]
+    alerts: AlertsConfig,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FleetFile {
+    property: Vec<FleetProperty>,
+}
+
+impl Fleet {
+    /// Reads a file or a directory (see the type's documentation).
+    pub fn load(path: &Path) -> Result<Self, Error> {
+        let properties = if path.is_dir() {
+            let mut files: Vec<PathBuf> = std::fs::read_dir(path)
+                .map_err(|e| Error::config(format!("cannot read {}: {e}", path.display())))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| matches!(p.extension().and_then(|e| e.to_str()), Some("toml" | "json")))
+                .collect();
+            files.sort();
+            if files.is_empty() {
+                return Err(Error::config(format!("{}: no *.toml or *.json property file", path.display())));
+            }
+            files.iter().map(|f| Config::load(f)).collect::<Result<Vec<_>, _>>()?
+        } else {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| Error::config(format!("cannot read configuration {}: {e}", path.display())))?;
+            let many = path.extension().and_then(|e| e.to_str()) != Some("json")
+                && text
+                    .parse::<toml::Table>()
+                    .ok()
+                    .is_some_and(|t| t.get("property").is_some_and(toml::Value::is_array));
+            if many { Self::from_toml_at(&text, Some(path))?.properties } else { vec![Config::load(path)?] }
+        };
+        let fleet = Self { properties };
+        fleet.validate().map_err(|e| Error::config(format!("{}: {e}", path.display())))?;
+        Ok(fleet)
+    }
+
+    /// Parses a multi-property TOML text.
+    pub fn from_toml(text: &str) -> Result<Self, Error> {
+        let fleet = Self::from_toml_at(text, None)?;
+        fleet.validate()?;
+        Ok(fleet)
+    }
+
+    fn from_toml_at(text: &str, file: Option<&Path>) -> Result<Self, Error> {
+        let parsed: FleetFile = toml::from_str(text).map_err(|e| {
+            let line = e.span().map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
+            parse_error(file, line, e.message())
+        })?;
+        let properties = parsed
+            .property
+            .into_iter()
+            .map(|p| {
+                let cfg = Config {
+                    property: PropertyConfig {
+                        name: p.name,
+                        timezone: p.timezone,
+                        check_in: p.check_in,
+                        rooms_from: p.rooms_from,
+                        accounts: p.accounts,
+                    },
+                    accounts: p.account,
+                    retention: p.retention,
+                    schedule: p.schedule,
+                    alerts: p.alerts,
+                };
+                cfg.validate().map_err(|e| Error::config(format!("property `{}`: {e}", cfg.property.name)))?;
+                Ok(cfg)
+            })
+            .collect::<Result<Vec<_>, Error>>()?;
+        Ok(Self { properties })
+    }
+
+    /// Account ids and store keys are unique across the fleet.
+    pub fn validate(&self) -> Result<(), Error> {
+        let mut ids = std::collections::HashMap::new();
+        let mut scopes = std::collections::HashMap::new();
+        for p in &self.properties {
+            for a in &p.accounts {
+                if let Some(other) = ids.insert(a.id().to_owned(), p.property.name.clone()) {
+                    return Err(Error::config(format!(
+                        "account id `{}` is used by `{other}` and `{}`: ids name webhook URLs and must be unique",
+                        a.id(),
+                        p.property.name
+                    )));
+                }
+                if let Some(other) = scopes.insert(a.scope(), a.id().to_owned()) {
+                    return Err(Error::config(format!(
+                        "accounts `{other}` and `{}` are the same {} account",
+                        a.id(),
+                        a.connector()
+                    )));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The property an account belongs to.
+    pub fn property_of(&self, account: &str) -> Option<&Config> {
+        self.properties.iter().find(|p| p.account(account).is_some())
     }
 }
 

@@ -20,6 +20,8 @@ pub use hostelpulse_store as store;
 pub use secrecy;
 
 pub mod config;
+#[cfg(feature = "runtime")]
+pub mod fleet;
 pub mod registry;
 pub mod webhooks;
 
@@ -48,6 +50,10 @@ pub use hostelpulse_connector_fdm as fdm;
 /// Booking e-mails forwarded to an inbox.
 #[cfg(feature = "email")]
 pub use hostelpulse_connector_email as email;
+
+/// The runtime: schedules, retry queue, leases, alerts and metrics.
+#[cfg(feature = "runtime")]
+pub use hostelpulse_runtime as runtime;
 
 /// CSV import.
 #[cfg(feature = "csv")]

@@ -23,12 +23,16 @@ pub struct Account {
     pub connector: Arc<dyn Connector>,
     /// Its webhook receiver, when the source sends webhooks and they are configured.
     pub webhook: Option<WebhookReceiver>,
+    /// A fingerprint of the credentials it was built with (a salted SHA-256 prefix, never the
+    /// credentials): the runtime retries an account whose credentials were rejected once this
+    /// changes.
+    pub credentials: Option<String>,
 }
 
 impl Account {
     /// An account for a connector the host built itself (e.g. a webhook receiver it also routes to).
     pub fn new(id: impl Into<String>, connector_name: &'static str, connector: Arc<dyn Connector>) -> Self {
-        Self { id: id.into(), connector_name, connector, webhook: None }
+        Self { id: id.into(), connector_name, connector, webhook: None, credentials: None }
     }
 
     /// With a webhook receiver.
@@ -112,7 +116,8 @@ impl Registry {
             .map(|a| {
                 let (connector, webhook) = build_one(cfg, a, secrets, tokens.clone())
                     .map_err(|e| Error::config(format!("account `{}` ({}): {e}", a.id(), a.connector())))?;
-                Ok(Account { id: a.id().to_owned(), connector_name: a.connector(), connector, webhook })
+                let credentials = credentials_fingerprint(a, secrets);
+                Ok(Account { id: a.id().to_owned(), connector_name: a.connector(), connector, webhook, credentials })
             })
             .collect::<Result<_, Error>>()?;
         Ok(Self { accounts })
@@ -301,4 +306,30 @@ fn hook_secret(
     let s = secret.resolve(secrets)?;
     crate::core::webhook::check_secret(&s, what)?;
     Ok(s)
+}
+
+/// A fingerprint of an account's credentials: the first 16 hex digits of a SHA-256 over a fixed
+/// prefix and the secrets. It tells "the owner changed the credentials" without keeping them.
+fn credentials_fingerprint(a: &AccountConfig, secrets: &dyn SecretProvider) -> Option<String> {
+    use secrecy::ExposeSecret;
+    use sha2::{Digest, Sha256};
+    let refs: Vec<&crate::config::SecretRef> = match a {
+        AccountConfig::Beds24 { credentials, .. } => {
+            use crate::config::Beds24Credentials as C;
+            match credentials {
+                C::InviteCode(s) | C::RefreshToken(s) | C::LongLifeToken(s) => vec![s],
+            }
+        }
+        AccountConfig::Cloudbeds { api_key, .. } => vec![api_key],
+        AccountConfig::Ical(f) | AccountConfig::Fdm(f) => f.feeds.iter().map(|f| &f.url).collect(),
+        AccountConfig::Sirvoy { url_secret, .. } => vec![url_secret],
+        AccountConfig::Email { .. } => return None,
+    };
+    let mut h = Sha256::new();
+    h.update(b"hostelpulse-credentials-v1\0");
+    for r in refs {
+        h.update(r.resolve(secrets).ok()?.expose_secret().as_bytes());
+        h.update(b"\0");
+    }
+    Some(hex::encode(&h.finalize()[..8]))
 }

@@ -63,9 +63,16 @@ pub struct Beds24EmulatorBuilder {
     credits: f64,
     header_names: CreditHeaderNames,
     today: Option<NaiveDate>,
+    property_id: Option<u64>,
 }
 
 impl Beds24EmulatorBuilder {
+    /// The property's id (default [`BEDS24_PROPERTY_ID`]): emulators side by side need their own.
+    pub fn property_id(mut self, id: u64) -> Self {
+        self.property_id = Some(id);
+        self
+    }
+
     /// How many bookings to seed (default 60).
     pub fn bookings(mut self, n: usize) -> Self {
         self.bookings = n;
@@ -93,13 +100,15 @@ impl Beds24EmulatorBuilder {
     /// Starts the server.
     pub async fn start(self) -> std::io::Result<Beds24Emulator> {
         let today = self.today.unwrap_or_else(|| Utc::now().date_naive());
-        let inner = Arc::new(Inner {
-            state: Mutex::new(State::new(today, Utc::now(), self.bookings, self.credits, self.header_names)),
-            webhook: Mutex::new(None),
-            client: reqwest::Client::new(),
-        });
-        let server = Running::serve(routes::router(inner.clone())).await?;
-        Ok(Beds24Emulator { inner, server })
+        let mut state = State::new(today, Utc::now(), self.bookings, self.credits, self.header_names);
+        if let Some(id) = self.property_id {
+            state.set_property_id(id);
+        }
+        let inner =
+            Arc::new(Inner { state: Mutex::new(state), webhook: Mutex::new(None), client: reqwest::Client::new() });
+        let outage = crate::server::Outage::default();
+        let server = Running::serve(outage.wrap(routes::router(inner.clone()))).await?;
+        Ok(Beds24Emulator { inner, server, outage })
     }
 }
 
@@ -107,6 +116,7 @@ impl Beds24EmulatorBuilder {
 pub struct Beds24Emulator {
     inner: Arc<Inner>,
     server: Running,
+    outage: crate::server::Outage,
 }
 
 impl std::fmt::Debug for Beds24Emulator {
@@ -118,7 +128,23 @@ impl std::fmt::Debug for Beds24Emulator {
 impl Beds24Emulator {
     /// A builder with defaults: 60 bookings, 100 credits, observed header names.
     pub fn builder() -> Beds24EmulatorBuilder {
-        Beds24EmulatorBuilder { bookings: 60, credits: 100.0, header_names: CreditHeaderNames::Observed, today: None }
+        Beds24EmulatorBuilder {
+            bookings: 60,
+            credits: 100.0,
+            header_names: CreditHeaderNames::Observed,
+            today: None,
+            property_id: None,
+        }
+    }
+
+    /// The emulated property's id.
+    pub fn property_id(&self) -> u64 {
+        self.inner.lock().property_id()
+    }
+
+    /// The switch that takes this emulator down (every request answered 503) and back up.
+    pub fn outage(&self) -> &crate::server::Outage {
+        &self.outage
     }
 
     /// The API root to configure a connector with (`http://127.0.0.1:PORT/v2`).

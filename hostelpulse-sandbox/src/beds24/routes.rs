@@ -13,7 +13,7 @@ use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use serde_json::{Value, json};
 
 use super::Inner;
-use super::state::{CreditHeaderNames, PROPERTY_ID, State as Account, ts};
+use super::state::{CreditHeaderNames, State as Account, ts};
 use crate::query::{all, date, header, one, params};
 
 type Shared = Arc<Inner>;
@@ -445,7 +445,7 @@ async fn post_properties(State(shared): State<Shared>, headers: HeaderMap, body:
     };
     let mut results = Vec::new();
     for item in items {
-        if item["id"] != PROPERTY_ID {
+        if item["id"] != s.property_id() {
             results.push(json!({ "success": false, "errors": [{ "field": "id", "message": "unknown property" }] }));
             continue;
         }
@@ -463,7 +463,7 @@ async fn post_properties(State(shared): State<Shared>, headers: HeaderMap, body:
                 }
             }
         }
-        results.push(json!({ "success": true, "modified": { "id": PROPERTY_ID } }));
+        results.push(json!({ "success": true, "modified": { "id": s.property_id() } }));
     }
     (StatusCode::CREATED, axum::Json(Value::Array(results))).into_response()
 }
@@ -519,7 +519,7 @@ async fn calendar(State(shared): State<Shared>, headers: HeaderMap, RawQuery(q):
                     }
                 }
             }
-            json!({ "propertyId": PROPERTY_ID, "roomId": room, "calendar": ranges })
+            json!({ "propertyId": s.property_id(), "roomId": room, "calendar": ranges })
         })
         .collect();
     list("calendar", rows, 1, |_| String::new())
@@ -542,7 +542,7 @@ async fn availability(State(shared): State<Shared>, headers: HeaderMap, RawQuery
                 .take_while(|d| *d <= end)
                 .map(|d| (d.to_string(), json!(free(&s, room, d) > 0)))
                 .collect();
-            json!({ "roomId": room, "propertyId": PROPERTY_ID, "availability": days })
+            json!({ "roomId": room, "propertyId": s.property_id(), "availability": days })
         })
         .collect();
     list("availability", rows, 1, |_| String::new())

@@ -217,12 +217,30 @@ impl State {
         (0..qty).map(|k| 1 + (preferred.saturating_sub(1) + k) % qty).find(|u| !busy(*u))
     }
 
+    /// The emulated property's id.
+    pub fn property_id(&self) -> u64 {
+        self.property["id"].as_u64().unwrap_or(PROPERTY_ID)
+    }
+
+    /// Renumbers the emulated property (several emulators side by side: one property each).
+    pub fn set_property_id(&mut self, id: u64) {
+        self.property["id"] = json!(id);
+        if let Some(types) = self.property["roomTypes"].as_array_mut() {
+            for t in types {
+                t["propertyId"] = json!(id);
+            }
+        }
+        for b in self.bookings.values_mut() {
+            b["propertyId"] = json!(id);
+        }
+    }
+
     /// Stamps and stores a new booking; returns its id.
     pub fn insert(&mut self, mut b: Value, at: DateTime<Utc>) -> u64 {
         let id = self.next_id;
         self.next_id += 1;
         b["id"] = json!(id);
-        b["propertyId"] = json!(PROPERTY_ID);
+        b["propertyId"] = json!(self.property_id());
         b["masterId"] = Value::Null;
         b["bookingTime"] = json!(ts(at));
         b["modifiedTime"] = json!(ts(at));

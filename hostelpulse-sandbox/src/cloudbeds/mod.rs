@@ -113,8 +113,9 @@ impl CloudbedsEmulatorBuilder {
             today,
         };
         let inner = Arc::new(Inner { state: Mutex::new(state), client: reqwest::Client::new() });
-        let server = Running::serve(routes::router(inner.clone())).await?;
-        Ok(CloudbedsEmulator { inner, server, property: self.properties.first().cloned().unwrap_or_default() })
+        let outage = crate::server::Outage::default();
+        let server = Running::serve(outage.wrap(routes::router(inner.clone()))).await?;
+        Ok(CloudbedsEmulator { inner, server, outage, property: self.properties.first().cloned().unwrap_or_default() })
     }
 }
 
@@ -122,6 +123,7 @@ impl CloudbedsEmulatorBuilder {
 pub struct CloudbedsEmulator {
     inner: Arc<Inner>,
     server: Running,
+    outage: crate::server::Outage,
     property: String,
 }
 
@@ -157,6 +159,11 @@ impl CloudbedsEmulator {
     /// The server root (for a proxy).
     pub fn root_url(&self) -> String {
         self.server.url("")
+    }
+
+    /// The switch that takes this emulator down (every request answered 503) and back up.
+    pub fn outage(&self) -> &crate::server::Outage {
+        &self.outage
     }
 
     /// The property [`Upstream`] changes apply to (the first one).

@@ -1,0 +1,241 @@
+//! `hostelpulse run`: the runtime for every property of a configuration, with the webhook
+//! routes, `/metrics`, `/healthz` and `/readyz` on one port, until SIGTERM or Ctrl-C.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::get;
+use hostelpulse::config::{EnvSecrets, Fleet};
+use hostelpulse::fleet::FleetRegistry;
+use hostelpulse::model::Property;
+use hostelpulse::runtime::alerts::{AlertSink, FanOut, HttpAlerts, LogAlerts};
+use hostelpulse::runtime::{RetryPolicy, RoomsSink, Runtime, RuntimeConfig, RuntimeEvent, RuntimeHandle};
+use hostelpulse::store::SqliteStore;
+use hostelpulse::sync::inbox::InboxBackoff;
+use hostelpulse::sync::{AuditLog, Scope};
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+
+use crate::ops;
+use crate::serve::{self, Log};
+use crate::views::BoxError;
+
+/// The environment variable holding the alert endpoint's signing secret.
+pub const ALERT_SECRET_ENV: &str = "HOSTELPULSE_ALERT_SECRET";
+
+/// What `hostelpulse run` was asked to do.
+pub struct Options {
+    pub config: PathBuf,
+    pub db: PathBuf,
+    pub listen: SocketAddr,
+    pub alert_url: Option<String>,
+    pub json: bool,
+    pub max_concurrent: usize,
+    /// Seconds before a failed run (or inbox entry) is first retried.
+    pub retry_first: f64,
+    /// Seconds over which overdue accounts are started.
+    pub catch_up_secs: u64,
+}
+
+struct StoreRooms(Arc<SqliteStore>);
+
+#[async_trait::async_trait]
+impl RoomsSink for StoreRooms {
+    async fn save_rooms(&self, scope: &Scope, properties: &[Property]) -> Result<(), BoxError> {
+        Ok(self.0.save_properties(scope, properties).await?)
+    }
+}
+
+#[derive(Clone)]
+struct Probe {
+    store: Arc<SqliteStore>,
+    runtime: RuntimeHandle,
+    metrics: PrometheusHandle,
+}
+
+pub async fn run(o: Options) -> Result<(), BoxError> {
+    let store = ops::open(&o.db).await?;
+    let fleet = Fleet::load(&o.config)?;
+    let built = FleetRegistry::build(&fleet, &EnvSecrets, store.clone())?;
+    let registry = Arc::new(built.all());
+    if registry.accounts().is_empty() {
+        return Err(format!("{}: no account to run", o.config.display()).into());
+    }
+    let alerts: Arc<dyn AlertSink> = match &o.alert_url {
+        Some(url) => {
+            let url = url.parse().map_err(|e| format!("--alert-url: {e}"))?;
+            let secret = std::env::var(ALERT_SECRET_ENV)
+                .map_err(|_| format!("--alert-url needs the signing secret in {ALERT_SECRET_ENV}"))?;
+            let http = HttpAlerts::new(url, secret.into())?;
+            Arc::new(FanOut(vec![Arc::new(LogAlerts), Arc::new(http)]))
+        }
+        None => Arc::new(LogAlerts),
+    };
+    let metrics = PrometheusBuilder::new().install_recorder().map_err(|e| format!("metrics: {e}"))?;
+    let mut cfg = RuntimeConfig::default();
+    cfg.max_concurrent = o.max_concurrent.max(1);
+    cfg.catch_up_spread = std::time::Duration::from_secs(o.catch_up_secs);
+    let first = std::time::Duration::from_secs_f64(o.retry_first);
+    cfg.retry = RetryPolicy::new(first, std::time::Duration::from_secs(3600)).jitter(0.2);
+    cfg.inbox_backoff = InboxBackoff::new(
+        chrono::Duration::from_std(first).unwrap_or(chrono::Duration::seconds(10)),
+        chrono::Duration::minutes(30),
+    );
+    let runtime = Runtime::builder(store.clone(), store.clone())
+        .accounts(built.managed())
+        .alert_sink(alerts)
+        .rooms_sink(Arc::new(StoreRooms(store.clone())))
+        .config(cfg)
+        .build()?;
+    let handle = runtime.handle();
+    let printer = tokio::spawn(print_events(handle.subscribe(), o.json));
+    let running = tokio::spawn(runtime.run());
+
+    let on_queued: serve::OnQueued = {
+        let h = handle.clone();
+        Arc::new(move |scope: &Scope| h.webhook_received(scope))
+    };
+    let log = if o.json { Log::Json } else { Log::Text };
+    let hooks = serve::router(serve::App::new(registry.clone(), store.clone(), log).on_queued(on_queued));
+    let probe = Probe { store: store.clone(), runtime: handle.clone(), metrics: metrics.clone() };
+    let router: Router = hooks.merge(
+        Router::new()
+            .route("/metrics", get(|State(p): State<Probe>| async move { p.metrics.render() }))
+            .route("/healthz", get(|| async { "ok" }))
+            .route("/readyz", get(ready))
+            .with_state(probe),
+    );
+    let upkeep = tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+            metrics.run_upkeep();
+        }
+    });
+    let listener =
+        tokio::net::TcpListener::bind(o.listen).await.map_err(|e| format!("cannot listen on {}: {e}", o.listen))?;
+    let addr = listener.local_addr()?;
+    let accounts: Vec<&str> = registry.accounts().iter().map(|a| a.id.as_str()).collect();
+    if o.json {
+        outln!(
+            "{}",
+            serde_json::json!({ "event": "listening", "address": format!("http://{addr}"), "accounts": accounts,
+                                "properties": fleet.properties.len() })
+        );
+    } else {
+        outln!(
+            "running {} account(s) of {} propert{} — webhooks, /metrics, /healthz, /readyz on http://{addr}",
+            accounts.len(),
+            fleet.properties.len(),
+            if fleet.properties.len() == 1 { "y" } else { "ies" }
+        );
+    }
+    let stop = handle.clone();
+    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(async move {
+            terminated().await;
+            // Stop taking work first; the server then stops accepting deliveries.
+            stop.shutdown();
+        })
+        .await?;
+    handle.shutdown();
+    let stopped = running.await.map_err(|e| format!("runtime: {e}"))??;
+    upkeep.abort();
+    printer.abort();
+    if o.json {
+        outln!("{}", serde_json::json!({ "event": "stopped", "runs": stopped.runs, "abandoned": stopped.abandoned }));
+    } else {
+        outln!(
+            "stopped after {} run(s); {} abandoned (they run again at the next start)",
+            stopped.runs,
+            stopped.abandoned
+        );
+    }
+    Ok(())
+}
+
+async fn ready(State(p): State<Probe>) -> (StatusCode, &'static str) {
+    if !p.runtime.ready() {
+        return (StatusCode::SERVICE_UNAVAILABLE, "accounts not loaded");
+    }
+    match p.store.scopes().await {
+        Ok(_) => (StatusCode::OK, "ready"),
+        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "store unreachable"),
+    }
+}
+
+/// SIGTERM (service managers, containers) or Ctrl-C.
+pub async fn terminated() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = tokio::signal::ctrl_c() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+/// One line per run and per alert: readable, or a JSON object per line.
+async fn print_events(mut events: tokio::sync::broadcast::Receiver<RuntimeEvent>, json: bool) {
+    loop {
+        let e = match events.recv().await {
+            Ok(e) => e,
+            Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+            Err(_) => return,
+        };
+        match e {
+            RuntimeEvent::Ran { account, job, run } => {
+                let c = &run.counts;
+                // A person reading the log wants what changed or went wrong, not every quiet poll.
+                if !json && run.outcome == hostelpulse::sync::Outcome::Ok && c.changes() == 0 {
+                    continue;
+                }
+                if json {
+                    outln!(
+                        "{}",
+                        serde_json::json!({ "event": "run", "account": account, "job": format!("{job:?}"),
+                            "plan": run.plan, "outcome": run.outcome, "counts": c, "run_id": run.run_id })
+                    );
+                } else {
+                    outln!(
+                        "{account}: {job:?} — {} ({} fetched, {} new, {} changed, {} cancelled)",
+                        run.outcome,
+                        c.fetched,
+                        c.inserted,
+                        c.updated,
+                        c.cancelled
+                    );
+                }
+            }
+            RuntimeEvent::Alert(a) => {
+                if json {
+                    outln!("{}", serde_json::json!({ "event": "alert", "alert": a }));
+                } else {
+                    outln!("{}: alert {:?} {} — {}", a.account, a.status, a.rule.as_str(), a.detail);
+                }
+            }
+            RuntimeEvent::LeaseBusy { account, by } => {
+                if json {
+                    outln!("{}", serde_json::json!({ "event": "lease_busy", "account": account, "by": by }));
+                } else {
+                    outln!("{account}: another process ({by}) is syncing it; waiting");
+                }
+            }
+            _ => {}
+        }
+    }
+}

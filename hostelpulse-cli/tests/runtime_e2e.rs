@@ -1,0 +1,235 @@
+//! `hostelpulse run` against `hostelpulse sandbox`, both as separate processes: 50 properties
+//! kept fresh, a webhook's booking on the board, a PMS outage alerting and resolving, the
+//! metrics and health endpoints, a graceful SIGTERM, and a restart that carries the schedule
+//! over. Waits are for events, bounded by deadlines; no assertion is about how long anything took.
+
+use std::collections::HashSet;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc::{Receiver, channel};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_hostelpulse");
+
+struct Proc {
+    child: Child,
+    lines: Receiver<Value>,
+}
+
+impl Proc {
+    fn start(args: &[&str]) -> Self {
+        let mut child = Command::new(BIN)
+            .args(args)
+            .env("RUST_LOG", "error")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("the binary starts");
+        let out = child.stdout.take().expect("stdout");
+        let (tx, lines) = channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(out).lines().map_while(Result::ok) {
+                if let Ok(v) = serde_json::from_str::<Value>(&line)
+                    && tx.send(v).is_err()
+                {
+                    return;
+                }
+            }
+        });
+        Self { child, lines }
+    }
+
+    /// The first line matching `pred` within `within`, skipping the others (kept in `seen`).
+    fn wait_for(&self, within: Duration, seen: &mut Vec<Value>, pred: impl Fn(&Value) -> bool) -> Value {
+        let deadline = Instant::now() + within;
+        loop {
+            // Checked first: a busy process always has a line ready.
+            let left = deadline.saturating_duration_since(Instant::now());
+            assert!(
+                !left.is_zero(),
+                "no matching line within {within:?}; last lines: {:?}",
+                seen.iter().rev().take(5).collect::<Vec<_>>()
+            );
+            match self.lines.recv_timeout(left) {
+                Ok(v) if pred(&v) => return v,
+                Ok(v) => seen.push(v),
+                Err(e) => panic!(
+                    "no matching line within {within:?} ({e}); last lines: {:?}",
+                    seen.iter().rev().take(5).collect::<Vec<_>>()
+                ),
+            }
+        }
+    }
+
+    fn terminate(&mut self) -> std::process::ExitStatus {
+        let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                return status;
+            }
+            assert!(Instant::now() < deadline, "the process did not stop after SIGTERM");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn get(url: &str) -> (u16, String) {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        let r = reqwest::get(url).await.expect("reachable");
+        let status = r.status().as_u16();
+        (status, r.text().await.unwrap_or_default())
+    })
+}
+
+fn post(url: &str) -> Value {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        let r = reqwest::Client::new().post(url).send().await.expect("reachable");
+        assert!(r.status().is_success(), "{url}: {}", r.status());
+        serde_json::from_str(&r.text().await.expect("body")).expect("json")
+    })
+}
+
+fn is_run(v: &Value, account: &str) -> bool {
+    v["event"] == "run" && v["account"] == account
+}
+
+#[test]
+fn run_keeps_fifty_properties_fresh_alerts_on_an_outage_and_stops_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("fleet.toml");
+    let db = dir.path().join("state.sqlite");
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let sandbox = Proc::start(&[
+        "sandbox",
+        "--properties",
+        "50",
+        "--write-config",
+        config.to_str().unwrap(),
+        "--webhooks-to",
+        &base,
+        "--poll-every",
+        "2",
+    ]);
+    let mut seen = Vec::new();
+    let ready = sandbox.wait_for(Duration::from_secs(120), &mut seen, |v| v["ready"] == true);
+    let control = ready["control"].as_str().unwrap().trim_end_matches('/').to_owned();
+    let accounts: HashSet<String> =
+        ready["accounts"].as_array().unwrap().iter().map(|a| a.as_str().unwrap().to_owned()).collect();
+    assert_eq!(accounts.len(), 50 * 3 + 2);
+
+    let args = [
+        "run",
+        "--config",
+        config.to_str().unwrap(),
+        "--db",
+        db.to_str().unwrap(),
+        "--listen",
+        &format!("127.0.0.1:{port}"),
+        "--retry-first",
+        "0.3",
+        "--catch-up-secs",
+        "3",
+        "--json",
+    ];
+    let mut run = Proc::start(&args);
+    let mut events = Vec::new();
+    run.wait_for(Duration::from_secs(60), &mut events, |v| v["event"] == "listening");
+
+    // Every account synced once.
+    let mut synced: HashSet<String> = HashSet::new();
+    while synced.len() < accounts.len() {
+        let v = run.wait_for(Duration::from_secs(180), &mut events, |v| v["event"] == "run");
+        if matches!(v["outcome"]["status"].as_str(), Some("ok" | "partial")) {
+            synced.insert(v["account"].as_str().unwrap().to_owned());
+        }
+    }
+    let (status, _) = get(&format!("{base}/readyz"));
+    assert_eq!(status, 200);
+    assert_eq!(get(&format!("{base}/healthz")).0, 200);
+
+    // A booking made at the PMS arrives by webhook and is on that property's board.
+    let created = post(&format!("{control}/beds24/7/create"));
+    let id = created["created"].as_str().unwrap().to_owned();
+    let arrival = created["arrival"].as_str().unwrap().to_owned();
+    run.wait_for(Duration::from_secs(60), &mut events, |v| {
+        is_run(v, "beds24-7") && v["job"] == "Inbox" && v["counts"]["inserted"] == 1
+    });
+    let board = Command::new(BIN)
+        .args(["today", "--config", config.to_str().unwrap(), "--property", "Sandbox Hostel 7"])
+        .args(["--db", db.to_str().unwrap(), "--date", &arrival, "--json"])
+        .output()
+        .unwrap();
+    assert!(board.status.success(), "{}", String::from_utf8_lossy(&board.stderr));
+    let board: Value = serde_json::from_slice(&board.stdout).unwrap();
+    assert!(
+        board["arrivals"].as_array().unwrap().iter().any(|l| l["key"]["id"] == id.as_str()),
+        "booking {id} not among the arrivals of {arrival}: {}",
+        board["arrivals"]
+    );
+
+    // A cancellation at the PMS reaches the store the same way.
+    post(&format!("{control}/beds24/12/cancel"));
+    run.wait_for(Duration::from_secs(60), &mut events, |v| is_run(v, "beds24-12") && v["counts"]["cancelled"] == 1);
+
+    // Cloudbeds goes down: every Cloudbeds property alerts after three failures in a row, and
+    // the alert resolves once it is back.
+    post(&format!("{control}/cloudbeds/outage/on"));
+    let firing = run.wait_for(Duration::from_secs(60), &mut events, |v| {
+        v["event"] == "alert" && v["alert"]["rule"] == "consecutive_failures" && v["alert"]["status"] == "firing"
+    });
+    let account = firing["alert"]["account"].as_str().unwrap().to_owned();
+    assert!(account.starts_with("cloudbeds-"), "{firing}");
+    let metrics = get(&format!("{base}/metrics")).1;
+    assert!(metrics.contains("hostelpulse_alerts_total{rule=\"consecutive_failures\",status=\"firing\"}"), "{metrics}");
+    post(&format!("{control}/cloudbeds/outage/off"));
+    run.wait_for(Duration::from_secs(60), &mut events, |v| {
+        v["event"] == "alert"
+            && v["alert"]["account"] == account.as_str()
+            && v["alert"]["rule"] == "consecutive_failures"
+            && v["alert"]["status"] == "resolved"
+    });
+    let metrics = get(&format!("{base}/metrics")).1;
+    for name in [
+        "hostelpulse_runs_total{",
+        "hostelpulse_records_total{",
+        "hostelpulse_sync_lag_seconds{",
+        "hostelpulse_inbox_depth",
+    ] {
+        assert!(metrics.contains(name), "{name} missing from /metrics");
+    }
+
+    // SIGTERM: it stops taking work, lets running syncs finish, and exits 0.
+    let status = run.terminate();
+    assert!(status.success(), "{status:?}");
+    let stopped = run.wait_for(Duration::from_secs(10), &mut events, |v| v["event"] == "stopped");
+    assert_eq!(stopped["abandoned"], 0);
+    drop(run);
+
+    // A restart continues the schedule from the store: polls, no full sync for anybody.
+    let run = Proc::start(&args);
+    let mut again = Vec::new();
+    run.wait_for(Duration::from_secs(60), &mut again, |v| v["event"] == "listening");
+    let mut polled = HashSet::new();
+    while polled.len() < 20 {
+        let v = run.wait_for(Duration::from_secs(60), &mut again, |v| v["event"] == "run");
+        assert_ne!(v["job"], "Full", "a restart ran a full sync the schedule did not call for: {v}");
+        polled.insert(v["account"].as_str().unwrap().to_owned());
+    }
+}
