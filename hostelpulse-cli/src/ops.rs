@@ -10,6 +10,7 @@ use hostelpulse::board::{Board, BoardBuilder, SourceFreshness};
 use hostelpulse::config::{AccountConfig, Config, EnvSecrets, RetentionConfig};
 use hostelpulse::core::Operation;
 use hostelpulse::model::{Property, Provenance, SourceKey, Via};
+use hostelpulse::runtime::lease;
 use hostelpulse::store::{Pruned, Retention, SqliteStore};
 use hostelpulse::sync::{
     AccountStatus, AuditLog, AuditRecord, Change, CollectingSink, Plan, RoomRefresh, Scope, Sink, SyncEngine, Trigger,
@@ -27,8 +28,10 @@ pub fn scope(a: &Account) -> Scope {
     Scope::new(a.connector.kind(), a.connector.account().clone())
 }
 
-/// Syncs the accounts (all, or `only`), keeping bookings and rooms in the store. A progress bar
-/// shows on a terminal; piped output stays quiet.
+/// Syncs the accounts (all, or `only`), keeping bookings and rooms in the store: up to
+/// [`SYNC_CONCURRENCY`] accounts at once, each under its lease in the store, so a `sync` beside
+/// `hostelpulse run` (or another `sync`) waits for an account rather than doubling its requests.
+/// A progress bar shows on a terminal; piped output stays quiet.
 pub async fn sync_accounts(
     registry: &Registry,
     store: &Arc<SqliteStore>,
@@ -37,6 +40,7 @@ pub async fn sync_accounts(
     trigger: Trigger,
     seen: Option<&CollectingSink>,
 ) -> Result<Vec<(String, AuditRecord)>, BoxError> {
+    use futures_util::{StreamExt, TryStreamExt};
     let accounts: Vec<&Account> = registry.accounts().iter().filter(|a| only.is_none_or(|o| a.id == o)).collect();
     if accounts.is_empty() {
         return Err(format!("no account `{}` in the configuration", only.unwrap_or_default()).into());
@@ -50,26 +54,43 @@ pub async fn sync_accounts(
     );
     bar.enable_steady_tick(std::time::Duration::from_millis(120));
     let engine = SyncEngine::new(store.clone());
-    let mut runs = Vec::new();
-    for a in accounts {
-        bar.set_message(format!("syncing {}", a.id));
-        if a.connector.capabilities().supports(Operation::ReadRooms)
-            && let Ok(props) = a.connector.rooms().await
-        {
-            store.save_properties(&scope(a), &props).await?;
+    let holder = format!("hostelpulse-sync:{}", std::process::id());
+    let jobs = accounts.iter().enumerate().map(|(i, a)| {
+        let (engine, holder, bar) = (&engine, &holder, &bar);
+        async move {
+            let caps = a.connector.capabilities();
+            let held = lease::acquire(store.clone(), &scope(a), holder, LEASE_TTL, LEASE_WAIT)
+                .await
+                .map_err(|e| format!("{}: {e}", a.id))?;
+            bar.set_message(format!("syncing {}", a.id));
+            if caps.supports(Operation::ReadRooms)
+                && let Ok(props) = a.connector.rooms().await
+            {
+                store.save_properties(&scope(a), &props).await?;
+            }
+            // Sources that cannot read by modification time get a full read.
+            let plan = match plan {
+                Plan::Incremental if !caps.supports(Operation::ReadBookingsModified) => Plan::Full,
+                p => p.clone(),
+            };
+            let run = engine.run(a.connector.as_ref(), plan, trigger, &Recording::new(store, seen)).await;
+            held.release(lease::quiet_after(&caps.sync.rate_limit)).await?;
+            bar.inc(1);
+            Ok::<_, BoxError>((i, (a.id.clone(), run)))
         }
-        // Sources that cannot read by modification time get a full read.
-        let plan = match plan {
-            Plan::Incremental if !a.connector.capabilities().supports(Operation::ReadBookingsModified) => Plan::Full,
-            p => p.clone(),
-        };
-        let run = engine.run(a.connector.as_ref(), plan, trigger, &Recording::new(store, seen)).await;
-        runs.push((a.id.clone(), run));
-        bar.inc(1);
-    }
+    });
+    let mut runs: Vec<_> = futures_util::stream::iter(jobs).buffer_unordered(SYNC_CONCURRENCY).try_collect().await?;
     bar.finish_and_clear();
-    Ok(runs)
+    runs.sort_by_key(|(i, _)| *i);
+    Ok(runs.into_iter().map(|(_, r)| r).collect())
 }
+
+/// Accounts `sync` runs at once.
+pub const SYNC_CONCURRENCY: usize = 8;
+/// An account's lease while `sync` works it (renewed while it runs).
+const LEASE_TTL: std::time::Duration = std::time::Duration::from_secs(60);
+/// How long `sync` waits for an account another process is syncing.
+const LEASE_WAIT: std::time::Duration = std::time::Duration::from_secs(300);
 
 /// Writes changes to the store and, when asked, shows them to a collector too.
 pub struct Recording<'a> {

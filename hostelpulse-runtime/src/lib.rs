@@ -4,6 +4,7 @@
 
 pub mod alerts;
 pub mod backoff;
+pub mod lease;
 pub mod metrics;
 mod runner;
 pub mod schedule;

@@ -8,7 +8,6 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use hostelpulse_core::capability::RateLimit;
 use hostelpulse_core::error::BoxError;
 use hostelpulse_core::model::Property;
 use hostelpulse_core::sync::inbox::InboxBackoff;
@@ -715,7 +714,7 @@ impl Inner {
         let runs = self.execute(slot, job).await;
         renew.abort();
         let done = self.clock.now();
-        let quiet = rate_window(&slot.account.connector.capabilities().sync.rate_limit)
+        let quiet = crate::lease::quiet_after(&slot.account.connector.capabilities().sync.rate_limit)
             .and_then(|w| chrono::Duration::from_std(w).ok())
             .map(|w| done + w);
         let events = self.settle(slot, job, started, &runs);
@@ -943,16 +942,6 @@ fn message_of(o: &Outcome) -> Option<String> {
     match o {
         Outcome::Failed { message, .. } => Some(message.clone()),
         Outcome::Deferred { .. } => Some("deferred by the source's rate limit".into()),
-        _ => None,
-    }
-}
-
-/// How long after an account's last request a new process must wait before it may send at
-/// full rate: one rate window for a requests-per-second limit (with a margin). A credit budget
-/// is corrected by the source's own headers on the first response.
-fn rate_window(limit: &RateLimit) -> Option<Duration> {
-    match limit {
-        RateLimit::RequestsPerSecond { .. } => Some(Duration::from_millis(1100)),
         _ => None,
     }
 }
