@@ -288,15 +288,22 @@ allowed_senders = ["127.0.0.0/8"]
     let changes = seen.take();
     let tasks_after = planner.plan(&current(&store, &cfg, today).await?);
     let events = planner.reconcile(&tasks_before, &tasks_after);
+    let runtime = runtime_at_work(&store, &cfg, &registry, &cloudbeds).await?;
     if json {
         out["second_sync"] = serde_json::to_value(second.iter().map(|(id, r)| (id, r)).collect::<Vec<_>>())?;
         out["changes"] = serde_json::to_value(&changes)?;
         out["task_events"] = serde_json::to_value(&events)?;
+        out["runtime"] = serde_json::to_value(&runtime)?;
         outln!("{}", serde_json::to_string_pretty(&out)?);
     } else {
         outln!("\nAfter the changes:\n{}", views::reports(&second));
         outln!("\nExactly these changes reached the store:\n{}", views::changes(&changes));
         outln!("\nTurnover tasks they caused:\n{}", task_events(&events, cfg.property.timezone));
+        outln!(
+            "\nThe runtime at work (`hostelpulse run`): Beds24 and Cloudbeds polled every second, an alert after two\n\
+             failures in a row; Cloudbeds is taken down for a moment and comes back:\n{}",
+            runtime_lines(&runtime)
+        );
         outln!(
             "\nDone in {:.1} s. Explore the state: hostelpulse today --config {} --db {}",
             started.elapsed().as_secs_f64(),
@@ -338,6 +345,136 @@ fn task_events(events: &[TaskEvent], tz: chrono_tz::Tz) -> String {
     }
     if rows.len() == 1 {
         return "(none)".into();
+    }
+    views::table(rows)
+}
+
+/// One line of the runtime's log in the demo.
+#[derive(serde::Serialize)]
+struct RuntimeLine {
+    /// Seconds since the runtime started.
+    at: f64,
+    account: String,
+    what: String,
+    detail: String,
+}
+
+/// A few seconds of the runtime over the demo's PMS accounts: scheduled polls, an outage, the
+/// alert it raises and its resolution.
+async fn runtime_at_work(
+    store: &Arc<SqliteStore>,
+    cfg: &Config,
+    registry: &Registry,
+    cloudbeds: &CloudbedsEmulator,
+) -> Result<Vec<RuntimeLine>, BoxError> {
+    use hostelpulse::runtime::{AlertRule, AlertStatus, CollectingAlerts, Runtime, RuntimeConfig, RuntimeEvent};
+    // Cloudbeds again, without request retries inside a run, so that the outage shows at once
+    // (the runtime's own retries between runs are what this part shows).
+    let mut quick = cfg.clone();
+    quick.accounts.retain(|a| a.id() == "cloudbeds");
+    quick.property.rooms_from = None;
+    quick.property.accounts = None;
+    for a in &mut quick.accounts {
+        if let hostelpulse::config::AccountConfig::Cloudbeds { http, .. } = a {
+            http.retry = false;
+        }
+    }
+    let quick = Registry::build(&quick, &hostelpulse::config::EnvSecrets)?;
+    let mut accounts = Vec::new();
+    for a in [registry.get("beds24"), quick.get("cloudbeds")] {
+        let a = a.ok_or("demo account missing")?;
+        let m = hostelpulse::fleet::managed(cfg, a);
+        let schedule = m.schedule.clone().poll_every(Some(Duration::from_secs(1)));
+        let mut rules = m.alerts.clone();
+        rules.consecutive_failures = Some(2);
+        accounts.push(m.schedule(schedule).alerts(rules));
+    }
+    let mut rc = RuntimeConfig::default();
+    rc.catch_up_spread = Duration::ZERO;
+    rc.retry = hostelpulse::runtime::RetryPolicy::new(Duration::from_millis(300), Duration::from_secs(5));
+    let rt = Runtime::builder(store.clone(), store.clone())
+        .accounts(accounts)
+        .alert_sink(Arc::new(CollectingAlerts::new()))
+        .config(rc)
+        .build()?;
+    let handle = rt.handle();
+    let mut events = handle.subscribe();
+    let running = tokio::spawn(rt.run());
+    let started = Instant::now();
+    let mut lines = Vec::new();
+    let deadline = started + Duration::from_secs(20);
+    let mut outage_started = false;
+    while Instant::now() < deadline {
+        let Ok(Ok(e)) = tokio::time::timeout(Duration::from_millis(200), events.recv()).await else { continue };
+        let at = started.elapsed().as_secs_f64();
+        match e {
+            RuntimeEvent::Ran { account, job, run } => {
+                let what = format!("{job:?}").to_lowercase();
+                let c = &run.counts;
+                let detail = match &run.outcome {
+                    hostelpulse::sync::Outcome::Ok => format!("ok — {} fetched, {} changed", c.fetched, c.changes()),
+                    other => other.to_string(),
+                };
+                // Once both accounts have polled, take Cloudbeds down.
+                if !outage_started && account == "cloudbeds" && what == "poll" {
+                    cloudbeds.outage().set(true);
+                    outage_started = true;
+                    lines.push(RuntimeLine { at, account: account.clone(), what, detail });
+                    lines.push(RuntimeLine {
+                        at,
+                        account: "cloudbeds".into(),
+                        what: "(outage)".into(),
+                        detail: "the Cloudbeds emulator answers 503 from now on".into(),
+                    });
+                    continue;
+                }
+                lines.push(RuntimeLine { at, account, what, detail });
+            }
+            RuntimeEvent::Alert(a) => {
+                let status = match a.status {
+                    AlertStatus::Firing => "ALERT firing",
+                    AlertStatus::Resolved => "ALERT resolved",
+                    _ => "ALERT repeated",
+                };
+                let done = a.status == AlertStatus::Resolved && a.rule == AlertRule::ConsecutiveFailures;
+                if a.status == AlertStatus::Firing && a.rule == AlertRule::ConsecutiveFailures {
+                    cloudbeds.outage().set(false);
+                    lines.push(RuntimeLine {
+                        at,
+                        account: a.account.clone(),
+                        what: status.into(),
+                        detail: a.detail.clone(),
+                    });
+                    lines.push(RuntimeLine {
+                        at,
+                        account: "cloudbeds".into(),
+                        what: "(back)".into(),
+                        detail: "the Cloudbeds emulator answers again".into(),
+                    });
+                    continue;
+                }
+                lines.push(RuntimeLine { at, account: a.account, what: status.into(), detail: a.detail });
+                if done {
+                    break;
+                }
+            }
+            _ => {}
+        }
+    }
+    cloudbeds.outage().set(false);
+    handle.shutdown();
+    running.await.map_err(|e| format!("runtime: {e}"))??;
+    Ok(lines)
+}
+
+fn runtime_lines(lines: &[RuntimeLine]) -> String {
+    let mut rows = vec![["after", "account", "what", "detail"].map(String::from).to_vec()];
+    for l in lines {
+        let detail = match l.detail.char_indices().nth(80) {
+            Some((cut, _)) => format!("{}…", &l.detail[..cut]),
+            None => l.detail.clone(),
+        };
+        rows.push(vec![format!("{:.1} s", l.at), l.account.clone(), l.what.clone(), detail]);
     }
     views::table(rows)
 }

@@ -1047,6 +1047,9 @@ impl JobStore for SqliteStore {
                 Some((Some(other), other_until, _)) if *other != h && parse_ts(other_until)? > now => {
                     return Ok(LeaseGrant::Held { by: other.clone(), until: parse_ts(other_until)? });
                 }
+                // The quiet time protects the source from two processes' bursts; a holder
+                // taking back its own lease knows its own pace.
+                Some((Some(last), _, _)) if *last == h => None,
                 Some((_, _, q)) => q.as_deref().map(parse_ts).transpose()?,
                 None => None,
             };
@@ -1066,9 +1069,11 @@ impl JobStore for SqliteStore {
         let (c, a, h) = (scope.connector.as_str().to_owned(), scope.account.as_str().to_owned(), holder.to_owned());
         self.with(move |conn| {
             conn.execute(
-                "UPDATE account_lease SET holder = NULL, quiet_until = ?4
+                // Released by expiring it now; the holder's name stays, so the quiet time it
+                // asks for binds only the others.
+                "UPDATE account_lease SET until = ?5, quiet_until = ?4
                  WHERE connector = ?1 AND account = ?2 AND holder = ?3",
-                params![c, a, h, quiet_until.map(ts)],
+                params![c, a, h, quiet_until.map(ts), ts(DateTime::<Utc>::UNIX_EPOCH)],
             )
             .map_err(backend)?;
             Ok(())

@@ -264,15 +264,50 @@ pub enum AccountConfig {
         /// Sender addresses to accept instead of Sirvoy's published ones (a proxy, the sandbox).
         allowed_senders: Option<Vec<ipnet::IpNet>>,
     },
-    /// Booking e-mails in a Maildir.
+    /// Booking e-mails forwarded to a mailbox: a Maildir on this machine, or an IMAP mailbox.
     Email {
         /// Account id.
         id: String,
-        /// The Maildir.
-        maildir: PathBuf,
+        /// The Maildir (exactly one of `maildir` and `imap`).
+        maildir: Option<PathBuf>,
+        /// An IMAP mailbox (exactly one of `maildir` and `imap`; needs the `imap` feature).
+        imap: Option<ImapSettings>,
         /// Review threshold (0–1, default 0.7).
         review_threshold: Option<f32>,
     },
+}
+
+/// An IMAP mailbox: `imap = { host = "imap.example.com", user = "bookings@…", password = { env = "…" } }`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct ImapSettings {
+    /// The server.
+    pub host: String,
+    /// The port (993 with TLS, 143 without).
+    pub port: Option<u16>,
+    /// TLS (default `true`). Without TLS the password crosses the network in clear, so `false`
+    /// is accepted for a loopback server only (tests, a local bridge).
+    #[serde(default = "yes")]
+    pub tls: bool,
+    /// The login.
+    pub user: String,
+    /// The password (an app password where the provider has them).
+    pub password: SecretRef,
+    /// The folder (default `INBOX`).
+    pub folder: Option<String>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl ImapSettings {
+    /// Whether `host` is this machine (a plain connection is allowed only there).
+    pub fn is_loopback(&self) -> bool {
+        let h = self.host.trim_start_matches('[').trim_end_matches(']');
+        h.eq_ignore_ascii_case("localhost") || h.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+    }
 }
 
 impl AccountConfig {
@@ -514,6 +549,21 @@ impl Config {
         }
         if let Some(a) = self.property.accounts.iter().flatten().find(|a| !ids.contains(&a.as_str())) {
             return Err(Error::config(format!("property accounts: `{a}` names no account")));
+        }
+        for a in &self.accounts {
+            if let AccountConfig::Email { id, maildir, imap, .. } = a {
+                match (maildir, imap) {
+                    (Some(_), Some(_)) | (None, None) => {
+                        return Err(Error::config(format!("account `{id}`: set exactly one of `maildir` and `imap`")));
+                    }
+                    (None, Some(i)) if !i.tls && !i.is_loopback() => {
+                        return Err(Error::config(format!(
+                            "account `{id}`: `tls = false` would send the IMAP password in clear; it is allowed for a loopback server only"
+                        )));
+                    }
+                    _ => {}
+                }
+            }
         }
         let overrides = self.schedule.account.keys().chain(self.alerts.account.keys());
         if let Some(a) = overrides.into_iter().find(|a| !ids.contains(&a.as_str())) {

@@ -243,13 +243,35 @@ fn build_one(
             Ok((c.clone(), Some(WebhookReceiver::sirvoy(c))))
         }
         #[cfg(feature = "email")]
-        AccountConfig::Email { id, maildir, review_threshold } => {
+        AccountConfig::Email { id, maildir, imap, review_threshold } => {
             use crate::email::{EmailConfig, EmailConnector};
             let mut b = EmailConfig::builder(id.clone());
             if let Some(t) = review_threshold {
                 b = b.review_threshold(*t);
             }
-            Ok((Arc::new(EmailConnector::maildir(b.build()?, maildir.clone())), None))
+            let cfg = b.build()?;
+            match (maildir, imap) {
+                (Some(dir), None) => Ok((Arc::new(EmailConnector::maildir(cfg, dir.clone())), None)),
+                #[cfg(feature = "imap")]
+                (None, Some(i)) => {
+                    use crate::email::{ImapConfig, ImapSource};
+                    let mut c = ImapConfig::new(i.host.clone(), i.user.clone(), i.password.resolve(secrets)?);
+                    c = match (i.tls, i.port) {
+                        (true, Some(p)) => c.port(p),
+                        (true, None) => c,
+                        (false, p) => c.plain(p.unwrap_or(143)),
+                    };
+                    if let Some(f) = &i.folder {
+                        c = c.mailbox(f.clone());
+                    }
+                    Ok((Arc::new(EmailConnector::new(cfg, Arc::new(ImapSource::new(c)))), None))
+                }
+                #[cfg(not(feature = "imap"))]
+                (None, Some(_)) => {
+                    Err(Error::config("IMAP is not compiled in: enable the `imap` feature of the hostelpulse crate"))
+                }
+                _ => Err(Error::config("set exactly one of `maildir` and `imap`")),
+            }
         }
         #[allow(unreachable_patterns)] // reachable when a connector's feature is off
         other => Err(not_compiled(other.connector())),
@@ -323,6 +345,7 @@ fn credentials_fingerprint(a: &AccountConfig, secrets: &dyn SecretProvider) -> O
         AccountConfig::Cloudbeds { api_key, .. } => vec![api_key],
         AccountConfig::Ical(f) | AccountConfig::Fdm(f) => f.feeds.iter().map(|f| &f.url).collect(),
         AccountConfig::Sirvoy { url_secret, .. } => vec![url_secret],
+        AccountConfig::Email { imap: Some(i), .. } => vec![&i.password],
         AccountConfig::Email { .. } => return None,
     };
     let mut h = Sha256::new();

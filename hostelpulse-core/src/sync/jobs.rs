@@ -108,8 +108,8 @@ impl AlertState {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum LeaseGrant {
-    /// Held by the asker until `until`. `quiet_until`: the previous holder asked that no request
-    /// be sent to the source before then (its rate window has not passed yet).
+    /// Held by the asker until `until`. `quiet_until`: the previous holder, another process,
+    /// asked that no request be sent to the source before then (its rate window has not passed).
     Granted {
         /// The lease's expiry (renew before).
         until: DateTime<Utc>,
@@ -143,7 +143,7 @@ pub trait JobStore: SyncStore {
         now: DateTime<Utc>,
         ttl: chrono::Duration,
     ) -> Result<LeaseGrant, StoreError>;
-    /// Gives the lease back (only `holder`'s), asking the next holder to send nothing before
-    /// `quiet_until`.
+    /// Gives the lease back (only `holder`'s), asking the next holder — when it is another
+    /// process — to send nothing before `quiet_until`.
     async fn release(&self, scope: &Scope, holder: &str, quiet_until: Option<DateTime<Utc>>) -> Result<(), StoreError>;
 }

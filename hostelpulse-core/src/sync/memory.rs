@@ -232,10 +232,11 @@ impl JobStore for MemoryStore {
         let lease = inner.leases.entry(scope.clone()).or_default();
         match &lease.holder {
             Some(h) if h != holder && lease.until > now => Ok(LeaseGrant::Held { by: h.clone(), until: lease.until }),
-            _ => {
+            last => {
+                let quiet_until = if last.as_deref() == Some(holder) { None } else { lease.quiet_until };
                 lease.holder = Some(holder.to_owned());
                 lease.until = now + ttl;
-                Ok(LeaseGrant::Granted { until: lease.until, quiet_until: lease.quiet_until })
+                Ok(LeaseGrant::Granted { until: lease.until, quiet_until })
             }
         }
     }
@@ -245,7 +246,7 @@ impl JobStore for MemoryStore {
         if let Some(lease) = inner.leases.get_mut(scope)
             && lease.holder.as_deref() == Some(holder)
         {
-            lease.holder = None;
+            lease.until = DateTime::<Utc>::UNIX_EPOCH;
             lease.quiet_until = quiet_until;
         }
         Ok(())
