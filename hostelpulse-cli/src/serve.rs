@@ -18,10 +18,9 @@ use axum::http::{HeaderMap, Method, StatusCode};
 use axum::routing::any;
 use chrono::Utc;
 use hostelpulse::Registry;
-use hostelpulse::core::Connector;
 use hostelpulse::store::SqliteStore;
 use hostelpulse::sync::inbox::InboxBackoff;
-use hostelpulse::sync::{InboxWorker, Queued, Scope, Settled, SyncEngine};
+use hostelpulse::sync::{Inbox, InboxWorker, Queued, Scope, Settled, SyncEngine};
 use hostelpulse::webhooks::{Received, Request};
 use tokio::sync::Notify;
 
@@ -129,50 +128,98 @@ async fn handle(app: App, incoming: Incoming) -> StatusCode {
     }
 }
 
-/// Processes the inbox until the process ends: every due entry, then sleeps until the next one
-/// is due or a new delivery arrives.
+/// Processes the inbox until the process ends: every due entry, account by account under the
+/// account's lease (a `sync` or `run` working the same account is waited for, never doubled),
+/// then sleeps until the next one is due or a new delivery arrives.
 async fn work(app: App) {
     let engine = SyncEngine::new(app.store.clone());
     let worker = InboxWorker::new(engine).backoff(app.backoff.clone());
-    let registry = app.registry.clone();
-    let lookup =
-        move |scope: &Scope| -> Option<Arc<dyn Connector>> { registry.for_scope(scope).map(|a| a.connector.clone()) };
+    let holder = format!("hostelpulse-webhook-serve:{}", std::process::id());
     loop {
-        let sink = ops::Recording::new(&app.store, None);
-        match worker.process_due(Utc::now(), &lookup, &sink).await {
-            Ok(done) => {
-                for p in done {
-                    let account = app
-                        .registry
-                        .for_scope(&p.entry.scope)
-                        .map_or_else(|| p.entry.scope.account.to_string(), |a| a.id.clone());
-                    let text = match (&p.run, &p.settled) {
-                        (Some(run), Settled::Done { .. }) => {
-                            let c = &run.counts;
-                            format!(
-                                "synced — {} fetched, {} new, {} changed, {} cancelled",
-                                c.fetched, c.inserted, c.updated, c.cancelled
-                            )
-                        }
-                        (_, Settled::Retry { at, error }) => format!("will retry at {at}: {error}"),
-                        _ => "settled".into(),
-                    };
-                    let detail = serde_json::to_value(&p.run).unwrap_or_default();
-                    let event = if matches!(p.settled, Settled::Done { .. }) { "synced" } else { "retry" };
-                    app.log(&account, event, detail, text);
+        let mut busy = false;
+        match app.store.inbox_due(Utc::now(), 1000).await {
+            Ok(due) => {
+                let mut scopes: Vec<Scope> = Vec::new();
+                for e in due {
+                    if !scopes.contains(&e.scope) {
+                        scopes.push(e.scope);
+                    }
+                }
+                for scope in scopes {
+                    busy |= !work_account(&app, &worker, &holder, &scope).await;
                 }
             }
             Err(e) => eprintln!("inbox: {e}"),
         }
-        let wait = match worker.next_due().await {
+        let mut wait = match worker.next_due().await {
             Ok(Some(at)) => (at - Utc::now()).to_std().unwrap_or_default().max(std::time::Duration::from_millis(50)),
             _ => std::time::Duration::from_secs(60),
         };
+        if busy {
+            // Another process holds an account with due entries: look again shortly.
+            wait = wait.min(std::time::Duration::from_secs(1));
+        }
         tokio::select! {
             _ = app.wake.notified() => {}
             _ = tokio::time::sleep(wait) => {}
         }
     }
+}
+
+/// One account's due entries under its lease; `false` when another process holds the account.
+async fn work_account(app: &App, worker: &InboxWorker, holder: &str, scope: &Scope) -> bool {
+    use hostelpulse::runtime::lease;
+    let now = Utc::now();
+    let Some(account) = app.registry.for_scope(scope) else {
+        // Not configured here: wait (with the longest backoff) rather than drop the deliveries.
+        if let Ok(entries) = app.store.inbox_due(now, 1000).await {
+            for e in entries.into_iter().filter(|e| &e.scope == scope) {
+                let error = format!("account {} is not configured here", scope.account);
+                let _ = app.store.inbox_settle(e.id, &Settled::Retry { at: now + app.backoff.max, error }).await;
+            }
+        }
+        return true;
+    };
+    let ttl = std::time::Duration::from_secs(60);
+    let held = match lease::acquire(app.store.clone(), scope, holder, ttl, std::time::Duration::ZERO).await {
+        Ok(h) => h,
+        Err(lease::LeaseError::Busy { by }) => {
+            tracing::debug!(account = %account.id, %by, "account busy in another process");
+            return false;
+        }
+        Err(e) => {
+            eprintln!("inbox: {e}");
+            return true;
+        }
+    };
+    let sink = ops::Recording::new(&app.store, None);
+    let done = worker.process_due_for(now, scope, account.connector.clone(), &sink).await;
+    let quiet = lease::quiet_after(&account.connector.capabilities().sync.rate_limit);
+    if let Err(e) = held.release(quiet).await {
+        eprintln!("inbox: {e}");
+    }
+    match done {
+        Ok(done) => {
+            for p in done {
+                let text = match (&p.run, &p.settled) {
+                    (Some(run), Settled::Done { .. }) => {
+                        let c = &run.counts;
+                        format!(
+                            "synced — {} fetched, {} new, {} changed, {} cancelled",
+                            c.fetched, c.inserted, c.updated, c.cancelled
+                        )
+                    }
+                    (_, Settled::Retry { at, error }) => format!("will retry at {at}: {error}"),
+                    _ => "settled".into(),
+                };
+                let detail = serde_json::to_value(&p.run).unwrap_or_default();
+                let event = if matches!(p.settled, Settled::Done { .. }) { "synced" } else { "retry" };
+                app.log(&account.id, event, detail, text);
+            }
+        }
+        Err(e) => eprintln!("inbox: {e}"),
+    }
+    true
 }
 
 pub async fn serve(
