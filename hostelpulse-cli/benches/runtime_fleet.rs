@@ -59,6 +59,20 @@ fn beds24_account(k: usize, e: &Beds24Emulator) -> String {
     )
 }
 
+/// Rooms into the state, as `hostelpulse run` keeps them (a full sync then reads rooms too).
+struct Rooms(Arc<SqliteStore>);
+
+#[async_trait::async_trait]
+impl hostelpulse::runtime::RoomsSink for Rooms {
+    async fn save_rooms(
+        &self,
+        scope: &Scope,
+        properties: &[hostelpulse::model::Property],
+    ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+        Ok(self.0.save_properties(scope, properties).await?)
+    }
+}
+
 async fn sync_once(text: &str, dir: &std::path::Path, name: &str) -> (Duration, usize, u64) {
     let path = dir.join(format!("{name}.toml"));
     std::fs::write(&path, text).unwrap();
@@ -73,6 +87,7 @@ async fn sync_once(text: &str, dir: &std::path::Path, name: &str) -> (Duration, 
     let rt = Runtime::builder(store.clone(), store.clone())
         .accounts(accounts)
         .alert_sink(Arc::new(CollectingAlerts::new()))
+        .rooms_sink(Arc::new(Rooms(store.clone())))
         .config(cfg)
         .build()
         .unwrap();

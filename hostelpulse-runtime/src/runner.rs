@@ -401,7 +401,8 @@ impl Runtime {
     }
 
     /// Runs until [`RuntimeHandle::shutdown`]: loads the schedule from the store, then starts
-    /// whatever is due, bounded by `max_concurrent`, one run at a time per account.
+    /// whatever is due, bounded by `max_concurrent`, one run at a time per account. Fails only
+    /// when the schedule cannot be loaded at start; later store errors are logged and retried.
     pub async fn run(self) -> Result<Stopped, StoreError> {
         let inner = self.inner;
         inner.load().await?;
@@ -417,8 +418,17 @@ impl Runtime {
             }
             while tasks.try_join_next().is_some() {}
             let now = inner.clock.now();
-            let inbox_due: HashSet<Scope> =
-                inner.store.inbox_due(now, 100_000).await?.into_iter().map(|e| e.scope).collect();
+            // A store that fails for a moment (a locked file, a restarting database) delays
+            // the inbox; it never stops the runtime.
+            let mut store_trouble = false;
+            let inbox_due: HashSet<Scope> = match inner.store.inbox_due(now, 100_000).await {
+                Ok(due) => due.into_iter().map(|e| e.scope).collect(),
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot read the inbox; trying again shortly");
+                    store_trouble = true;
+                    HashSet::new()
+                }
+            };
             metrics::gauge!("hostelpulse_inbox_depth").set(inbox_due.len() as f64);
             for (i, slot) in inner.slots.iter().enumerate() {
                 let job = {
@@ -449,8 +459,13 @@ impl Runtime {
                     next = next.min(at);
                 }
             }
-            if let Some(at) = inner.store.inbox_next_due().await? {
-                next = next.min(at);
+            match inner.store.inbox_next_due().await {
+                Ok(Some(at)) => next = next.min(at),
+                Ok(None) => {}
+                Err(_) => store_trouble = true,
+            }
+            if store_trouble {
+                next = next.min(inner.clock.now() + chrono::Duration::seconds(5));
             }
             let wait = (next - inner.clock.now()).to_std().unwrap_or_default();
             tokio::select! {

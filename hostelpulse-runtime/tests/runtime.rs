@@ -495,3 +495,158 @@ async fn a_sync_lag_alert_fires_on_the_tick_when_polls_keep_failing_and_resolves
         [(AlertRule::SyncLag, AlertStatus::Firing, at(16 * 60)), (AlertRule::SyncLag, AlertStatus::Resolved, at(4080))]
     );
 }
+
+/// A memory store whose inbox fails for a while, as a locked file or a restarting database does.
+struct FlakyInbox {
+    inner: MemoryStore,
+    failures: AtomicU32,
+}
+
+fn flaky() -> hostelpulse_core::sync::StoreError {
+    hostelpulse_core::sync::StoreError::Backend("database is locked".into())
+}
+
+#[async_trait]
+impl hostelpulse_core::sync::AuditLog for FlakyInbox {
+    async fn append(&self, r: &hostelpulse_core::sync::AuditRecord) -> Result<(), hostelpulse_core::sync::StoreError> {
+        self.inner.append(r).await
+    }
+    async fn recent(
+        &self,
+        s: &Scope,
+        n: usize,
+    ) -> Result<Vec<hostelpulse_core::sync::AuditRecord>, hostelpulse_core::sync::StoreError> {
+        self.inner.recent(s, n).await
+    }
+    async fn scopes(&self) -> Result<Vec<Scope>, hostelpulse_core::sync::StoreError> {
+        self.inner.scopes().await
+    }
+}
+
+#[async_trait]
+impl Inbox for FlakyInbox {
+    async fn inbox_put(
+        &self,
+        s: &Scope,
+        k: &str,
+        i: &InboxItem,
+        now: DateTime<Utc>,
+        keep: chrono::Duration,
+    ) -> Result<hostelpulse_core::sync::Queued, hostelpulse_core::sync::StoreError> {
+        self.inner.inbox_put(s, k, i, now, keep).await
+    }
+    async fn inbox_due(
+        &self,
+        now: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<hostelpulse_core::sync::InboxEntry>, hostelpulse_core::sync::StoreError> {
+        if self.failures.load(Ordering::SeqCst) > 0 {
+            self.failures.fetch_sub(1, Ordering::SeqCst);
+            return Err(flaky());
+        }
+        self.inner.inbox_due(now, limit).await
+    }
+    async fn inbox_settle(
+        &self,
+        id: i64,
+        s: &hostelpulse_core::sync::Settled,
+    ) -> Result<(), hostelpulse_core::sync::StoreError> {
+        self.inner.inbox_settle(id, s).await
+    }
+    async fn inbox_next_due(&self) -> Result<Option<DateTime<Utc>>, hostelpulse_core::sync::StoreError> {
+        self.inner.inbox_next_due().await
+    }
+    async fn inbox_entries(
+        &self,
+        s: &Scope,
+    ) -> Result<Vec<hostelpulse_core::sync::InboxEntry>, hostelpulse_core::sync::StoreError> {
+        self.inner.inbox_entries(s).await
+    }
+}
+
+#[async_trait]
+impl SyncStore for FlakyInbox {
+    async fn load(&self, s: &Scope) -> Result<hostelpulse_core::sync::SyncState, hostelpulse_core::sync::StoreError> {
+        self.inner.load(s).await
+    }
+    async fn commit(
+        &self,
+        s: &Scope,
+        c: &hostelpulse_core::sync::Commit,
+    ) -> Result<(), hostelpulse_core::sync::StoreError> {
+        self.inner.commit(s, c).await
+    }
+    async fn remember_event(
+        &self,
+        k: &str,
+        now: DateTime<Utc>,
+        ttl: chrono::Duration,
+    ) -> Result<bool, hostelpulse_core::sync::StoreError> {
+        self.inner.remember_event(k, now, ttl).await
+    }
+}
+
+#[async_trait]
+impl JobStore for FlakyInbox {
+    async fn jobs(
+        &self,
+    ) -> Result<Vec<(Scope, hostelpulse_core::sync::JobRecord)>, hostelpulse_core::sync::StoreError> {
+        self.inner.jobs().await
+    }
+    async fn job(
+        &self,
+        s: &Scope,
+    ) -> Result<Option<hostelpulse_core::sync::JobRecord>, hostelpulse_core::sync::StoreError> {
+        self.inner.job(s).await
+    }
+    async fn save_job(
+        &self,
+        s: &Scope,
+        j: &hostelpulse_core::sync::JobRecord,
+    ) -> Result<(), hostelpulse_core::sync::StoreError> {
+        self.inner.save_job(s, j).await
+    }
+    async fn lease(
+        &self,
+        s: &Scope,
+        h: &str,
+        now: DateTime<Utc>,
+        ttl: chrono::Duration,
+    ) -> Result<LeaseGrant, hostelpulse_core::sync::StoreError> {
+        self.inner.lease(s, h, now, ttl).await
+    }
+    async fn release(
+        &self,
+        s: &Scope,
+        h: &str,
+        q: Option<DateTime<Utc>>,
+    ) -> Result<(), hostelpulse_core::sync::StoreError> {
+        self.inner.release(s, h, q).await
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_store_that_fails_for_a_while_delays_the_inbox_but_never_stops_the_runtime() {
+    let clock: Arc<dyn Clock> = Arc::new(TokioWallClock::starting_at(t0()));
+    let store = Arc::new(FlakyInbox { inner: MemoryStore::new(), failures: AtomicU32::new(0) });
+    let up = upstream("p1", clock.clone(), 5);
+    let c = Scripted::new(&up);
+    let r = start(
+        store.clone(),
+        sink(),
+        vec![managed("p1", c.clone())],
+        clock.clone(),
+        config(),
+        Arc::new(CollectingAlerts::new()),
+    );
+    tokio::time::sleep(Duration::from_secs(60)).await;
+    // The inbox cannot be read for the next ten attempts (about a minute at one every 5 s).
+    store.failures.store(10, Ordering::SeqCst);
+    tokio::time::sleep(Duration::from_secs(10 * 60 + 1)).await;
+    assert!(!r.task.is_finished(), "the runtime stopped on a passing store error");
+    let (_, events) = r.stop().await;
+    // Every poll still ran on time.
+    let got: Vec<_> = runs(&events).into_iter().map(|r| (r.1, r.2)).collect();
+    assert_eq!(got, [(Job::Full, at(0)), (Job::Poll, at(300)), (Job::Poll, at(600))]);
+    assert_eq!(store.failures.load(Ordering::SeqCst), 0);
+}
