@@ -73,7 +73,7 @@ impl hostelpulse::runtime::RoomsSink for Rooms {
     }
 }
 
-async fn sync_once(text: &str, dir: &std::path::Path, name: &str) -> (Duration, usize, u64) {
+async fn sync_once(text: &str, dir: &std::path::Path, name: &str) -> (Duration, usize, u64, f64) {
     let path = dir.join(format!("{name}.toml"));
     std::fs::write(&path, text).unwrap();
     let fleet = Fleet::load(&path).unwrap();
@@ -84,18 +84,18 @@ async fn sync_once(text: &str, dir: &std::path::Path, name: &str) -> (Duration, 
     let mut cfg = RuntimeConfig::default();
     cfg.catch_up_spread = Duration::ZERO;
     cfg.max_concurrent = n.max(1);
-    let rt = Runtime::builder(store.clone(), store.clone())
-        .accounts(accounts)
-        .alert_sink(Arc::new(CollectingAlerts::new()))
-        .rooms_sink(Arc::new(Rooms(store.clone())))
-        .config(cfg)
-        .build()
-        .unwrap();
+    // RUNTIME_STORE=memory: the runtime's state in memory, to see what the SQLite file costs.
+    let builder = if std::env::var("RUNTIME_STORE").as_deref() == Ok("memory") {
+        Runtime::builder(Arc::new(MemoryStore::new()), Arc::new(CollectingSink::new()))
+    } else {
+        Runtime::builder(store.clone(), store.clone()).rooms_sink(Arc::new(Rooms(store.clone())))
+    };
+    let rt = builder.accounts(accounts).alert_sink(Arc::new(CollectingAlerts::new())).config(cfg).build().unwrap();
     let handle = rt.handle();
     let mut events = handle.subscribe();
     let before = PEAK.current_usage();
     PEAK.reset_peak_usage();
-    let t = Instant::now();
+    let (t, cpu0) = (Instant::now(), cpu_secs());
     let task = tokio::spawn(rt.run());
     let mut done = std::collections::HashSet::new();
     while done.len() < n {
@@ -109,11 +109,11 @@ async fn sync_once(text: &str, dir: &std::path::Path, name: &str) -> (Duration, 
             other => panic!("runtime stopped early: {other:?}"),
         }
     }
-    let took = t.elapsed();
+    let (took, cpu) = (t.elapsed(), cpu_secs() - cpu0);
     let peak = PEAK.peak_usage().saturating_sub(before) as u64;
     handle.shutdown();
     task.await.unwrap().unwrap();
-    (took, n, peak)
+    (took, n, peak, cpu)
 }
 
 /// The most requests in any one-second window of a request log.
@@ -133,7 +133,7 @@ async fn main() {
     let ids: Vec<String> = (0..n_cb.max(1) + 1).map(|i| (200_000 + i).to_string()).collect();
     let cb = CloudbedsEmulator::builder().properties(ids.clone()).reservations(10).rate_limit(5).start().await.unwrap();
     let solo = cloudbeds_account(0, &ids[0], &cb.issue_api_key(&ids[0]), &cb.base_url());
-    let (alone, _, _) = sync_once(&solo, dir.path(), "solo").await;
+    let (alone, _, _, _) = sync_once(&solo, dir.path(), "solo").await;
     let solo_requests = cb.request_log(&ids[0]).len();
 
     // 1b. Every other property at once, with the Beds24 accounts.
@@ -152,7 +152,7 @@ async fn main() {
         text.push_str(&beds24_account(k, &e));
         beds24.push(e);
     }
-    let (took, n, peak) = sync_once(&text, dir.path(), "fleet").await;
+    let (took, n, peak, cpu) = sync_once(&text, dir.path(), "fleet").await;
     let logs: Vec<Vec<std::time::Instant>> = ids.iter().skip(1).map(|id| cb.request_log(id)).collect();
     let most = logs.iter().map(Vec::len).max().unwrap_or(0);
     let busiest = logs.iter().map(|l| busiest_second(l)).max().unwrap_or(0);
@@ -175,6 +175,12 @@ async fn main() {
         took.as_secs_f64() / bound.as_secs_f64()
     );
     println!("  busiest second of any property: {busiest} requests (limit 5); suspended: {suspended}");
+    println!(
+        "  CPU (this process: the runtime, the connectors and every emulator) {cpu:.2} s over {:.2} s wall = {:.0}% of the machine's {} cores",
+        took.as_secs_f64(),
+        100.0 * cpu / took.as_secs_f64() / std::thread::available_parallelism().map_or(1, |n| n.get()) as f64,
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    );
     println!(
         "  peak heap growth {:.1} MiB, {:.1} KiB per account",
         peak as f64 / 1048576.0,
