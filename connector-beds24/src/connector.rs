@@ -295,6 +295,17 @@ impl Connector for Beds24Connector {
         Ok(health)
     }
 
+    async fn discover(&self) -> Result<Vec<hostelpulse_core::DiscoveredProperty>> {
+        // Without an id filter the token's whole account: every property it may read.
+        let rows = self.pages(Request::get("properties")).await?.all(ConnectorKind::BEDS24, "GET /properties")?;
+        rows.iter()
+            .map(|raw| {
+                let p: wire::Property = decode_json(&ConnectorKind::BEDS24, "GET /properties", raw.get().as_bytes())?;
+                Ok(hostelpulse_core::DiscoveredProperty::new(p.id.to_string(), p.name))
+            })
+            .collect()
+    }
+
     async fn rooms(&self) -> Result<Vec<Property>> {
         let p = self.property().await?;
         Ok(vec![convert::property(&p, &self.account, &Provenance::new(Via::Api, Utc::now()), self.cfg.timezone)])

@@ -448,6 +448,19 @@ impl Connector for CloudbedsConnector {
         Ok(health)
     }
 
+    async fn discover(&self) -> Result<Vec<hostelpulse_core::DiscoveredProperty>> {
+        // Without `propertyIDs`, every property the key sees (one for a property's own key,
+        // several for a group's or an association's).
+        let rows = self.pages(Request::get("getHotels")).await?.all(ConnectorKind::CLOUDBEDS, "GET getHotels")?;
+        let hotels: Vec<wire::Hotel> = Self::decode_rows("GET getHotels", &rows)?;
+        Ok(hotels
+            .into_iter()
+            .filter_map(|h| {
+                Some(hostelpulse_core::DiscoveredProperty::new(h.property_id?, h.property_name.unwrap_or_default()))
+            })
+            .collect())
+    }
+
     async fn rooms(&self) -> Result<Vec<Property>> {
         let hotel = self.hotel().await?;
         let types = self

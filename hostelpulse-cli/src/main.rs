@@ -29,6 +29,7 @@ macro_rules! outln {
     }};
 }
 
+mod accounts;
 mod csv;
 mod demo;
 mod email;
@@ -252,6 +253,11 @@ enum Command {
         #[command(subcommand)]
         command: MappingCommand,
     },
+    /// Accounts: find the properties the configured credentials can see.
+    Accounts {
+        #[command(subcommand)]
+        command: AccountsCommand,
+    },
     /// Webhooks: receive and verify them for the configured accounts.
     Webhook {
         #[command(subcommand)]
@@ -325,6 +331,23 @@ enum MappingCommand {
         #[arg(long, default_value = ops::DEFAULT_DB)]
         db: PathBuf,
         /// As JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum AccountsCommand {
+    /// Every property each Beds24 or Cloudbeds credential sees (an account with several
+    /// properties, a group or association key), and the configuration to add for the new ones.
+    Discover {
+        /// The configuration: a property file, a file of `[[property]]` tables or a directory.
+        #[arg(long)]
+        config: PathBuf,
+        /// The SQLite state (minted tokens are kept there).
+        #[arg(long, default_value = ops::DEFAULT_DB)]
+        db: PathBuf,
+        /// The properties found, as JSON.
         #[arg(long)]
         json: bool,
     },
@@ -408,6 +431,9 @@ async fn main() {
                 poll_every,
             })
             .await
+        }
+        Command::Accounts { command: AccountsCommand::Discover { config, db, json } } => {
+            accounts::discover(config, db, json).await
         }
         Command::Capabilities { json } => {
             let m = hostelpulse::capability_matrix();

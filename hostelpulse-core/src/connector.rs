@@ -270,6 +270,23 @@ impl TransportStats {
     }
 }
 
+/// A property a credential can see, from [`Connector::discover`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct DiscoveredProperty {
+    /// The source's property id (what the account's `property_id` takes).
+    pub id: String,
+    /// Its name at the source.
+    pub name: String,
+}
+
+impl DiscoveredProperty {
+    /// A property.
+    pub fn new(id: impl Into<String>, name: impl Into<String>) -> Self {
+        Self { id: id.into(), name: name.into() }
+    }
+}
+
 /// A source of bookings, rooms, availability and housekeeping for one account.
 ///
 /// Reads return normalized records; a record that fails to convert is reported in the batch, not
@@ -324,6 +341,13 @@ pub trait Connector: Send + Sync {
 
     /// Properties with room types, rooms and beds.
     async fn rooms(&self) -> Result<Vec<Property>> {
+        Err(self.unsupported(Operation::ReadRooms))
+    }
+
+    /// Every property these credentials can see (a Beds24 account with several properties, a
+    /// Cloudbeds group or association key), so a host can add one account per property. The
+    /// configured property is among them.
+    async fn discover(&self) -> Result<Vec<DiscoveredProperty>> {
         Err(self.unsupported(Operation::ReadRooms))
     }
 

@@ -103,6 +103,7 @@ impl CloudbedsEmulatorBuilder {
         let state = State {
             properties,
             api_keys: Default::default(),
+            group_keys: Default::default(),
             access_tokens: Default::default(),
             refresh_tokens: Default::default(),
             codes: Default::default(),
@@ -159,6 +160,15 @@ impl CloudbedsEmulator {
     /// The server root (for a proxy).
     pub fn root_url(&self) -> String {
         self.server.url("")
+    }
+
+    /// An API key that sees several properties, as a group's or association's does.
+    pub fn issue_group_key(&self, properties: &[&str]) -> String {
+        let mut s = self.inner.lock();
+        s.minted += 1;
+        let key = format!("cbat_group{:0>27}", s.minted);
+        s.group_keys.insert(key.clone(), properties.iter().map(|p| (*p).to_owned()).collect());
+        key
     }
 
     /// The switch that takes this emulator down (every request answered 503) and back up.

@@ -104,9 +104,28 @@ async fn dispatch(
     let mut hooks = Vec::new();
     let resp = {
         let mut s = shared.lock();
-        let own = match authenticate(&mut s, &headers) {
-            Ok(own) => own,
-            Err(r) => return *r,
+        // A group (association) key sees several properties: getHotels without a property lists
+        // them all; any other call names the property it is for.
+        let key = header(&headers, "x-api-key")
+            .or_else(|| header(&headers, "authorization").and_then(|a| a.strip_prefix("Bearer ")));
+        let group = key.and_then(|k| s.group_keys.get(k).cloned());
+        if let Some(group) = &group
+            && name == "getHotels"
+            && one(&p, "propertyIDs").is_none()
+        {
+            let rows = group.iter().filter_map(|id| s.properties.get(id)).map(hotel).collect();
+            return list(rows, &p, 20, 100);
+        }
+        let own = match (group, authenticate(&mut s, &headers)) {
+            (Some(group), _) => {
+                let pid = property_of(&p, &headers, group.first().map_or("", String::as_str));
+                if !group.contains(&pid) {
+                    return fail("None of the included property id's match the access_token user's property id");
+                }
+                pid
+            }
+            (None, Ok(own)) => own,
+            (None, Err(r)) => return *r,
         };
         let pid = property_of(&p, &headers, &own);
         if pid != own {
@@ -126,6 +145,12 @@ async fn dispatch(
         tokio::spawn(super::deliver(shared.client.clone(), url, payload));
     }
     resp
+}
+
+/// A property as `getHotels` lists it.
+fn hotel(prop: &Property) -> Value {
+    json!({ "propertyID": prop.id, "propertyName": prop.name, "propertyTimezone": prop.tz.name(),
+        "propertyCurrency": [{ "currencyCode": "EUR", "currencySymbol": "€", "currencyPosition": "after" }] })
 }
 
 fn authenticate(s: &mut Account, headers: &HeaderMap) -> Result<String, Box<Response>> {
@@ -222,13 +247,7 @@ fn method(
 ) -> Response {
     match name {
         "userinfo" => axum::Json(json!({ "user_id": "123", "first_name": "Front", "last_name": "Desk", "email": "frontdesk@example.com" })).into_response(),
-        "getHotels" => list(
-            vec![json!({ "propertyID": prop.id, "propertyName": prop.name, "propertyTimezone": prop.tz.name(),
-                "propertyCurrency": [{ "currencyCode": "EUR", "currencySymbol": "€", "currencyPosition": "after" }] })],
-            p,
-            20,
-            100,
-        ),
+        "getHotels" => list(vec![hotel(prop)], p, 20, 100),
         "getRoomTypes" => list(prop.room_types.clone(), p, 20, 100),
         // count/total count properties here, not rooms.
         "getRooms" => list(vec![json!({ "propertyID": prop.id, "rooms": prop.rooms })], p, 20, 100),

@@ -29,6 +29,8 @@ pub(crate) struct Property {
 pub(crate) struct State {
     pub properties: BTreeMap<String, Property>,
     pub api_keys: HashMap<String, String>,
+    /// Keys that see several properties (a group or association).
+    pub group_keys: HashMap<String, Vec<String>>,
     pub access_tokens: HashMap<String, (String, Instant)>,
     pub refresh_tokens: HashMap<String, String>,
     pub codes: HashMap<String, String>,
