@@ -2,12 +2,14 @@
 //! time per account, under the account's lease.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use futures_util::FutureExt;
 use hostelpulse_core::error::BoxError;
 use hostelpulse_core::model::Property;
 use hostelpulse_core::sync::inbox::InboxBackoff;
@@ -443,7 +445,11 @@ impl Runtime {
                     let (inner, pool) = (inner.clone(), pool.clone());
                     tasks.spawn(async move {
                         let permit = pool.acquire_owned().await;
-                        inner.work(i, job).await;
+                        // A panic in a connector must not leave the account marked running for
+                        // ever: it is caught here and the account retried on the backoff.
+                        if AssertUnwindSafe(inner.work(i, job)).catch_unwind().await.is_err() {
+                            inner.panicked(i, job).await;
+                        }
                         drop(permit);
                     });
                 }
@@ -753,6 +759,35 @@ impl Inner {
             let _ = self.events.send(RuntimeEvent::Ran { account: slot.account.id.clone(), job, run: Box::new(run) });
         }
         self.deliver(events).await;
+        self.wake.notify_one();
+    }
+
+    /// After a run that panicked: the account is freed, its lease given back, and the job
+    /// queued for a retry like a failed run.
+    async fn panicked(&self, i: usize, job: Job) {
+        let slot = &self.slots[i];
+        tracing::error!(account = %slot.account.id, ?job, "a sync panicked; it will be retried");
+        let _ = self.store.release(&slot.scope, &self.config.holder, None).await;
+        let record = {
+            let mut st = slot.lock();
+            st.running = false;
+            st.job.failures += 1;
+            let wait = {
+                let mut rng = self.rng.lock().unwrap_or_else(|e| e.into_inner());
+                self.config.retry.delay(st.job.failures, &mut *rng)
+            };
+            let at = self.clock.now() + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::hours(1));
+            let plan = match job {
+                Job::Retry(p) | Job::Manual(p) => p,
+                _ => PlanKind::Full,
+            };
+            st.job.retry = Some(QueuedRetry::new(plan, at, "the sync panicked"));
+            st.facts.consecutive_failures = st.job.failures;
+            st.facts.last_error = Some("the sync panicked (a bug: please report it)".into());
+            st.persisted = st.job.clone();
+            st.job.clone()
+        };
+        let _ = self.store.save_job(&slot.scope, &record).await;
         self.wake.notify_one();
     }
 

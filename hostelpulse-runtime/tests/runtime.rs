@@ -41,6 +41,7 @@ enum Fail {
     Auth,
     ThrottledUntil(DateTime<Utc>),
     Slow(Duration),
+    Panic,
 }
 
 /// The reference connector, with failures queued by the test.
@@ -90,6 +91,7 @@ impl Connector for Scripted {
             }),
             Some(Fail::Auth) => Err(Error::Auth { connector: self.kind(), message: "token revoked".into() }),
             Some(Fail::ThrottledUntil(until)) => Err(Error::Throttled { connector: self.kind(), until }),
+            Some(Fail::Panic) => panic!("a connector bug"),
             Some(Fail::Slow(d)) => {
                 tokio::time::sleep(d).await;
                 self.inner.bookings(query).await
@@ -649,4 +651,29 @@ async fn a_store_that_fails_for_a_while_delays_the_inbox_but_never_stops_the_run
     let got: Vec<_> = runs(&events).into_iter().map(|r| (r.1, r.2)).collect();
     assert_eq!(got, [(Job::Full, at(0)), (Job::Poll, at(300)), (Job::Poll, at(600))]);
     assert_eq!(store.failures.load(Ordering::SeqCst), 0);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_panicking_sync_frees_its_account_and_is_retried() {
+    let clock: Arc<dyn Clock> = Arc::new(TokioWallClock::starting_at(t0()));
+    let store = Arc::new(MemoryStore::new());
+    let up = upstream("p1", clock.clone(), 5);
+    let c = Scripted::new(&up);
+    c.then(Fail::Panic);
+    let r = start(
+        store.clone(),
+        sink(),
+        vec![managed("p1", c.clone())],
+        clock.clone(),
+        config(),
+        Arc::new(CollectingAlerts::new()),
+    );
+    tokio::time::sleep(Duration::from_secs(6 * 60 + 1)).await;
+    let (_, events) = r.stop().await;
+    // The panicked full sync (no event) is retried a minute later, then polls go on.
+    let got: Vec<_> = runs(&events).into_iter().map(|r| (r.1, r.2)).collect();
+    assert_eq!(got, [(Job::Retry(PlanKind::Full), at(60)), (Job::Poll, at(360))]);
+    assert_eq!(c.reads.load(Ordering::SeqCst), 3);
+    let job = store.job(&scope_of(c.as_ref())).await.unwrap().unwrap();
+    assert_eq!((job.failures, job.retry), (0, None));
 }
