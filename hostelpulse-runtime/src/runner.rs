@@ -672,11 +672,13 @@ impl Inner {
         let holder = &self.config.holder;
         let ttl = chrono::Duration::from_std(self.config.lease_ttl).unwrap_or(chrono::Duration::minutes(1));
         let started = self.clock.now();
+        let ours_since: bool;
         match self.store.lease(&slot.scope, holder, started, ttl).await {
-            Ok(LeaseGrant::Granted { quiet_until, .. }) => {
+            Ok(LeaseGrant::Granted { quiet_until, previous_holder, .. }) => {
                 if let Some(wait) = quiet_until.and_then(|q| (q - started).to_std().ok()) {
                     tokio::time::sleep(wait).await;
                 }
+                ours_since = previous_holder.as_deref() == Some(holder.as_str());
             }
             Ok(LeaseGrant::Held { by, until }) => {
                 let mut st = slot.lock();
@@ -700,9 +702,9 @@ impl Inner {
                 return;
             }
         }
-        // Another process may have worked this account while we waited: its record wins, and
-        // the loop decides again from it.
-        if let Ok(Some(saved)) = self.store.job(&slot.scope).await {
+        // Another process may have worked this account since we last held it: its record wins,
+        // and the loop decides again from it. (When we were the last holder, nobody did.)
+        if !ours_since && let Ok(Some(saved)) = self.store.job(&slot.scope).await {
             let adopted = {
                 let mut st = slot.lock();
                 let other = saved != st.persisted;
@@ -740,18 +742,18 @@ impl Inner {
             .map(|w| done + w);
         let events = self.settle(slot, job, started, &runs);
         let record = slot.lock().job.clone();
-        // Saved before the lease is given back, so the next holder starts from it.
-        if let Err(e) = self.store.save_job(&slot.scope, &record).await {
+        // Saved with the lease's release, so the next holder starts from it.
+        if let Err(e) = self.store.save_job_and_release(&slot.scope, &record, holder, quiet).await {
             tracing::warn!(account = %slot.account.id, error = %e, "cannot save the account's schedule");
+            if let Err(e) = self.store.release(&slot.scope, holder, quiet).await {
+                tracing::warn!(account = %slot.account.id, error = %e, "cannot release the account's lease");
+            }
         }
         {
             let mut st = slot.lock();
             st.persisted = record;
             st.running = false;
             st.lease_wait = None;
-        }
-        if let Err(e) = self.store.release(&slot.scope, holder, quiet).await {
-            tracing::warn!(account = %slot.account.id, error = %e, "cannot release the account's lease");
         }
         for run in runs {
             self.runs.fetch_add(1, Ordering::SeqCst);

@@ -131,6 +131,8 @@ CREATE TABLE account_lease (
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     conn: Arc<Mutex<Connection>>,
+    /// A second connection for reads (the same one for an in-memory store).
+    reader: Arc<Mutex<Connection>>,
     path: Option<PathBuf>,
 }
 
@@ -153,6 +155,15 @@ fn parse_ts(s: &str) -> Result<DateTime<Utc>, StoreError> {
         .map_err(|e| StoreError::Corrupt(format!("timestamp `{s}`: {e}")))
 }
 
+/// The reader connection of a store file: reads only (`query_only`), waiting for locks as the
+/// writer does.
+fn reader(path: &Path) -> Result<Connection, StoreError> {
+    let conn = Connection::open(path).map_err(backend)?;
+    conn.busy_timeout(Duration::from_secs(10)).map_err(backend)?;
+    conn.pragma_update(None, "query_only", true).map_err(backend)?;
+    Ok(conn)
+}
+
 fn parse_date(s: &str) -> Result<NaiveDate, StoreError> {
     s.parse().map_err(|e| StoreError::Corrupt(format!("date `{s}`: {e}")))
 }
@@ -167,7 +178,7 @@ impl SqliteStore {
     pub async fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
         let path = path.as_ref().to_path_buf();
         let p = path.clone();
-        let conn = tokio::task::spawn_blocking(move || -> Result<Connection, StoreError> {
+        let conn = tokio::task::spawn_blocking(move || -> Result<(Connection, Connection), StoreError> {
             let existed = check_path(&p)?;
             let mut conn = Connection::open(&p).map_err(backend)?;
             if !existed {
@@ -192,11 +203,13 @@ impl SqliteStore {
             // WAL lets readers (the status view) run beside a writing sync.
             wal(&conn)?;
             conn.pragma_update(None, "synchronous", "NORMAL").map_err(backend)?;
-            Ok(conn)
+            let reader = reader(&p)?;
+            Ok((conn, reader))
         })
         .await
         .map_err(backend)??;
-        Ok(Self { conn: Arc::new(Mutex::new(conn)), path: Some(path) })
+        let (conn, reader) = conn;
+        Ok(Self { conn: Arc::new(Mutex::new(conn)), reader: Arc::new(Mutex::new(reader)), path: Some(path) })
     }
 
     /// Opens an existing store for commands that only read (the Today board, tasks, status): the
@@ -224,19 +237,37 @@ impl SqliteStore {
         })
         .await
         .map_err(backend)??;
-        Ok(Self { conn: Arc::new(Mutex::new(conn)), path: Some(path) })
+        // Commands that only read: one connection is enough.
+        let conn = Arc::new(Mutex::new(conn));
+        Ok(Self { reader: conn.clone(), conn, path: Some(path) })
     }
 
     /// An in-memory SQLite store (tests).
     pub async fn open_in_memory() -> Result<Self, StoreError> {
         let mut conn = Connection::open_in_memory().map_err(backend)?;
         migrate(&mut conn)?;
-        Ok(Self { conn: Arc::new(Mutex::new(conn)), path: None })
+        let conn = Arc::new(Mutex::new(conn));
+        Ok(Self { reader: conn.clone(), conn, path: None })
     }
 
     /// The file, when there is one.
     pub fn path(&self) -> Option<&Path> {
         self.path.as_deref()
+    }
+
+    /// Runs a read on the reader connection: in WAL mode it reads beside the writer (a sync's
+    /// commit does not hold up the schedule, the inbox or another account's load).
+    async fn read<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let conn = self.reader.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut guard = conn.lock().unwrap_or_else(|e| e.into_inner());
+            f(&mut guard)
+        })
+        .await
+        .map_err(backend)?
     }
 
     async fn with<T: Send + 'static>(
@@ -389,7 +420,7 @@ impl AuditLog for SqliteStore {
 
     async fn recent(&self, scope: &Scope, limit: usize) -> Result<Vec<AuditRecord>, StoreError> {
         let scope = scope.clone();
-        self.with(move |conn| {
+        self.read(move |conn| {
             let mut stmt = conn
                 .prepare_cached(
                     "SELECT record FROM audit_run WHERE connector = ?1 AND account = ?2
@@ -412,7 +443,7 @@ impl AuditLog for SqliteStore {
     }
 
     async fn scopes(&self) -> Result<Vec<Scope>, StoreError> {
-        self.with(|conn| {
+        self.read(|conn| {
             let mut stmt = conn
                 .prepare_cached("SELECT DISTINCT connector, account FROM audit_run ORDER BY connector, account")
                 .map_err(backend)?;
@@ -480,7 +511,7 @@ fn scope_state(conn: &Connection, c: &str, a: &str, records: RecordMap) -> Resul
 impl SyncStore for SqliteStore {
     async fn load(&self, scope: &Scope) -> Result<SyncState, StoreError> {
         let scope = scope.clone();
-        self.with(move |conn| {
+        self.read(move |conn| {
             let (c, a) = (scope.connector.as_str(), scope.account.as_str());
             let mut stmt = conn
                 .prepare_cached(&format!(
@@ -501,7 +532,7 @@ impl SyncStore for SqliteStore {
     async fn load_some(&self, scope: &Scope, ids: &[&SourceId]) -> Result<SyncState, StoreError> {
         let scope = scope.clone();
         let ids: Vec<String> = ids.iter().map(|id| id.as_str().to_owned()).collect();
-        self.with(move |conn| {
+        self.read(move |conn| {
             let (c, a) = (scope.connector.as_str(), scope.account.as_str());
             // One read transaction: a file lock taken once, not once per lookup.
             let tx = conn.transaction().map_err(backend)?;
@@ -626,7 +657,7 @@ impl SqliteStore {
     /// included. A booking the source no longer shows (declared disappeared) is returned as
     /// cancelled, with `status_raw` saying so and `cancelled_at` the time it was declared gone.
     pub async fn bookings_between(&self, from: NaiveDate, until: NaiveDate) -> Result<Vec<Booking>, StoreError> {
-        self.with(move |c| {
+        self.read(move |c| {
             let mut st = c
                 .prepare(
                     "SELECT record, gone_at FROM booking WHERE arrival < ?2 AND departure > ?1
@@ -720,7 +751,7 @@ impl SqliteStore {
     /// The housekeeping state last refreshed for an account.
     pub async fn housekeeping(&self, scope: &Scope) -> Result<Option<Vec<Housekeeping>>, StoreError> {
         let (connector, account) = (scope.connector.as_str().to_owned(), scope.account.as_str().to_owned());
-        self.with(move |c| {
+        self.read(move |c| {
             let json: Option<String> = c
                 .query_row(
                     "SELECT record FROM housekeeping WHERE connector = ?1 AND account = ?2",
@@ -759,7 +790,7 @@ impl SqliteStore {
 
     /// Every saved property, by account.
     pub async fn properties(&self) -> Result<Vec<(Scope, Vec<Property>)>, StoreError> {
-        self.with(|c| {
+        self.read(|c| {
             let mut st = c
                 .prepare("SELECT connector, account, record FROM property ORDER BY connector, account")
                 .map_err(backend)?;
@@ -899,7 +930,7 @@ impl Inbox for SqliteStore {
     }
 
     async fn inbox_due(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<InboxEntry>, StoreError> {
-        self.with(move |conn| {
+        self.read(move |conn| {
             let mut st = conn
                 .prepare_cached(&format!(
                     "SELECT {INBOX_COLUMNS} FROM webhook_inbox WHERE done_at IS NULL AND next_at <= ?1
@@ -941,7 +972,7 @@ impl Inbox for SqliteStore {
     }
 
     async fn inbox_next_due(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
-        self.with(|conn| {
+        self.read(|conn| {
             let next: Option<String> = conn
                 .query_row("SELECT MIN(next_at) FROM webhook_inbox WHERE done_at IS NULL", [], |r| r.get(0))
                 .map_err(backend)?;
@@ -952,7 +983,7 @@ impl Inbox for SqliteStore {
 
     async fn inbox_entries(&self, scope: &Scope) -> Result<Vec<InboxEntry>, StoreError> {
         let (c, a) = (scope.connector.as_str().to_owned(), scope.account.as_str().to_owned());
-        self.with(move |conn| {
+        self.read(move |conn| {
             let mut st = conn
                 .prepare_cached(&format!(
                     "SELECT {INBOX_COLUMNS} FROM webhook_inbox WHERE connector = ?1 AND account = ?2 ORDER BY received_at, id"
@@ -976,7 +1007,7 @@ impl Inbox for SqliteStore {
 #[async_trait]
 impl JobStore for SqliteStore {
     async fn jobs(&self) -> Result<Vec<(Scope, JobRecord)>, StoreError> {
-        self.with(|conn| {
+        self.read(|conn| {
             let mut st = conn
                 .prepare_cached("SELECT connector, account, record FROM runtime_job ORDER BY connector, account")
                 .map_err(backend)?;
@@ -995,7 +1026,7 @@ impl JobStore for SqliteStore {
 
     async fn job(&self, scope: &Scope) -> Result<Option<JobRecord>, StoreError> {
         let (c, a) = (scope.connector.as_str().to_owned(), scope.account.as_str().to_owned());
-        self.with(move |conn| {
+        self.read(move |conn| {
             let json: Option<String> = conn
                 .query_row("SELECT record FROM runtime_job WHERE connector = ?1 AND account = ?2", params![c, a], |r| {
                     r.get(0)
@@ -1043,6 +1074,7 @@ impl JobStore for SqliteStore {
                 )
                 .optional()
                 .map_err(backend)?;
+            let previous_holder = row.as_ref().and_then(|r| r.0.clone());
             let quiet = match &row {
                 Some((Some(other), other_until, _)) if *other != h && parse_ts(other_until)? > now => {
                     return Ok(LeaseGrant::Held { by: other.clone(), until: parse_ts(other_until)? });
@@ -1060,26 +1092,55 @@ impl JobStore for SqliteStore {
             )
             .map_err(backend)?;
             tx.commit().map_err(backend)?;
-            Ok(LeaseGrant::Granted { until, quiet_until: quiet })
+            Ok(LeaseGrant::Granted { until, quiet_until: quiet, previous_holder })
+        })
+        .await
+    }
+
+    async fn save_job_and_release(
+        &self,
+        scope: &Scope,
+        job: &JobRecord,
+        holder: &str,
+        quiet_until: Option<DateTime<Utc>>,
+    ) -> Result<(), StoreError> {
+        let json = serde_json::to_string(job).map_err(backend)?;
+        let (c, a, h) = (scope.connector.as_str().to_owned(), scope.account.as_str().to_owned(), holder.to_owned());
+        self.with(move |conn| {
+            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(backend)?;
+            tx.execute(
+                "INSERT INTO runtime_job (connector, account, record) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (connector, account) DO UPDATE SET record = excluded.record",
+                params![c, a, json],
+            )
+            .map_err(backend)?;
+            release_in(&tx, &c, &a, &h, quiet_until)?;
+            tx.commit().map_err(backend)
         })
         .await
     }
 
     async fn release(&self, scope: &Scope, holder: &str, quiet_until: Option<DateTime<Utc>>) -> Result<(), StoreError> {
         let (c, a, h) = (scope.connector.as_str().to_owned(), scope.account.as_str().to_owned(), holder.to_owned());
-        self.with(move |conn| {
-            conn.execute(
-                // Released by expiring it now; the holder's name stays, so the quiet time it
-                // asks for binds only the others.
-                "UPDATE account_lease SET until = ?5, quiet_until = ?4
-                 WHERE connector = ?1 AND account = ?2 AND holder = ?3",
-                params![c, a, h, quiet_until.map(ts), ts(DateTime::<Utc>::UNIX_EPOCH)],
-            )
-            .map_err(backend)?;
-            Ok(())
-        })
-        .await
+        self.with(move |conn| release_in(conn, &c, &a, &h, quiet_until)).await
     }
+}
+
+/// Gives a lease back by expiring it now; the holder's name stays, so the quiet time it asks
+/// for binds only the others.
+fn release_in(
+    conn: &Connection,
+    c: &str,
+    a: &str,
+    h: &str,
+    quiet_until: Option<DateTime<Utc>>,
+) -> Result<(), StoreError> {
+    conn.execute(
+        "UPDATE account_lease SET until = ?5, quiet_until = ?4 WHERE connector = ?1 AND account = ?2 AND holder = ?3",
+        params![c, a, h, quiet_until.map(ts), ts(DateTime::<Utc>::UNIX_EPOCH)],
+    )
+    .map_err(backend)?;
+    Ok(())
 }
 
 #[cfg(feature = "tokens")]

@@ -115,6 +115,9 @@ pub enum LeaseGrant {
         until: DateTime<Utc>,
         /// Do not send before this time.
         quiet_until: Option<DateTime<Utc>>,
+        /// Who held the lease last (`None`: nobody yet). When it is the asker, nobody else
+        /// worked the account since: what it remembers of the account is current.
+        previous_holder: Option<String>,
     },
     /// Another holder has it.
     Held {
@@ -146,4 +149,16 @@ pub trait JobStore: SyncStore {
     /// Gives the lease back (only `holder`'s), asking the next holder — when it is another
     /// process — to send nothing before `quiet_until`.
     async fn release(&self, scope: &Scope, holder: &str, quiet_until: Option<DateTime<Utc>>) -> Result<(), StoreError>;
+    /// Saves the account's job record and gives the lease back, in one transaction where the
+    /// store can (a run's last two writes).
+    async fn save_job_and_release(
+        &self,
+        scope: &Scope,
+        job: &JobRecord,
+        holder: &str,
+        quiet_until: Option<DateTime<Utc>>,
+    ) -> Result<(), StoreError> {
+        self.save_job(scope, job).await?;
+        self.release(scope, holder, quiet_until).await
+    }
 }

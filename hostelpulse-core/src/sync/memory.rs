@@ -234,9 +234,9 @@ impl JobStore for MemoryStore {
             Some(h) if h != holder && lease.until > now => Ok(LeaseGrant::Held { by: h.clone(), until: lease.until }),
             last => {
                 let quiet_until = if last.as_deref() == Some(holder) { None } else { lease.quiet_until };
-                lease.holder = Some(holder.to_owned());
+                let previous_holder = lease.holder.replace(holder.to_owned());
                 lease.until = now + ttl;
-                Ok(LeaseGrant::Granted { until: lease.until, quiet_until })
+                Ok(LeaseGrant::Granted { until: lease.until, quiet_until, previous_holder })
             }
         }
     }
