@@ -129,6 +129,17 @@ pub enum AlertStatus {
     Resolved,
 }
 
+impl AlertStatus {
+    /// The status's name in events and metrics.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Firing => "firing",
+            Self::Repeat => "repeat",
+            Self::Resolved => "resolved",
+        }
+    }
+}
+
 /// One alert delivery.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]

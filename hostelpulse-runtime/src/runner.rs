@@ -774,11 +774,7 @@ impl Inner {
             let mut st = slot.lock();
             st.running = false;
             st.job.failures += 1;
-            let wait = {
-                let mut rng = self.rng.lock().unwrap_or_else(|e| e.into_inner());
-                self.config.retry.delay(st.job.failures, &mut *rng)
-            };
-            let at = self.clock.now() + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::hours(1));
+            let at = self.retry_at(self.clock.now(), st.job.failures);
             let plan = match job {
                 Job::Retry(p) | Job::Manual(p) => p,
                 _ => PlanKind::Full,
@@ -791,6 +787,16 @@ impl Inner {
         };
         let _ = self.store.save_job(&slot.scope, &record).await;
         self.wake.notify_one();
+    }
+
+    /// When a job that failed `failures` times in a row is tried again: the retry policy's
+    /// jittered backoff from `now`.
+    fn retry_at(&self, now: DateTime<Utc>, failures: u32) -> DateTime<Utc> {
+        let wait = {
+            let mut rng = self.rng.lock().unwrap_or_else(|e| e.into_inner());
+            self.config.retry.delay(failures, &mut *rng)
+        };
+        now + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::hours(1))
     }
 
     fn requeue_after_store_error(&self, slot: &Slot, job: Job) {
@@ -909,11 +915,7 @@ impl Inner {
                 }
                 Outcome::Failed { message, .. } => {
                     st.job.failures += 1;
-                    let wait = {
-                        let mut rng = self.rng.lock().unwrap_or_else(|e| e.into_inner());
-                        self.config.retry.delay(st.job.failures, &mut *rng)
-                    };
-                    let at = now + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::hours(1));
+                    let at = self.retry_at(now, st.job.failures);
                     st.job.retry = Some(QueuedRetry::new(plan, at, message.clone()));
                     st.facts.last_error = Some(message.clone());
                 }
@@ -970,23 +972,13 @@ impl Inner {
 
     async fn deliver(&self, events: Vec<AlertEvent>) {
         for e in events {
-            metrics::counter!("hostelpulse_alerts_total", "rule" => e.rule.as_str(), "status" => status_name(e.status))
+            metrics::counter!("hostelpulse_alerts_total", "rule" => e.rule.as_str(), "status" => e.status.as_str())
                 .increment(1);
             if let Err(err) = self.alerts.deliver(&e).await {
                 tracing::warn!(account = %e.account, rule = e.rule.as_str(), error = %err, "alert not delivered");
             }
             let _ = self.events.send(RuntimeEvent::Alert(e));
         }
-    }
-}
-
-fn status_name(s: alerts::AlertStatus) -> &'static str {
-    match s {
-        alerts::AlertStatus::Firing => "firing",
-        alerts::AlertStatus::Repeat => "repeat",
-        alerts::AlertStatus::Resolved => "resolved",
-        #[allow(unreachable_patterns)]
-        _ => "other",
     }
 }
 
