@@ -399,6 +399,9 @@ pub struct AccountSchedule {
 
 /// `[alerts]`: thresholds with defaults, and `[alerts.account.<id>]` overrides. A threshold of 0
 /// turns its rule off.
+///
+/// The keys repeat [`AlertThresholds`] rather than flattening it: serde cannot deny unknown keys
+/// through `flatten`, and a misspelt threshold must be an error, never a silent default.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
