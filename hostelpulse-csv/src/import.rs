@@ -403,33 +403,48 @@ pub async fn import(
         .name("csv-import".into())
         .spawn(move || reading.run(rdr, &tx))
         .map_err(CsvError::Io)?;
+    // The chunks' own counts go to the report as they pass; a reading error ends the stream.
+    let mut read_error = None;
+    let chunks = futures_util::stream::poll_fn(|cx| match rx.poll_recv(cx) {
+        std::task::Poll::Ready(Some(Ok(chunk))) => {
+            report.rows += chunk.rows;
+            report.ok += chunk.ok;
+            report.error_count += chunk.error_count;
+            let room = MAX_LISTED_ERRORS.saturating_sub(report.errors.len());
+            report.errors.extend(chunk.errors.into_iter().take(room));
+            std::task::Poll::Ready(Some(chunk.batch))
+        }
+        std::task::Poll::Ready(Some(Err(e))) => {
+            read_error = Some(e);
+            std::task::Poll::Ready(None)
+        }
+        std::task::Poll::Ready(None) => std::task::Poll::Ready(None),
+        std::task::Poll::Pending => std::task::Poll::Pending,
+    });
+    let records = if dry_run {
+        let mut chunks = std::pin::pin!(chunks);
+        let mut records = Vec::new();
+        while let Some(batch) = futures_util::StreamExt::next(&mut chunks).await {
+            records.push(engine.preview_batch(scope.clone(), batch, Trigger::Csv).await);
+        }
+        records
+    } else {
+        // One chunk is written while the next is read and compared.
+        engine.apply_batches(scope, chunks, Trigger::Csv, sink).await
+    };
     let mut outcome = Ok(());
-    while let Some(chunk) = rx.recv().await {
-        let chunk = match chunk {
-            Ok(c) => c,
-            Err(e) => {
-                outcome = Err(e);
-                break;
-            }
-        };
-        report.rows += chunk.rows;
-        report.ok += chunk.ok;
-        report.error_count += chunk.error_count;
-        let room = MAX_LISTED_ERRORS.saturating_sub(report.errors.len());
-        report.errors.extend(chunk.errors.into_iter().take(room));
-        let r = if dry_run {
-            engine.preview_batch(scope.clone(), chunk.batch, Trigger::Csv).await
-        } else {
-            engine.apply_batch(scope.clone(), chunk.batch, Trigger::Csv, sink).await
-        };
+    for r in &records {
         if let Outcome::Failed { message, .. } = &r.outcome {
             outcome = Err(CsvError::Sync(message.clone()));
             break;
         }
-        add(&mut report, &r);
+        add(&mut report, r);
         if !dry_run {
-            report.runs.push(r.run_id);
+            report.runs.push(r.run_id.clone());
         }
+    }
+    if let Some(e) = read_error {
+        outcome = outcome.and(Err(e));
     }
     // Closing the channel stops the reader at its next chunk.
     drop(rx);

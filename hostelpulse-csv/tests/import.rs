@@ -262,3 +262,38 @@ async fn a_file_without_line_breaks_is_refused_without_echoing_it() {
     assert_eq!(found.last().map(String::as_str), Some("… 1960 more"));
     assert!(err.to_string().len() < 4_000, "{} bytes", err.to_string().len());
 }
+
+#[tokio::test]
+async fn a_chunked_import_into_sqlite_survives_a_rebuild_with_nothing_lost_or_doubled() {
+    use hostelpulse_store::SqliteStore;
+    let dir = tempfile::tempdir().unwrap();
+    // 50 rows in chunks of 7; booking 3 appears again in a later chunk with new dates (the
+    // export lists a modification twice): one booking, updated once.
+    let mut csv = String::from("Booking ID,Arrival,Departure\n");
+    for i in 0..50 {
+        csv.push_str(&format!("{i},2026-12-01,2026-12-04\n"));
+    }
+    csv.push_str("3,2026-12-02,2026-12-06\n");
+    let path = file(&dir, "export.csv", &csv);
+    let db = dir.path().join("state.sqlite");
+    let opts = CsvImport::new(Preset::Beds24, "p").chunk_rows(7);
+    let scope = Scope::new(ConnectorKind::BEDS24, hostelpulse_core::model::AccountId::new("p"));
+    {
+        let store = Arc::new(SqliteStore::open(&db).await.unwrap());
+        let e = SyncEngine::new(store.clone());
+        let first = import(&e, &path, &opts, store.as_ref(), false).await.unwrap();
+        assert_eq!((first.rows, first.inserted, first.updated, first.runs.len()), (51, 50, 1, 8));
+    }
+    // Everything dropped and opened again, as a second process would.
+    let store = Arc::new(SqliteStore::open(&db).await.unwrap());
+    let kept = store.bookings_of(&scope).await.unwrap();
+    assert_eq!(kept.len(), 50, "every booking once");
+    let three = kept.iter().find(|b| b.key.id.as_str() == "3").unwrap();
+    assert_eq!(three.departure.to_string(), "2026-12-06", "the later row won");
+    let e = SyncEngine::new(store.clone());
+    let again = import(&e, &path, &opts, store.as_ref(), false).await.unwrap();
+    // Row 3's first appearance now differs from what is stored; its second puts it back.
+    assert_eq!((again.inserted, again.updated, again.unchanged), (0, 2, 49));
+    assert_eq!(store.bookings_of(&scope).await.unwrap().len(), 50);
+    assert_eq!(store.recent(&scope, 100).await.unwrap().len(), 16, "one audit record per chunk and import");
+}

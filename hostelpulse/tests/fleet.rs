@@ -53,6 +53,7 @@ fn a_single_property_file_is_a_fleet_of_one_and_overrides_must_name_an_account()
 }
 
 #[test]
+#[cfg(feature = "imap")]
 fn an_email_account_reads_an_imap_mailbox_over_tls_or_a_loopback_one_in_clear() {
     let base = "[property]\nname = \"A\"\ntimezone = \"Europe/Lisbon\"\n\n[[account]]\nconnector = \"email\"\nid = \"inbox\"\n";
     let imap = |extra: &str| {

@@ -11,7 +11,7 @@ use tracing::Instrument;
 
 use super::audit::{AccountStatus, AuditRecord, Counts, Outcome, PlanKind, Stage, Trigger};
 use super::store::{
-    Commit, InboxItem, Origin, RecordState, Scope, Settled, StateUpdate, StoreError, SyncState, SyncStore,
+    Commit, InboxItem, Origin, RecordMap, RecordState, Scope, Settled, StateUpdate, StoreError, SyncState, SyncStore,
 };
 use crate::capability::{Incremental, Operation, Visibility};
 use crate::clock::{Clock, SystemClock};
@@ -232,6 +232,14 @@ impl std::fmt::Debug for SyncEngine {
     }
 }
 
+/// What a batch changes, before anything is written.
+struct Diff {
+    counts: Counts,
+    failures: Vec<RecordFailure>,
+    changes: Vec<Change>,
+    upserts: Vec<(SourceId, RecordState)>,
+}
+
 struct RunCtx {
     scope: Scope,
     trigger: Trigger,
@@ -448,15 +456,97 @@ impl SyncEngine {
         self.batch(scope, batch, trigger, &CollectingSink::new(), true).await
     }
 
-    async fn batch(
+    /// Applies the batches of one large import (a CSV file read in chunks) as consecutive runs,
+    /// one audit record per batch, like [`SyncEngine::apply_batch`] called for each in turn: while
+    /// one batch is handed to the sink and committed, the next is read and compared. Stops at the
+    /// first failed run, whose record is the last one returned; the batches after it are not
+    /// applied.
+    ///
+    /// The account stays locked for the whole import, so the records a batch still being written
+    /// will commit are exactly what the next batch is compared with: a booking in two batches is
+    /// counted once as inserted, then as unchanged or updated.
+    pub async fn apply_batches<S>(
         &self,
         scope: Scope,
-        batch: BookingBatch,
+        batches: S,
         trigger: Trigger,
         sink: &dyn Sink,
-        dry_run: bool,
-    ) -> AuditRecord {
-        let ctx = RunCtx {
+    ) -> Vec<AuditRecord>
+    where
+        S: futures_util::Stream<Item = BookingBatch>,
+    {
+        use futures_util::StreamExt;
+        let _running = self.lock_scope(&scope).await;
+        let mut batches = std::pin::pin!(batches);
+        let mut records = Vec::new();
+        let mut writing: Option<std::pin::Pin<Box<dyn Future<Output = AuditRecord> + Send + '_>>> = None;
+        // The records the batch being written commits: the next batch is compared with them.
+        let mut committing = RecordMap::default();
+        loop {
+            let next = async {
+                let batch = batches.next().await?;
+                Some(self.prepare_import(&scope, trigger, batch, &committing).await)
+            };
+            let (written, next) = match writing.take() {
+                Some(write) => {
+                    let (record, next) = futures_util::future::join(write, next).await;
+                    (Some(record), next)
+                }
+                None => (None, next.await),
+            };
+            if let Some(record) = written {
+                let failed = matches!(record.outcome, Outcome::Failed { .. });
+                records.push(record);
+                if failed {
+                    break;
+                }
+            }
+            let (ctx, diff) = match next {
+                None => break,
+                Some(Err(failed)) => {
+                    records.push(failed);
+                    break;
+                }
+                Some(Ok(prepared)) => prepared,
+            };
+            committing = diff.upserts.iter().cloned().collect();
+            writing = Some(Box::pin(self.write(ctx, None, diff, sink)));
+        }
+        records
+    }
+
+    /// Loads what an import batch names, overlays what the previous batch is committing, and
+    /// compares; a failed load is the batch's failed run.
+    async fn prepare_import(
+        &self,
+        scope: &Scope,
+        trigger: Trigger,
+        batch: BookingBatch,
+        committing: &RecordMap,
+    ) -> Result<(RunCtx, Diff), AuditRecord> {
+        let mut ctx = self.import_ctx(scope.clone(), trigger, false);
+        let ids: Vec<&SourceId> = batch.bookings.iter().map(|b| &b.key.id).collect();
+        let mut state = match self.store.load_some(scope, &ids).await {
+            Ok(s) => s,
+            Err(e) => {
+                return Err(self
+                    .fail(&ctx, None, Counts::default(), Vec::new(), Stage::Load, None, e.to_string())
+                    .await);
+            }
+        };
+        // The load may or may not see the previous batch's commit yet; what it commits wins.
+        for b in &batch.bookings {
+            if let Some(rec) = committing.get(&b.key.id) {
+                state.records.insert(b.key.id.clone(), rec.clone());
+            }
+        }
+        ctx.cursor_before = state.cursor;
+        let diff = self.diff(&mut ctx, &state, batch, None);
+        Ok((ctx, diff))
+    }
+
+    fn import_ctx(&self, scope: Scope, trigger: Trigger, dry_run: bool) -> RunCtx {
+        RunCtx {
             scope,
             trigger,
             plan: PlanKind::Import,
@@ -469,7 +559,18 @@ impl SyncEngine {
             origin: Origin::Import,
             state_version: None,
             applied: Vec::new(),
-        };
+        }
+    }
+
+    async fn batch(
+        &self,
+        scope: Scope,
+        batch: BookingBatch,
+        trigger: Trigger,
+        sink: &dyn Sink,
+        dry_run: bool,
+    ) -> AuditRecord {
+        let ctx = self.import_ctx(scope, trigger, dry_run);
         let _running = self.lock_scope(&ctx.scope).await;
         // An import never declares anything gone, so it needs only the records it names: a large
         // file imported in chunks stays linear in its size.
@@ -518,15 +619,24 @@ impl SyncEngine {
         window: Option<DateRange>,
         sink: &dyn Sink,
     ) -> AuditRecord {
+        let diff = self.diff(&mut ctx, &state, batch, window);
+        self.write(ctx, connector, diff, sink).await
+    }
+
+    /// Compares a batch with the stored records: what changed, what to save. Touches nothing.
+    fn diff(&self, ctx: &mut RunCtx, state: &SyncState, batch: BookingBatch, window: Option<DateRange>) -> Diff {
         let mut counts = Counts::default();
-        let mut failures = batch.failures.clone();
+        let mut failures = Vec::new();
         let mut changes = Vec::new();
         let mut upserts = Vec::new();
         let mut anomalies = Vec::new();
-        // Borrow, never clone, the fetched records: only the changed ones are copied for the sink.
+        // The fetched records are compared where they are; the changed ones are moved, never
+        // copied, into the changes once the comparison is done.
+        let mut changed: Vec<(usize, ChangeClass)> = Vec::new();
         let (latest, seen) = latest_and_seen(&batch);
 
-        for b in latest {
+        for i in latest {
+            let b = &batch.bookings[i];
             counts.fetched += 1;
             if b.key.connector != ctx.scope.connector || b.key.account != ctx.scope.account {
                 failures.push(RecordFailure::new(
@@ -589,7 +699,7 @@ impl SyncEngine {
                     },
                 },
             ));
-            changes.push(Change { class, key: b.key.clone(), booking: Some(b.clone()) });
+            changed.push((i, class));
         }
 
         if counts.clock_anomalies > 0 {
@@ -600,20 +710,43 @@ impl SyncEngine {
                 anomalies.join(", ")
             ));
         }
+        let mut gone = Vec::new();
         if let Some(w) = window {
             if batch.complete {
-                let warnings =
-                    self.disappearances(&ctx.scope, &state, &seen, w, &mut counts, &mut changes, &mut upserts);
+                let warnings = self.disappearances(&ctx.scope, state, &seen, w, &mut counts, &mut gone, &mut upserts);
                 ctx.warnings.extend(warnings);
             } else {
                 ctx.warnings.push("the fetch was incomplete: no booking was declared gone".into());
             }
         }
+        drop(seen);
+        let BookingBatch { bookings, failures: unreadable, .. } = batch;
+        failures.splice(0..0, unreadable);
+        let mut bookings: Vec<Option<Booking>> = bookings.into_iter().map(Some).collect();
+        changes.reserve(changed.len() + gone.len());
+        for (i, class) in changed {
+            // `latest` names each position at most once.
+            if let Some(b) = bookings[i].take() {
+                changes.push(Change { class, key: b.key.clone(), booking: Some(b) });
+            }
+        }
+        changes.extend(gone);
         counts.failed = failures.len() as u64;
         if let Some(summary) = cap_failures(&mut failures, self.config.max_listed_failures) {
             ctx.warnings.push(summary);
         }
+        Diff { counts, failures, changes, upserts }
+    }
 
+    /// Hands a diff's changes to the sink, then commits its records, cursor and audit record.
+    async fn write(
+        &self,
+        mut ctx: RunCtx,
+        connector: Option<&dyn Connector>,
+        diff: Diff,
+        sink: &dyn Sink,
+    ) -> AuditRecord {
+        let Diff { counts, failures, changes, upserts } = diff;
         if ctx.dry_run {
             let outcome = if failures.is_empty() { Outcome::Ok } else { Outcome::Partial };
             return self.audit(&ctx, connector, counts, failures, ctx.cursor_before, outcome);
@@ -925,25 +1058,29 @@ impl SyncEngine {
 /// The fetched records, one per id (pages can overlap when a record moves while we read: the newest
 /// copy wins), and every id the source showed — converted or not, since a record that failed to
 /// convert still exists upstream. One hashing pass serves both.
-fn latest_and_seen(batch: &BookingBatch) -> (Vec<&Booking>, HashSet<&SourceId>) {
+/// The positions in `batch.bookings` of the newest version of each record (in order of first
+/// appearance), and every id the batch names.
+fn latest_and_seen(batch: &BookingBatch) -> (Vec<usize>, HashSet<&SourceId>) {
+    let bookings = &batch.bookings;
     let mut seen: HashSet<&SourceId> =
-        HashSet::with_capacity_and_hasher(batch.bookings.len() + batch.failures.len(), Default::default());
-    let mut latest: Vec<&Booking> = Vec::with_capacity(batch.bookings.len());
+        HashSet::with_capacity_and_hasher(bookings.len() + batch.failures.len(), Default::default());
+    let mut latest: Vec<usize> = Vec::with_capacity(bookings.len());
     // Duplicates are rare, so the id → position index is only built once one shows up.
     let mut index: Option<HashMap<&SourceId, usize>> = None;
-    for b in &batch.bookings {
+    for (at, b) in bookings.iter().enumerate() {
         if seen.insert(&b.key.id) {
             if let Some(ix) = index.as_mut() {
                 ix.insert(&b.key.id, latest.len());
             }
-            latest.push(b);
+            latest.push(at);
             continue;
         }
-        let ix = index.get_or_insert_with(|| latest.iter().enumerate().map(|(i, x)| (&x.key.id, i)).collect());
+        let ix =
+            index.get_or_insert_with(|| latest.iter().enumerate().map(|(i, &x)| (&bookings[x].key.id, i)).collect());
         if let Some(&i) = ix.get(&b.key.id)
-            && b.modified_at >= latest[i].modified_at
+            && b.modified_at >= bookings[latest[i]].modified_at
         {
-            latest[i] = b;
+            latest[i] = at;
         }
     }
     seen.extend(batch.failures.iter().filter_map(|f| f.source_id.as_ref()));

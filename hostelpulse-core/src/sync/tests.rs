@@ -568,3 +568,71 @@ async fn the_audit_record_never_keeps_guest_contact_details() {
     assert_eq!(run.failures[0].reason, "`a***@example.com` is not a date (call +••••••••••78)");
     assert_eq!(run.failures[0].location.as_deref(), Some("line 3 column a***@example.com"));
 }
+
+/// A sink that fails its `n`th call (1-based) and collects the rest.
+struct FailsOnCall {
+    n: usize,
+    calls: std::sync::atomic::AtomicUsize,
+    inner: CollectingSink,
+}
+
+#[async_trait]
+impl Sink for FailsOnCall {
+    async fn apply(&self, changes: &[Change]) -> std::result::Result<(), BoxError> {
+        if self.calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1 == self.n {
+            return Err("disk full".into());
+        }
+        self.inner.apply(changes).await
+    }
+}
+
+#[tokio::test]
+async fn batches_written_while_the_next_is_compared_count_a_repeated_booking_once() {
+    let h = harness();
+    let scope = Scope::new(ConnectorKind::MEMORY, AccountId::new("acc"));
+    let mut changed = booking(2, 3, 1, 0);
+    changed.guest.name = Some("changed".into());
+    let batches = vec![
+        BookingBatch::complete(vec![booking(1, 2, 1, 0), booking(2, 3, 1, 0)], vec![]),
+        BookingBatch::complete(vec![changed, booking(3, 4, 1, 0)], vec![]),
+        BookingBatch::complete(vec![booking(3, 4, 1, 0), booking(4, 5, 1, 0)], vec![]),
+    ];
+    let sink = CollectingSink::new();
+    let runs = h.engine.apply_batches(scope.clone(), futures_util::stream::iter(batches), Trigger::Csv, &sink).await;
+    let counts: Vec<_> = runs.iter().map(|r| (r.counts.inserted, r.counts.updated, r.counts.unchanged)).collect();
+    assert_eq!(counts, vec![(2, 0, 0), (1, 1, 0), (1, 0, 1)]);
+    assert!(runs.iter().all(|r| r.outcome == Outcome::Ok));
+    assert_eq!(sink.take().len(), 5, "one change per insert or update, none for the unchanged repeat");
+    let state = h.state().await;
+    assert_eq!(state.records.len(), 4);
+    assert_eq!(h.store.recent(&scope, 10).await.unwrap().len(), 3, "one audit record per batch");
+}
+
+#[tokio::test]
+async fn a_failed_batch_ends_the_import_and_nothing_after_it_is_applied() {
+    let h = harness();
+    let scope = Scope::new(ConnectorKind::MEMORY, AccountId::new("acc"));
+    let batches = vec![
+        BookingBatch::complete(vec![booking(1, 2, 1, 0)], vec![]),
+        BookingBatch::complete(vec![booking(2, 3, 1, 0)], vec![]),
+        BookingBatch::complete(vec![booking(3, 4, 1, 0)], vec![]),
+    ];
+    let sink = FailsOnCall { n: 2, calls: Default::default(), inner: CollectingSink::new() };
+    let runs = h.engine.apply_batches(scope.clone(), futures_util::stream::iter(batches), Trigger::Csv, &sink).await;
+    assert_eq!(runs.len(), 2);
+    assert!(matches!(runs[1].outcome, Outcome::Failed { stage: Stage::Sink, .. }));
+    let ids: Vec<String> = h.state().await.records.keys().map(|k| k.as_str().to_owned()).collect();
+    assert_eq!(ids, vec!["1".to_owned()], "the failed batch saved nothing and the one after it never ran");
+    assert_eq!(sink.inner.take().len(), 1);
+    // Imported again, the failed and the skipped batches arrive; the first is unchanged.
+    let batches = vec![
+        BookingBatch::complete(vec![booking(1, 2, 1, 0)], vec![]),
+        BookingBatch::complete(vec![booking(2, 3, 1, 0)], vec![]),
+        BookingBatch::complete(vec![booking(3, 4, 1, 0)], vec![]),
+    ];
+    let sink = CollectingSink::new();
+    let runs = h.engine.apply_batches(scope, futures_util::stream::iter(batches), Trigger::Csv, &sink).await;
+    let counts: Vec<_> = runs.iter().map(|r| (r.counts.inserted, r.counts.unchanged)).collect();
+    assert_eq!(counts, vec![(0, 1), (1, 0), (1, 0)]);
+    assert_eq!(h.state().await.records.len(), 3);
+}
