@@ -22,12 +22,26 @@ pub struct ProxyConfig {
     pub bodies: HttpFaults,
     /// How long a "timeout" fault stalls before answering (set the client's timeout below it).
     pub stall: Duration,
+    /// Keep every exchange forwarded to the upstream untouched (see [`FaultProxy::exchanges`]).
+    pub record: bool,
 }
 
 impl ProxyConfig {
     /// Faults from `plan`, default bodies, a 2 s stall.
     pub fn new(plan: FaultPlan) -> Self {
-        Self { plan, bodies: HttpFaults::default(), stall: Duration::from_secs(2) }
+        Self { plan, bodies: HttpFaults::default(), stall: Duration::from_secs(2), record: false }
+    }
+
+    /// No faults: every request is forwarded as it is.
+    pub fn passthrough() -> Self {
+        Self::new(FaultPlan::new(0.0, &[], 0))
+    }
+
+    /// Keeps the exchanges forwarded untouched, to check them afterwards (against the vendor's
+    /// OpenAPI description, feature `contract`).
+    pub fn record(mut self) -> Self {
+        self.record = true;
+        self
     }
 
     /// Sets the vendor bodies.
@@ -47,6 +61,29 @@ struct Shared {
     upstream: String,
     client: reqwest::Client,
     config: ProxyConfig,
+    exchanges: std::sync::Mutex<Vec<Exchange>>,
+}
+
+/// One request forwarded to the upstream and its answer, as the proxy saw them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Exchange {
+    /// `GET`, `POST`…
+    pub method: String,
+    /// The path, without the query.
+    pub path: String,
+    /// The query string, undecoded.
+    pub query: Option<String>,
+    /// The request's `Content-Type`.
+    pub request_content_type: Option<String>,
+    /// The request body.
+    pub request_body: Bytes,
+    /// The response status.
+    pub status: u16,
+    /// The response's `Content-Type`.
+    pub response_content_type: Option<String>,
+    /// The response body.
+    pub response_body: Bytes,
 }
 
 /// A running proxy. Point a connector's base URL at [`FaultProxy::url`] instead of the emulator's.
@@ -73,6 +110,7 @@ impl FaultProxy {
             upstream: upstream.into().trim_end_matches('/').to_owned(),
             client: reqwest::Client::builder().build().map_err(std::io::Error::other)?,
             config,
+            exchanges: std::sync::Mutex::default(),
         });
         let router = Router::new().fallback(forward).with_state(shared.clone());
         Ok(Self { server: Running::serve(router).await?, shared: Arc::new(SharedHandle(shared)) })
@@ -91,6 +129,12 @@ impl FaultProxy {
     /// Faults injected.
     pub fn injected(&self) -> u64 {
         self.shared.0.config.plan.injected()
+    }
+
+    /// The exchanges forwarded untouched so far, oldest first (empty unless the proxy was
+    /// started with [`ProxyConfig::record`]).
+    pub fn exchanges(&self) -> Vec<Exchange> {
+        self.shared.0.exchanges.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 }
 
@@ -150,6 +194,22 @@ async fn forward(State(shared): State<Arc<Shared>>, req: Request<Body>) -> Respo
     match fault {
         None => match call().await {
             Ok((status, headers, bytes)) => {
+                if shared.config.record {
+                    let content_type = |h: &HeaderMap| {
+                        h.get(axum::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_owned)
+                    };
+                    let exchange = Exchange {
+                        method: parts.method.to_string(),
+                        path: parts.uri.path().to_owned(),
+                        query: parts.uri.query().map(str::to_owned),
+                        request_content_type: content_type(&parts.headers),
+                        request_body: body.clone(),
+                        status: status.as_u16(),
+                        response_content_type: content_type(&headers),
+                        response_body: bytes.clone(),
+                    };
+                    shared.exchanges.lock().unwrap_or_else(|e| e.into_inner()).push(exchange);
+                }
                 let mut r = Response::new(Body::from(bytes));
                 *r.status_mut() = status;
                 *r.headers_mut() = headers;

@@ -4,6 +4,8 @@
 
 pub mod beds24;
 pub mod cloudbeds;
+#[cfg(feature = "contract")]
+pub mod contract;
 mod fault_proxy;
 pub mod ical;
 mod in_process;
@@ -14,7 +16,7 @@ pub mod sirvoy;
 
 pub use beds24::{Beds24Emulator, Beds24EmulatorBuilder, CreditHeaderNames};
 pub use cloudbeds::{CloudbedsEmulator, CloudbedsEmulatorBuilder};
-pub use fault_proxy::{FaultProxy, ProxyConfig};
+pub use fault_proxy::{Exchange, FaultProxy, ProxyConfig};
 pub use ical::IcalFeedServer;
 pub use in_process::InProcess;
 pub use mail::{BookingMailer, MaildirWriter};

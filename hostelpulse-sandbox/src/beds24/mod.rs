@@ -292,7 +292,7 @@ impl Upstream for Beds24Emulator {
         })?;
         let booking = json!({ "roomId": room, "unitId": unit, "status": "confirmed", "subStatus": "none", "arrival": b.arrival.to_string(),
             "departure": b.departure.to_string(), "numAdult": b.adults, "numChild": 0, "firstName": first, "lastName": last,
-            "channel": "", "apiReference": "", "notes": "", "comments": "", "price": 60.0 });
+            "apiReference": "", "notes": "", "comments": "", "price": 60.0 });
         let id = {
             let mut s = self.inner.lock();
             let now = Utc::now().max(s.last_modified + chrono::Duration::seconds(1));

@@ -202,9 +202,14 @@ async fn details(State(shared): State<Shared>, headers: HeaderMap) -> Response {
     let expires = header(&headers, "token")
         .and_then(|t| s.access_tokens.get(t))
         .map(|e| e.saturating_duration_since(Instant::now()).as_secs());
-    axum::Json(json!({ "validToken": true, "token": { "ownerId": 54321, "expiresIn": expires, "scopes": s.scopes, "deviceName": "hostelpulse",
-        "linkedProperties": false, "onlyPropertyId": null, "whiteListOnly": false, "whiteList": [] }, "diagnostics": { "requestIp": "127.0.0.1" } }))
-    .into_response()
+    let mut token = json!({ "ownerId": 54321, "scopes": s.scopes, "deviceName": "hostelpulse",
+        "linkedProperties": false, "onlyPropertyId": null, "whiteListOnly": false, "whiteList": [] });
+    // A long-life token has no expiry to give: the field is left out (the spec types it integer).
+    if let Some(expires) = expires {
+        token["expiresIn"] = json!(expires);
+    }
+    axum::Json(json!({ "validToken": true, "token": token, "diagnostics": { "requestIp": "127.0.0.1" } }))
+        .into_response()
 }
 
 fn parse_modified(v: &str) -> Option<DateTime<Utc>> {

@@ -178,6 +178,12 @@ impl State {
                 "apiReference": if prefix.is_empty() { String::new() } else { format!("{prefix}{}", 55_880_000 + i) },
                 "comments": if i % 5 == 0 { "Lower bunk if possible" } else { "" }, "notes": "",
             });
+            // The spec's channel codes have none for a direct booking: the field is left out.
+            if channel.is_empty()
+                && let Some(o) = b.as_object_mut()
+            {
+                o.remove("channel");
+            }
             if cancelled {
                 b["status"] = json!("cancelled");
                 b["subStatus"] = json!("cancelledByGuest");

@@ -277,6 +277,9 @@ fn method(
             d["unassigned"] = json!([]);
             d["startDate"] = json!(date_of(&r["reservationCheckIn"]).map(|d| d.to_string()));
             d["endDate"] = json!(date_of(&r["reservationCheckOut"]).map(|d| d.to_string()));
+            // Here `source` is the source's name, a string (the spec and the real answer); the
+            // list calls carry the object form.
+            d["source"] = r["sourceName"].clone();
             d["guestName"] = r["rooms"][0]["guestName"].clone();
             d["guestEmail"] = r["guestList"].as_object().and_then(|g| g.values().next()).map(|g| g["guestEmail"].clone()).unwrap_or(Value::Null);
             ok(d)
@@ -299,7 +302,8 @@ fn method(
                         .collect();
                     json!({ "propertyID": prop.id, "reservationID": r["reservationID"], "guestName": r["rooms"][0]["guestName"], "status": r["status"],
                         "startDate": date_of(&r["reservationCheckIn"]).map(|d| d.to_string()), "endDate": date_of(&r["reservationCheckOut"]).map(|d| d.to_string()),
-                        "assigned": assigned, "unassigned": [] })
+                        // A count here (an array in getReservation): every emulated stay has its rooms.
+                        "assigned": assigned, "unassigned": 0 })
                 })
                 .collect();
             axum::Json(json!({ "success": true, "data": rows })).into_response()
