@@ -25,6 +25,10 @@ pub(crate) struct After<'t> {
 impl Labels {
     /// Labels matching any of `labels` (plain text, not patterns).
     pub fn new(labels: &[&str]) -> Self {
+        // Longer labels first: the regex takes the first alternative that matches, and `Name`
+        // must not win over `Name des Gastes`, leaving "des Gastes" as the value.
+        let mut labels = labels.to_vec();
+        labels.sort_by_key(|l| std::cmp::Reverse(l.len()));
         // A label ending in a letter must end a word: `Total` is not the start of `Totale`.
         let alt = labels
             .iter()

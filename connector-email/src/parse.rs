@@ -13,11 +13,15 @@ pub struct ParseOptions {
     pub max_message_bytes: usize,
     /// Below this confidence (0–1) a booking goes to review instead of being synced. Default 0.7.
     pub review_threshold: f32,
+    /// Whether the senders' own templates are tried before the generic extraction. Default on.
+    /// Off, every mail is read as one from a sender without a template: to measure how well an
+    /// unknown layout is read, or to get past a template that misreads a sender's redesign.
+    pub sender_templates: bool,
 }
 
 impl Default for ParseOptions {
     fn default() -> Self {
-        Self { max_message_bytes: 10 * 1024 * 1024, review_threshold: 0.7 }
+        Self { max_message_bytes: 10 * 1024 * 1024, review_threshold: 0.7, sender_templates: true }
     }
 }
 
@@ -25,6 +29,12 @@ impl ParseOptions {
     /// Sets the size limit.
     pub fn max_message_bytes(mut self, bytes: usize) -> Self {
         self.max_message_bytes = bytes;
+        self
+    }
+
+    /// Turns the senders' templates on or off (see [`ParseOptions::sender_templates`]).
+    pub fn sender_templates(mut self, on: bool) -> Self {
+        self.sender_templates = on;
         self
     }
 
@@ -56,6 +66,7 @@ impl ParseOptions {
 /// ```
 pub fn parse_message(bytes: &[u8], options: &ParseOptions) -> Result<ParsedMail, MessageError> {
     let mail = mime::read(bytes, options.max_message_bytes)?;
-    let outcome = templates::run(&mail, &templates::Judge { threshold: options.review_threshold });
+    let judge = templates::Judge { threshold: options.review_threshold, sender_templates: options.sender_templates };
+    let outcome = templates::run(&mail, &judge);
     Ok(ParsedMail { envelope: mail.envelope, outcome })
 }

@@ -102,6 +102,12 @@ static NAME: LazyLock<Labels> = LazyLock::new(|| {
         "Guest name",
         "Guest",
         "Name",
+        "Client",
+        "Customer",
+        "Gast",
+        "Kunde",
+        "Cliente",
+        "Huésped",
         "Nom du client",
         "Nom",
         "Gastname",
@@ -141,6 +147,15 @@ static TOTAL: LazyLock<Labels> = LazyLock::new(|| {
         "Total price",
         "Total sum",
         "Total amount",
+        "Total cost",
+        "Total due",
+        "Total to pay",
+        "Grand total",
+        "Amount due",
+        "Your payout",
+        "Total payout",
+        "Payout",
+        "Net rate",
         "Total",
         "Montant total",
         "Prix total",
@@ -165,16 +180,20 @@ fn extract(c: &Ctx<'_>) -> Found {
         .all(c.text)
         .find_map(|a| capture(&TOKEN, a.rest.trim_start()).filter(|t| t.chars().any(|ch| ch.is_ascii_digit())));
     (f.arrival, f.departure) = stay_dates(c.text, &CHECKIN, &CHECKOUT, c.sent);
+    if f.arrival.is_none() || f.departure.is_none() {
+        // "Staying period: Oct 5, 2026 - Oct 7, 2026": both dates under one label.
+        if let Some((a, d)) = STAY.all(c.text).find_map(|l| stay_range(l.rest, c.sent)) {
+            (f.arrival, f.departure) = (Some(a), Some(d));
+        }
+    }
     if f.channel_ref.is_none() && f.arrival.is_none() && f.departure.is_none() {
         return Found::NotABooking("no booking reference and no stay dates found".into());
     }
     f.channel = channel_of(c.from, c.text);
-    let cell = |l: &Labels| l.first(c.text).and_then(|a| a.line()).and_then(|v| clean(first_words(v)));
-    f.guest_name = match (cell(&FIRST_NAME), cell(&LAST_NAME)) {
+    f.guest_name = match (person(&FIRST_NAME, c.text), person(&LAST_NAME, c.text)) {
         (Some(a), Some(b)) => Some(format!("{a} {b}")),
-        _ => cell(&NAME),
-    }
-    .filter(|n| n.chars().filter(|c| c.is_alphabetic()).count() >= 2 && !n.chars().any(|c| c.is_ascii_digit()));
+        _ => person(&NAME, c.text),
+    };
     f.guest_email = EMAIL
         .first(c.text)
         .and_then(|a| ADDRESS.find(crate::find::head_lines(a.rest, 2)))
@@ -190,6 +209,87 @@ fn extract(c: &Ctx<'_>) -> Found {
     f.total = TOTAL.all(c.text).find_map(|a| a.amount()).map(|(amount, cur)| Money::new(amount, cur));
     Found::Booking(f)
 }
+
+/// The first value after one of `labels` that reads as a person's name.
+fn person(labels: &Labels, text: &str) -> Option<String> {
+    labels.all(text).find_map(|a| [a.line(), a.cell()].into_iter().flatten().find_map(person_name))
+}
+
+/// `v` as a person's name, or `None` when it reads as something else: a word of the layout
+/// (`PAID` after `GUEST`, `has PRE-PAID` after `Guest`), a room (`SUITE WITH PRIVATE BATH` after
+/// `GUEST`), an address or a number. Airline-style `SURNAME/GIVEN` is turned around.
+fn person_name(v: &str) -> Option<String> {
+    const PARTICLES: &[&str] = &[
+        "de", "da", "do", "dos", "das", "del", "della", "di", "du", "van", "von", "der", "den", "la", "le", "y", "e",
+        "bin", "al",
+    ];
+    // Gmail's text view writes bold labels as `*Guest:*`; a value may run on into the next
+    // label (`Marie Gagnon Booked on: Jul 16`), which ends with its colon: cut before it.
+    let v = clean(&first_words(v).replace('*', ""))?;
+    let v = match v.split_once([':', '：']) {
+        Some((before, _)) => {
+            let mut words: Vec<&str> = before.split_whitespace().collect();
+            while words.last().is_some_and(|w| w.starts_with(char::is_lowercase)) {
+                words.pop();
+            }
+            words.pop();
+            clean(&words.join(" "))?
+        }
+        None => v,
+    };
+    let v = match v.split_once('/') {
+        Some((surname, given)) if !surname.trim().is_empty() && !given.trim().is_empty() && !given.contains('/') => {
+            format!("{} {}", given.trim(), surname.trim())
+        }
+        _ => v,
+    };
+    let tokens: Vec<&str> = v.split_whitespace().collect();
+    if tokens.is_empty() || tokens.len() > 5 {
+        return None;
+    }
+    let word_like = |t: &&str| t.chars().all(|c| c.is_alphabetic() || matches!(c, '\'' | '’' | '-' | '.'));
+    let capitalised = |t: &&str| t.chars().next().is_some_and(char::is_uppercase);
+    let all_caps = |t: &&str| t.chars().filter(|c| c.is_alphabetic()).all(char::is_uppercase);
+    let fits = tokens.iter().all(|t| word_like(t) && (capitalised(t) || PARTICLES.contains(t)))
+        && tokens.iter().filter(|t| capitalised(t)).count() >= 1
+        && v.chars().filter(|c| c.is_alphabetic()).count() >= 2;
+    // Upper case is how some channels write names (`LINH TRẦN`), and how layouts write headings
+    // (`PAID`, `SUITE WITH PRIVATE BATH`): a name in capitals has two or three words.
+    let shouted = tokens.iter().all(all_caps);
+    (fits && (!shouted || (2..=3).contains(&tokens.len()))).then_some(v)
+}
+
+/// Two dates written as a range after a stay label, in order.
+fn stay_range(rest: &str, sent: Option<chrono::NaiveDate>) -> Option<(chrono::NaiveDate, chrono::NaiveDate)> {
+    let line = rest.lines().find(|l| !l.trim().is_empty())?;
+    let mut dates = lang::dates(line);
+    let arrival = dates.next()?.resolve(sent)?;
+    let departure = dates.next()?.resolve(Some(arrival))?;
+    (departure > arrival).then_some((arrival, departure))
+}
+
+static STAY: LazyLock<Labels> = LazyLock::new(|| {
+    Labels::new(&[
+        "Staying period",
+        "Stay period",
+        "Stay dates",
+        "Dates of stay",
+        "Length of stay",
+        "Stay",
+        "Dates",
+        "Séjour",
+        "Dates du séjour",
+        "Aufenthalt",
+        "Reisezeitraum",
+        "Zeitraum",
+        "Estancia",
+        "Fechas",
+        "Soggiorno",
+        "Periodo",
+        "Estadia",
+        "Período",
+    ])
+});
 
 /// Whether what follows a room label is a room's name, not the rest of a table header or a
 /// section title (`Room Information`, `Room details`, `Rooms and rates`).
@@ -290,4 +390,40 @@ fn mentions(lower: &str, name: &str) -> bool {
         let after = lower[i + name.len()..].chars().next();
         before.is_none_or(|c| !c.is_alphanumeric()) && after.is_none_or(|c| !c.is_alphanumeric())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_name_is_told_from_the_words_around_it() {
+        for (value, name) in [
+            ("Marie Gagnon", Some("Marie Gagnon")),
+            ("*Marie Gagnon Booked on:* Jul 16, 2026", Some("Marie Gagnon")),
+            ("María de la Cruz", Some("María de la Cruz")),
+            ("Sheila C.", Some("Sheila C.")),
+            ("LINH TRẦN", Some("LINH TRẦN")),
+            ("TRẦN/LINH", Some("LINH TRẦN")),
+            ("Jean-Luc O'Neil", Some("Jean-Luc O'Neil")),
+            ("PAID", None),
+            ("has PRE-PAID", None),
+            ("SUITE WITH PRIVATE BATH", None),
+            ("will now let you know", None),
+            ("Room 12", None),
+            ("guest@example.com", None),
+            ("", None),
+        ] {
+            assert_eq!(person_name(value).as_deref(), name, "{value}");
+        }
+    }
+
+    #[test]
+    fn a_stay_period_gives_both_dates() {
+        let d = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").ok();
+        let range = |t: &str| STAY.first(t).and_then(|a| stay_range(a.rest, d("2026-11-01")));
+        assert_eq!(range("Staying period: Oct 5, 2026 - Oct 7, 2026"), d("2026-10-05").zip(d("2026-10-07")));
+        assert_eq!(range("Dates: 28 Dec 2026 – 2 Jan 2027"), d("2026-12-28").zip(d("2027-01-02")));
+        assert_eq!(range("Stay: Oct 7, 2026 - Oct 5, 2026"), None, "a range that runs backwards is no stay");
+    }
 }

@@ -140,6 +140,8 @@ pub(crate) fn clean(s: &str) -> Option<String> {
 /// Options for deciding between booking and review.
 pub(crate) struct Judge {
     pub threshold: f32,
+    /// Whether the senders' templates are tried (off: the generic extraction alone).
+    pub sender_templates: bool,
 }
 
 impl Judge {
@@ -201,7 +203,11 @@ pub(crate) fn run(mail: &Mail, judge: &Judge) -> Outcome {
         text: &mail.text,
         sent: mail.envelope.sent,
     };
-    let t = TEMPLATES.iter().find(|t| (t.recognises)(&ctx)).unwrap_or(&generic::TEMPLATE);
+    let t = TEMPLATES
+        .iter()
+        .filter(|t| judge.sender_templates || t.name == generic::TEMPLATE.name)
+        .find(|t| (t.recognises)(&ctx))
+        .unwrap_or(&generic::TEMPLATE);
     match (t.extract)(&ctx) {
         Found::NotABooking(reason) => {
             Outcome::NotABooking { reason, template: (t.name != generic::TEMPLATE.name).then_some(t.name.into()) }
