@@ -169,6 +169,19 @@ async fn sirvoy_deliveries_survive_a_restart_of_webhook_serve() {
         let want = 2 * (round as usize + 1);
         eventually(async || bookings(&db).await.len() == want).await;
         assert_eq!(bookings(&db).await.len(), want, "round {round}: {:?}", server.events());
+        // Stopped once it has logged both deliveries synced (in one run or two), which it does after releasing the
+        // account's lease: killed between its commit and that release, the next process would
+        // wait out the lease (60 s) first — a crash costs that delay, not a delivery.
+        let synced = || {
+            let events = server.events();
+            events
+                .iter()
+                .filter(|e| e["event"] == "synced")
+                .filter_map(|e| e["detail"]["counts"]["inserted"].as_u64())
+                .sum::<u64>()
+        };
+        eventually(async || synced() == 2).await;
+        assert_eq!(synced(), 2, "round {round}: {:?}", server.events());
         drop(server);
     }
     let run = json(&["sync", "--config", &config, "--db", &db, "--json"]);
