@@ -186,6 +186,19 @@ fn reader(path: &Path) -> Result<Connection, StoreError> {
 }
 
 fn parse_date(s: &str) -> Result<NaiveDate, StoreError> {
+    // `YYYY-MM-DD`, as `day` writes it, read without the general parser; anything else (a year
+    // past 9999, a row from elsewhere) goes through chrono's.
+    let b = s.as_bytes();
+    if b.len() == 10 && b[4] == b'-' && b[7] == b'-' {
+        let num = |r: std::ops::Range<usize>| {
+            b[r].iter().try_fold(0u32, |n, c| c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0')))
+        };
+        if let (Some(y), Some(m), Some(d)) = (num(0..4), num(5..7), num(8..10))
+            && let Some(date) = NaiveDate::from_ymd_opt(y as i32, m, d)
+        {
+            return Ok(date);
+        }
+    }
     s.parse().map_err(|e| StoreError::Corrupt(format!("date `{s}`: {e}")))
 }
 
@@ -487,24 +500,35 @@ impl AuditLog for SqliteStore {
 const RECORD_COLUMNS: &str =
     "source_id, fingerprint, modified_at, arrival, departure, cancelled, missing_passes, gone, origin";
 
-/// One `sync_record` row, selected as [`RECORD_COLUMNS`].
+/// One `sync_record` row, selected as [`RECORD_COLUMNS`]. Read in place (no copy of a column
+/// but the id): a full run loads every record of the account.
 fn record_row(r: &rusqlite::Row<'_>) -> Result<(SourceId, RecordState), StoreError> {
-    let id: String = r.get(0).map_err(backend)?;
-    let fp: Vec<u8> = r.get(1).map_err(backend)?;
-    let fp: [u8; 32] = fp.try_into().map_err(|_| StoreError::Corrupt(format!("fingerprint of {id}")))?;
-    let modified: Option<String> = r.get(2).map_err(backend)?;
+    use rusqlite::types::ValueRef;
+    let text = |i: usize| -> Result<Option<&str>, StoreError> {
+        match r.get_ref(i).map_err(backend)? {
+            ValueRef::Null => Ok(None),
+            v => v.as_str().map(Some).map_err(backend),
+        }
+    };
+    let required = |i: usize| text(i)?.ok_or_else(|| StoreError::Corrupt(format!("sync_record column {i} is null")));
+    let id = required(0)?;
+    let fp: [u8; 32] = r
+        .get_ref(1)
+        .map_err(backend)?
+        .as_blob()
+        .map_err(backend)?
+        .try_into()
+        .map_err(|_| StoreError::Corrupt(format!("fingerprint of {id}")))?;
+    let origin = required(8)?;
     let state = RecordState {
         fingerprint: Fingerprint::from_bytes(fp),
-        modified_at: modified.as_deref().map(parse_ts).transpose()?,
-        arrival: parse_date(&r.get::<_, String>(3).map_err(backend)?)?,
-        departure: parse_date(&r.get::<_, String>(4).map_err(backend)?)?,
+        modified_at: text(2)?.map(parse_ts).transpose()?,
+        arrival: parse_date(required(3)?)?,
+        departure: parse_date(required(4)?)?,
         cancelled: r.get(5).map_err(backend)?,
         missing_passes: r.get(6).map_err(backend)?,
         gone: r.get(7).map_err(backend)?,
-        origin: {
-            let o: String = r.get(8).map_err(backend)?;
-            Origin::parse(&o).ok_or_else(|| StoreError::Corrupt(format!("origin `{o}` of {id}")))?
-        },
+        origin: Origin::parse(origin).ok_or_else(|| StoreError::Corrupt(format!("origin `{origin}` of {id}")))?,
     };
     Ok((SourceId::new(id), state))
 }
@@ -1235,5 +1259,9 @@ mod tests {
             assert_eq!(day(d), d.to_string());
             assert_eq!(parse_date(&day(d)).ok(), d.to_string().parse().ok());
         }
+        assert!(parse_date("2026-13-01").is_err(), "not a month");
+        assert!(parse_date("2026-02-30").is_err(), "not a day of February");
+        assert!(parse_date("2026-1x-01").is_err());
+        assert_eq!(parse_date("+12026-01-01").ok(), NaiveDate::from_ymd_opt(12026, 1, 1));
     }
 }
