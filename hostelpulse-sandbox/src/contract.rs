@@ -188,13 +188,7 @@ impl OpenApi {
             .map(|p| self.resolve(p))
             .filter(|p| p.get("in").and_then(Value::as_str) == Some("query"))
             .collect();
-        let mut given: Vec<(String, Vec<String>)> = Vec::new();
-        for (k, v) in url::form_urlencoded::parse(exchange.query.as_deref().unwrap_or("").as_bytes()) {
-            match given.iter_mut().find(|(name, _)| *name == k) {
-                Some((_, values)) => values.push(v.into_owned()),
-                None => given.push((k.into_owned(), vec![v.into_owned()])),
-            }
-        }
+        let given = grouped(exchange.query.as_deref().unwrap_or(""));
         for (name, values) in &given {
             let Some(param) = declared.iter().find(|p| p.get("name").and_then(Value::as_str) == Some(name.as_str()))
             else {
@@ -313,15 +307,8 @@ impl OpenApi {
     /// A form body as the object its schema describes, each field coerced to its property's type.
     fn form_object(&self, schema: &Value, form: &str) -> Value {
         let schema = self.resolve(schema);
-        let mut fields: Vec<(String, Vec<String>)> = Vec::new();
-        for (k, v) in url::form_urlencoded::parse(form.as_bytes()) {
-            match fields.iter_mut().find(|(name, _)| *name == k) {
-                Some((_, values)) => values.push(v.into_owned()),
-                None => fields.push((k.into_owned(), vec![v.into_owned()])),
-            }
-        }
         let mut object = Map::new();
-        for (name, values) in fields {
+        for (name, values) in grouped(form) {
             let value = match schema.pointer(&format!("/properties/{}", escape(&name))) {
                 Some(property) => self.coerce(property, &values),
                 None => json!(values.join(",")),
@@ -401,6 +388,71 @@ impl OpenApi {
         let v = Arc::new(compile(schema, &self.doc)?);
         cache.insert(pointer.to_owned(), v.clone());
         Ok(v)
+    }
+}
+
+/// A query string or form body's fields, each name once with its values in order.
+fn grouped(encoded: &str) -> Vec<(String, Vec<String>)> {
+    let mut fields: Vec<(String, Vec<String>)> = Vec::new();
+    for (k, v) in url::form_urlencoded::parse(encoded.as_bytes()) {
+        match fields.iter_mut().find(|(name, _)| *name == k) {
+            Some((_, values)) => values.push(v.into_owned()),
+            None => fields.push((k.into_owned(), vec![v.into_owned()])),
+        }
+    }
+    fields
+}
+
+/// A known difference between a published description and the vendor's servers, which the
+/// emulator and the connector follow: where it applies, and why.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KnownDeviation {
+    /// The operation, as [`Violation::operation`] names it (`"GET /bookings"`).
+    pub operation: &'static str,
+    /// The part, as [`Violation::part`] names it.
+    pub part: &'static str,
+    /// Where: a prefix of [`Violation::at`].
+    pub at: &'static str,
+    /// Why the servers differ from the description.
+    pub why: &'static str,
+}
+
+impl KnownDeviation {
+    fn covers(&self, v: &Violation) -> bool {
+        v.operation == self.operation && v.part == self.part && v.at.starts_with(self.at)
+    }
+}
+
+/// What checking a set of recorded exchanges found.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Review {
+    /// Departures no known deviation covers, each once (rows folded by [`Violation::at`]'s `*`).
+    pub unexpected: Vec<String>,
+    /// Known deviations that no exchange showed: stale, to be removed.
+    pub unused: Vec<KnownDeviation>,
+    /// Every `METHOD /path` seen.
+    pub operations: std::collections::BTreeSet<String>,
+}
+
+impl OpenApi {
+    /// Checks every exchange, setting aside the departures `known` covers.
+    pub fn review(&self, exchanges: &[Exchange], known: &[KnownDeviation]) -> Review {
+        let mut review = Review::default();
+        let mut used = vec![false; known.len()];
+        for e in exchanges {
+            review.operations.insert(format!("{} {}", e.method, e.path));
+            for v in self.check(e) {
+                match known.iter().position(|k| k.covers(&v)) {
+                    Some(i) => used[i] = true,
+                    None => review.unexpected.push(v.to_string()),
+                }
+            }
+        }
+        review.unexpected.sort();
+        review.unexpected.dedup();
+        review.unused = known.iter().zip(used).filter(|(_, u)| !u).map(|(k, _)| *k).collect();
+        review
     }
 }
 
@@ -569,6 +621,20 @@ components:
         post.request_body = "count=three&extra=1".as_bytes().to_vec().into();
         let found: Vec<String> = api.check(&post).iter().map(|v| v.at.clone()).collect();
         assert_eq!(found.len(), 2, "{found:?}");
+    }
+
+    #[test]
+    fn a_review_sets_aside_known_deviations_and_names_stale_ones() {
+        let api = OpenApi::from_yaml(SPEC).unwrap();
+        let bad = exchange("GET", "/api/v1/things/7", "since=x", 200, r#"{"id":"7"}"#);
+        let known =
+            |at: &'static str| KnownDeviation { operation: "GET /things/{id}", part: "response 200", at, why: "test" };
+        let review = api.review(std::slice::from_ref(&bad), &[known("/id"), known("/note")]);
+        assert!(review.unexpected.is_empty(), "{:?}", review.unexpected);
+        assert_eq!(review.unused, vec![known("/note")]);
+        assert_eq!(review.operations.iter().collect::<Vec<_>>(), vec!["GET /api/v1/things/7"]);
+        let review = api.review(&[bad], &[]);
+        assert_eq!(review.unexpected.len(), 1);
     }
 
     #[test]

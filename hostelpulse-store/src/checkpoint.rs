@@ -88,6 +88,18 @@ fn start_with(
 mod tests {
     use super::*;
 
+    /// A fresh database in WAL mode with 4 KiB pages and one table; the directory lives as long
+    /// as the returned guard.
+    fn wal_database() -> (tempfile::TempDir, std::path::PathBuf, Connection) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        let writer = Connection::open(&path).unwrap();
+        writer.pragma_update(None, "page_size", 4096).unwrap();
+        writer.pragma_update(None, "journal_mode", "WAL").unwrap();
+        writer.execute_batch("CREATE TABLE t (id INTEGER PRIMARY KEY, body TEXT NOT NULL)").unwrap();
+        (dir, path, writer)
+    }
+
     fn wal_frames(path: &Path, page_size: u64) -> u64 {
         let wal = std::fs::metadata(path.with_extension("db-wal")).map_or(0, |m| m.len());
         // A 32-byte log header, then frames of a 24-byte header and a page each.
@@ -96,12 +108,7 @@ mod tests {
 
     #[test]
     fn the_log_is_folded_off_the_writer_and_stays_bounded_under_a_continuous_write() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("t.db");
-        let mut writer = Connection::open(&path).unwrap();
-        writer.pragma_update(None, "page_size", 4096).unwrap();
-        writer.pragma_update(None, "journal_mode", "WAL").unwrap();
-        writer.execute_batch("CREATE TABLE t (id INTEGER PRIMARY KEY, body TEXT NOT NULL)").unwrap();
+        let (_dir, path, mut writer) = wal_database();
         start_with(&mut writer, &path, 20, 80).unwrap().expect("a checkpoint thread");
         let body = "x".repeat(3000);
         let mut most = 0;
@@ -125,12 +132,7 @@ mod tests {
 
     #[test]
     fn the_checkpoint_thread_does_the_folding_and_ends_with_the_writer() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("t.db");
-        let mut writer = Connection::open(&path).unwrap();
-        writer.pragma_update(None, "page_size", 4096).unwrap();
-        writer.pragma_update(None, "journal_mode", "WAL").unwrap();
-        writer.execute_batch("CREATE TABLE t (id INTEGER PRIMARY KEY, body TEXT NOT NULL)").unwrap();
+        let (_dir, path, mut writer) = wal_database();
         // A backstop never reached: only the thread checkpoints.
         let thread = start_with(&mut writer, &path, 20, c_int::MAX).unwrap().expect("a checkpoint thread");
         let body = "x".repeat(3000);
