@@ -443,3 +443,51 @@ async fn pruning_clears_old_audit_and_departed_contacts_and_keeps_every_stay() {
         store.prune(Utc::now().date_naive(), &Retention::default().audit_days(30).contact_days(30)).await.unwrap();
     assert_eq!((again.audit_runs, again.contacts_cleared), (0, 0));
 }
+
+/// Forty accounts commit at once on one file: each commit is all or nothing (one that conflicts
+/// saves nothing, the others around it are saved whole), and all of it is in the file after
+/// reopening.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_commits_stay_all_or_nothing_each_across_a_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state.sqlite");
+    {
+        let store = Arc::new(SqliteStore::open(&path).await.unwrap());
+        let mut tasks = Vec::new();
+        for i in 0..40u8 {
+            let store = store.clone();
+            tasks.push(tokio::spawn(async move {
+                let s = scope(&format!("g{i}"));
+                let commit = Commit {
+                    upserts: vec![
+                        (SourceId::from(u64::from(i)), state(i)),
+                        (SourceId::from(1000 + u64::from(i)), state(i)),
+                    ],
+                    cursor: Some(Utc::now()),
+                    audit: audit_for(&format!("g{i}")).await,
+                    // Every seventh names a version the store never had: a conflict.
+                    connector_state: Some(StateUpdate {
+                        value: serde_json::json!({ "n": i }),
+                        expected_version: if i % 7 == 3 { 5 } else { 0 },
+                    }),
+                };
+                (i, store.commit(&s, &commit).await)
+            }));
+        }
+        for t in tasks {
+            let (i, result) = t.await.unwrap();
+            assert_eq!(result.is_err(), i % 7 == 3, "account g{i}: {result:?}");
+        }
+    }
+    let store = SqliteStore::open(&path).await.unwrap();
+    for i in 0..40u8 {
+        let loaded = store.load(&scope(&format!("g{i}"))).await.unwrap();
+        if i % 7 == 3 {
+            assert!(loaded.records.is_empty() && loaded.cursor.is_none() && loaded.state_version == 0, "g{i}");
+            assert!(store.recent(&scope(&format!("g{i}")), 5).await.unwrap().is_empty(), "g{i} audited nothing");
+        } else {
+            assert_eq!((loaded.records.len(), loaded.state_version), (2, 1), "g{i}");
+            assert_eq!(store.recent(&scope(&format!("g{i}")), 5).await.unwrap().len(), 1, "g{i}");
+        }
+    }
+}
