@@ -62,8 +62,8 @@ pub struct OpenApi {
     base_path: String,
     /// The document, its schemas turned into JSON Schema.
     doc: Value,
-    /// Compiled validators by JSON pointer of their schema.
-    validators: Mutex<HashMap<String, Arc<jsonschema::Validator>>>,
+    /// Compiled validators, by the place of their schema in `doc`.
+    validators: Mutex<HashMap<usize, Arc<jsonschema::Validator>>>,
 }
 
 impl std::fmt::Debug for OpenApi {
@@ -123,8 +123,8 @@ impl OpenApi {
             return out;
         };
         self.check_query(&op_name, &template, op, exchange, &mut out);
-        self.check_request_body(&op_name, &op_pointer, op, exchange, &mut out);
-        self.check_response(&op_name, &op_pointer, op, exchange, &mut out);
+        self.check_request_body(&op_name, op, exchange, &mut out);
+        self.check_response(&op_name, op, exchange, &mut out);
         out
     }
 
@@ -202,7 +202,7 @@ impl OpenApi {
             };
             let Some(schema) = param.get("schema") else { continue };
             let value = self.coerce(schema, values);
-            for message in self.validate(schema, &value) {
+            for (_, message) in self.validate(schema, &value) {
                 out.push(Violation {
                     operation: op_name.into(),
                     part: "query".into(),
@@ -258,14 +258,7 @@ impl OpenApi {
         }
     }
 
-    fn check_request_body(
-        &self,
-        op_name: &str,
-        op_pointer: &str,
-        op: &Value,
-        exchange: &Exchange,
-        out: &mut Vec<Violation>,
-    ) {
+    fn check_request_body(&self, op_name: &str, op: &Value, exchange: &Exchange, out: &mut Vec<Violation>) {
         let part = "request body";
         let mut push = |at: &str, message: String| {
             out.push(Violation { operation: op_name.into(), part: part.into(), at: at.into(), message });
@@ -298,8 +291,7 @@ impl OpenApi {
             }
             _ => return,
         };
-        let pointer = format!("{op_pointer}/requestBody/content/{}/schema", escape(&media));
-        for (at, message) in self.validate_at(&pointer, &instance) {
+        for (at, message) in self.validate(schema, &instance) {
             push(&at, message);
         }
     }
@@ -318,32 +310,23 @@ impl OpenApi {
         Value::Object(object)
     }
 
-    fn check_response(
-        &self,
-        op_name: &str,
-        op_pointer: &str,
-        op: &Value,
-        exchange: &Exchange,
-        out: &mut Vec<Violation>,
-    ) {
+    fn check_response(&self, op_name: &str, op: &Value, exchange: &Exchange, out: &mut Vec<Violation>) {
         let status = exchange.status.to_string();
         let part = format!("response {status}");
         let mut push = |at: &str, message: String| {
             out.push(Violation { operation: op_name.into(), part: part.clone(), at: at.into(), message });
         };
-        let (key, response) = match op.pointer(&format!("/responses/{status}")) {
-            Some(r) => (status.clone(), r),
-            None => match op.pointer("/responses/default") {
-                Some(r) => ("default".to_owned(), r),
-                None => return push("", "the status is not in the description".into()),
-            },
+        let Some(response) = op.pointer(&format!("/responses/{status}")).or_else(|| op.pointer("/responses/default"))
+        else {
+            return push("", "the status is not in the description".into());
         };
+        // A shared response (`$ref` to components) is followed to where its schema sits.
         let response = self.resolve(response);
         let Some(content) = response.get("content").and_then(Value::as_object) else { return };
         let media = media_type(exchange.response_content_type.as_deref());
-        if content.get(&media).is_none_or(|c| c.get("schema").is_none()) {
+        let Some(schema) = content.get(&media).and_then(|c| c.get("schema")) else {
             return push("", format!("the body is `{media}`; the description says {:?}", content.keys()));
-        }
+        };
         if media != "application/json" {
             return;
         }
@@ -351,42 +334,31 @@ impl OpenApi {
             Ok(v) => v,
             Err(e) => return push("", format!("not JSON: {e}")),
         };
-        let pointer = format!("{op_pointer}/responses/{key}/content/{}/schema", escape(&media));
-        let pointer = match op.pointer(&format!("/responses/{key}")).and_then(|r| r.get("$ref")) {
-            // A shared response: its schema sits under components.
-            Some(Value::String(r)) => format!("{}/content/{}/schema", r.trim_start_matches('#'), escape(&media)),
-            _ => pointer,
-        };
-        for (at, message) in self.validate_at(&pointer, &instance) {
+        for (at, message) in self.validate(schema, &instance) {
             push(&at, message);
         }
     }
 
-    /// Errors of `instance` against the schema at `pointer` in the document.
-    fn validate_at(&self, pointer: &str, instance: &Value) -> Vec<(String, String)> {
-        let validator = match self.validator(pointer) {
+    /// Errors of `instance` against `schema`, a schema inside the document: where (a JSON
+    /// pointer into the instance, rows folded to `*`) and what.
+    fn validate(&self, schema: &Value, instance: &Value) -> Vec<(String, String)> {
+        let validator = match self.validator(schema) {
             Ok(v) => v,
             Err(e) => return vec![(String::new(), format!("the description's schema does not compile: {e}"))],
         };
         validator.iter_errors(instance).map(|e| (rows_as_star(&e.instance_path().to_string()), e.to_string())).collect()
     }
 
-    /// Errors of `instance` against `schema` (a parameter's schema, inline).
-    fn validate(&self, schema: &Value, instance: &Value) -> Vec<String> {
-        match compile(schema, &self.doc) {
-            Ok(v) => v.iter_errors(instance).map(|e| e.to_string()).collect(),
-            Err(e) => vec![format!("the description's schema does not compile: {e}")],
-        }
-    }
-
-    fn validator(&self, pointer: &str) -> Result<Arc<jsonschema::Validator>, String> {
+    /// The compiled validator of `schema`, compiled once. Keyed by the schema's place in the
+    /// document, which never changes after loading.
+    fn validator(&self, schema: &Value) -> Result<Arc<jsonschema::Validator>, String> {
+        let key = std::ptr::from_ref(schema) as usize;
         let mut cache = self.validators.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(v) = cache.get(pointer) {
+        if let Some(v) = cache.get(&key) {
             return Ok(v.clone());
         }
-        let schema = self.doc.pointer(pointer).ok_or_else(|| format!("nothing at {pointer}"))?;
         let v = Arc::new(compile(schema, &self.doc)?);
-        cache.insert(pointer.to_owned(), v.clone());
+        cache.insert(key, v.clone());
         Ok(v)
     }
 }

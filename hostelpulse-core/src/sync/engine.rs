@@ -485,7 +485,7 @@ impl SyncEngine {
         loop {
             let next = async {
                 let batch = batches.next().await?;
-                Some(self.prepare_import(&scope, trigger, batch, &committing).await)
+                Some(self.prepare_import(&scope, trigger, batch, &committing, false).await)
             };
             let (written, next) = match writing.take() {
                 Some(write) => {
@@ -523,8 +523,11 @@ impl SyncEngine {
         trigger: Trigger,
         batch: BookingBatch,
         committing: &RecordMap,
+        dry_run: bool,
     ) -> Result<(RunCtx, Diff), AuditRecord> {
-        let mut ctx = self.import_ctx(scope.clone(), trigger, false);
+        let mut ctx = self.import_ctx(scope.clone(), trigger, dry_run);
+        // An import never declares anything gone, so it needs only the records it names: a large
+        // file imported in chunks stays linear in its size.
         let ids: Vec<&SourceId> = batch.bookings.iter().map(|b| &b.key.id).collect();
         let mut state = match self.store.load_some(scope, &ids).await {
             Ok(s) => s,
@@ -570,19 +573,11 @@ impl SyncEngine {
         sink: &dyn Sink,
         dry_run: bool,
     ) -> AuditRecord {
-        let ctx = self.import_ctx(scope, trigger, dry_run);
-        let _running = self.lock_scope(&ctx.scope).await;
-        // An import never declares anything gone, so it needs only the records it names: a large
-        // file imported in chunks stays linear in its size.
-        let ids: Vec<&SourceId> = batch.bookings.iter().map(|b| &b.key.id).collect();
-        let state = match self.store.load_some(&ctx.scope, &ids).await {
-            Ok(s) => s,
-            Err(e) => {
-                return self.fail(&ctx, None, Counts::default(), Vec::new(), Stage::Load, None, e.to_string()).await;
-            }
-        };
-        let ctx = RunCtx { cursor_before: state.cursor, ..ctx };
-        self.diff_and_commit(ctx, None, state, batch, None, sink).await
+        let _running = self.lock_scope(&scope).await;
+        match self.prepare_import(&scope, trigger, batch, &RecordMap::default(), dry_run).await {
+            Ok((ctx, diff)) => self.write(ctx, None, diff, sink).await,
+            Err(failed) => failed,
+        }
     }
 
     fn is_expected(&self, rec: &RecordState, window: DateRange, today: NaiveDate) -> bool {
