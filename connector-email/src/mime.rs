@@ -248,7 +248,9 @@ pub(crate) fn normalize(raw: &str) -> String {
         }
         let start = out.len();
         // Most lines hold none of the characters that need work: copy those whole.
-        if line.bytes().any(|b| b == b'*' || b == 0xC2 || b == 0xE2 || b == 0xEF || b == b'\r') {
+        // (0xC2, 0xE2 and 0xEF lead the UTF-8 of the no-break and zero-width spaces.)
+        let b = line.as_bytes();
+        if memchr::memchr3(b'*', b'\r', 0xC2, b).is_some() || memchr::memchr2(0xE2, 0xEF, b).is_some() {
             clean_line(line, &mut out);
         } else {
             out.push_str(line);
