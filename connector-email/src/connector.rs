@@ -19,7 +19,7 @@ use tokio::sync::Mutex;
 use crate::config::EmailConfig;
 use crate::error::MessageError;
 use crate::extract::{Extracted, MailKind, Outcome, ParsedMail};
-use crate::source::{Maildir, MessageSource};
+use crate::source::{Maildir, Mapper, MessageSource, RawMessage};
 use crate::{capabilities, convert, parse_message};
 
 /// What the connector knows about one booking, from every mail about it. Only extracted fields
@@ -95,23 +95,37 @@ impl EmailConnector {
     /// unread at the source until [`Connector::acknowledge`] (which the sync engine calls once
     /// the run's commit holds what they taught). Returns what happened to each message.
     pub async fn poll(&self) -> Result<Vec<Processed>> {
-        let messages = self.source.fetch().await?;
-        let mut done = Vec::with_capacity(messages.len());
-        let mut ids = Vec::with_capacity(messages.len());
-        {
-            let mut state = self.state.lock().await;
-            for m in messages {
-                let result = parse_message(&m.bytes, &self.cfg.parse);
-                if let Ok(parsed) = &result {
-                    fold(&mut state.records, parsed, &m.id);
-                }
-                tracing::debug!(message = %m.id, ok = result.is_ok(), "mail processed");
-                ids.push(m.id.clone());
-                done.push(Processed { id: m.id, result });
-            }
-        }
-        self.unacknowledged.lock().await.extend(ids);
+        let mut done = Vec::new();
+        self.poll_with(&mut |p| done.push(p)).await?;
         Ok(done)
+    }
+
+    /// [`EmailConnector::poll`], handing each message's outcome to `on` instead of collecting
+    /// them: the source is read a part at a time, so memory holds the records, not the mailbox.
+    pub async fn poll_with(&self, on: &mut (dyn FnMut(Processed) + Send)) -> Result<()> {
+        let mut ids = Vec::new();
+        let opts = self.cfg.parse.clone();
+        let parse: Mapper = Arc::new(move |m: RawMessage| {
+            let result = parse_message(&m.bytes, &opts);
+            Processed { id: m.id, result }
+        });
+        let read = {
+            let mut state = self.state.lock().await;
+            let records = &mut state.records;
+            self.source
+                .for_each_mapped(parse, &mut |p: Processed| {
+                    if let Ok(parsed) = &p.result {
+                        fold(records, parsed, &p.id);
+                    }
+                    tracing::debug!(message = %p.id, ok = p.result.is_ok(), "mail processed");
+                    ids.push(p.id.clone());
+                    on(p);
+                })
+                .await
+        };
+        // What was folded before a failure is in the state: its mails go with it.
+        self.unacknowledged.lock().await.extend(ids);
+        Ok(read?)
     }
 
     /// Records held for review, by key.
@@ -279,9 +293,10 @@ impl Connector for EmailConnector {
         if query.modified_since.is_some() {
             return Err(self.unsupported(hostelpulse_core::Operation::ReadBookingsModified));
         }
-        let processed = self.poll().await?;
+        let mut failures = Vec::new();
+        self.poll_with(&mut |p| failures.extend(failure_for(&p))).await?;
         let provenance = Provenance::new(Via::Email, Utc::now());
-        let mut batch = BookingBatch::complete(Vec::new(), processed.iter().filter_map(failure_for).collect());
+        let mut batch = BookingBatch::complete(Vec::new(), failures);
         for (key, r) in self.state.lock().await.records.iter() {
             let id = Some(SourceId::new(key.clone()));
             if !r.review.is_empty() {

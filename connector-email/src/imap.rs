@@ -194,33 +194,53 @@ impl ImapSource {
     }
 }
 
+/// How many messages one UID FETCH asks for.
+const FETCH_PART: usize = 256;
+
 #[async_trait]
 impl MessageSource for ImapSource {
     async fn fetch(&self) -> Result<Vec<RawMessage>, SourceError> {
+        let mut out = Vec::new();
+        self.for_each(&mut |m| out.push(m)).await?;
+        Ok(out)
+    }
+
+    async fn for_each(&self, each: &mut (dyn FnMut(RawMessage) + Send)) -> Result<(), SourceError> {
+        // The timeout is per exchange, not for the whole mailbox: processing a large one takes
+        // as long as it takes.
+        let (mut s, uids) = self
+            .timed(async {
+                let mut s = self.session().await?;
+                let mut uids: Vec<u32> = s.uid_search("UNSEEN").await.map_err(|e| self.err(e))?.into_iter().collect();
+                uids.sort_unstable();
+                Ok((s, uids))
+            })
+            .await?;
+        let query = format!("(UID BODY.PEEK[]<0.{}>)", self.cfg.read_limit + 1);
+        // A part at a time: a large mailbox is never held in memory whole.
+        for part in uids.chunks(FETCH_PART) {
+            let set = part.iter().map(u32::to_string).collect::<Vec<_>>().join(",");
+            let mut msgs: Vec<RawMessage> = self
+                .timed(async {
+                    let fetched: Vec<_> = s
+                        .uid_fetch(&set, &query)
+                        .await
+                        .map_err(|e| self.err(e))?
+                        .try_collect()
+                        .await
+                        .map_err(|e| self.err(e))?;
+                    Ok(fetched
+                        .iter()
+                        .filter_map(|f| Some(RawMessage { id: f.uid?.to_string(), bytes: f.body()?.to_vec() }))
+                        .collect())
+                })
+                .await?;
+            msgs.sort_by_key(|m| m.id.parse::<u32>().unwrap_or(u32::MAX));
+            msgs.into_iter().for_each(&mut *each);
+        }
         self.timed(async {
-            let mut s = self.session().await?;
-            let mut uids: Vec<u32> = s.uid_search("UNSEEN").await.map_err(|e| self.err(e))?.into_iter().collect();
-            uids.sort_unstable();
-            let mut out = Vec::with_capacity(uids.len());
-            if !uids.is_empty() {
-                let set = uids.iter().map(u32::to_string).collect::<Vec<_>>().join(",");
-                let query = format!("(UID BODY.PEEK[]<0.{}>)", self.cfg.read_limit + 1);
-                let fetched: Vec<_> = s
-                    .uid_fetch(&set, &query)
-                    .await
-                    .map_err(|e| self.err(e))?
-                    .try_collect()
-                    .await
-                    .map_err(|e| self.err(e))?;
-                for f in fetched {
-                    if let (Some(uid), Some(body)) = (f.uid, f.body()) {
-                        out.push(RawMessage { id: uid.to_string(), bytes: body.to_vec() });
-                    }
-                }
-                out.sort_by_key(|m| m.id.parse::<u32>().unwrap_or(u32::MAX));
-            }
             s.logout().await.ok();
-            Ok(out)
+            Ok(())
         })
         .await
     }

@@ -30,5 +30,5 @@ pub use imap::{ImapConfig, ImapSecurity, ImapSource};
 pub use mime::{BodySource, Envelope};
 pub use parse::{ParseOptions, parse_message};
 pub use privacy::{initials, mask_email, mask_phone, redact};
-pub use source::{Maildir, MessageSource, RawMessage, RawQueue};
+pub use source::{Maildir, Mapper, MessageSource, RawMessage, RawQueue};
 pub use templates::names as template_names;

@@ -134,3 +134,53 @@ async fn state_keeps_extracted_fields_only_and_round_trips() {
     restored.restore_state(Some(state)).await.unwrap();
     assert_eq!(restored.records().await, c.records().await);
 }
+
+/// A Hostelworld confirmation for booking `n`, with a Message-ID of its own.
+fn hostelworld(n: usize) -> Vec<u8> {
+    String::from_utf8(sample("hostelworld-confirmed.eml").unwrap().to_vec())
+        .unwrap()
+        .replace("1234-567890123", &format!("1234-{n:09}"))
+        .replace("<hostelworld@", &format!("<hostelworld-{n}@"))
+        .into_bytes()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_mailbox_larger_than_its_read_parts_loses_and_doubles_nothing_across_a_rebuild() {
+    // The Maildir is read 128 mails at a time, two parts in flight: 389 mails cross four parts.
+    let dir = tempfile::tempdir().unwrap();
+    let inbox = MaildirWriter::create(dir.path()).unwrap();
+    for n in 0..389 {
+        inbox.deliver(&hostelworld(n)).unwrap();
+    }
+    let peek = EmailConnector::maildir(config(), dir.path());
+    let order: Vec<String> = peek.poll().await.unwrap().into_iter().map(|p| p.id).collect();
+    let expected: Vec<String> = names(dir.path(), "new").into_iter().map(|n| format!("new/{n}")).collect();
+    assert_eq!(order, expected, "every mail, once, in arrival order");
+    drop(peek);
+
+    let store = Arc::new(MemoryStore::new());
+    let sink = CollectingSink::new();
+    {
+        let c = EmailConnector::maildir(config(), dir.path());
+        let run = SyncEngine::new(store.clone()).run(&c, Plan::Full, Trigger::Manual, &sink).await;
+        assert!(run.failures.is_empty(), "{:?}", run.failures);
+        assert_eq!(run.counts.inserted, 389);
+    }
+    assert_eq!(sink.take().len(), 389);
+    assert!(names(dir.path(), "new").is_empty(), "every mail acknowledged after the commit");
+    assert_eq!(names(dir.path(), "cur").len(), 389);
+
+    // Everything is dropped and rebuilt on the same store; five more mails arrive.
+    for n in 389..394 {
+        inbox.deliver(&hostelworld(n)).unwrap();
+    }
+    let c = EmailConnector::maildir(config(), dir.path());
+    let run = SyncEngine::new(store.clone()).run(&c, Plan::Full, Trigger::Manual, &sink).await;
+    assert_eq!((run.counts.inserted, run.counts.unchanged, run.counts.disappeared), (5, 389, 0));
+    let changes = sink.take();
+    assert_eq!(changes.len(), 5, "only the new mails' bookings reach the host");
+    let mut ids: Vec<_> = changes.iter().map(|c| c.key.id.as_str().to_owned()).collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 5);
+}
