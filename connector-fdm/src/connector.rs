@@ -80,4 +80,17 @@ impl Connector for FdmConnector {
     fn transport_stats(&self) -> Option<TransportStats> {
         self.ical.transport_stats()
     }
+
+    // The feeds' validators and last results are the iCal connector's state.
+    fn keeps_state(&self) -> bool {
+        self.ical.keeps_state()
+    }
+
+    async fn restore_state(&self, saved: Option<serde_json::Value>) -> Result<()> {
+        self.ical.restore_state(saved).await
+    }
+
+    async fn save_state(&self) -> Result<Option<serde_json::Value>> {
+        self.ical.save_state().await
+    }
 }

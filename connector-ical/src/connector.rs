@@ -13,7 +13,7 @@ use hostelpulse_core::model::{
     AccountId, ConnectorKind, Property, Provenance, Room, RoomKind, RoomType, SourceKey, Via,
 };
 use secrecy::ExposeSecret;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use tokio::sync::Mutex;
 
@@ -25,7 +25,7 @@ use crate::fetch;
 
 /// What the connector knows about one feed's recent fetches (the owner's "is my calendar
 /// working?" view).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct FeedStatus {
     /// Feed id.
@@ -48,12 +48,44 @@ pub struct FeedStatus {
     pub suspect_empty: bool,
 }
 
-#[derive(Debug, Default)]
+/// One feed's state, saved with each run's commit: the validators of the last body and what it
+/// classified to, so that a later process (the next CLI run, a restarted runtime) asks
+/// conditionally and a 304 reuses the stored result instead of downloading the body again.
+#[derive(Debug, Default, Serialize, Deserialize)]
 struct FeedState {
+    /// SHA-256 of the feed's URL (never the URL: it carries the OTA's secret token). Validators
+    /// saved for another URL do not apply.
+    url_digest: String,
     status: FeedStatus,
     etag: Option<String>,
     last_modified: Option<String>,
     last: Option<Feed>,
+}
+
+impl FeedState {
+    fn new(feed: &FeedConfig) -> Self {
+        Self {
+            url_digest: url_digest(feed),
+            status: FeedStatus { id: feed.id.clone(), ..FeedStatus::default() },
+            ..Self::default()
+        }
+    }
+}
+
+fn url_digest(feed: &FeedConfig) -> String {
+    hex::encode(Sha256::digest(feed.url.expose_secret().as_bytes()))
+}
+
+/// The state saved in the store: every configured feed's, by feed id.
+#[derive(Debug, Default, Deserialize)]
+struct Saved {
+    feeds: std::collections::BTreeMap<String, FeedState>,
+}
+
+/// [`Saved`], written from the live state without copying it.
+#[derive(Serialize)]
+struct SavedRef<'a> {
+    feeds: std::collections::BTreeMap<&'a str, &'a FeedState>,
 }
 
 /// Reads an account's iCal feeds.
@@ -75,19 +107,7 @@ impl IcalConnector {
             .request_timeout(cfg.request_timeout)
             .retry(cfg.retry.clone())
             .build()?;
-        let state = cfg
-            .feeds
-            .iter()
-            .map(|f| {
-                (
-                    f.id.clone(),
-                    FeedState {
-                        status: FeedStatus { id: f.id.clone(), ..FeedStatus::default() },
-                        ..FeedState::default()
-                    },
-                )
-            })
-            .collect();
+        let state = cfg.feeds.iter().map(|f| (f.id.clone(), FeedState::new(f))).collect();
         Ok(Self { cfg: Arc::new(cfg), http, state: Mutex::new(state) })
     }
 
@@ -287,6 +307,27 @@ impl Connector for IcalConnector {
             }
         }
         Ok(health)
+    }
+
+    fn keeps_state(&self) -> bool {
+        true
+    }
+
+    async fn restore_state(&self, saved: Option<serde_json::Value>) -> Result<()> {
+        let mut saved: Saved = hostelpulse_core::connector::decode_state(saved, "iCal connector")?;
+        let mut state = self.state.lock().await;
+        state.clear();
+        for feed in &self.cfg.feeds {
+            let kept = saved.feeds.remove(&feed.id).filter(|s| s.url_digest == url_digest(feed));
+            state.insert(feed.id.clone(), kept.unwrap_or_else(|| FeedState::new(feed)));
+        }
+        Ok(())
+    }
+
+    async fn save_state(&self) -> Result<Option<serde_json::Value>> {
+        let state = self.state.lock().await;
+        let saved = SavedRef { feeds: state.iter().map(|(id, s)| (id.as_str(), s)).collect() };
+        hostelpulse_core::connector::encode_state(&saved, "iCal connector")
     }
 
     async fn rooms(&self) -> Result<Vec<Property>> {

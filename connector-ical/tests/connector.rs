@@ -241,3 +241,30 @@ async fn a_revoked_feed_answering_html_is_an_error_and_an_unreadable_one_a_warni
     assert!(reasons.iter().any(|r| r.contains("feed bed-2: every event was skipped")), "{reasons:?}");
     assert!(reasons.iter().any(|r| r.contains("feed not read") && r.contains("not an iCalendar file")), "{reasons:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn saved_validators_serve_a_new_connector_but_never_another_url() {
+    let server = IcalFeedServer::start(&["bed-1", "bed-2"], 3).await.unwrap();
+    let first = connector(&server, &["bed-1"]);
+    let read = first.bookings(&BookingQuery::default()).await.unwrap();
+    let saved = first.save_state().await.unwrap();
+    let text = saved.as_ref().unwrap().to_string();
+    assert!(!text.contains(&server.url("bed-1")), "the feed's URL (its secret) is never saved");
+    drop(first);
+
+    // A new process with the saved state: a 304, and the same bookings as the download gave.
+    let again = connector(&server, &["bed-1"]);
+    again.restore_state(saved.clone()).await.unwrap();
+    let from_304 = again.bookings(&BookingQuery::default()).await.unwrap();
+    assert_eq!((server.served(), server.not_modified()), (1, 1));
+    assert_eq!(from_304.bookings.len(), read.bookings.len());
+    assert_eq!(from_304.bookings.len(), 3);
+
+    // The same feed id now pointing at another URL: the saved validators do not apply.
+    let mut b = IcalConfig::builder("hostel-1", chrono_tz::Europe::Lisbon).allow_private_addresses(true);
+    b = b.feed(FeedConfig::new("bed-1", SecretString::from(server.url("bed-2")), bed("bed-1")));
+    let moved = IcalConnector::new(b.build().unwrap()).unwrap();
+    moved.restore_state(saved).await.unwrap();
+    moved.bookings(&BookingQuery::default()).await.unwrap();
+    assert_eq!((server.served(), server.not_modified()), (2, 1), "downloaded whole, not asked conditionally");
+}

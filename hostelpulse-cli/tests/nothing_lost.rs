@@ -411,3 +411,51 @@ async fn killing_sync_at_random_points_loses_no_mail_booking() {
     assert_eq!(got.len(), want.len(), "nothing lost, nothing doubled");
     assert_eq!(got, want);
 }
+
+/// The feeds' ETags live in the store: the second `sync`, a new process, asks every one of 1,000
+/// unchanged feeds conditionally and gets 1,000 × 304, and its bookings stay as they were.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_sync_of_unchanged_feeds_downloads_nothing() {
+    use hostelpulse_sandbox::IcalFeedServer;
+    const FEEDS: usize = 1_000;
+    let ids: Vec<String> = (0..FEEDS).map(|n| format!("room-{n}")).collect();
+    let names: Vec<&str> = ids.iter().map(String::as_str).collect();
+    let server = IcalFeedServer::start(&names, 1).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let feeds: Vec<String> = ids
+        .iter()
+        .map(|id| {
+            format!(
+                "{{ id = \"{id}\", url = {{ value = \"{}\", insecure_inline = true }}, room = \"{id}\" }}",
+                server.url(id)
+            )
+        })
+        .collect();
+    let config = write(
+        &dir.path().join("hostel.toml"),
+        &format!(
+            "[property]\nname = \"Many Rooms\"\ntimezone = \"Europe/Lisbon\"\n\n\
+             [[account]]\nconnector = \"ical\"\nid = \"feeds\"\nallow_private_addresses = true\nfeeds = [\n{}\n]\n",
+            feeds.join(",\n")
+        ),
+    );
+    let db = dir.path().join("state.sqlite").to_str().unwrap().to_owned();
+    let first = json(&["sync", "--config", &config, "--db", &db, "--json"]);
+    assert_eq!(first["feeds"]["counts"]["inserted"], FEEDS as u64, "{first}");
+    assert_eq!((server.served(), server.not_modified()), (FEEDS as u64, 0));
+
+    let second = json(&["sync", "--config", &config, "--db", &db, "--json"]);
+    assert_eq!((server.served(), server.not_modified()), (FEEDS as u64, FEEDS as u64), "every feed answered 304");
+    let counts = &second["feeds"]["counts"];
+    assert_eq!(
+        (counts["unchanged"].as_u64(), counts["disappeared"].as_u64()),
+        (Some(FEEDS as u64), Some(0)),
+        "{second}"
+    );
+    assert_eq!(bookings(&db).await.len(), FEEDS);
+
+    // A changed feed is downloaded again, and only that one.
+    server.set_raw("room-7", None);
+    json(&["sync", "--config", &config, "--db", &db, "--json"]);
+    assert_eq!((server.served(), server.not_modified()), (FEEDS as u64 + 1, 2 * FEEDS as u64 - 1));
+}

@@ -202,6 +202,24 @@ impl<C: Connector> Connector for FaultyConnector<C> {
     fn transport_stats(&self) -> Option<TransportStats> {
         self.inner.transport_stats()
     }
+    // The state calls are the engine's bookkeeping, not the source: they pass through unfaulted,
+    // so a stateful connector keeps its state under faults.
+    fn keeps_state(&self) -> bool {
+        self.inner.keeps_state()
+    }
+    async fn restore_state(&self, saved: Option<serde_json::Value>) -> Result<()> {
+        self.inner.restore_state(saved).await
+    }
+    async fn save_state(&self) -> Result<Option<serde_json::Value>> {
+        self.inner.save_state().await
+    }
+    async fn acknowledge(&self) -> Result<()> {
+        self.inner.acknowledge().await
+    }
+    async fn ingest(&self, payload: &[u8]) -> Result<Vec<SourceId>> {
+        self.gate()?;
+        self.inner.ingest(payload).await
+    }
 }
 
 #[cfg(feature = "http")]
