@@ -453,6 +453,17 @@ impl Connector for Beds24Connector {
     fn transport_stats(&self) -> Option<TransportStats> {
         Some(self.http.stats())
     }
+
+    async fn paging_checkpoint(&self) -> Option<String> {
+        self.checkpoints.export()
+    }
+
+    async fn resume_paging(&self, saved: &str) -> Result<()> {
+        self.checkpoints
+            .import(saved)
+            .map(|_| ())
+            .map_err(|e| Error::invalid_input(format!("saved paging checkpoint: {e}")))
+    }
 }
 
 fn receipt(results: &[wire::PostResult]) -> WriteReceipt {

@@ -605,4 +605,15 @@ impl Connector for CloudbedsConnector {
     fn transport_stats(&self) -> Option<TransportStats> {
         Some(self.http.stats())
     }
+
+    async fn paging_checkpoint(&self) -> Option<String> {
+        self.checkpoints.export()
+    }
+
+    async fn resume_paging(&self, saved: &str) -> Result<()> {
+        self.checkpoints
+            .import(saved)
+            .map(|_| ())
+            .map_err(|e| Error::invalid_input(format!("saved paging checkpoint: {e}")))
+    }
 }

@@ -459,3 +459,46 @@ async fn a_second_sync_of_unchanged_feeds_downloads_nothing() {
     json(&["sync", "--config", &config, "--db", &db, "--json"]);
     assert_eq!((server.served(), server.not_modified()), (FEEDS as u64 + 1, 2 * FEEDS as u64 - 1));
 }
+
+/// A full sync larger than one credit window: each `sync` process reads what the window allows
+/// and is deferred; the next process continues from the page the last one stopped at (the
+/// checkpoint is in the store), and the finished snapshot holds every booking once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deferred_full_sync_continues_in_the_next_process_where_it_stopped() {
+    use hostelpulse_sandbox::Beds24Emulator;
+    let emu = Beds24Emulator::builder().bookings(450).credits(4.0).start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let config = beds24_config(dir.path(), &emu.base_url(), &emu.issue_invite_code());
+    let db = dir.path().join("state.sqlite").to_str().unwrap().to_owned();
+    let sync = || -> Value {
+        let (_, out, err) = hostelpulse(&["sync", "--config", &config, "--db", &db, "--json"]);
+        serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}\n{err}"))
+    };
+    // 451 bookings are 5 pages of 100; a window's 4 credits pay for the property and 2 pages.
+    let mut runs = Vec::new();
+    for _ in 0..6 {
+        let run = sync();
+        let status = run["pms"]["outcome"]["status"].as_str().unwrap().to_owned();
+        runs.push((status.clone(), emu.requests("GET /v2/bookings")));
+        if status == "ok" {
+            assert_eq!(run["pms"]["counts"]["inserted"], 451, "{run}");
+            break;
+        }
+        emu.set_credit_window(std::time::Duration::from_secs(300)); // the next credit window
+    }
+    let expected: Vec<(String, u64)> =
+        [("deferred", 2), ("deferred", 4), ("ok", 5)].map(|(s, n)| (s.to_owned(), n)).into();
+    assert_eq!(runs, expected, "three processes, each page read once");
+    let stored = bookings(&db).await;
+    let mut ids: Vec<&str> = stored.iter().map(|b| b.key.id.as_str()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!((stored.len(), ids.len()), (451, 451), "every booking, once");
+
+    // The finished run cleared the checkpoint: the next full read starts at page 1 again.
+    emu.set_credit_window(std::time::Duration::from_secs(300));
+    let next = sync();
+    assert_eq!(next["pms"]["outcome"]["status"], "deferred");
+    assert_eq!(emu.requests("GET /v2/bookings"), 7, "pages 1 and 2 once more");
+    assert_eq!(bookings(&db).await.len(), 451);
+}

@@ -419,6 +419,21 @@ pub trait Connector: Send + Sync {
         Ok(())
     }
 
+    /// Where an unfinished paged read stopped (see [`crate::paging::Checkpoints`]), as JSON text
+    /// for the engine to keep in the store when a run fails or is deferred; `None` when no read
+    /// is waiting. Hosts never call this themselves.
+    async fn paging_checkpoint(&self) -> Option<String> {
+        None
+    }
+
+    /// Continues from a checkpoint an earlier process saved: the next read with the same
+    /// identity starts at the page where that one stopped. A connector with a read of its own
+    /// waiting keeps it. The engine calls this before each run that finds one in the store.
+    async fn resume_paging(&self, saved: &str) -> Result<()> {
+        let _ = saved;
+        Ok(())
+    }
+
     /// Applies one verified push delivery (a Sirvoy booking event) to the accumulated state,
     /// inside a run, and returns the bookings it touched. Only push sources implement it.
     async fn ingest(&self, payload: &[u8]) -> Result<Vec<SourceId>> {

@@ -5,7 +5,10 @@
 
 use std::hash::{BuildHasher, Hash, Hasher};
 
+use chrono::{DateTime, Utc};
 use rustc_hash::{FxBuildHasher, FxHashMap};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 
 use crate::connector::{BookingBatch, RecordFailure};
 use crate::error::{Applied, Error, ErrorKind};
@@ -191,6 +194,63 @@ impl<R> Checkpoints<R> {
     }
 }
 
+/// A checkpoint as the store keeps it (JSON text: the rows are the vendor's raw JSON, and a
+/// long read's can be megabytes, so they are never turned into a `serde_json::Value` tree).
+#[derive(Serialize, Deserialize)]
+struct Saved<R> {
+    identity: String,
+    next_page: u32,
+    max_pages: u32,
+    /// Each page read so far: the hash of its rows and its number (the loop guard's memory).
+    seen: Vec<(u64, u32)>,
+    /// When the pages were read; a checkpoint older than [`Checkpoints::KEEP`] is not resumed.
+    saved_at: DateTime<Utc>,
+    rows: Vec<R>,
+}
+
+impl<R: Serialize + DeserializeOwned + Clone> Checkpoints<R> {
+    /// The unfinished read, as JSON for the store, so that another process can continue it
+    /// ([`Checkpoints::import`]); `None` when no read is waiting. The checkpoint stays here too.
+    pub fn export(&self) -> Option<String> {
+        let slot = self.lock();
+        let c = slot.as_ref()?;
+        let age = chrono::Duration::from_std(c.at.elapsed()).unwrap_or(chrono::Duration::MAX);
+        let saved = Saved {
+            identity: c.identity.clone(),
+            next_page: c.next_page,
+            max_pages: c.guard.max_pages,
+            seen: c.guard.seen.iter().map(|(h, p)| (*h, *p)).collect(),
+            saved_at: Utc::now().checked_sub_signed(age).unwrap_or(DateTime::<Utc>::MIN_UTC),
+            rows: c.rows.clone(),
+        };
+        match serde_json::to_string(&saved) {
+            Ok(text) => Some(text),
+            Err(e) => {
+                tracing::warn!(error = %e, "could not write a paging checkpoint; the read will start over");
+                None
+            }
+        }
+    }
+
+    /// Takes over a checkpoint another process exported, unless one is already waiting here (this
+    /// process's own is as new or newer) or it is older than [`Checkpoints::KEEP`]. Returns whether
+    /// it was taken; an unreadable one is an error and changes nothing.
+    pub fn import(&self, saved: &str) -> Result<bool, serde_json::Error> {
+        let saved: Saved<R> = serde_json::from_str(saved)?;
+        let mut slot = self.lock();
+        if slot.is_some() {
+            return Ok(false);
+        }
+        let age = (Utc::now() - saved.saved_at).to_std().unwrap_or_default();
+        let Some(at) = tokio::time::Instant::now().checked_sub(age).filter(|_| age <= Self::KEEP) else {
+            return Ok(false);
+        };
+        let guard = PageGuard { max_pages: saved.max_pages.max(1), seen: saved.seen.into_iter().collect() };
+        *slot = Some(Checkpoint { identity: saved.identity, next_page: saved.next_page, rows: saved.rows, guard, at });
+        Ok(true)
+    }
+}
+
 /// Counts pages and remembers a hash of each one's rows.
 #[derive(Debug)]
 pub struct PageGuard {
@@ -282,6 +342,36 @@ mod tests {
         cp.save("GET bookings ?a=1".into(), Progress { rows: vec![1], guard: PageGuard::new(10), next_page: 3 });
         tokio::time::advance(Checkpoints::<u32>::KEEP + std::time::Duration::from_secs(1)).await;
         assert_eq!(cp.resume("GET bookings ?a=1", 10).next_page, 1);
+    }
+
+    #[tokio::test]
+    async fn a_checkpoint_travels_through_json_to_another_process_and_only_while_fresh() {
+        let here: Checkpoints<Box<serde_json::value::RawValue>> = Checkpoints::default();
+        assert_eq!(here.export(), None);
+        let mut guard = PageGuard::new(40);
+        guard.check(1, [r#"{"id":1}"#]).unwrap();
+        guard.check(2, [r#"{"id":2}"#]).unwrap();
+        let rows = [r#"{"id":1}"#, r#"{"id":2}"#]
+            .iter()
+            .map(|r| serde_json::value::RawValue::from_string((*r).to_owned()).unwrap())
+            .collect();
+        here.save("GET bookings ?a=1".into(), Progress { rows, guard, next_page: 3 });
+        let text = here.export().expect("a read is waiting");
+        assert!(here.pending(), "exporting keeps the checkpoint");
+
+        let there: Checkpoints<Box<serde_json::value::RawValue>> = Checkpoints::default();
+        assert!(there.import(&text).unwrap());
+        let mut p = there.resume("GET bookings ?a=1", 40);
+        assert_eq!(p.next_page, 3);
+        assert_eq!(p.rows.iter().map(|r| r.get()).collect::<Vec<_>>(), [r#"{"id":1}"#, r#"{"id":2}"#]);
+        assert_eq!(p.guard.max_pages(), 40);
+        assert!(p.guard.check(3, [r#"{"id":1}"#]).is_err(), "the loop guard remembers the pages read elsewhere");
+
+        // A process with a read of its own waiting keeps it; a stale or unreadable checkpoint is not taken.
+        assert!(!here.import(&text).unwrap());
+        let stale = text.replace(&Utc::now().format("%Y-%m-%d").to_string(), "2001-01-01");
+        assert!(!Checkpoints::<Box<serde_json::value::RawValue>>::default().import(&stale).unwrap());
+        assert!(Checkpoints::<Box<serde_json::value::RawValue>>::default().import("{not json").is_err());
     }
 
     #[test]

@@ -218,6 +218,9 @@ impl SyncStore for CountingStore {
     async fn remember_event(&self, key: &str, now: DateTime<Utc>, ttl: chrono::Duration) -> Result<bool, StoreError> {
         self.inner.remember_event(key, now, ttl).await
     }
+    async fn save_paging_checkpoint(&self, scope: &Scope, checkpoint: &str) -> Result<(), StoreError> {
+        self.inner.save_paging_checkpoint(scope, checkpoint).await
+    }
 }
 
 /// Chunked import reads back only the records each chunk names: re-importing a 20,000-row file

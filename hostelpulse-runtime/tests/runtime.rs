@@ -586,6 +586,13 @@ impl SyncStore for FlakyInbox {
     ) -> Result<bool, hostelpulse_core::sync::StoreError> {
         self.inner.remember_event(k, now, ttl).await
     }
+    async fn save_paging_checkpoint(
+        &self,
+        scope: &Scope,
+        checkpoint: &str,
+    ) -> Result<(), hostelpulse_core::sync::StoreError> {
+        self.inner.save_paging_checkpoint(scope, checkpoint).await
+    }
 }
 
 #[async_trait]

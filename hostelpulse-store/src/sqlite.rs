@@ -125,6 +125,14 @@ CREATE TABLE account_lease (
     PRIMARY KEY (connector, account)
 );
 "#,
+    r#"
+CREATE TABLE paging_checkpoint (
+    connector  TEXT NOT NULL,
+    account    TEXT NOT NULL,
+    checkpoint TEXT NOT NULL,
+    PRIMARY KEY (connector, account)
+);
+"#,
 ];
 
 /// A [`SyncStore`] and [`AuditLog`] in one SQLite file.
@@ -557,7 +565,13 @@ fn scope_state(conn: &Connection, c: &str, a: &str, records: RecordMap) -> Resul
         ),
         None => (0, None),
     };
-    Ok(SyncState { cursor: cursor.as_deref().map(parse_ts).transpose()?, records, connector_state, state_version })
+    Ok(SyncState {
+        cursor: cursor.as_deref().map(parse_ts).transpose()?,
+        records,
+        connector_state,
+        state_version,
+        paging_checkpoint: None,
+    })
 }
 
 #[async_trait]
@@ -577,7 +591,16 @@ impl SyncStore for SqliteStore {
                 let (id, state) = record_row(r)?;
                 records.insert(id, state);
             }
-            scope_state(conn, c, a, records)
+            let mut state = scope_state(conn, c, a, records)?;
+            state.paging_checkpoint = conn
+                .query_row(
+                    "SELECT checkpoint FROM paging_checkpoint WHERE connector = ?1 AND account = ?2",
+                    params![c, a],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(backend)?;
+            Ok(state)
         })
         .await
     }
@@ -678,8 +701,24 @@ impl SyncStore for SqliteStore {
                 )
                 .map_err(backend)?;
             }
+            tx.execute("DELETE FROM paging_checkpoint WHERE connector = ?1 AND account = ?2", params![c, a])
+                .map_err(backend)?;
             insert_audit(&tx, &commit.audit)?;
             tx.commit().map_err(backend)
+        })
+        .await
+    }
+
+    async fn save_paging_checkpoint(&self, scope: &Scope, checkpoint: &str) -> Result<(), StoreError> {
+        let (scope, checkpoint) = (scope.clone(), checkpoint.to_owned());
+        self.with(move |conn| {
+            conn.execute(
+                "INSERT INTO paging_checkpoint (connector, account, checkpoint) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (connector, account) DO UPDATE SET checkpoint = excluded.checkpoint",
+                params![scope.connector.as_str(), scope.account.as_str(), checkpoint],
+            )
+            .map_err(backend)?;
+            Ok(())
         })
         .await
     }

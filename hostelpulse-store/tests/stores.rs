@@ -94,6 +94,21 @@ async fn behaves_like_a_store(store: Arc<dyn SyncStore>) {
 
     keeps_connector_state_with_a_version(store.as_ref()).await;
     keeps_an_inbox(store.as_ref()).await;
+    keeps_a_paging_checkpoint_until_the_next_commit(store.as_ref()).await;
+}
+
+/// A failed run's paging checkpoint is loaded with the state, replaced by a later one, and
+/// cleared by the scope's next commit; other scopes never see it.
+async fn keeps_a_paging_checkpoint_until_the_next_commit(store: &dyn SyncStore) {
+    let s = scope("paged");
+    assert_eq!(store.load(&s).await.unwrap().paging_checkpoint, None);
+    store.save_paging_checkpoint(&s, r#"{"next_page":3}"#).await.unwrap();
+    store.save_paging_checkpoint(&s, r#"{"next_page":5}"#).await.unwrap();
+    assert_eq!(store.load(&s).await.unwrap().paging_checkpoint.as_deref(), Some(r#"{"next_page":5}"#));
+    assert_eq!(store.load(&scope("a1")).await.unwrap().paging_checkpoint, None);
+    let commit = Commit { upserts: vec![], cursor: None, audit: audit_for("paged").await, connector_state: None };
+    store.commit(&s, &commit).await.unwrap();
+    assert_eq!(store.load(&s).await.unwrap().paging_checkpoint, None, "a commit clears it");
 }
 
 /// Connector state is saved with a commit only when the run started from the current version.

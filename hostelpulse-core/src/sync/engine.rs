@@ -355,6 +355,13 @@ impl SyncEngine {
             }
         };
         ctx.cursor_before = state.cursor;
+        if let Some(saved) = &state.paging_checkpoint
+            && let Err(e) = connector.resume_paging(saved).await
+        {
+            // Only progress is lost: the read starts over from its first page.
+            ctx.warnings
+                .push(format!("could not resume the unfinished read saved by an earlier run ({e}); started over"));
+        }
         if connector.keeps_state() {
             // The store, not this process's memory, is what the last committed run left.
             if let Err(e) = connector.restore_state(state.connector_state.clone()).await {
@@ -1003,6 +1010,14 @@ impl SyncEngine {
     }
 
     async fn connector_failed(&self, ctx: &RunCtx, connector: &dyn Connector, err: Error) -> AuditRecord {
+        // Where the read stopped goes to the store, so the next attempt continues there even if it
+        // runs in another process (a deferred full sync of a large property spans credit windows).
+        if !ctx.dry_run
+            && let Some(checkpoint) = connector.paging_checkpoint().await
+            && let Err(e) = self.store.save_paging_checkpoint(&ctx.scope, &checkpoint).await
+        {
+            tracing::warn!(error = %e, "could not save where the read stopped; the next attempt starts over");
+        }
         let advice = err.advice();
         if let Advice::WaitUntil(retry_at) = advice {
             let audit = self.audit(

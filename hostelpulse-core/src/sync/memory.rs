@@ -100,6 +100,7 @@ impl SyncStore for MemoryStore {
             records,
             connector_state: state.connector_state.clone(),
             state_version: state.state_version,
+            paging_checkpoint: None,
         })
     }
 
@@ -119,7 +120,13 @@ impl SyncStore for MemoryStore {
         if let Some(c) = commit.cursor {
             state.cursor = Some(c);
         }
+        state.paging_checkpoint = None;
         inner.audit.push(commit.audit.clone());
+        Ok(())
+    }
+
+    async fn save_paging_checkpoint(&self, scope: &Scope, checkpoint: &str) -> Result<(), StoreError> {
+        self.lock().states.entry(scope.clone()).or_default().paging_checkpoint = Some(checkpoint.to_owned());
         Ok(())
     }
 

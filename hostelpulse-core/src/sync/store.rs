@@ -94,6 +94,9 @@ pub struct SyncState {
     /// What the connector accumulated (e-mail folds, push deliveries), as the last committed
     /// run saved it.
     pub connector_state: Option<serde_json::Value>,
+    /// An unfinished paged read a failed or deferred run left (JSON text, see
+    /// [`crate::Connector::paging_checkpoint`]); the next commit of the scope clears it.
+    pub paging_checkpoint: Option<String>,
     /// How many times the connector state was committed: a commit that saves connector state
     /// must name the version it loaded, so two processes never overwrite each other's state.
     pub state_version: u64,
@@ -176,6 +179,9 @@ pub trait SyncStore: AuditLog + Inbox {
     async fn commit(&self, scope: &Scope, commit: &Commit) -> Result<(), StoreError>;
     /// Records an event key for `ttl`; `true` the first time, `false` for a repeat within the TTL.
     async fn remember_event(&self, key: &str, now: DateTime<Utc>, ttl: chrono::Duration) -> Result<bool, StoreError>;
+    /// Keeps the paging checkpoint of a run that failed or was deferred, replacing any earlier
+    /// one; [`SyncStore::load`] returns it until the scope's next commit, which clears it.
+    async fn save_paging_checkpoint(&self, scope: &Scope, checkpoint: &str) -> Result<(), StoreError>;
 }
 
 /// A verified webhook delivery waiting to be processed.

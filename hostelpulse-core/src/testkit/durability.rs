@@ -163,6 +163,9 @@ impl SyncStore for CommitFailsOnce {
     ) -> std::result::Result<bool, StoreError> {
         self.inner.remember_event(key, now, ttl).await
     }
+    async fn save_paging_checkpoint(&self, scope: &Scope, checkpoint: &str) -> Result<(), StoreError> {
+        self.inner.save_paging_checkpoint(scope, checkpoint).await
+    }
 }
 
 /// A sink that fails, as if the process died after the fetch and before anything was stored.
