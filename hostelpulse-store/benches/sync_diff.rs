@@ -2,7 +2,9 @@
 //!
 //! Measures the engine's whole full-run path (load state, fingerprint, diff, disappearance check,
 //! sink, commit) against the cost of only fingerprinting the same 100,000 records, on the memory
-//! store and on a SQLite file, and reports the peak heap growth of one run. Target: the sink
+//! store, on a SQLite file, and on a SQLite file shared with a second account whose records were
+//! written in turn with these (as a fleet's runs write them), and reports the peak heap growth of
+//! one run. Target: the sink
 //! receives exactly the 1,000 changes and the run costs at most 1.5× fingerprinting on every store.
 //!
 //! Run: `cargo bench -p hostelpulse-store --bench sync_diff`.
@@ -135,7 +137,8 @@ fn bench(c: &mut Criterion) {
 
     let dir = tempfile::tempdir().unwrap();
     let files = AtomicUsize::new(0);
-    let setup = |sqlite: bool| {
+    let other = Scope::new(ConnectorKind::BEDS24, AccountId::new("999999"));
+    let setup = |sqlite: bool, shared: bool| {
         let store: Arc<dyn SyncStore> = if sqlite {
             let path = dir.path().join(format!("run-{}.db", files.fetch_add(1, Ordering::Relaxed)));
             Arc::new(rt.block_on(SqliteStore::open(path)).unwrap())
@@ -150,11 +153,32 @@ fn bench(c: &mut Criterion) {
             };
             rt.block_on(engine.run(&empty, Plan::Full, Trigger::Manual, &CountSink(AtomicUsize::new(0))))
         };
-        rt.block_on(store.commit(
-            &scope,
-            &Commit { upserts: prior.clone(), cursor: None, audit: seed_audit, connector_state: None },
-        ))
-        .unwrap();
+        if shared {
+            // Two accounts' runs, 1,000 records at a time, in turn, and in no particular id order
+            // (bookings arrive over months, and ids from OTAs and CSV exports are not sequential).
+            let mut arrived = prior.clone();
+            let len = arrived.len();
+            for i in 0..len {
+                arrived.swap(i, (i.wrapping_mul(2_654_435_761) >> 7) % len);
+            }
+            for chunk in arrived.chunks(1_000) {
+                for s in [&scope, &other] {
+                    let commit = Commit {
+                        upserts: chunk.to_vec(),
+                        cursor: None,
+                        audit: seed_audit.clone(),
+                        connector_state: None,
+                    };
+                    rt.block_on(store.commit(s, &commit)).unwrap();
+                }
+            }
+        } else {
+            rt.block_on(store.commit(
+                &scope,
+                &Commit { upserts: prior.clone(), cursor: None, audit: seed_audit, connector_state: None },
+            ))
+            .unwrap();
+        }
         let connector = Prepared {
             account: AccountId::new("145678"),
             batch: Mutex::new(Some(BookingBatch::complete(fetched.clone(), vec![]))),
@@ -165,7 +189,7 @@ fn bench(c: &mut Criterion) {
 
     // Correctness first: exactly the 1% reach the sink, on each store.
     for sqlite in [false, true] {
-        let (engine, connector) = setup(sqlite);
+        let (engine, connector) = setup(sqlite, false);
         let sink = CountSink(AtomicUsize::new(0));
         let base = HEAP.current_usage();
         HEAP.reset_peak_usage();
@@ -186,10 +210,14 @@ fn bench(c: &mut Criterion) {
     g.bench_function("fingerprint_100k", |b| {
         b.iter(|| fetched.iter().map(|x| x.fingerprint()).fold(0u8, |a, f| a ^ f.as_bytes()[0]))
     });
-    for (name, sqlite) in [("full_run_100k_1pct_changed_memory", false), ("full_run_100k_1pct_changed_sqlite", true)] {
+    for (name, sqlite, shared) in [
+        ("full_run_100k_1pct_changed_memory", false, false),
+        ("full_run_100k_1pct_changed_sqlite", true, false),
+        ("full_run_100k_1pct_changed_sqlite_shared_file", true, true),
+    ] {
         g.bench_function(name, |b| {
             b.iter_batched(
-                || setup(sqlite),
+                || setup(sqlite, shared),
                 // The engine (and the store it holds) is returned so its teardown, which is not part
                 // of a run, happens outside the timing; the fetched batch is dropped inside the run,
                 // as in life.

@@ -133,6 +133,30 @@ CREATE TABLE paging_checkpoint (
     PRIMARY KEY (connector, account)
 );
 "#,
+    // The records clustered by their key: loading an account's records is one range scan of
+    // the table, not a walk of a separate key index with a lookup per row.
+    r#"
+CREATE TABLE sync_record_clustered (
+    connector      TEXT    NOT NULL,
+    account        TEXT    NOT NULL,
+    source_id      TEXT    NOT NULL,
+    fingerprint    BLOB    NOT NULL,
+    modified_at    TEXT,
+    arrival        TEXT    NOT NULL,
+    departure      TEXT    NOT NULL,
+    cancelled      INTEGER NOT NULL,
+    missing_passes INTEGER NOT NULL,
+    gone           INTEGER NOT NULL,
+    origin         TEXT    NOT NULL DEFAULT 'fetch',
+    PRIMARY KEY (connector, account, source_id)
+) WITHOUT ROWID;
+INSERT INTO sync_record_clustered
+    (connector, account, source_id, fingerprint, modified_at, arrival, departure, cancelled, missing_passes, gone, origin)
+    SELECT connector, account, source_id, fingerprint, modified_at, arrival, departure, cancelled, missing_passes, gone, origin
+    FROM sync_record;
+DROP TABLE sync_record;
+ALTER TABLE sync_record_clustered RENAME TO sync_record;
+"#,
 ];
 
 /// A [`SyncStore`] and [`AuditLog`] in one SQLite file.
@@ -1282,6 +1306,37 @@ impl hostelpulse_core::http::TokenStore for SqliteStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn records_written_before_the_clustered_table_survive_its_migration() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        let tx = conn.transaction().unwrap();
+        for sql in &MIGRATIONS[..MIGRATIONS.len() - 1] {
+            tx.execute_batch(sql).unwrap();
+        }
+        tx.pragma_update(None, "user_version", MIGRATIONS.len() as i64 - 1).unwrap();
+        for n in 0..3 {
+            tx.execute(
+                "INSERT INTO sync_record (connector, account, source_id, fingerprint, modified_at, arrival, departure,
+                   cancelled, missing_passes, gone, origin) VALUES ('beds24', 'a', ?1, x'00ff', NULL, '2026-12-01',
+                   '2026-12-03', 0, ?2, 0, 'import')",
+                params![format!("b-{n}"), n],
+            )
+            .unwrap();
+        }
+        run_migrations(&tx).unwrap();
+        let sql: String =
+            tx.query_row("SELECT sql FROM sqlite_master WHERE name = 'sync_record'", [], |r| r.get(0)).unwrap();
+        assert!(sql.contains("WITHOUT ROWID"), "{sql}");
+        let rows: Vec<(String, i64, String)> = tx
+            .prepare("SELECT source_id, missing_passes, origin FROM sync_record ORDER BY source_id")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(rows, [0, 1, 2].map(|n| (format!("b-{n}"), n, "import".to_owned())));
+    }
 
     #[test]
     fn days_are_written_as_naive_date_displays_them() {
