@@ -6,7 +6,7 @@ use hostelpulse::ical::{
 };
 use hostelpulse::model::Allocation;
 use secrecy::SecretString;
-use serde_json::json;
+use serde::{Serialize, Serializer};
 use tabled::builder::Builder;
 use tabled::settings::Style;
 
@@ -83,16 +83,7 @@ pub async fn run(cmd: IcalCommand) -> Result<(), BoxError> {
         read_feed(&bytes, &opts)
     };
     if json {
-        let events: Vec<_> = feed
-            .events
-            .iter()
-            .map(|e| {
-                json!({ "uid": e.uid, "kind": kind(e.kind), "arrival": e.arrival.to_string(), "departure": e.departure.to_string(),
-                    "channel": e.channel, "channel_ref": e.channel_ref, "guest_name": e.guest_name, "phone_last4": e.phone_last4, "summary": e.summary })
-            })
-            .collect();
-        let skipped: Vec<_> = feed.skipped.iter().map(|s| json!({ "reason": s.reason, "uid": s.uid })).collect();
-        outln!("{}", serde_json::to_string_pretty(&json!({ "events": events, "skipped": skipped }))?);
+        write_json(&feed).unwrap_or_else(|e| crate::output_failed(e));
         return Ok(());
     }
     let mut b = Builder::default();
@@ -114,4 +105,70 @@ pub async fn run(cmd: IcalCommand) -> Result<(), BoxError> {
         outln!("  skipped{}: {}", s.uid.as_deref().map(|u| format!(" {u}")).unwrap_or_default(), s.reason);
     }
     Ok(())
+}
+
+/// One event as `--json` prints it (fields in the order the output has always had them).
+#[derive(Serialize)]
+struct EventJson<'a> {
+    arrival: chrono::NaiveDate,
+    channel: &'a Option<String>,
+    channel_ref: &'a Option<String>,
+    departure: chrono::NaiveDate,
+    guest_name: &'a Option<String>,
+    kind: &'static str,
+    phone_last4: &'a Option<String>,
+    summary: &'a Option<String>,
+    uid: &'a Option<String>,
+}
+
+/// The events, serialized one by one as they are written.
+struct Events<'a>(&'a [hostelpulse::ical::FeedEvent]);
+
+impl Serialize for Events<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.0.iter().map(|e| EventJson {
+            arrival: e.arrival,
+            channel: &e.channel,
+            channel_ref: &e.channel_ref,
+            departure: e.departure,
+            guest_name: &e.guest_name,
+            kind: kind(e.kind),
+            phone_last4: &e.phone_last4,
+            summary: &e.summary,
+            uid: &e.uid,
+        }))
+    }
+}
+
+#[derive(Serialize)]
+struct SkippedJson<'a> {
+    reason: &'a str,
+    uid: &'a Option<String>,
+}
+
+struct Skipped<'a>(&'a [hostelpulse::ical::Skipped]);
+
+impl Serialize for Skipped<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.0.iter().map(|x| SkippedJson { reason: &x.reason, uid: &x.uid }))
+    }
+}
+
+#[derive(Serialize)]
+struct FeedJson<'a> {
+    events: Events<'a>,
+    skipped: Skipped<'a>,
+}
+
+/// Streams the feed as JSON to standard output: no document is built in memory first, so a
+/// large feed's output costs what a buffer does.
+fn write_json(feed: &Feed) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let mut out = std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout().lock());
+    serde_json::to_writer_pretty(
+        &mut out,
+        &FeedJson { events: Events(&feed.events), skipped: Skipped(&feed.skipped) },
+    )?;
+    writeln!(out)?;
+    out.flush()
 }
