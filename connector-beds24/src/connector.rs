@@ -31,6 +31,9 @@ const STATUSES: [&str; 6] = ["confirmed", "request", "new", "cancelled", "black"
 /// Ids per by-id request.
 const IDS_PER_REQUEST: usize = 100;
 
+/// How many raw booking rows are converted before their memory is given back.
+const CONVERT_PART: usize = 1_000;
+
 /// The account's pacing: one request at a time, a credit budget fed by both spellings of the
 /// credit headers, and a retry budget.
 pub fn pacing(credits_per_window: f64) -> PacingConfig {
@@ -329,7 +332,16 @@ impl Connector for Beds24Connector {
         }
         let paged = self.pages(req).await?;
         paged.mark(&mut batch);
-        self.convert_rows(paged.rows(), &rooms, &mut batch.bookings, &mut batch.failures);
+        // Converted a part at a time, each part's raw rows freed before the next: a large
+        // property's raw JSON and its converted bookings are never all in memory at once.
+        let mut rows = paged.into_rows().into_iter();
+        loop {
+            let part: Vec<Box<RawValue>> = rows.by_ref().take(CONVERT_PART).collect();
+            if part.is_empty() {
+                break;
+            }
+            self.convert_rows(&part, &rooms, &mut batch.bookings, &mut batch.failures);
+        }
         if let Some(w) = query.stay {
             batch.bookings.retain(|b| w.overlaps_stay(b.arrival, b.departure));
         }

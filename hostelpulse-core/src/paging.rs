@@ -90,6 +90,12 @@ impl<R> Paged<R> {
         &self.rows
     }
 
+    /// The rows read, complete or not, by value: a caller that converts them can free each as
+    /// it goes.
+    pub fn into_rows(self) -> Vec<R> {
+        self.rows
+    }
+
     /// Why paging stopped early.
     pub fn stop(&self) -> Option<PagingStop> {
         self.stop

@@ -329,11 +329,8 @@ impl Upstream for Beds24Emulator {
 
     async fn delete(&self, id: &SourceId) -> Result<()> {
         let n: u64 = id.as_str().parse().map_err(|_| Error::invalid_input(format!("no booking {id}")))?;
-        self.inner
-            .lock()
-            .bookings
-            .remove(&n)
-            .map(|_| ())
-            .ok_or_else(|| Error::invalid_input(format!("no booking {id}")))
+        let mut s = self.inner.lock();
+        s.generation += 1;
+        s.bookings.remove(&n).map(|_| ()).ok_or_else(|| Error::invalid_input(format!("no booking {id}")))
     }
 }

@@ -13,7 +13,7 @@ use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use serde_json::{Value, json};
 
 use super::Inner;
-use super::state::{CreditHeaderNames, State as Account, ts};
+use super::state::{CreditHeaderNames, Listing, State as Account, ts};
 use crate::query::{all, date, header, one, params};
 
 type Shared = Arc<Inner>;
@@ -264,25 +264,35 @@ async fn get_bookings(State(shared): State<Shared>, headers: HeaderMap, RawQuery
         Some(n) if page > n => n,
         _ => page,
     };
-    // Only the requested page is copied and trimmed (and one row more, to know whether a next
-    // page exists): a 100,000-booking sync costs the emulator a filter pass per page, not a copy
-    // of every booking.
-    let mut rows: Vec<Value> = s
-        .bookings
-        .values()
-        .filter(|b| statuses.contains(&b["status"].as_str().unwrap_or("")))
-        .filter(|b| ids.is_empty() || b["id"].as_u64().is_some_and(|id| ids.contains(&id)))
-        .filter(|b| af.is_none_or(|d| field_date(b, "arrival").is_some_and(|a| a >= d)))
-        .filter(|b| at.is_none_or(|d| field_date(b, "arrival").is_some_and(|a| a <= d)))
-        .filter(|b| df.is_none_or(|d| field_date(b, "departure").is_some_and(|x| x >= d)))
-        .filter(|b| dt.is_none_or(|d| field_date(b, "departure").is_some_and(|x| x <= d)))
-        .filter(|b| {
-            modified.is_none_or(|m| b["modifiedTime"].as_str().and_then(parse_modified).is_some_and(|t| t >= m))
-        })
-        // With no criteria the API returns only upcoming bookings.
-        .filter(|b| !no_criteria || field_date(b, "departure").is_some_and(|d| d >= today))
+    // The matching ids are listed once per read; each page then copies and trims only its own
+    // rows (and one more, to know whether a next page exists).
+    let query: String =
+        q.as_deref().unwrap_or("").split('&').filter(|kv| !kv.starts_with("page=")).collect::<Vec<_>>().join("&");
+    let generation = s.generation;
+    let ids = match s.listing.take() {
+        Some(l) if l.query == query && l.generation == generation => l.ids,
+        _ => s
+            .bookings
+            .iter()
+            .filter(|(_, b)| statuses.contains(&b["status"].as_str().unwrap_or("")))
+            .filter(|(_, b)| ids.is_empty() || b["id"].as_u64().is_some_and(|id| ids.contains(&id)))
+            .filter(|(_, b)| af.is_none_or(|d| field_date(b, "arrival").is_some_and(|a| a >= d)))
+            .filter(|(_, b)| at.is_none_or(|d| field_date(b, "arrival").is_some_and(|a| a <= d)))
+            .filter(|(_, b)| df.is_none_or(|d| field_date(b, "departure").is_some_and(|x| x >= d)))
+            .filter(|(_, b)| dt.is_none_or(|d| field_date(b, "departure").is_some_and(|x| x <= d)))
+            .filter(|(_, b)| {
+                modified.is_none_or(|m| b["modifiedTime"].as_str().and_then(parse_modified).is_some_and(|t| t >= m))
+            })
+            // With no criteria the API returns only upcoming bookings.
+            .filter(|(_, b)| !no_criteria || field_date(b, "departure").is_some_and(|d| d >= today))
+            .map(|(id, _)| *id)
+            .collect::<Vec<u64>>(),
+    };
+    let mut rows: Vec<Value> = ids
+        .iter()
         .skip((page - 1) * PAGE_SIZE)
         .take(PAGE_SIZE + 1)
+        .filter_map(|id| s.bookings.get(id))
         .map(|b| {
             let mut b = b.clone();
             if let Some(o) = b.as_object_mut() {
@@ -298,6 +308,7 @@ async fn get_bookings(State(shared): State<Shared>, headers: HeaderMap, RawQuery
             b
         })
         .collect();
+    s.listing = Some(Listing { query, generation, ids });
     let more = rows.len() > PAGE_SIZE;
     rows.truncate(PAGE_SIZE);
     let base = q.clone().unwrap_or_default();
@@ -421,6 +432,7 @@ async fn delete_bookings(State(shared): State<Shared>, headers: HeaderMap, RawQu
         return r.into_response();
     }
     let p = params(&q);
+    s.generation += 1;
     let results: Vec<Value> = all(&p, "id")
         .filter_map(|v| v.parse::<u64>().ok())
         .map(|id| match s.bookings.remove(&id) {

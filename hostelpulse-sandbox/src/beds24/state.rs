@@ -41,6 +41,20 @@ pub(crate) struct State {
     pub minted: u64,
     /// A paging glitch: pages after this one are answered with this one again.
     pub repeat_pages_after: Option<usize>,
+    /// Bumped by every change to the bookings (a new one, a modification through
+    /// [`State::touch`], a deletion, a renumbering).
+    pub generation: u64,
+    /// The booking list of the last `GET /bookings`, for its next page.
+    pub listing: Option<Listing>,
+}
+
+/// The ids a booking query matched, in order, kept so that reading page after page costs one
+/// page each, not a pass over every booking (a 100,000-booking sync is 1,000 pages). Valid only
+/// for the same query, and only while the bookings did not change in between.
+pub(crate) struct Listing {
+    pub query: String,
+    pub generation: u64,
+    pub ids: Vec<u64>,
 }
 
 pub(crate) fn ts(t: DateTime<Utc>) -> String {
@@ -99,6 +113,8 @@ impl State {
             bookings: BTreeMap::new(),
             next_id: 71_300_000,
             next_info_id: 90_000,
+            generation: 0,
+            listing: None,
             invite_codes: HashSet::new(),
             refresh_tokens: HashSet::new(),
             access_tokens: HashMap::new(),
@@ -239,6 +255,7 @@ impl State {
         for b in self.bookings.values_mut() {
             b["propertyId"] = json!(id);
         }
+        self.generation += 1;
     }
 
     /// Stamps and stores a new booking; returns its id.
@@ -254,6 +271,7 @@ impl State {
             b["infoItems"] = json!([]);
         }
         self.bookings.insert(id, b);
+        self.generation += 1;
         id
     }
 
@@ -261,6 +279,7 @@ impl State {
     pub fn touch(&mut self, id: u64) -> Option<&mut Value> {
         let now = Utc::now().max(self.last_modified + chrono::Duration::seconds(1));
         self.last_modified = now;
+        self.generation += 1;
         let b = self.bookings.get_mut(&id)?;
         b["modifiedTime"] = json!(ts(now));
         Some(b)
