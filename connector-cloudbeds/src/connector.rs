@@ -611,9 +611,6 @@ impl Connector for CloudbedsConnector {
     }
 
     async fn resume_paging(&self, saved: &str) -> Result<()> {
-        self.checkpoints
-            .import(saved)
-            .map(|_| ())
-            .map_err(|e| Error::invalid_input(format!("saved paging checkpoint: {e}")))
+        self.checkpoints.resume_saved(saved)
     }
 }

@@ -255,6 +255,12 @@ impl<R: Serialize + DeserializeOwned + Clone> Checkpoints<R> {
         *slot = Some(Checkpoint { identity: saved.identity, next_page: saved.next_page, rows: saved.rows, guard, at });
         Ok(true)
     }
+
+    /// [`Checkpoints::import`] as a connector's [`crate::Connector::resume_paging`] answers it: an
+    /// unreadable checkpoint is invalid input.
+    pub fn resume_saved(&self, saved: &str) -> Result<(), Error> {
+        self.import(saved).map(|_| ()).map_err(|e| Error::invalid_input(format!("saved paging checkpoint: {e}")))
+    }
 }
 
 /// Counts pages and remembers a hash of each one's rows.
