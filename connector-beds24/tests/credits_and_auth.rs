@@ -189,3 +189,54 @@ async fn writes_reach_the_emulator() {
     c.set_housekeeping(&SourceId::new("316002-1"), hostelpulse_core::model::Condition::Dirty).await.unwrap();
     assert_eq!(emu.unit_status(316002, 1).as_deref(), Some("dirty"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hint_run_between_two_parts_of_a_full_read_keeps_its_place() {
+    // 4 credits: the property and 2 of the 5 booking pages fit in a window.
+    let emu = Beds24Emulator::builder().bookings(450).credits(4.0).start().await.unwrap();
+    let token = emu.issue_long_life_token();
+    let connector = || {
+        let cfg = Beds24Config::builder(PROPERTY, Credentials::LongLifeToken(SecretString::from(token.clone())))
+            .base_url(emu.base_url())
+            .retry(fast_retry().max_wait(Duration::from_secs(2)))
+            .build()
+            .unwrap();
+        Beds24Connector::new(cfg).unwrap()
+    };
+    let store = Arc::new(MemoryStore::new());
+    let engine =
+        || SyncEngine::new(store.clone()).with_config(hostelpulse_core::sync::SyncConfig::default().window(60, 365));
+    let scope = hostelpulse_core::sync::Scope::new(ConnectorKind::BEDS24, AccountId::new(PROPERTY.to_string()));
+    let sink = CollectingSink::new();
+    let c = connector();
+    let first = engine().run(&c, Plan::Full, Trigger::ScheduledFull, &sink).await;
+    assert!(matches!(first.outcome, Outcome::Deferred { .. }), "{:?}", first.outcome);
+    assert_eq!(emu.requests("GET /v2/bookings"), 2);
+
+    drop(c);
+
+    // In the next window a webhook names one booking; its run (a new process: a connector whose
+    // pacer has not spent this window) reads it by id and commits.
+    emu.set_credit_window(Duration::from_secs(300));
+    let id = SourceId::new(emu.booking_ids()[0].to_string());
+    let ids = hostelpulse_core::BookingIds::one(id);
+    let hint = engine().run(&connector(), Plan::Hint(ids), Trigger::Webhook, &sink).await;
+    assert_eq!(hint.outcome, Outcome::Ok, "{:?}", hint.failures);
+    use hostelpulse_core::sync::SyncStore as _;
+    assert!(store.load(&scope).await.unwrap().paging_checkpoint.is_some(), "the full read's place is kept");
+
+    // Later processes go on with the full read from page 3, window by window.
+    let mut outcome = None;
+    for _ in 0..4 {
+        emu.set_credit_window(Duration::from_secs(300));
+        let run = engine().run(&connector(), Plan::Full, Trigger::ScheduledFull, &sink).await;
+        if run.outcome == Outcome::Ok {
+            outcome = Some(run);
+            break;
+        }
+    }
+    let done = outcome.expect("the full read finishes");
+    assert_eq!(done.counts.fetched, 451);
+    assert_eq!(emu.requests("GET /v2/bookings"), 2 + 1 + 3, "pages 1–2, the by-id read, pages 3–5");
+    assert!(store.load(&scope).await.unwrap().paging_checkpoint.is_none());
+}

@@ -794,6 +794,14 @@ impl SyncEngine {
             let _ = self.store.append(&failed).await;
             return failed;
         }
+        // The commit cleared the stored checkpoint; an unfinished read this run did not touch
+        // (a hint run between two parts of a full read) is still waiting, so it goes back.
+        if let Some(c) = connector
+            && let Some(checkpoint) = c.paging_checkpoint().await
+            && let Err(e) = self.store.save_paging_checkpoint(&ctx.scope, &checkpoint).await
+        {
+            tracing::warn!(error = %e, "could not keep where an unfinished read stopped; it starts over");
+        }
         // The deliveries this run applied are in the committed state now.
         for id in &ctx.applied {
             let done = Settled::Done { run_id: ctx.run_id.clone(), at: self.clock.now() };
