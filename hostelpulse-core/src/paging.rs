@@ -163,6 +163,7 @@ impl<R> Checkpoints<R> {
 
     /// The progress of the read with this `identity`: where an earlier attempt stopped, if it
     /// stopped within [`Checkpoints::KEEP`], else a fresh start.
+    ///
     /// A different read leaves the checkpoint where it is: a by-id read for a webhook between two
     /// parts of a long full read must not cost the full read its progress.
     pub fn resume(&self, identity: &str, max_pages: u32) -> Progress<R> {
