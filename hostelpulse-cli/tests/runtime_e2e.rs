@@ -83,8 +83,10 @@ impl Drop for Proc {
     }
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+/// A port for `run` to listen on, held (bound) until `run` is about to start: while it is held,
+/// the sandbox's own emulators, which bind ports of their own meanwhile, cannot be given it.
+fn reserve_port() -> std::net::TcpListener {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap()
 }
 
 fn get(url: &str) -> (u16, String) {
@@ -114,7 +116,8 @@ fn run_keeps_fifty_properties_fresh_alerts_on_an_outage_and_stops_cleanly() {
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("fleet.toml");
     let db = dir.path().join("state.sqlite");
-    let port = free_port();
+    let reserved = reserve_port();
+    let port = reserved.local_addr().unwrap().port();
     let base = format!("http://127.0.0.1:{port}");
     let sandbox = Proc::start(&[
         "sandbox",
@@ -148,6 +151,7 @@ fn run_keeps_fifty_properties_fresh_alerts_on_an_outage_and_stops_cleanly() {
         "3",
         "--json",
     ];
+    drop(reserved);
     let mut run = Proc::start(&args);
     let mut events = Vec::new();
     run.wait_for(Duration::from_secs(60), &mut events, |v| v["event"] == "listening");
