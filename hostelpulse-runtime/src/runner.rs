@@ -271,8 +271,10 @@ impl RuntimeBuilder {
             }
             slots.push(Slot { account: a, scope, state: Mutex::new(SlotState::default()) });
         }
-        let engine =
-            SyncEngine::new(self.store.clone()).with_config(self.config.sync.clone()).with_clock(self.clock.clone());
+        let engine = SyncEngine::new(self.store.clone())
+            .with_config(self.config.sync.clone())
+            .with_clock(self.clock.clone())
+            .with_worker(self.config.holder.clone());
         let rng = match self.config.seed {
             Some(s) => StdRng::seed_from_u64(s),
             None => StdRng::from_os_rng(),

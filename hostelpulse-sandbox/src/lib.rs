@@ -10,6 +10,8 @@ mod fault_proxy;
 pub mod ical;
 mod in_process;
 pub mod mail;
+#[cfg(feature = "postgres-server")]
+pub mod postgres;
 mod query;
 mod server;
 pub mod sirvoy;

@@ -2,10 +2,16 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+mod bookings;
 mod checkpoint;
+#[cfg(feature = "postgres")]
+mod postgres;
 mod retention;
 mod sqlite;
 
+pub use bookings::BookingStore;
 pub use hostelpulse_core::sync::{AuditLog, MemoryStore, StoreError, SyncStore};
+#[cfg(feature = "postgres")]
+pub use postgres::{PgStore, PgStoreBuilder};
 pub use retention::{Pruned, Retention};
 pub use sqlite::SqliteStore;

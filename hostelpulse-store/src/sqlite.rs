@@ -157,6 +157,12 @@ INSERT INTO sync_record_clustered
 DROP TABLE sync_record;
 ALTER TABLE sync_record_clustered RENAME TO sync_record;
 "#,
+    r#"
+CREATE TABLE runtime_worker (
+    holder TEXT PRIMARY KEY,
+    until  TEXT NOT NULL
+);
+"#,
 ];
 
 /// A [`SyncStore`] and [`AuditLog`] in one SQLite file.
@@ -1239,6 +1245,41 @@ impl JobStore for SqliteStore {
     async fn release(&self, scope: &Scope, holder: &str, quiet_until: Option<DateTime<Utc>>) -> Result<(), StoreError> {
         let (c, a, h) = (scope.connector.as_str().to_owned(), scope.account.as_str().to_owned(), holder.to_owned());
         self.with(move |conn| release_in(conn, &c, &a, &h, quiet_until)).await
+    }
+
+    async fn heartbeat(
+        &self,
+        holder: &str,
+        now: DateTime<Utc>,
+        ttl: chrono::Duration,
+    ) -> Result<Vec<String>, StoreError> {
+        let h = holder.to_owned();
+        self.with(move |conn| {
+            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(backend)?;
+            tx.execute(
+                "INSERT INTO runtime_worker (holder, until) VALUES (?1, ?2)
+                 ON CONFLICT (holder) DO UPDATE SET until = excluded.until",
+                params![h, ts(now + ttl)],
+            )
+            .map_err(backend)?;
+            tx.execute("DELETE FROM runtime_worker WHERE until <= ?1", params![ts(now)]).map_err(backend)?;
+            let alive = {
+                let mut st = tx.prepare("SELECT holder FROM runtime_worker ORDER BY holder").map_err(backend)?;
+                let rows = st.query_map([], |r| r.get::<_, String>(0)).map_err(backend)?;
+                rows.collect::<Result<Vec<_>, _>>().map_err(backend)?
+            };
+            tx.commit().map_err(backend)?;
+            Ok(alive)
+        })
+        .await
+    }
+
+    async fn leave(&self, holder: &str) -> Result<(), StoreError> {
+        let h = holder.to_owned();
+        self.with(move |conn| {
+            conn.execute("DELETE FROM runtime_worker WHERE holder = ?1", params![h]).map(drop).map_err(backend)
+        })
+        .await
     }
 }
 

@@ -8,9 +8,31 @@ use hostelpulse_core::sync::{
     AuditLog, CollectingSink, Commit, Inbox, InboxItem, Origin, Outcome, Plan, Queued, RecordState, Scope, Settled,
     StateUpdate, StoreError, SyncEngine, SyncStore, Trigger,
 };
+use hostelpulse_core::sync::{JobRecord, JobStore, LeaseGrant, Sink};
 use hostelpulse_core::testkit::{KitOptions, ReferenceUpstream};
 use hostelpulse_core::{Connector, SystemClock, testkit};
-use hostelpulse_store::{MemoryStore, SqliteStore};
+use hostelpulse_store::{BookingStore, MemoryStore, SqliteStore};
+
+/// Everything the SQLite store is, so each backend runs the same tests.
+trait Full: JobStore + Sink + BookingStore {}
+impl<T: JobStore + Sink + BookingStore> Full for T {}
+
+/// Where a store keeps its data: opened again, a store must find everything written before.
+enum Backend {
+    Sqlite(std::path::PathBuf),
+    #[cfg(feature = "postgres")]
+    Postgres(String),
+}
+
+impl Backend {
+    async fn open(&self) -> Arc<dyn Full> {
+        match self {
+            Self::Sqlite(path) => Arc::new(SqliteStore::open(path).await.unwrap()),
+            #[cfg(feature = "postgres")]
+            Self::Postgres(url) => Arc::new(hostelpulse_store::PgStore::open(url).await.unwrap()),
+        }
+    }
+}
 
 fn scope(account: &str) -> Scope {
     Scope::new(ConnectorKind::MEMORY, AccountId::new(account))
@@ -172,6 +194,63 @@ async fn keeps_an_inbox(store: &dyn SyncStore) {
 #[tokio::test]
 async fn memory_store_behaves() {
     behaves_like_a_store(Arc::new(MemoryStore::new())).await;
+    keeps_jobs_leases_and_workers(&MemoryStore::new()).await;
+}
+
+/// Job records, leases (held, expired, released with a quiet time) and the worker registry.
+async fn keeps_jobs_leases_and_workers(store: &dyn JobStore) {
+    let (a, b) = (scope("j1"), scope("j2"));
+    let t0 = Utc.with_ymd_and_hms(2026, 11, 30, 12, 0, 0).unwrap();
+    let ttl = Duration::seconds(60);
+    assert!(store.jobs().await.unwrap().is_empty());
+    let mut job = JobRecord::default();
+    job.next_full_at = Some(t0 + Duration::hours(3));
+    job.failures = 2;
+    store.save_job(&a, &job).await.unwrap();
+    assert_eq!(store.job(&a).await.unwrap(), Some(job.clone()));
+    assert_eq!(store.job(&b).await.unwrap(), None);
+    assert_eq!(store.jobs().await.unwrap(), vec![(a.clone(), job.clone())]);
+
+    let granted = store.lease(&a, "w1", t0, ttl).await.unwrap();
+    assert_eq!(granted, LeaseGrant::Granted { until: t0 + ttl, quiet_until: None, previous_holder: None });
+    assert_eq!(
+        store.lease(&a, "w2", t0 + Duration::seconds(30), ttl).await.unwrap(),
+        LeaseGrant::Held { by: "w1".into(), until: t0 + ttl }
+    );
+    // Another account is free; the holder renews its own.
+    assert!(matches!(store.lease(&b, "w2", t0, ttl).await.unwrap(), LeaseGrant::Granted { .. }));
+    assert!(matches!(
+        store.lease(&a, "w1", t0 + Duration::seconds(30), ttl).await.unwrap(),
+        LeaseGrant::Granted { previous_holder: Some(ref p), .. } if p == "w1"
+    ));
+    // Released with a quiet time: the next holder is told to wait, the same holder is not.
+    let quiet = t0 + Duration::seconds(32);
+    job.failures = 0;
+    store.save_job_and_release(&a, &job, "w1", Some(quiet)).await.unwrap();
+    assert_eq!(store.job(&a).await.unwrap(), Some(job));
+    assert_eq!(
+        store.lease(&a, "w2", t0 + Duration::seconds(31), ttl).await.unwrap(),
+        LeaseGrant::Granted {
+            until: t0 + Duration::seconds(91),
+            quiet_until: Some(quiet),
+            previous_holder: Some("w1".into())
+        }
+    );
+    // A lease nobody renews expires: a dead worker's account is taken over.
+    assert!(matches!(
+        store.lease(&a, "w3", t0 + Duration::seconds(92), ttl).await.unwrap(),
+        LeaseGrant::Granted { previous_holder: Some(ref p), .. } if p == "w2"
+    ));
+    // A release by someone who does not hold it changes nothing.
+    store.release(&a, "w1", None).await.unwrap();
+    assert!(matches!(store.lease(&a, "w2", t0 + Duration::seconds(93), ttl).await.unwrap(), LeaseGrant::Held { .. }));
+
+    // Workers: alive until their time passes or they leave.
+    assert_eq!(store.heartbeat("w1", t0, ttl).await.unwrap(), ["w1"]);
+    assert_eq!(store.heartbeat("w2", t0 + Duration::seconds(10), ttl).await.unwrap(), ["w1", "w2"]);
+    assert_eq!(store.heartbeat("w3", t0 + Duration::seconds(61), ttl).await.unwrap(), ["w2", "w3"], "w1 expired");
+    store.leave("w2").await.unwrap();
+    assert_eq!(store.heartbeat("w3", t0 + Duration::seconds(62), ttl).await.unwrap(), ["w3"]);
 }
 
 #[tokio::test]
@@ -179,6 +258,61 @@ async fn sqlite_store_behaves() {
     behaves_like_a_store(Arc::new(SqliteStore::open_in_memory().await.unwrap())).await;
     let dir = tempfile::tempdir().unwrap();
     behaves_like_a_store(Arc::new(SqliteStore::open(dir.path().join("hp.sqlite")).await.unwrap())).await;
+    keeps_jobs_leases_and_workers(&SqliteStore::open_in_memory().await.unwrap()).await;
+}
+
+/// The whole shared suite on a real PostgreSQL server (started here from Debian's package; skipped
+/// with a message when it is missing, a failure in CI). One server, a new database per part.
+#[cfg(feature = "postgres")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_store_passes_the_shared_suite() {
+    use hostelpulse_sandbox::postgres::TestServer;
+    use hostelpulse_store::PgStore;
+    let Some(server) = TestServer::start() else { return };
+    behaves_like_a_store(Arc::new(PgStore::open(&server.database()).await.unwrap())).await;
+    keeps_jobs_leases_and_workers(&PgStore::open(&server.database()).await.unwrap()).await;
+    let store: Arc<dyn Full> = Arc::new(PgStore::open(&server.database()).await.unwrap());
+    keeps_the_bookings_themselves(store.clone()).await;
+    marks_gone_bookings_and_keeps_them(store).await;
+    prunes(&Backend::Postgres(server.database())).await;
+    commits_concurrently(&Backend::Postgres(server.database())).await;
+    // Opening again migrates nothing and keeps everything; several workers opening at once
+    // migrate once.
+    let url = server.database();
+    let opened = futures_util::future::join_all((0..4).map(|_| PgStore::open(&url))).await;
+    assert!(opened.iter().all(Result::is_ok), "{opened:?}");
+    let other = server.database();
+    let store = PgStore::open(&other).await.unwrap();
+    let s = scope("reopen");
+    let commit = Commit {
+        upserts: vec![(SourceId::from(1u64), state(1))],
+        cursor: None,
+        audit: audit_for("reopen").await,
+        connector_state: None,
+    };
+    store.commit(&s, &commit).await.unwrap();
+    drop(store);
+    assert_eq!(PgStore::open(&other).await.unwrap().load(&s).await.unwrap().records.len(), 1);
+}
+
+/// A database with tables of another application is refused untouched.
+#[cfg(feature = "postgres")]
+#[tokio::test]
+async fn postgres_refuses_a_database_that_is_not_ours() {
+    use hostelpulse_sandbox::postgres::TestServer;
+    let Some(server) = TestServer::start() else { return };
+    let url = server.database();
+    let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await.unwrap();
+    tokio::spawn(conn);
+    client.batch_execute("CREATE TABLE sync_record (their_column INTEGER)").await.unwrap();
+    let err = hostelpulse_store::PgStore::open(&url).await.unwrap_err();
+    assert!(matches!(err, StoreError::Refused(_)), "{err}");
+    let still: i64 = client
+        .query_one("SELECT COUNT(*) FROM information_schema.tables WHERE table_name = 'hostelpulse_schema'", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(still, 0, "nothing was created");
 }
 
 #[tokio::test]
@@ -268,15 +402,20 @@ async fn the_kit_passes_on_the_reference_connector() {
 }
 
 #[tokio::test]
-async fn the_store_as_a_sink_keeps_the_bookings_themselves() {
+async fn the_sqlite_store_as_a_sink_keeps_bookings() {
+    let store: Arc<dyn Full> = Arc::new(SqliteStore::open_in_memory().await.unwrap());
+    keeps_the_bookings_themselves(store.clone()).await;
+    marks_gone_bookings_and_keeps_them(store).await;
+}
+
+async fn keeps_the_bookings_themselves(store: Arc<dyn Full>) {
     use hostelpulse_core::testkit::{Modification, NewBooking, Upstream};
-    let store = Arc::new(SqliteStore::open_in_memory().await.unwrap());
     let up = ReferenceUpstream::seeded("hostel-b", Arc::new(SystemClock), 12);
-    let engine = SyncEngine::new(store.clone());
-    let run = engine.run(&up.connector(), Plan::Full, Trigger::Manual, store.as_ref()).await;
+    let engine = SyncEngine::new(store.clone() as Arc<dyn SyncStore>);
+    let run = engine.run(&up.connector(), Plan::Full, Trigger::Manual, store.as_ref() as &dyn Sink).await;
     assert_eq!(run.outcome, Outcome::Ok);
     let today = Utc::now().date_naive();
-    let window = |s: &SqliteStore| {
+    let window = |s: &Arc<dyn Full>| {
         let s = s.clone();
         async move { s.bookings_between(today - Duration::days(400), today + Duration::days(800)).await.unwrap() }
     };
@@ -288,7 +427,7 @@ async fn the_store_as_a_sink_keeps_the_bookings_themselves() {
         .await
         .unwrap();
     up.modify(&id, Modification::ExtendStay).await.unwrap();
-    engine.run(&up.connector(), Plan::Full, Trigger::Manual, store.as_ref()).await;
+    engine.run(&up.connector(), Plan::Full, Trigger::Manual, store.as_ref() as &dyn Sink).await;
     let stored = window(&store).await;
     let b = stored.iter().find(|b| b.key.id == id).expect("the new booking is stored");
     assert_eq!((b.nights(), b.guest.name.as_deref()), (3, Some("Stored Guest")));
@@ -300,17 +439,15 @@ async fn the_store_as_a_sink_keeps_the_bookings_themselves() {
     assert!(narrow.iter().any(|b| b.key.id == id));
 }
 
-#[tokio::test]
-async fn the_store_as_a_sink_marks_gone_bookings_and_keeps_them() {
+async fn marks_gone_bookings_and_keeps_them(store: Arc<dyn Full>) {
     use hostelpulse_core::model::BookingStatus;
-    use hostelpulse_core::sync::{Change, ChangeClass, Sink};
+    use hostelpulse_core::sync::{Change, ChangeClass};
     use hostelpulse_core::testkit::{NewBooking, Upstream};
-    let store = Arc::new(SqliteStore::open_in_memory().await.unwrap());
     let up = ReferenceUpstream::seeded("hostel-g", Arc::new(SystemClock), 3);
     let today = Utc::now().date_naive();
     let id = up.create(NewBooking::new(today, today + Duration::days(2)).guest("In House")).await.unwrap();
-    let engine = SyncEngine::new(store.clone());
-    engine.run(&up.connector(), Plan::Full, Trigger::Manual, store.as_ref()).await;
+    let engine = SyncEngine::new(store.clone() as Arc<dyn SyncStore>);
+    engine.run(&up.connector(), Plan::Full, Trigger::Manual, store.as_ref() as &dyn Sink).await;
     let key = hostelpulse_core::SourceKey::new(ConnectorKind::MEMORY, AccountId::new("hostel-g"), id.clone());
     let gone = Change { class: ChangeClass::Disappeared, key: key.clone(), booking: None };
     store.apply(std::slice::from_ref(&gone)).await.unwrap();
@@ -403,13 +540,16 @@ async fn a_path_that_is_not_our_state_is_refused_untouched() {
 /// file is reopened.
 #[tokio::test]
 async fn pruning_clears_old_audit_and_departed_contacts_and_keeps_every_stay() {
-    use hostelpulse_core::model::{Booking, BookingStatus, Provenance, SourceKey, Via};
-    use hostelpulse_core::sync::{Change, ChangeClass, Sink};
-    use hostelpulse_store::Retention;
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("state.sqlite");
-    let today: chrono::NaiveDate = "2026-11-30".parse().unwrap();
-    let store = SqliteStore::open(&path).await.unwrap();
+    prunes(&Backend::Sqlite(dir.path().join("state.sqlite"))).await;
+}
+
+async fn prunes(backend: &Backend) {
+    use hostelpulse_core::model::{Booking, BookingStatus, Provenance, SourceKey, Via};
+    use hostelpulse_core::sync::{Change, ChangeClass};
+    use hostelpulse_store::Retention;
+    let today = Utc::now().date_naive();
+    let store = backend.open().await;
     let stay = |id: &str, arrival: i64, nights: i64| {
         let a = today + Duration::days(arrival);
         let mut b = Booking::new(
@@ -443,7 +583,7 @@ async fn pruning_clears_old_audit_and_departed_contacts_and_keeps_every_stay() {
     assert_eq!((pruned.audit_runs, pruned.contacts_cleared), (2, 1));
     drop(store);
 
-    let store = SqliteStore::open(&path).await.unwrap();
+    let store = backend.open().await;
     assert_eq!(store.recent(&s, 10).await.unwrap().len(), 3);
     let all = store.bookings_between(today - Duration::days(100), today + Duration::days(100)).await.unwrap();
     assert_eq!(all.len(), 3, "no stay vanished");
@@ -465,9 +605,12 @@ async fn pruning_clears_old_audit_and_departed_contacts_and_keeps_every_stay() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_commits_stay_all_or_nothing_each_across_a_reopen() {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("state.sqlite");
+    commits_concurrently(&Backend::Sqlite(dir.path().join("state.sqlite"))).await;
+}
+
+async fn commits_concurrently(backend: &Backend) {
     {
-        let store = Arc::new(SqliteStore::open(&path).await.unwrap());
+        let store = backend.open().await;
         let mut tasks = Vec::new();
         for i in 0..40u8 {
             let store = store.clone();
@@ -494,7 +637,7 @@ async fn concurrent_commits_stay_all_or_nothing_each_across_a_reopen() {
             assert_eq!(result.is_err(), i % 7 == 3, "account g{i}: {result:?}");
         }
     }
-    let store = SqliteStore::open(&path).await.unwrap();
+    let store = backend.open().await;
     for i in 0..40u8 {
         let loaded = store.load(&scope(&format!("g{i}"))).await.unwrap();
         if i % 7 == 3 {

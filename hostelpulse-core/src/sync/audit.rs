@@ -154,6 +154,9 @@ pub struct AuditRecord {
     pub transport: TransportStats,
     /// How it ended.
     pub outcome: Outcome,
+    /// The worker process that ran it (see [`crate::sync::SyncEngine::with_worker`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub worker: Option<String>,
 }
 
 /// The owner-visible status of one account, from its audit log.

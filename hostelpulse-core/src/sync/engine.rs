@@ -224,6 +224,7 @@ pub struct SyncEngine {
     clock: Arc<dyn Clock>,
     config: SyncConfig,
     locks: ScopeLocks,
+    worker: Option<Arc<str>>,
 }
 
 impl std::fmt::Debug for SyncEngine {
@@ -260,7 +261,20 @@ struct RunCtx {
 impl SyncEngine {
     /// An engine over `store` with default settings and the system clock.
     pub fn new(store: Arc<dyn SyncStore>) -> Self {
-        Self { store, clock: Arc::new(SystemClock), config: SyncConfig::default(), locks: ScopeLocks::default() }
+        Self {
+            store,
+            clock: Arc::new(SystemClock),
+            config: SyncConfig::default(),
+            locks: ScopeLocks::default(),
+            worker: None,
+        }
+    }
+
+    /// Names the process running this engine in every audit record it writes, so runs of
+    /// several workers sharing a store can be told apart (and checked never to overlap).
+    pub fn with_worker(mut self, worker: impl Into<String>) -> Self {
+        self.worker = Some(Arc::from(worker.into()));
+        self
     }
 
     async fn lock_scope(&self, scope: &Scope) -> tokio::sync::OwnedMutexGuard<()> {
@@ -1014,6 +1028,7 @@ impl SyncEngine {
             warnings: ctx.warnings.iter().map(|w| scrub(w)).collect(),
             transport,
             outcome,
+            worker: self.worker.as_deref().map(str::to_owned),
         }
     }
 

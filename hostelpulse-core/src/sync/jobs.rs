@@ -149,6 +149,25 @@ pub trait JobStore: SyncStore {
     /// Gives the lease back (only `holder`'s), asking the next holder — when it is another
     /// process — to send nothing before `quiet_until`.
     async fn release(&self, scope: &Scope, holder: &str, quiet_until: Option<DateTime<Utc>>) -> Result<(), StoreError>;
+    /// Says that worker `holder` is alive until `now + ttl`, forgets workers whose time has
+    /// passed, and returns the workers alive at `now` (`holder` included), sorted. Workers
+    /// sharing a store split the accounts between the ones alive (see the runtime's
+    /// `Ownership`). The default, for stores one process uses, knows only `holder`.
+    async fn heartbeat(
+        &self,
+        holder: &str,
+        now: DateTime<Utc>,
+        ttl: chrono::Duration,
+    ) -> Result<Vec<String>, StoreError> {
+        let _ = (now, ttl);
+        Ok(vec![holder.to_owned()])
+    }
+    /// Worker `holder` stops: the others take its accounts at their next heartbeat instead of
+    /// waiting for its time to pass.
+    async fn leave(&self, holder: &str) -> Result<(), StoreError> {
+        let _ = holder;
+        Ok(())
+    }
     /// Saves the account's job record and gives the lease back, in one transaction where the
     /// store can (a run's last two writes).
     async fn save_job_and_release(

@@ -22,6 +22,7 @@ struct Inner {
     next_inbox_id: i64,
     jobs: HashMap<Scope, JobRecord>,
     leases: HashMap<Scope, Lease>,
+    workers: HashMap<String, DateTime<Utc>>,
 }
 
 #[derive(Debug, Default)]
@@ -256,6 +257,25 @@ impl JobStore for MemoryStore {
             lease.until = DateTime::<Utc>::UNIX_EPOCH;
             lease.quiet_until = quiet_until;
         }
+        Ok(())
+    }
+
+    async fn heartbeat(
+        &self,
+        holder: &str,
+        now: DateTime<Utc>,
+        ttl: chrono::Duration,
+    ) -> Result<Vec<String>, StoreError> {
+        let mut inner = self.lock();
+        inner.workers.insert(holder.to_owned(), now + ttl);
+        inner.workers.retain(|_, until| *until > now);
+        let mut alive: Vec<String> = inner.workers.keys().cloned().collect();
+        alive.sort();
+        Ok(alive)
+    }
+
+    async fn leave(&self, holder: &str) -> Result<(), StoreError> {
+        self.lock().workers.remove(holder);
         Ok(())
     }
 }
