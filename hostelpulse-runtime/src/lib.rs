@@ -6,6 +6,7 @@ pub mod alerts;
 pub mod backoff;
 pub mod lease;
 pub mod metrics;
+pub mod ownership;
 mod runner;
 pub mod schedule;
 

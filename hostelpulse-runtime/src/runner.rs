@@ -137,6 +137,13 @@ pub enum RuntimeEvent {
         /// The holder.
         by: String,
     },
+    /// The workers sharing the store changed, and with them the accounts this one owns.
+    Shared {
+        /// The workers alive, sorted.
+        workers: Vec<String>,
+        /// How many of this runtime's accounts it owns now.
+        owned: usize,
+    },
 }
 
 /// Why a run was started.
@@ -176,6 +183,12 @@ pub struct RuntimeConfig {
     pub shutdown_grace: Duration,
     /// This process's name in leases (default: host name, process id and a random suffix).
     pub holder: String,
+    /// Workers sharing a store say they are alive every third of this (default 30 s); one
+    /// silent for longer is taken for dead and its accounts are shared out among the others.
+    pub worker_ttl: Duration,
+    /// How late an account owned by another worker may be before this worker runs it anyway
+    /// (default 2 min): covers workers that disagree on who is alive, or one that hangs.
+    pub takeover_grace: Duration,
     /// Seed for the retry jitter (default: from the OS).
     pub seed: Option<u64>,
     /// The sync engine's settings.
@@ -194,6 +207,8 @@ impl Default for RuntimeConfig {
             alert_tick: Duration::from_secs(60),
             shutdown_grace: Duration::from_secs(30),
             holder: format!("{host}:{}:{}", std::process::id(), &uuid::Uuid::new_v4().simple().to_string()[..8]),
+            worker_ttl: Duration::from_secs(30),
+            takeover_grace: Duration::from_secs(120),
             seed: None,
             sync: SyncConfig::default(),
         }
@@ -271,6 +286,7 @@ impl RuntimeBuilder {
             }
             slots.push(Slot { account: a, scope, state: Mutex::new(SlotState::default()) });
         }
+        let n_slots = slots.len();
         let engine = SyncEngine::new(self.store.clone())
             .with_config(self.config.sync.clone())
             .with_clock(self.clock.clone())
@@ -298,6 +314,8 @@ impl RuntimeBuilder {
                 ready: AtomicBool::new(false),
                 rng: Mutex::new(rng),
                 runs: AtomicU64::new(0),
+                owned: Mutex::new(vec![true; n_slots]),
+                live: Mutex::new(Vec::new()),
             }),
         })
     }
@@ -344,6 +362,10 @@ struct Inner {
     ready: AtomicBool,
     rng: Mutex<StdRng>,
     runs: AtomicU64,
+    /// Which slots this worker owns among the workers alive (see [`crate::ownership`]).
+    owned: Mutex<Vec<bool>>,
+    /// The workers alive at the last heartbeat.
+    live: Mutex<Vec<String>>,
 }
 
 /// Keeps every account fresh until shut down. Build with [`Runtime::builder`], take a
@@ -409,6 +431,11 @@ impl Runtime {
     /// when the schedule cannot be loaded at start; later store errors are logged and retried.
     pub async fn run(self) -> Result<Stopped, StoreError> {
         let inner = self.inner;
+        // Who else works this store, before the schedule is loaded: catch-up is planned for the
+        // accounts this worker owns.
+        inner.heartbeat().await;
+        let beat = inner.config.worker_ttl / 3;
+        let mut next_beat = tokio::time::Instant::now() + beat;
         inner.load().await?;
         inner.ready.store(true, Ordering::SeqCst);
         let mut shutdown = inner.shutdown.subscribe();
@@ -421,23 +448,41 @@ impl Runtime {
                 break;
             }
             while tasks.try_join_next().is_some() {}
+            if tokio::time::Instant::now() >= next_beat {
+                inner.heartbeat().await;
+                next_beat = tokio::time::Instant::now() + beat;
+            }
             let now = inner.clock.now();
+            let grace = chrono::Duration::from_std(inner.config.takeover_grace).unwrap_or(chrono::Duration::minutes(2));
+            let owned = inner.owned.lock().unwrap_or_else(|e| e.into_inner()).clone();
             // A store that fails for a moment (a locked file, a restarting database) delays
             // the inbox; it never stops the runtime.
             let mut store_trouble = false;
-            let inbox_due: HashSet<Scope> = match inner.store.inbox_due(now, 100_000).await {
-                Ok(due) => due.into_iter().map(|e| e.scope).collect(),
+            // The oldest due delivery per account: another worker's account is this one's only
+            // once its owner has left it undone past the grace.
+            let inbox_due: HashMap<Scope, DateTime<Utc>> = match inner.store.inbox_due(now, 100_000).await {
+                Ok(due) => {
+                    let mut oldest = HashMap::new();
+                    for e in due {
+                        let at = oldest.entry(e.scope).or_insert(e.next_at);
+                        *at = (*at).min(e.next_at);
+                    }
+                    oldest
+                }
                 Err(e) => {
                     tracing::warn!(error = %e, "cannot read the inbox; trying again shortly");
                     store_trouble = true;
-                    HashSet::new()
+                    HashMap::new()
                 }
             };
             metrics::gauge!("hostelpulse_inbox_depth").set(inbox_due.len() as f64);
             for (i, slot) in inner.slots.iter().enumerate() {
+                // Another worker's account is judged as if it were `grace` earlier.
+                let at = if owned.get(i).copied().unwrap_or(true) { now } else { now - grace };
                 let job = {
                     let mut st = slot.lock();
-                    let job = inner.due(slot, &mut st, now, inbox_due.contains(&slot.scope));
+                    let inbox = inbox_due.get(&slot.scope).is_some_and(|due| *due <= at);
+                    let job = inner.due(slot, &mut st, at, inbox);
                     if job.is_some() {
                         st.running = true;
                     }
@@ -462,11 +507,13 @@ impl Runtime {
             }
             metrics::gauge!("hostelpulse_running_syncs").set(tasks.len() as f64);
             let mut next = next_tick;
-            for slot in &inner.slots {
+            for (i, slot) in inner.slots.iter().enumerate() {
                 if let Some(at) = inner.next_due(slot, &slot.lock()) {
-                    next = next.min(at);
+                    next = next.min(if owned.get(i).copied().unwrap_or(true) { at } else { at + grace });
                 }
             }
+            let until_beat = next_beat.saturating_duration_since(tokio::time::Instant::now());
+            next = next.min(inner.clock.now() + chrono::Duration::from_std(until_beat).unwrap_or_default());
             match inner.store.inbox_next_due().await {
                 Ok(Some(at)) => next = next.min(at),
                 Ok(None) => {}
@@ -498,6 +545,10 @@ impl Runtime {
                     let _ = inner.store.release(&slot.scope, &inner.config.holder, None).await;
                 }
             }
+        }
+        // The others take this worker's accounts at their next heartbeat.
+        if let Err(e) = inner.store.leave(&inner.config.holder).await {
+            tracing::warn!(error = %e, "cannot sign off; the other workers wait for this one's heartbeat to expire");
         }
         Ok(Stopped { runs: inner.runs.load(Ordering::SeqCst), abandoned })
     }
@@ -556,11 +607,51 @@ impl RuntimeHandle {
     }
 }
 
+/// Aborts a background task when dropped.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
 impl Inner {
+    /// Says this worker is alive and re-reads who owns which account. A store that cannot
+    /// answer leaves the last assignment in place (the leases still keep runs apart).
+    async fn heartbeat(&self) {
+        let ttl = chrono::Duration::from_std(self.config.worker_ttl).unwrap_or(chrono::Duration::seconds(30));
+        let live = match self.store.heartbeat(&self.config.holder, self.clock.now(), ttl).await {
+            Ok(live) => live,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot heartbeat; keeping the last assignment");
+                return;
+            }
+        };
+        let changed = {
+            let mut last = self.live.lock().unwrap_or_else(|e| e.into_inner());
+            let changed = *last != live;
+            *last = live.clone();
+            changed
+        };
+        if changed {
+            let scopes: Vec<Scope> = self.slots.iter().map(|s| s.scope.clone()).collect();
+            let mine = crate::ownership::assign(&scopes, &live, &self.config.holder);
+            let count = mine.iter().filter(|m| **m).count();
+            tracing::info!(workers = live.len(), owned = count, of = scopes.len(), "accounts shared out");
+            *self.owned.lock().unwrap_or_else(|e| e.into_inner()) = mine;
+            metrics::gauge!("hostelpulse_owned_accounts").set(count as f64);
+            metrics::gauge!("hostelpulse_live_workers").set(live.len() as f64);
+            let _ = self.events.send(RuntimeEvent::Shared { workers: live, owned: count });
+            self.wake.notify_one();
+        }
+    }
+
     /// Job records and recent runs from the store; new and overdue accounts spread out.
     async fn load(&self) -> Result<(), StoreError> {
         let now = self.clock.now();
         let mut saved: HashMap<Scope, JobRecord> = self.store.jobs().await?.into_iter().collect();
+        let owned = self.owned.lock().unwrap_or_else(|e| e.into_inner()).clone();
         let mut overdue = Vec::new();
         for (i, slot) in self.slots.iter().enumerate() {
             let recent = self.store.recent(&slot.scope, 50).await?;
@@ -584,7 +675,8 @@ impl Inner {
             };
             st.persisted = job.clone();
             st.job = job;
-            if self.next_due(slot, &st).is_none_or(|at| at <= now) {
+            // Another worker's overdue account is its owner's to catch up.
+            if owned.get(i).copied().unwrap_or(true) && self.next_due(slot, &st).is_none_or(|at| at <= now) {
                 overdue.push(i);
             }
         }
@@ -736,8 +828,11 @@ impl Inner {
                 }
             })
         };
+        // Aborted with this future too: a runtime dropped mid-run must stop renewing, or the
+        // account would stay held by a worker that no longer exists.
+        let renew = AbortOnDrop(renew);
         let runs = self.execute(slot, job).await;
-        renew.abort();
+        drop(renew);
         let done = self.clock.now();
         let quiet = crate::lease::quiet_after(&slot.account.connector.capabilities().sync.rate_limit)
             .and_then(|w| chrono::Duration::from_std(w).ok())
