@@ -33,7 +33,7 @@ async fn process_inbox(
 ) -> Result<Vec<(String, hostelpulse::sync::AuditRecord)>, BoxError> {
     let worker = InboxWorker::new(SyncEngine::new(store.clone()));
     let lookup = |scope: &Scope| registry.for_scope(scope).map(|a| a.connector.clone());
-    let done = worker.process_due(Utc::now(), &lookup, &ops::Recording::new(store, seen)).await?;
+    let done = worker.process_due(Utc::now(), &lookup, &ops::Recording::new(store.as_ref(), seen)).await?;
     Ok(done
         .into_iter()
         .filter_map(|p| {

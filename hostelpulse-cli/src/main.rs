@@ -274,6 +274,14 @@ enum Command {
         /// The SQLite state.
         #[arg(long, default_value = ops::DEFAULT_DB)]
         db: PathBuf,
+        /// A PostgreSQL store shared with other `run` workers instead of the SQLite file
+        /// (`postgres://user:password@host/db`). Prefer the environment variable: it holds a
+        /// password.
+        #[arg(long = "store", env = "HOSTELPULSE_STORE_URL", hide_env_values = true, value_name = "URL")]
+        store_url: Option<String>,
+        /// Seconds without a heartbeat after which the other workers take this one's accounts.
+        #[arg(long, default_value_t = 30)]
+        worker_ttl: u64,
         /// Address for webhooks, metrics and health checks.
         #[arg(long, default_value = "127.0.0.1:8787")]
         listen: std::net::SocketAddr,
@@ -418,9 +426,31 @@ async fn main() {
         Command::Webhook { command: WebhookCommand::Serve { config, db, listen, json, retry_first } } => {
             serve::serve(config, db, listen, json, retry_first).await
         }
-        Command::Run { config, db, listen, alert_url, max_concurrent, retry_first, catch_up_secs, json } => {
-            run::run(run::Options { config, db, listen, alert_url, json, max_concurrent, retry_first, catch_up_secs })
-                .await
+        Command::Run {
+            config,
+            db,
+            store_url,
+            worker_ttl,
+            listen,
+            alert_url,
+            max_concurrent,
+            retry_first,
+            catch_up_secs,
+            json,
+        } => {
+            run::run(run::Options {
+                config,
+                db,
+                store_url,
+                worker_ttl,
+                listen,
+                alert_url,
+                json,
+                max_concurrent,
+                retry_first,
+                catch_up_secs,
+            })
+            .await
         }
         Command::Sandbox { properties, write_config, db, webhooks_to, poll_every } => {
             sandbox::run(sandbox::Options {

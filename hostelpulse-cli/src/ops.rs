@@ -73,7 +73,7 @@ pub async fn sync_accounts(
                 Plan::Incremental if !caps.supports(Operation::ReadBookingsModified) => Plan::Full,
                 p => p.clone(),
             };
-            let run = engine.run(a.connector.as_ref(), plan, trigger, &Recording::new(store, seen)).await;
+            let run = engine.run(a.connector.as_ref(), plan, trigger, &Recording::new(store.as_ref(), seen)).await;
             held.release(lease::quiet_after(&caps.sync.rate_limit)).await?;
             bar.inc(1);
             Ok::<_, BoxError>((i, (a.id.clone(), run)))
@@ -94,13 +94,39 @@ const LEASE_WAIT: std::time::Duration = std::time::Duration::from_secs(300);
 
 /// Writes changes to the store and, when asked, shows them to a collector too.
 pub struct Recording<'a> {
-    store: &'a SqliteStore,
+    store: &'a dyn Sink,
     seen: Option<&'a CollectingSink>,
 }
 
 impl<'a> Recording<'a> {
-    pub fn new(store: &'a SqliteStore, seen: Option<&'a CollectingSink>) -> Self {
+    pub fn new(store: &'a dyn Sink, seen: Option<&'a CollectingSink>) -> Self {
         Self { store, seen }
+    }
+}
+
+/// What the long-running commands (`run`, `webhook serve`) need of their store: SQLite or
+/// PostgreSQL.
+pub trait StateStore:
+    hostelpulse::sync::JobStore + Sink + hostelpulse::store::BookingStore + hostelpulse::core::http::TokenStore
+{
+}
+impl<T> StateStore for T where
+    T: hostelpulse::sync::JobStore + Sink + hostelpulse::store::BookingStore + hostelpulse::core::http::TokenStore
+{
+}
+
+/// The environment variable `run` reads a PostgreSQL URL from (it holds a password: not a
+/// command-line argument, which other users can see in the process list).
+pub const STORE_URL_ENV: &str = "HOSTELPULSE_STORE_URL";
+
+/// The store at `url` (`postgres://…`), or the SQLite file `db`.
+pub async fn open_state(url: Option<&str>, db: &Path) -> Result<Arc<dyn StateStore>, BoxError> {
+    match url {
+        Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+            Ok(Arc::new(hostelpulse::store::PgStore::open(url).await?))
+        }
+        Some(_) => Err(format!("{STORE_URL_ENV}: only postgres:// URLs are supported (SQLite: use --db)").into()),
+        None => Ok(open(db).await?),
     }
 }
 

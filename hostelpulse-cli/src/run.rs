@@ -10,16 +10,16 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::get;
 use hostelpulse::config::{EnvSecrets, Fleet};
+use hostelpulse::core::http::TokenStore;
 use hostelpulse::fleet::FleetRegistry;
 use hostelpulse::model::Property;
 use hostelpulse::runtime::alerts::{AlertSink, FanOut, HttpAlerts, LogAlerts};
 use hostelpulse::runtime::{RetryPolicy, RoomsSink, Runtime, RuntimeConfig, RuntimeEvent, RuntimeHandle};
-use hostelpulse::store::SqliteStore;
 use hostelpulse::sync::inbox::InboxBackoff;
-use hostelpulse::sync::{AuditLog, Scope};
+use hostelpulse::sync::{JobStore, Scope, Sink};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 
-use crate::ops;
+use crate::ops::{self, StateStore};
 use crate::serve::{self, Log};
 use crate::views::BoxError;
 
@@ -30,6 +30,10 @@ pub const ALERT_SECRET_ENV: &str = "HOSTELPULSE_ALERT_SECRET";
 pub struct Options {
     pub config: PathBuf,
     pub db: PathBuf,
+    /// A PostgreSQL URL: the store shared with the other workers (instead of `db`).
+    pub store_url: Option<String>,
+    /// Seconds a worker stays alive in the others' eyes without a heartbeat.
+    pub worker_ttl: u64,
     pub listen: SocketAddr,
     pub alert_url: Option<String>,
     pub json: bool,
@@ -40,7 +44,7 @@ pub struct Options {
     pub catch_up_secs: u64,
 }
 
-struct StoreRooms(Arc<SqliteStore>);
+struct StoreRooms(Arc<dyn StateStore>);
 
 #[async_trait::async_trait]
 impl RoomsSink for StoreRooms {
@@ -51,15 +55,15 @@ impl RoomsSink for StoreRooms {
 
 #[derive(Clone)]
 struct Probe {
-    store: Arc<SqliteStore>,
+    store: Arc<dyn StateStore>,
     runtime: RuntimeHandle,
     metrics: PrometheusHandle,
 }
 
 pub async fn run(o: Options) -> Result<(), BoxError> {
-    let store = ops::open(&o.db).await?;
+    let store = ops::open_state(o.store_url.as_deref(), &o.db).await?;
     let fleet = Fleet::load(&o.config)?;
-    let built = FleetRegistry::build(&fleet, &EnvSecrets, store.clone())?;
+    let built = FleetRegistry::build(&fleet, &EnvSecrets, store.clone() as Arc<dyn TokenStore>)?;
     let registry = Arc::new(built.all());
     if registry.accounts().is_empty() {
         return Err(format!("{}: no account to run", o.config.display()).into());
@@ -78,13 +82,14 @@ pub async fn run(o: Options) -> Result<(), BoxError> {
     let mut cfg = RuntimeConfig::default();
     cfg.max_concurrent = o.max_concurrent.max(1);
     cfg.catch_up_spread = std::time::Duration::from_secs(o.catch_up_secs);
+    cfg.worker_ttl = std::time::Duration::from_secs(o.worker_ttl.max(3));
     let first = std::time::Duration::from_secs_f64(o.retry_first);
     cfg.retry = RetryPolicy::new(first, std::time::Duration::from_secs(3600)).jitter(0.2);
     cfg.inbox_backoff = InboxBackoff::new(
         chrono::Duration::from_std(first).unwrap_or(chrono::Duration::seconds(10)),
         chrono::Duration::minutes(30),
     );
-    let runtime = Runtime::builder(store.clone(), store.clone())
+    let runtime = Runtime::builder(store.clone() as Arc<dyn JobStore>, store.clone() as Arc<dyn Sink>)
         .accounts(built.managed())
         .alert_sink(alerts)
         .rooms_sink(Arc::new(StoreRooms(store.clone())))
@@ -208,7 +213,8 @@ async fn print_events(mut events: tokio::sync::broadcast::Receiver<RuntimeEvent>
                     outln!(
                         "{}",
                         serde_json::json!({ "event": "run", "account": account, "job": format!("{job:?}"),
-                            "plan": run.plan, "outcome": run.outcome, "counts": c, "run_id": run.run_id })
+                            "plan": run.plan, "outcome": run.outcome, "counts": c, "run_id": run.run_id,
+                            "started_at": run.started_at, "finished_at": run.finished_at, "worker": run.worker })
                     );
                 } else {
                     outln!(
@@ -226,6 +232,13 @@ async fn print_events(mut events: tokio::sync::broadcast::Receiver<RuntimeEvent>
                     outln!("{}", serde_json::json!({ "event": "alert", "alert": a }));
                 } else {
                     outln!("{}: alert {:?} {} — {}", a.account, a.status, a.rule.as_str(), a.detail);
+                }
+            }
+            RuntimeEvent::Shared { workers, owned } => {
+                if json {
+                    outln!("{}", serde_json::json!({ "event": "shared", "workers": workers, "owned": owned }));
+                } else {
+                    outln!("{} worker(s) share the store; this one runs {owned} account(s)", workers.len());
                 }
             }
             RuntimeEvent::LeaseBusy { account, by } => {

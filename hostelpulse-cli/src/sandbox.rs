@@ -214,6 +214,7 @@ fn control_router(sandbox: Shared) -> Router {
         .route("/sirvoy/create", post(sirvoy_create))
         .route("/feeds/{n}/remove", post(feed_remove))
         .route("/{pms}/outage/{state}", post(outage))
+        .route("/stats", axum::routing::get(stats))
         .with_state(sandbox)
 }
 
@@ -307,6 +308,14 @@ async fn outage(State(s): State<Shared>, UrlPath((pms, state)): UrlPath<(String,
         other => return answer(Err(format!("no outage switch for `{other}` (beds24, cloudbeds)"))),
     }
     answer(Ok(json!({ "pms": pms, "down": down })))
+}
+
+/// What the emulators counted: requests each refused for going over a vendor limit.
+async fn stats(State(s): State<Shared>) -> Answer {
+    let beds24_rejected: u64 = s.beds24.iter().map(Beds24Emulator::rejected).sum();
+    answer(Ok(
+        json!({ "cloudbeds_rate_violations": s.cloudbeds.violations(), "beds24_credit_rejections": beds24_rejected }),
+    ))
 }
 
 async fn feed_remove(State(s): State<Shared>, UrlPath(n): UrlPath<usize>) -> Answer {

@@ -18,13 +18,12 @@ use axum::http::{HeaderMap, Method, StatusCode};
 use axum::routing::any;
 use chrono::Utc;
 use hostelpulse::Registry;
-use hostelpulse::store::SqliteStore;
 use hostelpulse::sync::inbox::InboxBackoff;
-use hostelpulse::sync::{Inbox, InboxWorker, Queued, Scope, Settled, SyncEngine};
+use hostelpulse::sync::{InboxWorker, Queued, Scope, Settled, SyncEngine};
 use hostelpulse::webhooks::{Received, Request};
 use tokio::sync::Notify;
 
-use crate::ops;
+use crate::ops::{self, StateStore};
 use crate::views::BoxError;
 
 /// How the server reports what it does.
@@ -44,7 +43,7 @@ pub type OnQueued = Arc<dyn Fn(&Scope) + Send + Sync>;
 #[derive(Clone)]
 pub struct App {
     registry: Arc<Registry>,
-    store: Arc<SqliteStore>,
+    store: Arc<dyn StateStore>,
     log: Log,
     wake: Arc<Notify>,
     backoff: InboxBackoff,
@@ -52,7 +51,7 @@ pub struct App {
 }
 
 impl App {
-    pub fn new(registry: Arc<Registry>, store: Arc<SqliteStore>, log: Log) -> Self {
+    pub fn new(registry: Arc<Registry>, store: Arc<dyn StateStore>, log: Log) -> Self {
         Self { registry, store, log, wake: Arc::new(Notify::new()), backoff: InboxBackoff::default(), on_queued: None }
     }
 
@@ -132,7 +131,7 @@ async fn handle(app: App, incoming: Incoming) -> StatusCode {
 /// account's lease (a `sync` or `run` working the same account is waited for, never doubled),
 /// then sleeps until the next one is due or a new delivery arrives.
 async fn work(app: App) {
-    let engine = SyncEngine::new(app.store.clone());
+    let engine = SyncEngine::new(app.store.clone() as Arc<dyn hostelpulse::sync::SyncStore>);
     let worker = InboxWorker::new(engine).backoff(app.backoff.clone());
     let holder = format!("hostelpulse-webhook-serve:{}", std::process::id());
     loop {
@@ -181,7 +180,15 @@ async fn work_account(app: &App, worker: &InboxWorker, holder: &str, scope: &Sco
         return true;
     };
     let ttl = std::time::Duration::from_secs(60);
-    let held = match lease::acquire(app.store.clone(), scope, holder, ttl, std::time::Duration::ZERO).await {
+    let held = match lease::acquire(
+        app.store.clone() as Arc<dyn hostelpulse::sync::JobStore>,
+        scope,
+        holder,
+        ttl,
+        std::time::Duration::ZERO,
+    )
+    .await
+    {
         Ok(h) => h,
         Err(lease::LeaseError::Busy { by }) => {
             tracing::debug!(account = %account.id, %by, "account busy in another process");
@@ -192,7 +199,7 @@ async fn work_account(app: &App, worker: &InboxWorker, holder: &str, scope: &Sco
             return true;
         }
     };
-    let sink = ops::Recording::new(&app.store, None);
+    let sink = ops::Recording::new(app.store.as_ref(), None);
     let done = worker.process_due_for(now, scope, account.connector.clone(), &sink).await;
     let quiet = lease::quiet_after(&account.connector.capabilities().sync.rate_limit);
     if let Err(e) = held.release(quiet).await {

@@ -30,7 +30,12 @@ struct Worker {
 }
 
 /// A worker process: its own connectors (as a process builds them) over the shared upstreams.
-fn worker(name: &str, store: &Arc<MemoryStore>, upstreams: &[Arc<ReferenceUpstream>], clock: &Arc<dyn Clock>) -> Worker {
+fn worker(
+    name: &str,
+    store: &Arc<MemoryStore>,
+    upstreams: &[Arc<ReferenceUpstream>],
+    clock: &Arc<dyn Clock>,
+) -> Worker {
     let mut cfg = RuntimeConfig::default();
     cfg.catch_up_spread = Duration::ZERO;
     cfg.retry = RetryPolicy::new(Duration::from_secs(60), Duration::from_secs(3600));
@@ -99,8 +104,9 @@ fn assert_never_two_at_once(runs: &BTreeMap<Scope, Vec<AuditRecord>>) {
 async fn three_workers_share_the_accounts_and_take_over_from_one_that_dies() {
     let clock: Arc<dyn Clock> = Arc::new(TokioWallClock::starting_at(t0()));
     let store = Arc::new(MemoryStore::new());
-    let upstreams: Vec<_> =
-        (0..ACCOUNTS).map(|i| ReferenceUpstream::seeded(format!("hostel-{i:02}").as_str(), clock.clone(), 5 + i % 4)).collect();
+    let upstreams: Vec<_> = (0..ACCOUNTS)
+        .map(|i| ReferenceUpstream::seeded(format!("hostel-{i:02}").as_str(), clock.clone(), 5 + i % 4))
+        .collect();
     let scopes: Vec<Scope> = upstreams
         .iter()
         .map(|u| {
@@ -108,7 +114,8 @@ async fn three_workers_share_the_accounts_and_take_over_from_one_that_dies() {
             Scope::new(c.kind(), c.account().clone())
         })
         .collect();
-    let mut workers: Vec<Worker> = ["w-a", "w-b", "w-c"].iter().map(|n| worker(n, &store, &upstreams, &clock)).collect();
+    let mut workers: Vec<Worker> =
+        ["w-a", "w-b", "w-c"].iter().map(|n| worker(n, &store, &upstreams, &clock)).collect();
 
     // Twenty minutes: every worker has seen the others; polls run every five minutes.
     tokio::time::sleep(Duration::from_secs(20 * 60)).await;

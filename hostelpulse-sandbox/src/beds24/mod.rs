@@ -212,6 +212,11 @@ impl Beds24Emulator {
         self.inner.lock().requests.get(endpoint).copied().unwrap_or(0)
     }
 
+    /// Requests refused (429) because the 5-minute credit window was spent.
+    pub fn rejected(&self) -> u64 {
+        self.inner.lock().rejected
+    }
+
     /// Every request served.
     pub fn total_requests(&self) -> u64 {
         self.inner.lock().requests.values().sum()

@@ -108,6 +108,7 @@ async fn credits(State(shared): State<Shared>, req: Request, next: Next) -> Resp
         (s.header_names, s.credits_limit, resets_in, s.credits_limit - s.credits_used)
     };
     if remaining_before < c {
+        shared.lock().rejected += 1;
         let mut resp = (
             StatusCode::TOO_MANY_REQUESTS,
             axum::Json(json!({ "success": false, "code": 1016, "message": "Credit limit exceeded in last 5 minutes" })),

@@ -32,6 +32,8 @@ pub(crate) struct State {
     pub scopes: Vec<String>,
     pub credits_limit: f64,
     pub credits_used: f64,
+    /// Requests refused with 429 because the credit window was spent.
+    pub rejected: u64,
     pub window: Duration,
     pub window_start: Instant,
     pub header_names: CreditHeaderNames,
@@ -132,6 +134,7 @@ impl State {
             .to_vec(),
             credits_limit,
             credits_used: 0.0,
+            rejected: 0,
             window: Duration::from_secs(300),
             window_start: Instant::now(),
             header_names,

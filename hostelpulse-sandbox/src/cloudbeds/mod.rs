@@ -215,6 +215,12 @@ impl CloudbedsEmulator {
         self.inner.lock().properties.get(property).is_some_and(|p| p.suspended)
     }
 
+    /// Requests over the rate limit, every property together: each suspended its property's
+    /// credentials.
+    pub fn violations(&self) -> u64 {
+        self.inner.lock().properties.values().map(|p| p.violations).sum()
+    }
+
     /// Lifts a suspension.
     pub fn reinstate(&self, property: &str) {
         if let Some(p) = self.inner.lock().properties.get_mut(property) {
