@@ -129,18 +129,22 @@ async fn scope_state(c: &impl GenericClient, scope: &Scope, records: RecordMap) 
     Ok(SyncState { cursor, records, connector_state: state.map(|j| j.0), state_version, paging_checkpoint: checkpoint })
 }
 
+/// A read-only transaction on one snapshot: the records and the cursor and state beside them
+/// come from the same commit.
+async fn snapshot(c: &mut deadpool_postgres::Object) -> Result<deadpool_postgres::Transaction<'_>, StoreError> {
+    c.build_transaction()
+        .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
+        .read_only(true)
+        .start()
+        .await
+        .map_err(backend)
+}
+
 #[async_trait]
 impl SyncStore for PgStore {
     async fn load(&self, scope: &Scope) -> Result<SyncState, StoreError> {
         let mut c = self.client().await?;
-        // One snapshot: the records and the cursor beside them come from the same commit.
-        let tx = c
-            .build_transaction()
-            .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
-            .read_only(true)
-            .start()
-            .await
-            .map_err(backend)?;
+        let tx = snapshot(&mut c).await?;
         let rows = tx
             .query(
                 &format!("SELECT {RECORD_COLUMNS} FROM sync_record WHERE connector = $1 AND account = $2"),
@@ -162,13 +166,7 @@ impl SyncStore for PgStore {
 
     async fn load_some(&self, scope: &Scope, ids: &[&SourceId]) -> Result<SyncState, StoreError> {
         let mut c = self.client().await?;
-        let tx = c
-            .build_transaction()
-            .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
-            .read_only(true)
-            .start()
-            .await
-            .map_err(backend)?;
+        let tx = snapshot(&mut c).await?;
         let wanted: Vec<&str> = ids.iter().map(|id| id.as_str()).collect();
         let rows = tx
             .query(
