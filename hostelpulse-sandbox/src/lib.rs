@@ -24,3 +24,11 @@ pub use in_process::InProcess;
 pub use mail::{BookingMailer, MaildirWriter};
 pub use server::{Outage, Running};
 pub use sirvoy::SirvoySender;
+
+/// The HTTP client the emulators send webhooks with, built once per process: a client reads
+/// the system's root certificates when it is built, and a test or bench starting a thousand
+/// emulators would otherwise read them a thousand times.
+pub(crate) fn webhook_client() -> reqwest::Client {
+    static CLIENT: std::sync::OnceLock<reqwest::Client> = std::sync::OnceLock::new();
+    CLIENT.get_or_init(reqwest::Client::new).clone()
+}

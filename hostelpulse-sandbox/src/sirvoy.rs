@@ -36,7 +36,7 @@ impl SirvoySender {
         Self {
             target: target.into(),
             property_id: property_id.into(),
-            client: reqwest::Client::new(),
+            client: crate::webhook_client(),
             bookings: Mutex::new(Bookings { next_id: 900_000, ..Bookings::default() }),
             retries: 3,
         }

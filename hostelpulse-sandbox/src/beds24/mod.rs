@@ -105,7 +105,7 @@ impl Beds24EmulatorBuilder {
             state.set_property_id(id);
         }
         let inner =
-            Arc::new(Inner { state: Mutex::new(state), webhook: Mutex::new(None), client: reqwest::Client::new() });
+            Arc::new(Inner { state: Mutex::new(state), webhook: Mutex::new(None), client: crate::webhook_client() });
         let outage = crate::server::Outage::default();
         let server = Running::serve(outage.wrap(routes::router(inner.clone()))).await?;
         Ok(Beds24Emulator { inner, server, outage })

@@ -113,7 +113,7 @@ impl CloudbedsEmulatorBuilder {
             minted: 0,
             today,
         };
-        let inner = Arc::new(Inner { state: Mutex::new(state), client: reqwest::Client::new() });
+        let inner = Arc::new(Inner { state: Mutex::new(state), client: crate::webhook_client() });
         let outage = crate::server::Outage::default();
         let server = Running::serve(outage.wrap(routes::router(inner.clone()))).await?;
         Ok(CloudbedsEmulator { inner, server, outage, property: self.properties.first().cloned().unwrap_or_default() })
