@@ -189,6 +189,10 @@ pub struct RuntimeConfig {
     /// How late an account owned by another worker may be before this worker runs it anyway
     /// (default 2 min): covers workers that disagree on who is alive, or one that hangs.
     pub takeover_grace: Duration,
+    /// While other workers share the store, how often this one looks at the shared inbox
+    /// (default 1 s): a webhook another worker received for one of this worker's accounts
+    /// announces itself only there.
+    pub shared_inbox_poll: Duration,
     /// Seed for the retry jitter (default: from the OS).
     pub seed: Option<u64>,
     /// The sync engine's settings.
@@ -209,6 +213,7 @@ impl Default for RuntimeConfig {
             holder: format!("{host}:{}:{}", std::process::id(), &uuid::Uuid::new_v4().simple().to_string()[..8]),
             worker_ttl: Duration::from_secs(30),
             takeover_grace: Duration::from_secs(120),
+            shared_inbox_poll: Duration::from_secs(1),
             seed: None,
             sync: SyncConfig::default(),
         }
@@ -514,13 +519,29 @@ impl Runtime {
             }
             let until_beat = next_beat.saturating_duration_since(tokio::time::Instant::now());
             next = next.min(inner.clock.now() + chrono::Duration::from_std(until_beat).unwrap_or_default());
+            // Deliveries already due wake the loop only where this worker could start them: an
+            // account running now wakes it when its run ends, another worker's account after
+            // the grace, an account not configured here never. (Waking for those at once would
+            // spin the loop until someone else dealt with them.)
+            for (scope, at) in &inbox_due {
+                if let Some(&i) = inner.by_scope.get(scope)
+                    && !inner.slots[i].lock().running
+                {
+                    next = next.min(if owned.get(i).copied().unwrap_or(true) { *at } else { *at + grace });
+                }
+            }
             match inner.store.inbox_next_due().await {
-                Ok(Some(at)) => next = next.min(at),
-                Ok(None) => {}
+                Ok(Some(at)) if at > now => next = next.min(at),
+                Ok(_) => {}
                 Err(_) => store_trouble = true,
             }
             if store_trouble {
                 next = next.min(inner.clock.now() + chrono::Duration::seconds(5));
+            }
+            if inner.live.lock().unwrap_or_else(|e| e.into_inner()).len() > 1 {
+                let poll =
+                    chrono::Duration::from_std(inner.config.shared_inbox_poll).unwrap_or(chrono::Duration::seconds(1));
+                next = next.min(inner.clock.now() + poll);
             }
             let wait = (next - inner.clock.now()).to_std().unwrap_or_default();
             tokio::select! {

@@ -502,6 +502,8 @@ async fn a_sync_lag_alert_fires_on_the_tick_when_polls_keep_failing_and_resolves
 struct FlakyInbox {
     inner: MemoryStore,
     failures: AtomicU32,
+    /// Reads of the inbox: a loop that spins on it shows here (it stops at 10,000).
+    reads: AtomicU32,
 }
 
 fn flaky() -> hostelpulse_core::sync::StoreError {
@@ -542,6 +544,7 @@ impl Inbox for FlakyInbox {
         now: DateTime<Utc>,
         limit: usize,
     ) -> Result<Vec<hostelpulse_core::sync::InboxEntry>, hostelpulse_core::sync::StoreError> {
+        assert!(self.reads.fetch_add(1, Ordering::SeqCst) < 10_000, "the runtime loop spins on the inbox");
         if self.failures.load(Ordering::SeqCst) > 0 {
             self.failures.fetch_sub(1, Ordering::SeqCst);
             return Err(flaky());
@@ -637,7 +640,8 @@ impl JobStore for FlakyInbox {
 #[tokio::test(start_paused = true)]
 async fn a_store_that_fails_for_a_while_delays_the_inbox_but_never_stops_the_runtime() {
     let clock: Arc<dyn Clock> = Arc::new(TokioWallClock::starting_at(t0()));
-    let store = Arc::new(FlakyInbox { inner: MemoryStore::new(), failures: AtomicU32::new(0) });
+    let store =
+        Arc::new(FlakyInbox { inner: MemoryStore::new(), failures: AtomicU32::new(0), reads: AtomicU32::new(0) });
     let up = upstream("p1", clock.clone(), 5);
     let c = Scripted::new(&up);
     let r = start(
@@ -683,4 +687,48 @@ async fn a_panicking_sync_frees_its_account_and_is_retried() {
     assert_eq!(c.reads.load(Ordering::SeqCst), 3);
     let job = store.job(&scope_of(c.as_ref())).await.unwrap().unwrap();
     assert_eq!((job.failures, job.retry), (0, None));
+}
+
+/// A delivery the runtime cannot run now — for an account configured in another process, or
+/// for one whose run is still going — does not make its loop spin: it waits for the next thing it
+/// can do.
+#[tokio::test(start_paused = true)]
+async fn a_delivery_for_an_account_not_configured_here_does_not_spin_the_loop() {
+    let clock: Arc<dyn Clock> = Arc::new(TokioWallClock::starting_at(t0()));
+    let store =
+        Arc::new(FlakyInbox { inner: MemoryStore::new(), failures: AtomicU32::new(0), reads: AtomicU32::new(0) });
+    let up = upstream("p1", clock.clone(), 3);
+    let c = Scripted::new(&up);
+    c.then(Fail::Slow(Duration::from_secs(120)));
+    let scope = scope_of(c.as_ref());
+    let elsewhere = Scope::new(scope.connector.clone(), AccountId::new("configured-elsewhere"));
+    let hint = |account: &Scope, key: &str| {
+        InboxItem::Hint(Hint::bookings(
+            account.connector.clone(),
+            account.account.clone(),
+            "booking.modified",
+            hostelpulse_core::BookingIds::one(hostelpulse_core::SourceId::new("1")),
+            key,
+        ))
+    };
+    store.inbox_put(&elsewhere, "e1", &hint(&elsewhere, "e1"), t0(), chrono::Duration::days(2)).await.unwrap();
+    let r = start(
+        store.clone(),
+        sink(),
+        vec![managed("p1", c.clone())],
+        clock.clone(),
+        config(),
+        Arc::new(CollectingAlerts::new()),
+    );
+    // While p1's first (slow) full sync runs, a delivery for p1 waits in the inbox too.
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    store.inbox_put(&scope, "p1-1", &hint(&scope, "p1-1"), at(10), chrono::Duration::days(2)).await.unwrap();
+    r.handle.webhook_received(&scope);
+    tokio::time::sleep(Duration::from_secs(10 * 60)).await;
+    let (_, events) = r.stop().await;
+    let reads = store.reads.load(Ordering::SeqCst);
+    assert!(reads < 500, "{reads} reads of the inbox in ten minutes");
+    // p1's delivery ran once its full sync was done; the other account's waits for its owner.
+    assert!(runs(&events).iter().any(|r| r.1 == Job::Inbox && r.2 == at(120)), "{:?}", runs(&events));
+    assert!(store.inbox_entries(&elsewhere).await.unwrap().iter().all(|e| e.done_at.is_none()));
 }

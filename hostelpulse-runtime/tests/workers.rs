@@ -11,7 +11,9 @@ use chrono::{DateTime, Utc};
 use hostelpulse_core::sync::{
     AuditLog, AuditRecord, CollectingSink, JobStore, MemoryStore, Plan, Scope, SyncStore, Trigger,
 };
-use hostelpulse_core::testkit::ReferenceUpstream;
+use hostelpulse_core::sync::{Inbox, InboxItem};
+use hostelpulse_core::testkit::{NewBooking, ReferenceUpstream, Upstream};
+use hostelpulse_core::webhook::Hint;
 use hostelpulse_core::{Clock, Connector, TokioWallClock};
 use hostelpulse_runtime::{ManagedAccount, RetryPolicy, Runtime, RuntimeConfig, RuntimeEvent, RuntimeHandle, Stopped};
 use tokio::sync::broadcast;
@@ -143,6 +145,40 @@ async fn three_workers_share_the_accounts_and_take_over_from_one_that_dies() {
     }
     assert_eq!(per_worker.len(), 3, "{per_worker:?}");
     assert!(per_worker.values().all(|n| *n <= fair), "{per_worker:?}");
+
+    // A webhook for one of w-b's accounts arrives at w-a: it goes to the shared inbox, and w-b
+    // runs it within its inbox poll (one second), with the booking it names.
+    let (hooked, i) = runs
+        .iter()
+        .enumerate()
+        .find_map(|(i, (s, rs))| (rs.last().and_then(|r| r.worker.as_deref()) == Some("w-b")).then(|| (s.clone(), i)))
+        .expect("w-b owns accounts");
+    // Between two polls (they run on the five minutes) and two heartbeats (every ten seconds):
+    // nothing else wakes w-b.
+    tokio::time::sleep(Duration::from_secs(155)).await;
+    let today = clock.now().date_naive();
+    let id = upstreams[scopes.iter().position(|s| *s == hooked).unwrap_or(i)]
+        .create(NewBooking::new(today, today + chrono::Duration::days(2)).guest("Hooked"))
+        .await
+        .unwrap();
+    let hint = Hint::bookings(
+        hooked.connector.clone(),
+        hooked.account.clone(),
+        "booking.created",
+        hostelpulse_core::BookingIds::one(id.clone()),
+        "evt-cross",
+    );
+    let received = clock.now();
+    store.inbox_put(&hooked, "evt-cross", &InboxItem::Hint(hint), received, chrono::Duration::days(2)).await.unwrap();
+    workers[0].handle.webhook_received(&hooked);
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let entry = store.inbox_entries(&hooked).await.unwrap().into_iter().find(|e| e.dedupe_key == "evt-cross").unwrap();
+    let done_at = entry.done_at.expect("the delivery was run");
+    assert!(done_at - received <= chrono::Duration::seconds(1), "run {} after it was queued", done_at - received);
+    let run_id = entry.run_id.unwrap();
+    let run = store.recent(&hooked, 10_000).await.unwrap().into_iter().find(|r| r.run_id == run_id).unwrap();
+    assert_eq!(run.worker.as_deref(), Some("w-b"), "the owner ran it");
+    assert!(store.load(&hooked).await.unwrap().records.contains_key(&id));
 
     // w-c dies without a word (as kill -9): no sign-off, its heartbeat simply stops.
     let dead = workers.pop().unwrap();
