@@ -524,10 +524,11 @@ impl Runtime {
             // the grace, an account not configured here never. (Waking for those at once would
             // spin the loop until someone else dealt with them.)
             for (scope, at) in &inbox_due {
-                if let Some(&i) = inner.by_scope.get(scope)
-                    && !inner.slots[i].lock().running
-                {
-                    next = next.min(if owned.get(i).copied().unwrap_or(true) { *at } else { *at + grace });
+                if let Some(&i) = inner.by_scope.get(scope) {
+                    let slot = &inner.slots[i];
+                    if let Some(when) = inner.inbox_wake(slot, &slot.lock(), *at) {
+                        next = next.min(if owned.get(i).copied().unwrap_or(true) { when } else { when + grace });
+                    }
                 }
             }
             match inner.store.inbox_next_due().await {
@@ -725,6 +726,16 @@ impl Inner {
             self.store.save_job(&slot.scope, &job).await?;
         }
         Ok(())
+    }
+
+    /// When a delivery due since `at` can be started on this slot: not while it runs (its end
+    /// wakes the loop), not while its credentials are blocked (new ones do), not before another
+    /// process's lease on it ends.
+    fn inbox_wake(&self, slot: &Slot, st: &SlotState, at: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        if st.running || st.job.blocked.as_ref().is_some_and(|b| b.credentials == slot.account.credentials) {
+            return None;
+        }
+        Some(st.lease_wait.map_or(at, |w| at.max(w)))
     }
 
     /// When the slot next wants to run, if ever (inbox entries are watched separately).

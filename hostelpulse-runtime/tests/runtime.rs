@@ -689,8 +689,9 @@ async fn a_panicking_sync_frees_its_account_and_is_retried() {
     assert_eq!((job.failures, job.retry), (0, None));
 }
 
-/// A delivery the runtime cannot run now — for an account configured in another process, or
-/// for one whose run is still going — does not make its loop spin: it waits for the next thing it
+/// A delivery the runtime cannot run now — for an account configured in another process, for
+/// one whose run is still going, for one whose credentials are blocked — does not make its loop
+/// spin: it waits for the next thing it
 /// can do.
 #[tokio::test(start_paused = true)]
 async fn a_delivery_for_an_account_not_configured_here_does_not_spin_the_loop() {
@@ -712,18 +713,26 @@ async fn a_delivery_for_an_account_not_configured_here_does_not_spin_the_loop() 
         ))
     };
     store.inbox_put(&elsewhere, "e1", &hint(&elsewhere, "e1"), t0(), chrono::Duration::days(2)).await.unwrap();
+    // p2's credentials are rejected: it is blocked until they change.
+    let up2 = upstream("p2", clock.clone(), 3);
+    let c2 = Scripted::new(&up2);
+    c2.then(Fail::Auth);
+    let scope2 = scope_of(c2.as_ref());
     let r = start(
         store.clone(),
         sink(),
-        vec![managed("p1", c.clone())],
+        vec![managed("p1", c.clone()), managed("p2", c2.clone())],
         clock.clone(),
         config(),
         Arc::new(CollectingAlerts::new()),
     );
-    // While p1's first (slow) full sync runs, a delivery for p1 waits in the inbox too.
+    // While p1's first (slow) full sync runs, a delivery for p1 waits in the inbox too; so does
+    // one for the blocked p2.
     tokio::time::sleep(Duration::from_secs(10)).await;
     store.inbox_put(&scope, "p1-1", &hint(&scope, "p1-1"), at(10), chrono::Duration::days(2)).await.unwrap();
+    store.inbox_put(&scope2, "p2-1", &hint(&scope2, "p2-1"), at(10), chrono::Duration::days(2)).await.unwrap();
     r.handle.webhook_received(&scope);
+    r.handle.webhook_received(&scope2);
     tokio::time::sleep(Duration::from_secs(10 * 60)).await;
     let (_, events) = r.stop().await;
     let reads = store.reads.load(Ordering::SeqCst);
@@ -731,4 +740,5 @@ async fn a_delivery_for_an_account_not_configured_here_does_not_spin_the_loop() 
     // p1's delivery ran once its full sync was done; the other account's waits for its owner.
     assert!(runs(&events).iter().any(|r| r.1 == Job::Inbox && r.2 == at(120)), "{:?}", runs(&events));
     assert!(store.inbox_entries(&elsewhere).await.unwrap().iter().all(|e| e.done_at.is_none()));
+    assert!(store.inbox_entries(&scope2).await.unwrap().iter().all(|e| e.done_at.is_none()), "p2 stays blocked");
 }
