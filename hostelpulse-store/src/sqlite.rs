@@ -464,10 +464,7 @@ fn run_migrations(tx: &rusqlite::Transaction<'_>) -> Result<(), StoreError> {
 
 fn insert_audit(tx: &rusqlite::Transaction<'_>, record: &AuditRecord) -> Result<(), StoreError> {
     let json = serde_json::to_string(record).map_err(backend)?;
-    let outcome = serde_json::to_value(&record.outcome)
-        .ok()
-        .and_then(|v| v.get("status").and_then(|s| s.as_str()).map(str::to_owned))
-        .unwrap_or_default();
+    let outcome = record.outcome.status();
     tx.execute(
         "INSERT INTO audit_run (run_id, connector, account, started_at, finished_at, outcome, record)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)

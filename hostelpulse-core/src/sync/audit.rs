@@ -88,6 +88,16 @@ impl Outcome {
     pub fn is_success(&self) -> bool {
         matches!(self, Self::Ok | Self::Partial)
     }
+
+    /// The status name, as the serialized record's `status` tag spells it (stores index it).
+    pub fn status(&self) -> &'static str {
+        match self {
+            Self::Ok => "ok",
+            Self::Partial => "partial",
+            Self::Deferred { .. } => "deferred",
+            Self::Failed { .. } => "failed",
+        }
+    }
 }
 
 /// Counts per change class.
@@ -283,5 +293,24 @@ fn human_secs(s: i64) -> String {
         s if s < 7200 => format!("{} min", s / 60),
         s if s < 172_800 => format!("{} h", s / 3600),
         s => format!("{} days", s / 86_400),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_status_name_is_the_serialized_tag() {
+        let all = [
+            Outcome::Ok,
+            Outcome::Partial,
+            Outcome::Deferred { retry_at: DateTime::<Utc>::UNIX_EPOCH },
+            Outcome::Failed { stage: Stage::Fetch, kind: None, message: "down".into() },
+        ];
+        for o in all {
+            let tag = serde_json::to_value(&o).unwrap()["status"].as_str().unwrap().to_owned();
+            assert_eq!(o.status(), tag);
+        }
     }
 }

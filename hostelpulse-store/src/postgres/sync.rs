@@ -16,14 +16,6 @@ use super::{PgStore, backend, corrupt};
 /// Rows per statement when a commit writes record states: one round trip per chunk, not per row.
 const UPSERT_CHUNK: usize = 5_000;
 
-/// The `status` of an outcome, as the audit table's `outcome` column keeps it.
-pub(super) fn outcome_name(record: &AuditRecord) -> String {
-    serde_json::to_value(&record.outcome)
-        .ok()
-        .and_then(|v| v.get("status").and_then(|s| s.as_str()).map(str::to_owned))
-        .unwrap_or_default()
-}
-
 async fn insert_audit(c: &impl GenericClient, record: &AuditRecord) -> Result<(), StoreError> {
     c.execute(
         "INSERT INTO audit_run (run_id, connector, account, started_at, finished_at, outcome, worker, record)
@@ -36,7 +28,7 @@ async fn insert_audit(c: &impl GenericClient, record: &AuditRecord) -> Result<()
             &record.account.as_str(),
             &record.started_at,
             &record.finished_at,
-            &outcome_name(record),
+            &record.outcome.status(),
             &record.worker,
             &Json(record),
         ],
