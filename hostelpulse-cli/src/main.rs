@@ -39,6 +39,7 @@ mod ops;
 mod run;
 mod sandbox;
 mod serve;
+mod tasks;
 mod views;
 
 use std::path::PathBuf;
@@ -177,6 +178,10 @@ enum Command {
         /// The SQLite state.
         #[arg(long, default_value = ops::DEFAULT_DB)]
         db: PathBuf,
+        /// Append turnover task events (created, moved, withdrawn) to this file, one JSON object
+        /// per line; without it they wait in the state.
+        #[arg(long)]
+        tasks_to: Option<PathBuf>,
         /// The audit records as JSON.
         #[arg(long)]
         json: bool,
@@ -298,6 +303,11 @@ enum Command {
         /// seconds rather than at once.
         #[arg(long, default_value_t = 30)]
         catch_up_secs: u64,
+        /// Append turnover task events to this file, one JSON object per line (each property's
+        /// tasks are reconciled after every run that changed something); without it they wait
+        /// in the store.
+        #[arg(long)]
+        tasks_to: Option<PathBuf>,
         /// One JSON object per line (listening, each run, alert and webhook).
         #[arg(long)]
         json: bool,
@@ -335,6 +345,64 @@ enum MappingCommand {
     Check {
         /// The mapping: `[[room]]` tables with `id`, `name` and `sources = ["connector:account:id", …]`.
         mapping: PathBuf,
+        /// Store the file's pairs as confirmed (the sync reports and the board use them).
+        #[arg(long)]
+        save: bool,
+        /// The SQLite state.
+        #[arg(long, default_value = ops::DEFAULT_DB)]
+        db: PathBuf,
+        /// As JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Suggest a host room for every source room without a confirmed one (same name, else the
+    /// same unambiguous number) and store the suggestions, unconfirmed.
+    Suggest {
+        /// The host's rooms: `[[room]]` tables with `id` and `name`.
+        rooms: PathBuf,
+        /// The SQLite state.
+        #[arg(long, default_value = ops::DEFAULT_DB)]
+        db: PathBuf,
+        /// As JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Confirm stored suggestions: the ones named (`connector:account:id`), or all with `--all`.
+    Confirm {
+        /// Source keys.
+        keys: Vec<String>,
+        /// Every stored suggestion.
+        #[arg(long, conflicts_with = "keys")]
+        all: bool,
+        /// The SQLite state.
+        #[arg(long, default_value = ops::DEFAULT_DB)]
+        db: PathBuf,
+    },
+    /// Map a source room or bed to a host room (confirmed), or change its host room.
+    Set {
+        /// The source key (`connector:account:id`).
+        key: String,
+        /// The host's room id.
+        #[arg(long)]
+        host_id: String,
+        /// The host's room name.
+        #[arg(long)]
+        host_name: String,
+        /// The SQLite state.
+        #[arg(long, default_value = ops::DEFAULT_DB)]
+        db: PathBuf,
+    },
+    /// Remove pairs.
+    Remove {
+        /// Source keys.
+        #[arg(required = true)]
+        keys: Vec<String>,
+        /// The SQLite state.
+        #[arg(long, default_value = ops::DEFAULT_DB)]
+        db: PathBuf,
+    },
+    /// The stored mapping, and what needs review against the rooms of the last sync.
+    Show {
         /// The SQLite state.
         #[arg(long, default_value = ops::DEFAULT_DB)]
         db: PathBuf,
@@ -409,8 +477,8 @@ async fn main() {
         Command::Ical { command } => ical::run(command).await,
         Command::Email { command } => email::run(command).await,
         Command::Csv { command } => csv::run(command).await,
-        Command::Sync { config, account, incremental, db, json } => {
-            ops::sync(config, db, account, incremental, json).await
+        Command::Sync { config, account, incremental, db, tasks_to, json } => {
+            ops::sync(config, db, account, incremental, tasks_to, json).await
         }
         Command::Prune { config, audit_days, contact_days, db, json } => {
             ops::prune(config, db, audit_days, contact_days, json).await
@@ -420,9 +488,14 @@ async fn main() {
         Command::Tasks { config, property, from, days, db, json } => {
             ops::tasks(config, property, db, from, days, json).await
         }
-        Command::Mapping { command: MappingCommand::Check { mapping, db, json } } => {
-            mapping::check(mapping, db, json).await
-        }
+        Command::Mapping { command } => match command {
+            MappingCommand::Check { mapping, save, db, json } => mapping::check(mapping, db, save, json).await,
+            MappingCommand::Suggest { rooms, db, json } => mapping::suggest(rooms, db, json).await,
+            MappingCommand::Confirm { keys, all, db } => mapping::confirm(keys, all, db).await,
+            MappingCommand::Set { key, host_id, host_name, db } => mapping::set(key, host_id, host_name, db).await,
+            MappingCommand::Remove { keys, db } => mapping::remove(keys, db).await,
+            MappingCommand::Show { db, json } => mapping::show(db, json).await,
+        },
         Command::Webhook { command: WebhookCommand::Serve { config, db, listen, json, retry_first } } => {
             serve::serve(config, db, listen, json, retry_first).await
         }
@@ -436,6 +509,7 @@ async fn main() {
             max_concurrent,
             retry_first,
             catch_up_secs,
+            tasks_to,
             json,
         } => {
             run::run(run::Options {
@@ -449,6 +523,7 @@ async fn main() {
                 max_concurrent,
                 retry_first,
                 catch_up_secs,
+                tasks_to,
             })
             .await
         }

@@ -63,6 +63,8 @@ pub async fn sync_accounts(
                 .await
                 .map_err(|e| format!("{}: {e}", a.id))?;
             bar.set_message(format!("syncing {}", a.id));
+            // Rooms first: the bookings run then reports what the room mapping lacks against
+            // the rooms as they are now. A failed read costs the sync nothing.
             if caps.supports(Operation::ReadRooms)
                 && let Ok(props) = a.connector.rooms().await
             {
@@ -74,6 +76,14 @@ pub async fn sync_accounts(
                 p => p.clone(),
             };
             let run = engine.run(a.connector.as_ref(), plan, trigger, &Recording::new(store.as_ref(), seen)).await;
+            // Housekeeping after the bookings, and only when they got through: on a source that
+            // counts credits the bookings come first, and a deferred run leaves none to spend.
+            if run.outcome.is_success()
+                && caps.supports(Operation::ReadHousekeeping)
+                && let Ok(h) = a.connector.housekeeping().await
+            {
+                store.apply_rooms(&scope(a), &RoomRefresh::new(None, Some(h))).await?;
+            }
             held.release(lease::quiet_after(&caps.sync.rate_limit)).await?;
             bar.inc(1);
             Ok::<_, BoxError>((i, (a.id.clone(), run)))
@@ -107,11 +117,21 @@ impl<'a> Recording<'a> {
 /// What the long-running commands (`run`, `webhook serve`) need of their store: SQLite or
 /// PostgreSQL.
 pub trait StateStore:
-    hostelpulse::sync::JobStore + Sink + hostelpulse::store::BookingStore + hostelpulse::core::http::TokenStore
+    hostelpulse::sync::JobStore
+    + Sink
+    + hostelpulse::store::BookingStore
+    + hostelpulse::core::http::TokenStore
+    + hostelpulse::sync::MappingStore
+    + hostelpulse::tasks::TaskStore
 {
 }
 impl<T> StateStore for T where
-    T: hostelpulse::sync::JobStore + Sink + hostelpulse::store::BookingStore + hostelpulse::core::http::TokenStore
+    T: hostelpulse::sync::JobStore
+        + Sink
+        + hostelpulse::store::BookingStore
+        + hostelpulse::core::http::TokenStore
+        + hostelpulse::sync::MappingStore
+        + hostelpulse::tasks::TaskStore
 {
 }
 
@@ -166,12 +186,18 @@ pub async fn sync(
     db: PathBuf,
     account: Option<String>,
     incremental: bool,
+    tasks_to: Option<PathBuf>,
     json: bool,
 ) -> Result<(), BoxError> {
     let store = open(&db).await?;
     let (cfg, reg) = registry(&config, &store)?;
     let plan = if incremental { Plan::Incremental } else { Plan::Full };
     let runs = sync_accounts(&reg, &store, account.as_deref(), &plan, Trigger::Manual, None).await?;
+    // Tasks are kept after every sync, whatever it synced: a failed account leaves its stays as
+    // they were, and the others' check-outs still make their tasks.
+    let recorded = crate::tasks::keep(&cfg, store.as_ref()).await?;
+    let delivered = crate::tasks::deliver(store.as_ref(), tasks_to.as_ref()).await?;
+    tracing::info!(recorded = recorded.len(), delivered, "turnover tasks kept");
     // The retention the configuration sets is applied on every sync: nobody has to remember it.
     if let Some(p) = apply_retention(&store, cfg.retention).await? {
         tracing::info!(audit_runs = p.audit_runs, contacts_cleared = p.contacts_cleared, "retention applied");
@@ -184,6 +210,11 @@ pub async fn sync(
         outln!("{}", views::reports(&runs));
         if let Some(f) = views::failures(&runs) {
             outln!("\nNot synced, with the reason:\n{f}");
+        }
+        for (id, r) in &runs {
+            if let Some(line) = r.mapping.as_ref().and_then(|m| m.summary()) {
+                outln!("{id}: {line}");
+            }
         }
     }
     sync_exit(&runs)
@@ -315,10 +346,17 @@ pub async fn freshness(cfg: &Config, store: &SqliteStore) -> Result<Vec<SourceFr
 }
 
 pub async fn board_for(cfg: &Config, store: &SqliteStore, date: NaiveDate) -> Result<Board, BoxError> {
+    use hostelpulse::sync::MappingStore;
     let property = inventory(cfg, store).await?;
     let bookings = own_bookings(cfg, store, date - Duration::days(1), date + Duration::days(2)).await?;
     let sources = freshness(cfg, store).await?;
-    let builder = BoardBuilder::new(property, cfg.property.timezone, cfg.property.check_in);
+    let mut housekeeping = Vec::new();
+    for scope in property_scopes(cfg) {
+        housekeeping.extend(store.housekeeping(&scope).await?.unwrap_or_default());
+    }
+    let builder = BoardBuilder::new(property, cfg.property.timezone, cfg.property.check_in)
+        .with_mapping(store.room_mapping().await?)
+        .with_housekeeping(housekeeping);
     Ok(builder.board(date, &bookings, &sources, Utc::now()))
 }
 
@@ -396,7 +434,8 @@ pub async fn turnover_tasks(
         .filter(|b| mine.contains(&Scope::new(b.key.connector.clone(), b.key.account.clone())))
         .collect();
     let merged: Vec<_> = hostelpulse::board::merge_sources(&bookings).into_iter().map(|(b, _)| b).collect();
-    let planner = TurnoverPlanner::new(cfg.property.timezone, cfg.property.check_in);
+    let mapping = hostelpulse::sync::MappingStore::room_mapping(store).await?;
+    let planner = TurnoverPlanner::new(cfg.property.timezone, cfg.property.check_in).with_mapping(mapping);
     Ok(planner.plan(&merged).into_values().filter(|t| t.checkout >= from && t.checkout < until).collect())
 }
 

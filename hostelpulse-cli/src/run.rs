@@ -12,11 +12,11 @@ use axum::routing::get;
 use hostelpulse::config::{EnvSecrets, Fleet};
 use hostelpulse::core::http::TokenStore;
 use hostelpulse::fleet::FleetRegistry;
-use hostelpulse::model::Property;
+use hostelpulse::model::{Housekeeping, Property};
 use hostelpulse::runtime::alerts::{AlertSink, FanOut, HttpAlerts, LogAlerts};
 use hostelpulse::runtime::{RetryPolicy, RoomsSink, Runtime, RuntimeConfig, RuntimeEvent, RuntimeHandle};
 use hostelpulse::sync::inbox::InboxBackoff;
-use hostelpulse::sync::{JobStore, Scope, Sink};
+use hostelpulse::sync::{JobStore, RoomRefresh, Scope, Sink};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 
 use crate::ops::{self, StateStore};
@@ -42,6 +42,8 @@ pub struct Options {
     pub retry_first: f64,
     /// Seconds over which overdue accounts are started.
     pub catch_up_secs: u64,
+    /// Where turnover task events go (JSON lines).
+    pub tasks_to: Option<PathBuf>,
 }
 
 struct StoreRooms(Arc<dyn StateStore>);
@@ -50,6 +52,10 @@ struct StoreRooms(Arc<dyn StateStore>);
 impl RoomsSink for StoreRooms {
     async fn save_rooms(&self, scope: &Scope, properties: &[Property]) -> Result<(), BoxError> {
         Ok(self.0.save_properties(scope, properties).await?)
+    }
+
+    async fn save_housekeeping(&self, scope: &Scope, housekeeping: &[Housekeeping]) -> Result<(), BoxError> {
+        self.0.apply_rooms(scope, &RoomRefresh::new(None, Some(housekeeping.to_vec()))).await
     }
 }
 
@@ -97,6 +103,9 @@ pub async fn run(o: Options) -> Result<(), BoxError> {
         .build()?;
     let handle = runtime.handle();
     let printer = tokio::spawn(print_events(handle.subscribe(), o.json));
+    let fleet = Arc::new(fleet);
+    let task_keeper =
+        tokio::spawn(crate::tasks::keep_running(handle.subscribe(), fleet.clone(), store.clone(), o.tasks_to.clone()));
     let running = tokio::spawn(runtime.run());
 
     let on_queued: serve::OnQueued = {
@@ -149,6 +158,7 @@ pub async fn run(o: Options) -> Result<(), BoxError> {
     let stopped = running.await.map_err(|e| format!("runtime: {e}"))??;
     upkeep.abort();
     printer.abort();
+    task_keeper.abort();
     if o.json {
         outln!("{}", serde_json::json!({ "event": "stopped", "runs": stopped.runs, "abandoned": stopped.abandoned }));
     } else {

@@ -172,6 +172,27 @@ pub fn board(b: &Board, tz: Tz) -> String {
     if !b.turnovers.is_empty() {
         out += &format!("\nTurnovers today\n{}\n", tasks(&b.turnovers, tz));
     }
+    if b.rooms.iter().any(|r| r.condition.is_some()) {
+        let mut rows = vec![row(["room / bed", "condition", "occupancy", "arrival today"])];
+        for r in &b.rooms {
+            let lower = |v: Option<String>| v.map(|s| s.to_lowercase().replace('"', "")).unwrap_or_else(|| "?".into());
+            let mut condition = lower(r.condition.map(|c| serde_json::to_string(&c).unwrap_or_default()));
+            if r.do_not_disturb == Some(true) {
+                condition += ", do not disturb";
+            }
+            rows.push(vec![
+                r.name.clone(),
+                condition,
+                lower(r.occupancy.map(|o| serde_json::to_string(&o).unwrap_or_default())),
+                match (r.arrival_today, r.must_be_ready()) {
+                    (true, true) => "yes — make ready by check-in".into(),
+                    (true, false) => "yes".into(),
+                    _ => String::new(),
+                },
+            ]);
+        }
+        out += &format!("\nRooms\n{}\n", table(rows));
+    }
     if b.merged_duplicates > 0 {
         out += &format!("{} duplicate record(s) from other sources merged into the lines above\n", b.merged_duplicates);
     }

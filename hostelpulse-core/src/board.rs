@@ -5,6 +5,10 @@
 //! OTA closed without saying why ("occupied, details unknown"), and a warning per source whose
 //! data is stale. The same stay seen through several sources (the PMS, an iCal feed, a forwarded
 //! e-mail) is merged by its channel reference and shown once.
+//!
+//! With a confirmed room mapping ([`BoardBuilder::with_mapping`]) rooms and beds show under the
+//! host's names and unmapped ones are listed; with housekeeping ([`BoardBuilder::with_housekeeping`])
+//! each room shows its condition, and a room someone arrives in today that is not clean is flagged.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -12,7 +16,10 @@ use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
-use crate::model::{Booking, BookingStatus, Channel, Property, RoomKind, SourceId, SourceKey, Via};
+use crate::mapping::RoomMapping;
+use crate::model::{
+    Booking, BookingStatus, Channel, Condition, Housekeeping, Occupancy, Property, RoomKind, SourceId, SourceKey, Via,
+};
 use crate::tasks::{TurnoverPlanner, TurnoverTask};
 
 /// How fresh one source's data is.
@@ -86,6 +93,35 @@ pub struct RoomLine {
     pub room: String,
 }
 
+/// One room or dorm bed with its housekeeping state.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct RoomStateLine {
+    /// The source's room or bed.
+    pub unit: SourceKey,
+    /// Its name: the host's once mapped.
+    pub name: String,
+    /// The host's room id, once mapped.
+    pub host_room: Option<String>,
+    /// Its condition, when the source reports housekeeping.
+    pub condition: Option<Condition>,
+    /// Whether someone is in it, when known.
+    pub occupancy: Option<Occupancy>,
+    /// Do-not-disturb, when known.
+    pub do_not_disturb: Option<bool>,
+    /// Someone arrives in it today.
+    pub arrival_today: bool,
+}
+
+impl RoomStateLine {
+    /// Someone arrives today and the source reports it not clean (dirty, out of order, or a
+    /// state we could not read): it must be made ready by check-in. A room whose source reports
+    /// no housekeeping is not flagged: nothing is known either way.
+    pub fn must_be_ready(&self) -> bool {
+        self.arrival_today && self.condition.is_some_and(|c| !matches!(c, Condition::Clean | Condition::Inspected))
+    }
+}
+
 /// Dates closed at an OTA without saying why: a stay or a closure.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
@@ -128,6 +164,19 @@ pub struct Board {
     pub warnings: Vec<String>,
     /// How many duplicate records were merged into other lines.
     pub merged_duplicates: usize,
+    /// Every room and dorm bed with its housekeeping state (empty when the property lists none).
+    #[serde(default)]
+    pub rooms: Vec<RoomStateLine>,
+    /// Rooms and beds with no confirmed host room, once the host keeps a mapping.
+    #[serde(default)]
+    pub unmapped: Vec<String>,
+}
+
+impl Board {
+    /// Rooms someone arrives in today that are not clean yet.
+    pub fn not_ready(&self) -> impl Iterator<Item = &RoomStateLine> {
+        self.rooms.iter().filter(|r| r.must_be_ready())
+    }
 }
 
 /// Builds boards for one property.
@@ -140,6 +189,10 @@ pub struct BoardBuilder {
     pub timezone: Tz,
     /// Check-in time (turnover deadlines).
     pub check_in: NaiveTime,
+    /// The room mapping (confirmed pairs apply).
+    pub mapping: RoomMapping,
+    /// Housekeeping state per room or bed.
+    pub housekeeping: Vec<Housekeeping>,
 }
 
 /// How authoritative a source is for a stay: a PMS beats an e-mail, which beats a feed.
@@ -218,7 +271,37 @@ fn sleeps_on(b: &Booking, night: NaiveDate) -> bool {
 impl BoardBuilder {
     /// A builder for `property` in `timezone`, checking in at `check_in`.
     pub fn new(property: Property, timezone: Tz, check_in: NaiveTime) -> Self {
-        Self { property, timezone, check_in }
+        Self { property, timezone, check_in, mapping: RoomMapping::default(), housekeeping: Vec::new() }
+    }
+
+    /// Shows rooms under the host's names (confirmed pairs) and lists unmapped ones.
+    pub fn with_mapping(mut self, mapping: RoomMapping) -> Self {
+        self.mapping = mapping;
+        self
+    }
+
+    /// Shows each room's condition.
+    pub fn with_housekeeping(mut self, housekeeping: Vec<Housekeeping>) -> Self {
+        self.housekeeping = housekeeping;
+        self
+    }
+
+    /// Every private room and dorm bed of the property, with its key and source name.
+    fn units(&self) -> Vec<(&SourceKey, String)> {
+        let mut out = Vec::new();
+        for t in &self.property.room_types {
+            for r in &t.rooms {
+                if t.kind == RoomKind::Dorm && !r.beds.is_empty() {
+                    for b in &r.beds {
+                        let label = if r.name == t.name { b.name.clone() } else { format!("{} {}", r.name, b.name) };
+                        out.push((&b.key, label));
+                    }
+                } else {
+                    out.push((&r.key, r.name.clone()));
+                }
+            }
+        }
+        out
     }
 
     /// The property-local date at `now`.
@@ -239,6 +322,11 @@ impl BoardBuilder {
                 }
             }
         }
+        for (key, _) in self.units() {
+            if let Some(h) = self.mapping.host_for(key) {
+                labels.insert(key.id.clone(), h.name.clone());
+            }
+        }
         labels
     }
 
@@ -249,6 +337,10 @@ impl BoardBuilder {
             .filter(|a| a.is_assigned())
             .filter_map(|a| {
                 let id = a.bed.as_ref().or(a.room.as_ref())?;
+                let unit = SourceKey::new(b.key.connector.clone(), b.key.account.clone(), id.clone());
+                if let Some(h) = self.mapping.host_for(&unit) {
+                    return Some(h.name.clone());
+                }
                 Some(labels.get(id).cloned().or_else(|| a.label.clone()).unwrap_or_else(|| id.to_string()))
             })
             .collect();
@@ -351,7 +443,7 @@ impl BoardBuilder {
             })
             .collect();
 
-        let planner = TurnoverPlanner::new(self.timezone, self.check_in);
+        let planner = TurnoverPlanner::new(self.timezone, self.check_in).with_mapping(self.mapping.clone());
         let merged_only: Vec<Booking> = merged.iter().map(|(b, _)| b.clone()).collect();
         let turnovers = planner.plan(&merged_only).into_values().filter(|t| t.checkout == date).collect();
 
@@ -381,7 +473,17 @@ impl BoardBuilder {
                     bs.iter().map(|b| b.key.to_string()).collect::<Vec<_>>().join(", ")
                 )
             });
+        let (rooms, unmapped) = self.room_states(date, &stays);
+        let not_ready: Vec<&str> = rooms.iter().filter(|r| r.must_be_ready()).map(|r| r.name.as_str()).collect();
+        let not_ready = (!not_ready.is_empty()).then(|| {
+            format!("{} room(s) with an arrival today not clean yet: {}", not_ready.len(), not_ready.join(", "))
+        });
+        let unmapped_warning = (!unmapped.is_empty()).then(|| {
+            format!("{} room(s) not mapped to a host room — see the mapping: {}", unmapped.len(), unmapped.join(", "))
+        });
         let warnings = overbooked
+            .chain(not_ready)
+            .chain(unmapped_warning)
             .chain(sources.iter().filter_map(|s| match s.last_success {
                 None => Some(format!("{}: never synced — its bookings are missing from this board", s.source)),
                 Some(t) if now - t > s.stale_after => {
@@ -403,7 +505,43 @@ impl BoardBuilder {
             occupied_unknown,
             warnings,
             merged_duplicates,
+            rooms,
+            unmapped,
         }
+    }
+
+    /// Each unit with its housekeeping, and the names of unmapped units (once a mapping exists).
+    fn room_states(&self, date: NaiveDate, stays: &[&(Booking, Vec<SourceKey>)]) -> (Vec<RoomStateLine>, Vec<String>) {
+        // By unit id, as the rest of the board: a stay another source reports (a feed mapped to
+        // the PMS's units) arrives in the same room.
+        let arriving: BTreeSet<&SourceId> = stays
+            .iter()
+            .filter(|(b, _)| b.arrival == date)
+            .flat_map(|(b, _)| b.allocations.iter().filter_map(|a| a.bed.as_ref().or(a.room.as_ref())))
+            .collect();
+        let hk: BTreeMap<&SourceKey, &Housekeeping> = self.housekeeping.iter().map(|h| (&h.room, h)).collect();
+        let mut unmapped = Vec::new();
+        let rooms = self
+            .units()
+            .into_iter()
+            .map(|(key, name)| {
+                let host = self.mapping.host_for(key);
+                if host.is_none() && !self.mapping.is_empty() {
+                    unmapped.push(name.clone());
+                }
+                let h = hk.get(key);
+                RoomStateLine {
+                    unit: key.clone(),
+                    name: host.map(|h| h.name.clone()).unwrap_or(name),
+                    host_room: host.map(|h| h.id.clone()),
+                    condition: h.map(|h| h.condition),
+                    occupancy: h.and_then(|h| h.occupancy),
+                    do_not_disturb: h.and_then(|h| h.do_not_disturb),
+                    arrival_today: arriving.contains(&key.id),
+                }
+            })
+            .collect();
+        (rooms, unmapped)
     }
 
     /// Beds sold, blocked and available per night over `from..until` (exclusive): the input of a

@@ -229,3 +229,36 @@ fn two_stays_in_one_bed_tonight_is_an_overbooking_warning() {
     assert_eq!(b.warnings.len(), 1, "{:?}", b.warnings);
     assert!(b.warnings[0].starts_with("D1 B: 2 stays tonight"), "{}", b.warnings[0]);
 }
+
+/// With a confirmed mapping and housekeeping: host names everywhere, Dora's dirty bed flagged,
+/// a suggested pair not applied, unmapped units listed.
+#[test]
+fn the_mapping_and_housekeeping_show_on_the_board() {
+    use crate::mapping::{Basis, HostRoom, MappingEntry, RoomMapping};
+    use crate::model::{Condition, Housekeeping, Occupancy};
+    let k = |id: &str| key(ConnectorKind::BEDS24, id);
+    let host = |id: &str, name: &str| HostRoom { id: id.into(), name: name.into() };
+    let mut mapping = RoomMapping::new();
+    mapping.entries.insert(k("d1-b"), MappingEntry::confirmed(host("h-1b", "Dorm 1 · bed 2"), "B"));
+    mapping.entries.insert(k("p1"), MappingEntry::confirmed(host("h-101", "101"), "P1"));
+    mapping.entries.insert(k("p2"), MappingEntry::suggested(host("h-102", "102"), "P2", Basis::Number));
+    let mut dirty = Housekeeping::new(k("d1-b"), Condition::Dirty);
+    dirty.occupancy = Some(Occupancy::Vacant);
+    let now = Utc.with_ymd_and_hms(2026, 3, 29, 9, 0, 0).unwrap();
+    let b = builder()
+        .with_mapping(mapping)
+        .with_housekeeping(vec![dirty, Housekeeping::new(k("p1"), Condition::Inspected)])
+        .board(d(3, 29), &seed(), &[], now);
+
+    let dora = b.arrivals.iter().find(|l| l.guest.as_deref() == Some("Dora")).unwrap();
+    assert_eq!(dora.units, ["Dorm 1 · bed 2"], "the host's name");
+    assert_eq!(b.turnovers[0].room_label.as_deref(), Some("Dorm 1 · bed 2"));
+    assert_eq!(b.turnovers[0].host_room.as_ref().map(|h| h.id.as_str()), Some("h-1b"));
+    let not_ready: Vec<&str> = b.not_ready().map(|r| r.name.as_str()).collect();
+    assert_eq!(not_ready, ["Dorm 1 · bed 2"], "Ben's room is inspected; unknown rooms are not flagged");
+    let p1 = b.rooms.iter().find(|r| r.unit == k("p1")).unwrap();
+    assert_eq!((p1.name.as_str(), p1.condition, p1.arrival_today), ("101", Some(Condition::Inspected), true));
+    assert!(b.unmapped.contains(&"P2".to_owned()), "a suggestion is not a mapping: {:?}", b.unmapped);
+    assert_eq!(b.unmapped.len(), 7, "five dorm beds and two rooms: {:?}", b.unmapped);
+    assert!(b.warnings.iter().any(|w| w.contains("not clean yet: Dorm 1 · bed 2")), "{:?}", b.warnings);
+}

@@ -1,6 +1,11 @@
 //! Mapping source rooms and beds to the host's own room identifiers: suggestions by name or number,
-//! and a verification report a mapping screen can show (unmapped source rooms, host rooms with no
-//! source, duplicates, mappings to rooms the source no longer has).
+//! a verification report a mapping screen can show (unmapped source rooms, host rooms with no
+//! source, duplicates, mappings to rooms the source no longer has), and the stored mapping itself
+//! ([`RoomMapping`]) with the review a change upstream calls for ([`MappingReview`]).
+//!
+//! A stored entry remembers the source room's name when it was confirmed: a room renamed
+//! upstream (a bed renumbered, a dorm split) no longer matches it and the mapping asks to be
+//! reviewed, but keeps applying until the host decides.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -178,6 +183,208 @@ pub fn verify(mapping: &BTreeMap<SourceKey, String>, sources: &[SourceRoom], hos
     report
 }
 
+/// One stored pair: a source room or bed and the host room it is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct MappingEntry {
+    /// The host's room.
+    pub host: HostRoom,
+    /// The source room's name when the pair was made (renames upstream are flagged against it).
+    pub source_name: String,
+    /// Confirmed by the host. Suggestions are stored unconfirmed and are not applied.
+    pub confirmed: bool,
+    /// Why it was suggested; `None` when the host chose it.
+    pub basis: Option<Basis>,
+}
+
+impl MappingEntry {
+    /// A pair the host chose (confirmed).
+    pub fn confirmed(host: HostRoom, source_name: impl Into<String>) -> Self {
+        Self { host, source_name: source_name.into(), confirmed: true, basis: None }
+    }
+
+    /// A suggested pair, waiting for the host to confirm it.
+    pub fn suggested(host: HostRoom, source_name: impl Into<String>, basis: Basis) -> Self {
+        Self { host, source_name: source_name.into(), confirmed: false, basis: Some(basis) }
+    }
+}
+
+/// A source room whose name changed since its pair was confirmed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Renamed {
+    /// The source room or bed.
+    pub key: SourceKey,
+    /// Its name when the pair was made.
+    pub was: String,
+    /// Its name now.
+    pub now: String,
+    /// The host room it is still mapped to.
+    pub host: String,
+}
+
+/// What in a stored mapping needs the host's attention, against the rooms the source has now.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct MappingReview {
+    /// Source rooms or beds with no confirmed pair: their bookings, tasks and housekeeping show
+    /// under the source's own names.
+    pub unmapped: Vec<SourceRoom>,
+    /// Pairs whose source room was renamed upstream.
+    pub renamed: Vec<Renamed>,
+    /// Pairs whose source room the source no longer has.
+    pub removed: Vec<SourceKey>,
+    /// Suggested pairs not confirmed yet.
+    pub unconfirmed: Vec<SourceKey>,
+}
+
+impl MappingReview {
+    /// Whether nothing needs attention.
+    pub fn is_clean(&self) -> bool {
+        self.unmapped.is_empty() && self.renamed.is_empty() && self.removed.is_empty() && self.unconfirmed.is_empty()
+    }
+
+    /// One line for a sync report; `None` when clean.
+    pub fn summary(&self) -> Option<String> {
+        if self.is_clean() {
+            return None;
+        }
+        let mut parts = Vec::new();
+        let names = |v: &mut dyn Iterator<Item = String>| {
+            let all: Vec<String> = v.collect();
+            let more = all.len().saturating_sub(5);
+            let mut s = all.into_iter().take(5).collect::<Vec<_>>().join(", ");
+            if more > 0 {
+                s += &format!(" and {more} more");
+            }
+            s
+        };
+        if !self.unmapped.is_empty() {
+            let list = names(&mut self.unmapped.iter().map(|r| format!("{} ({})", r.name, r.key)));
+            parts.push(format!("{} unmapped: {list}", self.unmapped.len()));
+        }
+        if !self.renamed.is_empty() {
+            let list = names(&mut self.renamed.iter().map(|r| format!("`{}` is now `{}`", r.was, r.now)));
+            parts.push(format!("{} renamed upstream: {list}", self.renamed.len()));
+        }
+        if !self.removed.is_empty() {
+            let list = names(&mut self.removed.iter().map(ToString::to_string));
+            parts.push(format!("{} no longer at the source: {list}", self.removed.len()));
+        }
+        if !self.unconfirmed.is_empty() {
+            parts.push(format!("{} suggestion(s) to confirm", self.unconfirmed.len()));
+        }
+        Some(format!("room mapping needs review — {}", parts.join("; ")))
+    }
+}
+
+/// The stored mapping: source room or bed → host room.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RoomMapping {
+    /// The pairs, confirmed or suggested.
+    pub entries: BTreeMap<SourceKey, MappingEntry>,
+}
+
+impl RoomMapping {
+    /// An empty mapping.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Whether the host has started mapping at all (any pair stored).
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The host room a source room or bed is, once confirmed.
+    pub fn host_for(&self, key: &SourceKey) -> Option<&HostRoom> {
+        self.entries.get(key).filter(|e| e.confirmed).map(|e| &e.host)
+    }
+
+    /// The pairs of one account (a store keeps every account's mapping together).
+    pub fn of_account(&self, connector: &crate::model::ConnectorKind, account: &crate::model::AccountId) -> Self {
+        Self {
+            entries: self
+                .entries
+                .iter()
+                .filter(|(k, _)| &k.connector == connector && &k.account == account)
+                .map(|(k, e)| (k.clone(), e.clone()))
+                .collect(),
+        }
+    }
+
+    /// Suggestions for the source rooms without a pair, as unconfirmed entries (confirmed pairs
+    /// and the host rooms they use are left alone).
+    pub fn suggestions_for(&self, sources: &[SourceRoom], hosts: &[HostRoom]) -> Vec<(SourceKey, MappingEntry)> {
+        let used: BTreeSet<&str> = self.entries.values().filter(|e| e.confirmed).map(|e| e.host.id.as_str()).collect();
+        let free_hosts: Vec<HostRoom> = hosts.iter().filter(|h| !used.contains(h.id.as_str())).cloned().collect();
+        let open: Vec<SourceRoom> =
+            sources.iter().filter(|s| !self.entries.get(&s.key).is_some_and(|e| e.confirmed)).cloned().collect();
+        let names: BTreeMap<&SourceKey, &str> = open.iter().map(|s| (&s.key, s.name.as_str())).collect();
+        suggest(&open, &free_hosts)
+            .into_iter()
+            .filter_map(|s| {
+                let host = free_hosts.iter().find(|h| h.id == s.host)?.clone();
+                let name = names.get(&s.source).copied().unwrap_or_default();
+                Some((s.source.clone(), MappingEntry::suggested(host, name, s.basis)))
+            })
+            .collect()
+    }
+
+    /// What needs review against `sources`, the rooms the source has now. Only entries of the
+    /// accounts `sources` come from are judged removed: another account's rooms are not known here.
+    pub fn review(&self, sources: &[SourceRoom]) -> MappingReview {
+        let accounts: BTreeSet<(&crate::model::ConnectorKind, &crate::model::AccountId)> =
+            sources.iter().map(|s| (&s.key.connector, &s.key.account)).collect();
+        let by_key: BTreeMap<&SourceKey, &SourceRoom> = sources.iter().map(|s| (&s.key, s)).collect();
+        let mut review = MappingReview::default();
+        for s in sources {
+            match self.entries.get(&s.key) {
+                Some(e) if e.confirmed => {
+                    if e.source_name != s.name {
+                        review.renamed.push(Renamed {
+                            key: s.key.clone(),
+                            was: e.source_name.clone(),
+                            now: s.name.clone(),
+                            host: e.host.id.clone(),
+                        });
+                    }
+                }
+                Some(_) => {
+                    review.unmapped.push(s.clone());
+                    review.unconfirmed.push(s.key.clone());
+                }
+                None => review.unmapped.push(s.clone()),
+            }
+        }
+        review.removed = self
+            .entries
+            .keys()
+            .filter(|k| accounts.contains(&(&k.connector, &k.account)) && !by_key.contains_key(k))
+            .cloned()
+            .collect();
+        review
+    }
+}
+
+/// The rooms and beds bookings are allocated to, as source rooms (for sources without a room
+/// list, such as a feed mapped to one unit): a unit's name is the allocation's label.
+pub fn allocated_rooms<'a>(bookings: impl IntoIterator<Item = &'a crate::model::Booking>) -> Vec<SourceRoom> {
+    let mut seen: BTreeMap<SourceKey, SourceRoom> = BTreeMap::new();
+    for b in bookings {
+        for a in &b.allocations {
+            let Some(unit) = a.bed.as_ref().or(a.room.as_ref()) else { continue };
+            let key = SourceKey::new(b.key.connector.clone(), b.key.account.clone(), unit.clone());
+            seen.entry(key.clone()).or_insert_with(|| SourceRoom {
+                key,
+                name: a.label.clone().unwrap_or_else(|| unit.to_string()),
+                dorm: None,
+                room_type: a.room_type.as_ref().map(ToString::to_string).unwrap_or_default(),
+            });
+        }
+    }
+    seen.into_values().collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -244,5 +451,67 @@ mod tests {
         assert_eq!(r.unknown_hosts, vec![(k("445566-1"), "h-999".to_owned())]);
         assert_eq!(r.unmapped_hosts.iter().map(|h| h.id.as_str()).collect::<Vec<_>>(), vec!["h-202", "h-301"]);
         insta::assert_json_snapshot!(r);
+    }
+}
+
+#[cfg(test)]
+mod stored_tests {
+    use super::*;
+    use crate::model::ConnectorKind;
+
+    fn src(id: &str, name: &str) -> SourceRoom {
+        SourceRoom {
+            key: SourceKey::new(ConnectorKind::CLOUDBEDS, "173042", id),
+            name: name.into(),
+            dorm: None,
+            room_type: "t".into(),
+        }
+    }
+
+    fn host(id: &str, name: &str) -> HostRoom {
+        HostRoom { id: id.into(), name: name.into() }
+    }
+
+    #[test]
+    fn suggestions_leave_confirmed_pairs_and_their_host_rooms_alone() {
+        let sources = vec![src("1", "201"), src("2", "202"), src("3", "203")];
+        let hosts = vec![host("h1", "201"), host("h2", "202"), host("h3", "203")];
+        let mut m = RoomMapping::new();
+        // The host put 201 on h2 on purpose: h2 is not offered again, 202 gets no suggestion.
+        m.entries.insert(sources[0].key.clone(), MappingEntry::confirmed(host("h2", "202"), "201"));
+        let s = m.suggestions_for(&sources, &hosts);
+        let pairs: Vec<(&str, &str, bool)> =
+            s.iter().map(|(k, e)| (k.id.as_str(), e.host.id.as_str(), e.confirmed)).collect();
+        assert_eq!(pairs, [("3", "h3", false)]);
+    }
+
+    #[test]
+    fn the_review_flags_new_renamed_removed_and_unconfirmed_rooms() {
+        let mut m = RoomMapping::new();
+        let k = |id: &str| SourceKey::new(ConnectorKind::CLOUDBEDS, "173042", id);
+        m.entries.insert(k("1"), MappingEntry::confirmed(host("h1", "201"), "201"));
+        m.entries.insert(k("2"), MappingEntry::confirmed(host("h2", "202"), "202"));
+        m.entries.insert(k("3"), MappingEntry::suggested(host("h3", "203"), "203", Basis::Name));
+        m.entries.insert(k("9"), MappingEntry::confirmed(host("h9", "old"), "old"));
+        // Another account's pair is not judged by this account's rooms.
+        let other = SourceKey::new(ConnectorKind::BEDS24, "x", "9");
+        m.entries.insert(other.clone(), MappingEntry::confirmed(host("hx", "x"), "x"));
+        let now = vec![src("1", "201"), src("2", "202 (twin)"), src("3", "203"), src("4", "204")];
+        let r = m.review(&now);
+        assert_eq!(r.unmapped.iter().map(|s| s.key.id.as_str()).collect::<Vec<_>>(), ["3", "4"]);
+        assert_eq!(r.unconfirmed, [k("3")]);
+        assert_eq!(
+            r.renamed,
+            [Renamed { key: k("2"), was: "202".into(), now: "202 (twin)".into(), host: "h2".into() }]
+        );
+        assert_eq!(r.removed, [k("9")]);
+        assert_eq!(m.host_for(&k("2")).map(|h| h.id.as_str()), Some("h2"), "a renamed pair still applies");
+        let line = r.summary().unwrap();
+        assert!(line.contains("2 unmapped") && line.contains("`202` is now `202 (twin)`"), "{line}");
+        // A run of a source without a room list judges only what its bookings name.
+        let run = crate::sync::review_for_run(&m, None, &[src("5", "bed 5")]).unwrap();
+        assert!(run.removed.is_empty() && run.renamed.is_empty());
+        assert_eq!(run.unmapped.len(), 1);
+        assert_eq!(crate::sync::review_for_run(&RoomMapping::new(), None, &[src("5", "x")]), None);
     }
 }

@@ -8,14 +8,15 @@ use hostelpulse_core::sync::{
     AuditLog, CollectingSink, Commit, Inbox, InboxItem, Origin, Outcome, Plan, Queued, RecordState, Scope, Settled,
     StateUpdate, StoreError, SyncEngine, SyncStore, Trigger,
 };
-use hostelpulse_core::sync::{JobRecord, JobStore, LeaseGrant, Sink};
+use hostelpulse_core::sync::{JobRecord, JobStore, LeaseGrant, MappingStore, Sink};
+use hostelpulse_core::tasks::TaskStore;
 use hostelpulse_core::testkit::{KitOptions, ReferenceUpstream};
 use hostelpulse_core::{Connector, SystemClock, testkit};
 use hostelpulse_store::{BookingStore, MemoryStore, SqliteStore};
 
 /// Everything the SQLite store is, so each backend runs the same tests.
-trait Full: JobStore + Sink + BookingStore {}
-impl<T: JobStore + Sink + BookingStore> Full for T {}
+trait Full: JobStore + Sink + BookingStore + MappingStore + TaskStore {}
+impl<T: JobStore + Sink + BookingStore + MappingStore + TaskStore> Full for T {}
 
 /// Where a store keeps its data: opened again, a store must find everything written before.
 enum Backend {
@@ -275,6 +276,7 @@ async fn postgres_store_passes_the_shared_suite() {
     keeps_the_bookings_themselves(store.clone()).await;
     marks_gone_bookings_and_keeps_them(store).await;
     prunes(&Backend::Postgres(server.database())).await;
+    keeps_the_mapping_and_the_tasks(&Backend::Postgres(server.database())).await;
     commits_concurrently(&Backend::Postgres(server.database())).await;
     // Opening again migrates nothing and keeps everything; several workers opening at once
     // migrate once.
@@ -648,4 +650,175 @@ async fn commits_concurrently(backend: &Backend) {
             assert_eq!(store.recent(&scope(&format!("g{i}")), 5).await.unwrap().len(), 1, "g{i}");
         }
     }
+}
+
+/// The room mapping and kept turnover tasks, across a reopen (another process) and with two
+/// handles reconciling the same property at once: every task is created once, delivered until
+/// acknowledged, withdrawn when its stay is cancelled, and the review names what is unmapped.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_mapping_and_the_tasks_are_kept_across_processes() {
+    let dir = tempfile::tempdir().unwrap();
+    keeps_the_mapping_and_the_tasks(&Backend::Sqlite(dir.path().join("state.sqlite"))).await;
+}
+
+async fn keeps_the_mapping_and_the_tasks(backend: &Backend) {
+    use std::sync::Mutex;
+
+    use chrono::{NaiveDate, NaiveTime};
+    use hostelpulse_core::mapping::{Basis, HostRoom, MappingEntry};
+    use hostelpulse_core::model::{
+        Allocation, Bed, Booking, BookingStatus, Property, Provenance, Room, RoomKind, RoomType, SourceKey, Via,
+    };
+    use hostelpulse_core::sync::{Change, ChangeClass, RoomRefresh};
+    use hostelpulse_core::tasks::{TaskDelivery, TaskEvent, TaskKeeper, TaskSink, TurnoverPlanner};
+
+    let acct = Scope::new(ConnectorKind::CLOUDBEDS, AccountId::new("173042"));
+    let key = |id: &str| SourceKey::new(ConnectorKind::CLOUDBEDS, "173042", id);
+    let host = |id: &str, name: &str| HostRoom { id: id.into(), name: name.into() };
+    let today = NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
+    let now = Utc.with_ymd_and_hms(2026, 12, 1, 9, 0, 0).unwrap();
+    let prov = Provenance::new(Via::Api, now);
+    let stay = |id: &str, room: &str, arrival: i64, nights: i64| {
+        let a = today + Duration::days(arrival);
+        let mut b = Booking::new(key(id), prov.clone(), BookingStatus::Confirmed, a, a + Duration::days(nights));
+        b.allocations = vec![Allocation {
+            room_type: Some("rt".into()),
+            room: Some(room.into()),
+            bed: None,
+            label: Some(format!("source {room}")),
+        }];
+        b
+    };
+
+    // The source's rooms: 201, 202 and a dorm bed.
+    let mut property = Property::new(key("173042"), prov.clone(), "Casa");
+    let room = |id: &str, name: &str, beds: Vec<Bed>| Room { key: key(id), name: name.into(), beds };
+    let rt = RoomType {
+        key: key("rt"),
+        name: "Double".into(),
+        kind: RoomKind::Private,
+        max_guests: Some(2),
+        rooms: vec![room("r201", "201", vec![]), room("r202", "202", vec![])],
+    };
+    let dorm_type = RoomType {
+        key: key("dt"),
+        name: "Dorm".into(),
+        kind: RoomKind::Dorm,
+        max_guests: Some(6),
+        rooms: vec![room("d1", "Dorm 1", vec![Bed { key: key("b1"), name: "Bed A".into() }])],
+    };
+    property.room_types = vec![rt, dorm_type];
+    {
+        let store = backend.open().await;
+        let refresh = RoomRefresh::new(Some(vec![property.clone()]), None);
+        store.apply_rooms(&acct, &refresh).await.unwrap();
+        assert_eq!(store.mapping_review(&acct, &[]).await.unwrap(), None, "no mapping kept: nothing reported");
+        store
+            .put_room_mapping(&[
+                (key("r201"), MappingEntry::confirmed(host("h-201", "Room 201"), "201")),
+                (key("r202"), MappingEntry::suggested(host("h-202", "Room 202"), "202", Basis::Number)),
+                (key("gone"), MappingEntry::confirmed(host("h-9", "Old"), "old")),
+            ])
+            .await
+            .unwrap();
+    }
+    // Another process: the mapping is there, and the review says what it lacks.
+    let store = backend.open().await;
+    let mapping = store.room_mapping().await.unwrap();
+    assert_eq!(mapping.entries.len(), 3);
+    assert_eq!(mapping.host_for(&key("r201")).map(|h| h.id.as_str()), Some("h-201"));
+    assert_eq!(mapping.host_for(&key("r202")), None, "a suggestion is not applied until confirmed");
+    assert_eq!(mapping.entries[&key("r202")].basis, Some(Basis::Number));
+    let review = store.mapping_review(&acct, &[]).await.unwrap().expect("a mapping is kept");
+    let unmapped: Vec<&str> = review.unmapped.iter().map(|r| r.key.id.as_str()).collect();
+    assert_eq!(unmapped, ["r202", "b1"]);
+    assert_eq!(review.unconfirmed, [key("r202")]);
+    assert_eq!(review.removed, [key("gone")]);
+    // Renamed upstream: flagged, still applied.
+    property.room_types[0].rooms[0].name = "201A".into();
+    store.apply_rooms(&acct, &RoomRefresh::new(Some(vec![property.clone()]), None)).await.unwrap();
+    let review = store.mapping_review(&acct, &[]).await.unwrap().unwrap();
+    assert_eq!(
+        (review.renamed.len(), review.renamed[0].was.as_str(), review.renamed[0].now.as_str()),
+        (1, "201", "201A")
+    );
+    assert!(review.summary().unwrap().contains("renamed upstream"));
+    store.remove_room_mapping(&[key("gone")]).await.unwrap();
+    store.put_room_mapping(&[(key("r202"), MappingEntry::confirmed(host("h-202", "Room 202"), "202"))]).await.unwrap();
+    let mapping = store.room_mapping().await.unwrap();
+    assert_eq!(mapping.entries.len(), 2);
+
+    // Tasks: two stays check out from 201 and 202; the next arrival in 201 is the same day.
+    let bookings = [stay("a", "r201", -2, 3), stay("b", "r202", 0, 2), stay("c", "r201", 1, 2)];
+    let changes: Vec<Change> = bookings
+        .iter()
+        .map(|b| Change { class: ChangeClass::Inserted, key: b.key.clone(), booking: Some(b.clone()) })
+        .collect();
+    store.apply(&changes).await.unwrap();
+    let planner = TurnoverPlanner::new(chrono_tz::Europe::Lisbon, NaiveTime::from_hms_opt(15, 0, 0).unwrap())
+        .with_mapping(mapping.clone());
+    let keeper = TaskKeeper::new("Casa", planner);
+    let (from, until) = keeper.window(today);
+    let stored = store.bookings_between(from, until).await.unwrap();
+    // Two processes reconcile the same property at once: each task is recorded once.
+    let other = backend.open().await;
+    let (x, y) = tokio::join!(
+        keeper.reconcile(store.as_ref(), &stored, today, now),
+        keeper.reconcile(other.as_ref(), &stored, today, now)
+    );
+    let recorded: Vec<TaskDelivery> = x.unwrap().into_iter().chain(y.unwrap()).collect();
+    assert_eq!(recorded.len(), 3, "{recorded:#?}");
+    assert!(recorded.iter().all(|d| matches!(d.event, TaskEvent::Created { .. })));
+    let kept = store.kept_tasks("Casa").await.unwrap();
+    let a = &kept["turnover:cloudbeds:173042:a:r201"];
+    assert_eq!(a.host_room.as_ref().map(|h| h.id.as_str()), Some("h-201"), "the host's room");
+    assert_eq!(a.room_label.as_deref(), Some("Room 201"));
+    assert_eq!(a.due_by, Utc.with_ymd_and_hms(2026, 12, 2, 15, 0, 0).unwrap(), "the next check-in, Lisbon winter time");
+    drop(other);
+
+    /// A host sink that loses its acknowledgement once: it takes the events, then fails.
+    #[derive(Default)]
+    struct Host {
+        seen: Mutex<Vec<i64>>,
+        fail_once: Mutex<bool>,
+    }
+    #[async_trait::async_trait]
+    impl TaskSink for Host {
+        async fn deliver(&self, events: &[TaskDelivery]) -> Result<(), hostelpulse_core::error::BoxError> {
+            self.seen.lock().unwrap().extend(events.iter().map(|d| d.id));
+            let mut f = self.fail_once.lock().unwrap();
+            if *f {
+                *f = false;
+                return Err("connection reset".into());
+            }
+            Ok(())
+        }
+    }
+    let host_sink = Host { fail_once: Mutex::new(true), ..Host::default() };
+    assert!(TaskKeeper::deliver(store.as_ref(), &host_sink, now).await.is_err());
+    assert_eq!(TaskKeeper::deliver(store.as_ref(), &host_sink, now).await.unwrap(), 3, "delivered again");
+    assert_eq!(TaskKeeper::deliver(store.as_ref(), &host_sink, now).await.unwrap(), 0, "then never again");
+    let mut ids = host_sink.seen.lock().unwrap().clone();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), 3, "the same three event ids, so an upserting host has each once");
+
+    // Drop everything and rebuild on the same store: reconciling again records nothing.
+    drop(store);
+    let store = backend.open().await;
+    let stored = store.bookings_between(from, until).await.unwrap();
+    assert!(keeper.reconcile(store.as_ref(), &stored, today, now).await.unwrap().is_empty());
+    // Cancelled: its task is withdrawn, once; the stay itself stays in the store.
+    let mut b = stay("b", "r202", 0, 2);
+    b.status = BookingStatus::Cancelled;
+    store.apply(&[Change { class: ChangeClass::Cancelled, key: b.key.clone(), booking: Some(b) }]).await.unwrap();
+    let stored = store.bookings_between(from, until).await.unwrap();
+    assert_eq!(stored.len(), 3, "nothing vanished");
+    let events = keeper.reconcile(store.as_ref(), &stored, today, now).await.unwrap();
+    assert!(
+        matches!(&events[..], [d] if matches!(&d.event, TaskEvent::Withdrawn { task } if task.booking == key("b")))
+    );
+    assert!(keeper.reconcile(store.as_ref(), &stored, today, now).await.unwrap().is_empty());
+    assert_eq!(store.kept_tasks("Casa").await.unwrap().len(), 2);
+    assert_eq!(TaskKeeper::deliver(store.as_ref(), &host_sink, now).await.unwrap(), 1);
 }

@@ -127,6 +127,27 @@ impl SourceKey {
     }
 }
 
+/// A text that is not `connector:account:id`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{0}` is not a source key (connector:account:id)")]
+pub struct ParseKeyError(String);
+
+impl std::str::FromStr for SourceKey {
+    type Err = ParseKeyError;
+
+    /// Reads the form [`SourceKey`]'s `Display` writes. The id is everything after the second
+    /// colon, so ids with colons read back whole.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let mut parts = s.splitn(3, ':');
+        match (parts.next(), parts.next(), parts.next()) {
+            (Some(c), Some(a), Some(id)) if !c.is_empty() && !a.is_empty() && !id.is_empty() => {
+                Ok(Self::new(ConnectorKind::new(c), a, id))
+            }
+            _ => Err(ParseKeyError(s.chars().take(80).collect())),
+        }
+    }
+}
+
 impl fmt::Display for SourceKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}:{}:{}", self.connector, self.account, self.id)

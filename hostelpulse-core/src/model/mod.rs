@@ -14,5 +14,5 @@ pub use availability::Availability;
 pub use booking::{Allocation, Booking, BookingStatus, Channel, Guest, Money, Note, NoteKind, Party};
 pub use fingerprint::{Fingerprint, Fingerprinted};
 pub use housekeeping::{Condition, Housekeeping, Occupancy};
-pub use identity::{AccountId, ConnectorKind, Provenance, SourceId, SourceKey, Via};
+pub use identity::{AccountId, ConnectorKind, ParseKeyError, Provenance, SourceId, SourceKey, Via};
 pub use rooms::{Bed, Property, Room, RoomKind, RoomType};

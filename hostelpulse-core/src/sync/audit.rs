@@ -167,6 +167,10 @@ pub struct AuditRecord {
     /// The worker process that ran it (see [`crate::sync::SyncEngine::with_worker`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub worker: Option<String>,
+    /// What the stored room mapping lacks for this account (unmapped rooms, renames upstream),
+    /// once the host keeps one ([`crate::sync::MappingStore`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mapping: Option<crate::mapping::MappingReview>,
 }
 
 /// The owner-visible status of one account, from its audit log.

@@ -79,6 +79,13 @@ pub struct RoomRefresh {
     pub housekeeping: Option<Vec<Housekeeping>>,
 }
 
+impl RoomRefresh {
+    /// A refresh of what was read.
+    pub fn new(properties: Option<Vec<Property>>, housekeeping: Option<Vec<Housekeeping>>) -> Self {
+        Self { properties, housekeeping }
+    }
+}
+
 /// Where changes go: the host's own database. Must be idempotent by source key.
 ///
 /// A [`ChangeClass::Disappeared`] change marks the booking as gone (a status, with the time):
@@ -256,6 +263,8 @@ struct RunCtx {
     state_version: Option<u64>,
     /// Inbox deliveries this run applied: settled once its commit holds them.
     applied: Vec<i64>,
+    /// What the room mapping lacks, once the host keeps one.
+    mapping: Option<crate::mapping::MappingReview>,
 }
 
 impl SyncEngine {
@@ -358,6 +367,7 @@ impl SyncEngine {
             origin: Origin::Fetch,
             state_version: None,
             applied: Vec::new(),
+            mapping: None,
         };
         let _running = self.lock_scope(&ctx.scope).await;
         let state = match self.store.load(&ctx.scope).await {
@@ -583,6 +593,7 @@ impl SyncEngine {
             origin: Origin::Import,
             state_version: None,
             applied: Vec::new(),
+            mapping: None,
         }
     }
 
@@ -773,6 +784,8 @@ impl SyncEngine {
             let msg = format!("the host could not store the changes: {e}");
             return self.fail(&ctx, connector, counts, failures, Stage::Sink, None, msg).await;
         }
+        let seen = crate::mapping::allocated_rooms(changes.iter().filter_map(|c| c.booking.as_ref()));
+        self.review_mapping(&mut ctx, &seen).await;
 
         let cursor_after = match (ctx.plan, connector) {
             (PlanKind::Full | PlanKind::Incremental, Some(c)) => Some(self.cursor_for(&mut ctx, c)),
@@ -979,9 +992,25 @@ impl SyncEngine {
             let msg = format!("the host could not store the rooms: {e}");
             return self.fail(&ctx, Some(connector), counts, Vec::new(), Stage::Sink, None, msg).await;
         }
+        self.review_mapping(&mut ctx, &[]).await;
         let audit = self.audit(&ctx, Some(connector), counts, Vec::new(), ctx.cursor_before, Outcome::Ok);
         self.append(&audit).await;
         audit
+    }
+
+    /// Puts what the room mapping lacks for this account into the run's report. A store that
+    /// cannot say costs the run nothing: the review is advice, never a reason to fail.
+    async fn review_mapping(&self, ctx: &mut RunCtx, seen: &[crate::mapping::SourceRoom]) {
+        match self.store.mapping_review(&ctx.scope, seen).await {
+            Ok(Some(review)) => {
+                if let Some(line) = review.summary() {
+                    ctx.warnings.push(line);
+                }
+                ctx.mapping = Some(review);
+            }
+            Ok(None) => {}
+            Err(e) => tracing::warn!(error = %e, "could not check the room mapping"),
+        }
     }
 
     fn audit(
@@ -1029,6 +1058,7 @@ impl SyncEngine {
             transport,
             outcome,
             worker: self.worker.as_deref().map(str::to_owned),
+            mapping: ctx.mapping.clone(),
         }
     }
 

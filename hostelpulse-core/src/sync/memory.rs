@@ -8,10 +8,13 @@ use chrono::{DateTime, Utc};
 
 use super::audit::AuditRecord;
 use super::jobs::{JobRecord, JobStore, LeaseGrant};
+use super::mapping_store::{MappingStore, review_for_run};
 use super::store::{
     AuditLog, Commit, Inbox, InboxEntry, InboxItem, Queued, Scope, Settled, StoreError, SyncState, SyncStore,
 };
-use crate::model::SourceId;
+use crate::mapping::{MappingEntry, MappingReview, RoomMapping, SourceRoom};
+use crate::model::{SourceId, SourceKey};
+use crate::tasks::{TaskDelivery, TaskEvent, TaskStore, TurnoverTask, settle};
 
 #[derive(Debug, Default)]
 struct Inner {
@@ -23,6 +26,9 @@ struct Inner {
     jobs: HashMap<Scope, JobRecord>,
     leases: HashMap<Scope, Lease>,
     workers: HashMap<String, DateTime<Utc>>,
+    mapping: RoomMapping,
+    tasks: HashMap<String, std::collections::BTreeMap<String, TurnoverTask>>,
+    task_outbox: Vec<(TaskDelivery, bool)>,
 }
 
 #[derive(Debug, Default)]
@@ -139,6 +145,83 @@ impl SyncStore for MemoryStore {
         }
         inner.events.insert(key.to_owned(), now);
         Ok(true)
+    }
+
+    async fn mapping_review(&self, _scope: &Scope, seen: &[SourceRoom]) -> Result<Option<MappingReview>, StoreError> {
+        // This store keeps no room lists: only the rooms the run's bookings name are judged.
+        Ok(review_for_run(&self.lock().mapping, None, seen))
+    }
+}
+
+#[async_trait]
+impl MappingStore for MemoryStore {
+    async fn room_mapping(&self) -> Result<RoomMapping, StoreError> {
+        Ok(self.lock().mapping.clone())
+    }
+
+    async fn put_room_mapping(&self, pairs: &[(SourceKey, MappingEntry)]) -> Result<(), StoreError> {
+        let mut inner = self.lock();
+        for (k, e) in pairs {
+            inner.mapping.entries.insert(k.clone(), e.clone());
+        }
+        Ok(())
+    }
+
+    async fn remove_room_mapping(&self, keys: &[SourceKey]) -> Result<(), StoreError> {
+        let mut inner = self.lock();
+        for k in keys {
+            inner.mapping.entries.remove(k);
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl TaskStore for MemoryStore {
+    async fn kept_tasks(&self, property: &str) -> Result<std::collections::BTreeMap<String, TurnoverTask>, StoreError> {
+        Ok(self.lock().tasks.get(property).cloned().unwrap_or_default())
+    }
+
+    async fn record_task_events(
+        &self,
+        property: &str,
+        events: &[TaskEvent],
+        at: DateTime<Utc>,
+    ) -> Result<Vec<TaskDelivery>, StoreError> {
+        let mut inner = self.lock();
+        let mut out = Vec::new();
+        for e in events {
+            let id = e.task().id.clone();
+            let kept = inner.tasks.entry(property.to_owned()).or_default();
+            let Some(settled) = settle(kept.get(&id), e) else { continue };
+            match &settled {
+                TaskEvent::Withdrawn { .. } => kept.remove(&id),
+                other => kept.insert(id, other.task().clone()),
+            };
+            let delivery = TaskDelivery {
+                id: inner.task_outbox.len() as i64 + 1,
+                property: property.to_owned(),
+                event: settled,
+                recorded_at: at,
+            };
+            inner.task_outbox.push((delivery.clone(), false));
+            out.push(delivery);
+        }
+        Ok(out)
+    }
+
+    async fn pending_task_events(&self, limit: usize) -> Result<Vec<TaskDelivery>, StoreError> {
+        Ok(self.lock().task_outbox.iter().filter(|(_, done)| !done).take(limit).map(|(d, _)| d.clone()).collect())
+    }
+
+    async fn acknowledge_task_events(&self, ids: &[i64], _at: DateTime<Utc>) -> Result<(), StoreError> {
+        let mut inner = self.lock();
+        for (d, done) in &mut inner.task_outbox {
+            if ids.contains(&d.id) {
+                *done = true;
+            }
+        }
+        Ok(())
     }
 }
 

@@ -15,6 +15,7 @@ mod audit;
 mod engine;
 pub mod inbox;
 pub mod jobs;
+mod mapping_store;
 mod memory;
 mod store;
 
@@ -22,6 +23,7 @@ pub use audit::{AccountStatus, AuditRecord, Counts, Outcome, PlanKind, Stage, Tr
 pub use engine::{Change, ChangeClass, CollectingSink, Plan, RoomRefresh, Sink, SyncConfig, SyncEngine};
 pub use inbox::InboxWorker;
 pub use jobs::{AlertState, Blocked, JobRecord, JobStore, LeaseGrant, QueuedRetry};
+pub use mapping_store::{MappingStore, review_for_run};
 pub use memory::MemoryStore;
 pub use store::{
     AuditLog, Commit, Inbox, InboxEntry, InboxItem, Origin, Queued, RecordMap, RecordState, Scope, Settled,

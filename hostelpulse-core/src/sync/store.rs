@@ -182,6 +182,17 @@ pub trait SyncStore: AuditLog + Inbox {
     /// Keeps the paging checkpoint of a run that failed or was deferred, replacing any earlier
     /// one; [`SyncStore::load`] returns it until the scope's next commit, which clears it.
     async fn save_paging_checkpoint(&self, scope: &Scope, checkpoint: &str) -> Result<(), StoreError>;
+    /// What the stored room mapping lacks for `scope`, given the rooms this run's bookings are
+    /// allocated to (`seen`) and the rooms the store holds for the account; `None` when the
+    /// store keeps no mapping (see [`crate::sync::review_for_run`]). The default keeps none.
+    async fn mapping_review(
+        &self,
+        scope: &Scope,
+        seen: &[crate::mapping::SourceRoom],
+    ) -> Result<Option<crate::mapping::MappingReview>, StoreError> {
+        let _ = (scope, seen);
+        Ok(None)
+    }
 }
 
 /// A verified webhook delivery waiting to be processed.

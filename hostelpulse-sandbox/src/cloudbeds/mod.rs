@@ -229,6 +229,58 @@ impl CloudbedsEmulator {
         }
     }
 
+    /// Adds a private room to the first property's room type `room_type` (a room the owner
+    /// created in the PMS), clean.
+    pub fn add_private_room(&self, room_id: &str, name: &str, room_type: &str) {
+        let mut s = self.inner.lock();
+        let Some(p) = s.properties.get_mut(&self.property) else { return };
+        let rt_name = p
+            .room_types
+            .iter()
+            .find(|t| t["roomTypeID"] == room_type)
+            .and_then(|t| t["roomTypeName"].as_str())
+            .unwrap_or("")
+            .to_owned();
+        p.rooms.push(state::room(room_id, name, None, true, room_type, &rt_name, 2));
+        p.housekeeping.insert(
+            room_id.to_owned(),
+            serde_json::json!({ "roomCondition": "clean", "doNotDisturb": false, "roomComments": "" }),
+        );
+    }
+
+    /// Books `room_id` of the first property for `arrival..departure` (as the front desk would),
+    /// confirmed; returns the reservation id.
+    pub fn add_reservation(&self, arrival: chrono::NaiveDate, departure: chrono::NaiveDate, room_id: &str) -> String {
+        let mut s = self.inner.lock();
+        let Some(p) = s.properties.get_mut(&self.property) else { return String::new() };
+        let Some(room) = p.rooms.iter().find(|r| r["roomID"] == room_id).cloned() else { return String::new() };
+        let now = chrono::Utc::now().max(p.last_modified + chrono::Duration::seconds(1));
+        p.last_modified = now;
+        let (name, rt) = (room["roomName"].as_str().unwrap_or(""), room["roomTypeID"].as_str().unwrap_or(""));
+        p.add(arrival, departure, room_id, name, rt, "Ana", "Lima", "BR", "Website", "", "confirmed", now)
+    }
+
+    /// Sets a reservation's status as `putReservation` does (a cancellation also cancels its
+    /// rooms), with a new modification time.
+    pub fn set_reservation_status(&self, id: &str, status: &str) {
+        let mut s = self.inner.lock();
+        let Some(r) = s.properties.get_mut(&self.property).and_then(|p| p.touch(id)) else { return };
+        r["status"] = serde_json::json!(status);
+        if status == "canceled" {
+            for room in r["rooms"].as_array_mut().into_iter().flatten() {
+                room["roomStatus"] = serde_json::json!("cancelled");
+            }
+        }
+    }
+
+    /// Sets a room's housekeeping condition as `postHousekeepingStatus` does (no webhook).
+    pub fn set_room_condition(&self, room_id: &str, condition: &str) {
+        let mut s = self.inner.lock();
+        if let Some(hk) = s.properties.get_mut(&self.property).and_then(|p| p.housekeeping.get_mut(room_id)) {
+            hk["roomCondition"] = serde_json::json!(condition);
+        }
+    }
+
     /// A reservation row as the API holds it.
     pub fn reservation(&self, id: &str) -> Option<Value> {
         self.inner.lock().properties.get(&self.property).and_then(|p| p.reservations.get(id).cloned())

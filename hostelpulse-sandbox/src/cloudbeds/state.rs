@@ -41,7 +41,15 @@ pub(crate) struct State {
     pub today: NaiveDate,
 }
 
-fn room(id: &str, name: &str, dorm: Option<&str>, private: bool, rt: &str, rt_name: &str, max: u32) -> Value {
+pub(crate) fn room(
+    id: &str,
+    name: &str,
+    dorm: Option<&str>,
+    private: bool,
+    rt: &str,
+    rt_name: &str,
+    max: u32,
+) -> Value {
     json!({ "roomID": id, "roomName": name, "dormRoomName": dorm.unwrap_or(""), "roomDescription": "", "maxGuests": max,
         "isPrivate": private, "isVirtual": false, "roomBlocked": false, "roomTypeID": rt, "roomTypeName": rt_name,
         "roomTypeNameShort": rt_name.chars().filter(|c| c.is_ascii_uppercase()).collect::<String>(), "doorlockID": "" })

@@ -7,6 +7,7 @@
 
 mod bookings;
 mod jobs;
+mod rooms;
 mod schema;
 mod sync;
 #[cfg(feature = "tokens")]

@@ -11,7 +11,8 @@ use super::backend;
 const MIGRATION_LOCK: i64 = 0x686f_7374_656c_7075;
 
 /// Ordered migrations. Never edit one that has shipped: add the next.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE sync_record (
     connector      TEXT        NOT NULL,
     account        TEXT        NOT NULL,
@@ -125,7 +126,35 @@ CREATE TABLE runtime_worker (
     holder TEXT        PRIMARY KEY,
     until  TIMESTAMPTZ NOT NULL
 );
-"#];
+"#,
+    r#"
+CREATE TABLE room_mapping (
+    connector   TEXT    NOT NULL,
+    account     TEXT    NOT NULL,
+    source_id   TEXT    NOT NULL,
+    host_id     TEXT    NOT NULL,
+    host_name   TEXT    NOT NULL,
+    source_name TEXT    NOT NULL,
+    confirmed   BOOLEAN NOT NULL,
+    basis       TEXT,
+    PRIMARY KEY (connector, account, source_id)
+);
+CREATE TABLE turnover_task (
+    property TEXT  NOT NULL,
+    id       TEXT  NOT NULL,
+    record   JSONB NOT NULL,
+    PRIMARY KEY (property, id)
+);
+CREATE TABLE task_outbox (
+    id           BIGSERIAL   PRIMARY KEY,
+    property     TEXT        NOT NULL,
+    event        JSONB       NOT NULL,
+    recorded_at  TIMESTAMPTZ NOT NULL,
+    delivered_at TIMESTAMPTZ
+);
+CREATE INDEX task_outbox_pending ON task_outbox (id) WHERE delivered_at IS NULL;
+"#,
+];
 
 /// The tables a database must hold (besides the version table) to be taken for ours.
 const OUR_TABLE: &str = "sync_record";

@@ -264,6 +264,14 @@ impl SyncStore for PgStore {
         tx.commit().await.map_err(backend)
     }
 
+    async fn mapping_review(
+        &self,
+        scope: &Scope,
+        seen: &[hostelpulse_core::mapping::SourceRoom],
+    ) -> Result<Option<hostelpulse_core::mapping::MappingReview>, StoreError> {
+        self.review_mapping(scope, seen).await
+    }
+
     async fn remember_event(&self, key: &str, now: DateTime<Utc>, ttl: chrono::Duration) -> Result<bool, StoreError> {
         let mut c = self.client().await?;
         let tx = c.transaction().await.map_err(backend)?;

@@ -13,6 +13,8 @@ use hostelpulse_core::sync::{
 };
 use rusqlite::{Connection, OptionalExtension, params};
 
+mod rooms;
+
 /// Ordered migrations; `PRAGMA user_version` records how many have run.
 const MIGRATIONS: &[&str] = &[
     r#"
@@ -162,6 +164,33 @@ CREATE TABLE runtime_worker (
     holder TEXT PRIMARY KEY,
     until  TEXT NOT NULL
 );
+"#,
+    r#"
+CREATE TABLE room_mapping (
+    connector   TEXT NOT NULL,
+    account     TEXT NOT NULL,
+    source_id   TEXT NOT NULL,
+    host_id     TEXT NOT NULL,
+    host_name   TEXT NOT NULL,
+    source_name TEXT NOT NULL,
+    confirmed   INTEGER NOT NULL,
+    basis       TEXT,
+    PRIMARY KEY (connector, account, source_id)
+) WITHOUT ROWID;
+CREATE TABLE turnover_task (
+    property TEXT NOT NULL,
+    id       TEXT NOT NULL,
+    record   TEXT NOT NULL,
+    PRIMARY KEY (property, id)
+) WITHOUT ROWID;
+CREATE TABLE task_outbox (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    property     TEXT NOT NULL,
+    event        TEXT NOT NULL,
+    recorded_at  TEXT NOT NULL,
+    delivered_at TEXT
+);
+CREATE INDEX task_outbox_pending ON task_outbox (id) WHERE delivered_at IS NULL;
 "#,
 ];
 
@@ -748,6 +777,14 @@ impl SyncStore for SqliteStore {
             Ok(())
         })
         .await
+    }
+
+    async fn mapping_review(
+        &self,
+        scope: &Scope,
+        seen: &[hostelpulse_core::mapping::SourceRoom],
+    ) -> Result<Option<hostelpulse_core::mapping::MappingReview>, StoreError> {
+        self.review_mapping(scope, seen).await
     }
 
     async fn remember_event(&self, key: &str, now: DateTime<Utc>, ttl: chrono::Duration) -> Result<bool, StoreError> {
@@ -1349,10 +1386,11 @@ mod tests {
     fn records_written_before_the_clustered_table_survive_its_migration() {
         let mut conn = Connection::open_in_memory().unwrap();
         let tx = conn.transaction().unwrap();
-        for sql in &MIGRATIONS[..MIGRATIONS.len() - 1] {
+        let clustered = MIGRATIONS.iter().position(|m| m.contains("CREATE TABLE sync_record_clustered")).unwrap();
+        for sql in &MIGRATIONS[..clustered] {
             tx.execute_batch(sql).unwrap();
         }
-        tx.pragma_update(None, "user_version", MIGRATIONS.len() as i64 - 1).unwrap();
+        tx.pragma_update(None, "user_version", clustered as i64).unwrap();
         for n in 0..3 {
             tx.execute(
                 "INSERT INTO sync_record (connector, account, source_id, fingerprint, modified_at, arrival, departure,
