@@ -43,3 +43,37 @@ pub fn declared() -> Capabilities {
     .with_uncertain("the v2 field list: both `generatedAt` and `generatedTime` are read, unknown fields ignored")
     .with_uncertain("webhooks per account (one or ten): any number of receivers can share the state")
 }
+
+/// The capabilities on the owner's plan, when the configuration names it: Sirvoy Pro unlocks
+/// the booking-event webhook and everything read from it; any other plan leaves nothing to
+/// read. Without a plan, the declared "needs a plan" stays: nobody knows yet.
+pub fn effective(declared: &Capabilities, plan: Option<&str>) -> Capabilities {
+    match plan.map(str::trim).filter(|p| !p.is_empty()) {
+        Some(plan) => {
+            let pro = plan.to_lowercase().split(|c: char| !c.is_alphanumeric()).any(|w| w == "pro");
+            declared.effective_for_plan(plan, |_| pro)
+        }
+        None => declared.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_plan_decides_what_the_account_can_read() {
+        let d = declared();
+        let pro = effective(&d, Some("Sirvoy Pro"));
+        assert_eq!(pro.support(Operation::ReadBookings), Support::Native);
+        assert_eq!(pro.support(Operation::Webhooks), Support::Native);
+        let basic = effective(&d, Some("Basic"));
+        assert!(!basic.supports(Operation::ReadBookings));
+        assert!(basic.support(Operation::Webhooks).label().contains("Basic"));
+        assert!(!effective(&d, Some("Professional services")).supports(Operation::ReadBookings), "a word, not a prefix");
+        assert_eq!(effective(&d, None), d);
+        assert_eq!(effective(&d, Some("  ")), d);
+        // What no plan changes stays as declared.
+        assert_eq!(basic.support(Operation::ReadRooms), d.support(Operation::ReadRooms));
+    }
+}

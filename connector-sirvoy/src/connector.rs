@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use hostelpulse_core::capability::Capabilities;
+use hostelpulse_core::capability::{Capabilities, Operation};
 use hostelpulse_core::connector::{
     BookingBatch, BookingQuery, Connector, Health, RecordFailure, decode_state, encode_state,
 };
@@ -175,9 +175,11 @@ impl Connector for SirvoyConnector {
     }
 
     async fn check(&self) -> Result<Health> {
-        let mut h = Health::new(self.capabilities());
+        let effective = crate::capabilities::effective(&self.capabilities(), self.cfg.plan.as_deref());
+        let webhooks = effective.supports(Operation::ReadBookings);
+        let mut h = Health::new(effective);
         h.notes.push(format!("{} booking(s) received so far", self.state.lock().await.len()));
-        if self.cfg.plan.as_deref().is_some_and(|p| !p.to_lowercase().contains("pro")) {
+        if !webhooks {
             h.notes.push(
                 "booking-event webhooks need Sirvoy Pro: on this plan no booking will arrive; import bookings by CSV"
                     .into(),
@@ -248,7 +250,7 @@ impl Connector for SirvoyConnector {
 
     async fn bookings(&self, query: &BookingQuery) -> Result<BookingBatch> {
         if query.modified_since.is_some() {
-            return Err(self.unsupported(hostelpulse_core::Operation::ReadBookingsModified));
+            return Err(self.unsupported(Operation::ReadBookingsModified));
         }
         let mut batch = self.all().await;
         let keep = |b: &Booking| {

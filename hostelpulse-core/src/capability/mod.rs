@@ -366,6 +366,23 @@ impl Capabilities {
         }
         eff
     }
+
+    /// The effective capabilities on the account's plan `plan` (as the owner named it):
+    /// every `NeedsPlan` the plan unlocks (`unlocks(needed)`) becomes native, the others
+    /// unsupported with the plan named. Without a known plan, keep the declared ones.
+    pub fn effective_for_plan(&self, plan: &str, unlocks: impl Fn(&str) -> bool) -> Self {
+        let mut eff = self.clone();
+        for support in eff.operations.values_mut() {
+            if let Support::NeedsPlan { plan: needed } = support {
+                *support = if unlocks(needed) {
+                    Support::Native
+                } else {
+                    Support::unsupported(format!("not on the account's plan ({plan}): needs {needed}"))
+                };
+            }
+        }
+        eff
+    }
 }
 
 #[cfg(test)]
