@@ -40,6 +40,44 @@ pub struct TokenSet {
     pub expires_in: Option<Duration>,
     /// Properties or associations granted.
     pub property_ids: Vec<String>,
+    /// The scopes granted, when the server says (it must when they differ from those asked
+    /// for, RFC 6749 §5.1); `None`: those asked for.
+    pub scopes: Option<Vec<String>>,
+}
+
+/// The token store names a connection is kept under.
+pub const REFRESH_TOKEN: &str = "refresh_token";
+/// The scopes granted at the last authorization, space-separated.
+pub const GRANTED_SCOPES: &str = "granted_scopes";
+
+fn scope_list(s: &str) -> Vec<String> {
+    s.split([' ', ',']).map(str::trim).filter(|x| !x.is_empty()).map(str::to_owned).collect()
+}
+
+/// Keeps a connection made by the authorization-code flow: the refresh token and the scopes
+/// granted (`requested` when the server did not say). Returns the granted scopes.
+pub async fn save_connection(
+    store: &dyn TokenStore,
+    account: AccountId,
+    tokens: &TokenSet,
+    requested: &[&str],
+) -> Result<Vec<String>> {
+    let refresh = tokens
+        .refresh_token
+        .clone()
+        .ok_or_else(|| auth_error("the authorization returned no refresh token: the connection cannot be kept"))?;
+    let key = |name| TokenKey { connector: ConnectorKind::CLOUDBEDS, account: account.clone(), name };
+    store.save(&key(REFRESH_TOKEN), refresh).await?;
+    let granted: Vec<String> =
+        tokens.scopes.clone().unwrap_or_else(|| requested.iter().map(|s| (*s).to_owned()).collect());
+    store.save(&key(GRANTED_SCOPES), SecretString::from(granted.join(" "))).await?;
+    Ok(granted)
+}
+
+/// The scopes a kept connection was granted, if one was made with [`save_connection`].
+pub async fn granted_scopes(store: &dyn TokenStore, account: AccountId) -> Result<Option<Vec<String>>> {
+    let key = TokenKey { connector: ConnectorKind::CLOUDBEDS, account, name: GRANTED_SCOPES };
+    Ok(store.load(&key).await?.map(|s| scope_list(s.expose_secret())))
 }
 
 impl OAuthClient {
@@ -81,6 +119,7 @@ impl OAuthClient {
             refresh_token: t.refresh_token.map(SecretString::from),
             expires_in: t.expires_in.map(Duration::from_secs),
             property_ids: t.resources.into_iter().filter_map(|r| r.id).collect(),
+            scopes: t.scope.as_deref().map(scope_list),
         })
     }
 
@@ -118,6 +157,14 @@ impl std::fmt::Debug for Auth {
 }
 
 impl Auth {
+    /// The store an OAuth connection is kept in, and its account.
+    pub(crate) fn kept(&self) -> Option<(&Arc<dyn TokenStore>, &AccountId)> {
+        match self {
+            Self::OAuth(state) => state.store.as_ref().map(|s| (s, &state.key.account)),
+            Self::ApiKey(_) => None,
+        }
+    }
+
     pub(crate) fn new(credentials: &Credentials, account: AccountId, store: Option<Arc<dyn TokenStore>>) -> Self {
         match credentials.clone() {
             Credentials::ApiKey(k) => Self::ApiKey(k),
@@ -126,7 +173,7 @@ impl Auth {
                 refresh: Mutex::new(refresh_token),
                 cache: TokenCache::new(Duration::from_secs(120)),
                 store,
-                key: TokenKey { connector: ConnectorKind::CLOUDBEDS, account, name: "refresh_token" },
+                key: TokenKey { connector: ConnectorKind::CLOUDBEDS, account, name: REFRESH_TOKEN },
             })),
         }
     }
@@ -160,6 +207,11 @@ impl OAuthState {
             && let Some(saved) = store.load(key).await?
         {
             *current = saved;
+        }
+        if current.expose_secret().is_empty() {
+            return Err(auth_error(
+                "this account is not connected yet: run `hostelpulse connect cloudbeds` to authorize the app",
+            ));
         }
         let t = client
             .token_request(http, "refresh_token", ("refresh_token", current.expose_secret()))

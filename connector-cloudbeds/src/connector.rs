@@ -438,8 +438,15 @@ impl Connector for CloudbedsConnector {
     async fn check(&self) -> Result<Health> {
         let user: wire::UserInfo = self.send(Request::get("userinfo")).await?.json()?;
         let hotel = self.hotel().await?;
-        let mut health = Health::new(capabilities::effective(self.cfg.requests_per_second, &self.cfg.granted_scopes));
-        health.scopes = self.cfg.granted_scopes.clone();
+        // What the server granted at the last authorization, where a connection is kept; else
+        // what the configuration says the owner granted.
+        let granted = match self.auth.kept() {
+            Some((store, account)) => crate::auth::granted_scopes(store.as_ref(), account.clone()).await?,
+            None => None,
+        }
+        .unwrap_or_else(|| self.cfg.granted_scopes.clone());
+        let mut health = Health::new(capabilities::effective(self.cfg.requests_per_second, &granted));
+        health.scopes = granted;
         health.notes.push(format!(
             "connected as {} to {}",
             user.email.unwrap_or_else(|| "an API key".into()),

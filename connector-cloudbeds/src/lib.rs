@@ -11,7 +11,7 @@ mod inspect;
 mod webhook;
 pub mod wire;
 
-pub use auth::TokenSet;
+pub use auth::{GRANTED_SCOPES, REFRESH_TOKEN, TokenSet, granted_scopes, save_connection};
 pub use capabilities::{declared as declared_capabilities, effective as effective_capabilities};
 pub use config::{
     CloudbedsConfig, CloudbedsConfigBuilder, Credentials, DEFAULT_AUTHORIZE_URL, DEFAULT_BASE_URL, FilterZone,

@@ -272,6 +272,10 @@ pub struct AccessToken {
     pub access_token: String,
     pub expires_in: Option<u64>,
     pub refresh_token: Option<String>,
+    /// The scopes granted, when they differ from those asked for (RFC 6749 §5.1; Cloudbeds'
+    /// spec does not list the field).
+    #[serde(default)]
+    pub scope: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
     pub resources: Vec<Resource>,
 }

@@ -70,7 +70,10 @@ mod tests {
         let basic = effective(&d, Some("Basic"));
         assert!(!basic.supports(Operation::ReadBookings));
         assert!(basic.support(Operation::Webhooks).label().contains("Basic"));
-        assert!(!effective(&d, Some("Professional services")).supports(Operation::ReadBookings), "a word, not a prefix");
+        assert!(
+            !effective(&d, Some("Professional services")).supports(Operation::ReadBookings),
+            "a word, not a prefix"
+        );
         assert_eq!(effective(&d, None), d);
         assert_eq!(effective(&d, Some("  ")), d);
         // What no plan changes stays as declared.

@@ -98,10 +98,15 @@ fn property_toml(tz: chrono_tz::Tz, a: &AccountConfig, via: &str, id: &str, name
                 http_toml(http)
             )
         }
-        AccountConfig::Cloudbeds { api_key, http, .. } => format!(
+        AccountConfig::Cloudbeds { api_key: Some(api_key), http, .. } => format!(
             "{head}connector = \"cloudbeds\"\nid = \"{via}-{id}\"\nproperty_id = {id:?}\napi_key = {}\n{}",
             secret_toml(api_key),
             http_toml(http)
+        ),
+        // An OAuth connection is authorized per account: the owner connects each one.
+        AccountConfig::Cloudbeds { oauth: Some(_), .. } => format!(
+            "# {name} (Cloudbeds {id}): add it with the same `oauth` table as `{via}`, then run\n\
+             # `hostelpulse connect cloudbeds --account {via}-{id}`\n"
         ),
         _ => String::new(),
     }

@@ -30,6 +30,7 @@ macro_rules! outln {
 }
 
 mod accounts;
+mod connect;
 mod csv;
 mod demo;
 mod email;
@@ -263,6 +264,12 @@ enum Command {
         #[command(subcommand)]
         command: AccountsCommand,
     },
+    /// Connect an account that authorizes by OAuth (prints the page to open, receives the
+    /// redirect on loopback, keeps the tokens in the state).
+    Connect {
+        #[command(subcommand)]
+        command: ConnectCommand,
+    },
     /// Webhooks: receive and verify them for the configured accounts.
     Webhook {
         #[command(subcommand)]
@@ -413,6 +420,28 @@ enum MappingCommand {
 }
 
 #[derive(Subcommand)]
+enum ConnectCommand {
+    /// Cloudbeds: the marketplace app's authorization-code flow for an account with `oauth`.
+    Cloudbeds {
+        /// The configuration.
+        #[arg(long)]
+        config: PathBuf,
+        /// The account to connect.
+        #[arg(long)]
+        account: String,
+        /// The SQLite state (or `HOSTELPULSE_STORE_URL`).
+        #[arg(long, default_value = ops::DEFAULT_DB)]
+        db: PathBuf,
+        /// Seconds to wait for the owner to allow the app.
+        #[arg(long, default_value_t = 600)]
+        timeout_secs: u64,
+        /// One JSON object per line.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
 enum AccountsCommand {
     /// Every property each Beds24 or Cloudbeds credential sees (an account with several
     /// properties, a group or association key), and the configuration to add for the new ones.
@@ -534,6 +563,16 @@ async fn main() {
                 db,
                 webhooks_to,
                 poll_every,
+            })
+            .await
+        }
+        Command::Connect { command: ConnectCommand::Cloudbeds { config, account, db, timeout_secs, json } } => {
+            connect::cloudbeds(connect::Options {
+                config,
+                account,
+                db,
+                timeout: std::time::Duration::from_secs(timeout_secs),
+                json,
             })
             .await
         }

@@ -233,14 +233,17 @@ pub enum AccountConfig {
         /// Webhook authentication (no webhooks are accepted without it).
         webhook: Option<WebhookSettings>,
     },
-    /// Cloudbeds PMS API v1.3 with an API key.
+    /// Cloudbeds PMS API v1.3, with an API key or an OAuth connection (exactly one).
     Cloudbeds {
         /// Account id.
         id: String,
         /// The Cloudbeds property id.
         property_id: String,
         /// The API key (`cbat_…`).
-        api_key: SecretRef,
+        api_key: Option<SecretRef>,
+        /// The marketplace app's OAuth client: `hostelpulse connect cloudbeds` authorizes it
+        /// and keeps the tokens in the state; syncs then use and rotate them.
+        oauth: Option<CloudbedsOAuth>,
         /// HTTP settings.
         #[serde(default)]
         http: HttpSettings,
@@ -276,6 +279,28 @@ pub enum AccountConfig {
         review_threshold: Option<f32>,
     },
 }
+
+/// A Cloudbeds marketplace app's OAuth client:
+/// `oauth = { client_id = "live1_…", client_secret = { env = "CLOUDBEDS_CLIENT_SECRET" } }`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct CloudbedsOAuth {
+    /// The client id.
+    pub client_id: String,
+    /// The client secret.
+    pub client_secret: SecretRef,
+    /// The redirect URI registered with the app (default `http://127.0.0.1:8765/callback`:
+    /// `hostelpulse connect cloudbeds` listens there).
+    pub redirect_uri: Option<String>,
+    /// The authorization page (default Cloudbeds' own).
+    pub authorize_url: Option<String>,
+    /// The scopes to ask for (default the ones a hostel sync needs).
+    pub scopes: Option<Vec<String>>,
+}
+
+/// The loopback address `hostelpulse connect cloudbeds` receives the authorization on, by default.
+pub const DEFAULT_REDIRECT_URI: &str = "http://127.0.0.1:8765/callback";
 
 /// An IMAP mailbox: `imap = { host = "imap.example.com", user = "bookings@…", password = { env = "…" } }`.
 #[derive(Debug, Clone, Deserialize)]

@@ -205,9 +205,23 @@ fn build_one(
             Ok((Arc::new(Beds24Connector::new(b.build()?)?), receiver))
         }
         #[cfg(feature = "cloudbeds")]
-        AccountConfig::Cloudbeds { property_id, api_key, http, webhook, .. } => {
+        AccountConfig::Cloudbeds { property_id, api_key, oauth, http, webhook, .. } => {
             use crate::cloudbeds::{CloudbedsConfig, CloudbedsConnector, Credentials};
-            let builder = CloudbedsConfig::builder(property_id.clone(), Credentials::ApiKey(api_key.resolve(secrets)?));
+            let credentials = match (api_key, oauth) {
+                (Some(k), None) => Credentials::ApiKey(k.resolve(secrets)?),
+                (None, Some(o)) => {
+                    if tokens.is_none() {
+                        return Err(Error::config("Cloudbeds OAuth keeps its tokens in the state: open a store"));
+                    }
+                    // The refresh token comes from the state (`hostelpulse connect cloudbeds`).
+                    Credentials::OAuth {
+                        client: oauth_client(o, secrets)?,
+                        refresh_token: secrecy::SecretString::from(""),
+                    }
+                }
+                _ => return Err(Error::config("a Cloudbeds account takes exactly one of `api_key` and `oauth`")),
+            };
+            let builder = CloudbedsConfig::builder(property_id.clone(), credentials);
             let b = http_knobs!(builder, tz, http, tokens);
             let receiver = match webhook.as_ref().map(|w| w.url_secret.as_ref()) {
                 Some(Some(s)) => Some(WebhookReceiver::cloudbeds(crate::cloudbeds::CloudbedsWebhooks::new(
@@ -342,7 +356,9 @@ fn credentials_fingerprint(a: &AccountConfig, secrets: &dyn SecretProvider) -> O
                 C::InviteCode(s) | C::RefreshToken(s) | C::LongLifeToken(s) => vec![s],
             }
         }
-        AccountConfig::Cloudbeds { api_key, .. } => vec![api_key],
+        AccountConfig::Cloudbeds { api_key: Some(k), .. } => vec![k],
+        AccountConfig::Cloudbeds { oauth: Some(o), .. } => vec![&o.client_secret],
+        AccountConfig::Cloudbeds { .. } => return None,
         AccountConfig::Ical(f) | AccountConfig::Fdm(f) => f.feeds.iter().map(|f| &f.url).collect(),
         AccountConfig::Sirvoy { url_secret, .. } => vec![url_secret],
         AccountConfig::Email { imap: Some(i), .. } => vec![&i.password],
@@ -355,4 +371,19 @@ fn credentials_fingerprint(a: &AccountConfig, secrets: &dyn SecretProvider) -> O
         h.update(b"\0");
     }
     Some(hex::encode(&h.finalize()[..8]))
+}
+
+/// The OAuth client of a Cloudbeds account's configuration.
+#[cfg(feature = "cloudbeds")]
+pub fn oauth_client(
+    o: &crate::config::CloudbedsOAuth,
+    secrets: &dyn SecretProvider,
+) -> Result<crate::cloudbeds::OAuthClient, Error> {
+    let redirect = o.redirect_uri.clone().unwrap_or_else(|| crate::config::DEFAULT_REDIRECT_URI.to_owned());
+    let mut client =
+        crate::cloudbeds::OAuthClient::new(o.client_id.clone(), o.client_secret.resolve(secrets)?, redirect);
+    if let Some(u) = &o.authorize_url {
+        client.authorize_url = u.clone();
+    }
+    Ok(client)
 }

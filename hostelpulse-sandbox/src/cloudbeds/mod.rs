@@ -63,9 +63,17 @@ pub struct CloudbedsEmulatorBuilder {
     reservations: usize,
     rate_limit: usize,
     slack: Duration,
+    withheld: Vec<String>,
 }
 
 impl CloudbedsEmulatorBuilder {
+    /// Scopes the owner declines on the authorization page: the token answer then names the
+    /// scopes granted (RFC 6749 §5.1 requires it when they differ from those asked for).
+    pub fn withhold_scopes<S: Into<String>>(mut self, scopes: impl IntoIterator<Item = S>) -> Self {
+        self.withheld = scopes.into_iter().map(Into::into).collect();
+        self
+    }
+
     /// The property ids to serve (default: one, [`CLOUDBEDS_PROPERTY_ID`]).
     pub fn properties<S: Into<String>>(mut self, ids: impl IntoIterator<Item = S>) -> Self {
         self.properties = ids.into_iter().map(Into::into).collect();
@@ -107,6 +115,9 @@ impl CloudbedsEmulatorBuilder {
             access_tokens: Default::default(),
             refresh_tokens: Default::default(),
             codes: Default::default(),
+            code_scopes: Default::default(),
+            refresh_scopes: Default::default(),
+            withheld: self.withheld,
             client: (CLIENT_ID.to_owned(), CLIENT_SECRET.to_owned()),
             rate_limit: self.rate_limit,
             rate_window: Duration::from_secs(1).saturating_sub(self.slack),
@@ -142,6 +153,7 @@ impl CloudbedsEmulator {
             reservations: 40,
             rate_limit: 5,
             slack: Duration::from_millis(100),
+            withheld: Vec::new(),
         }
     }
 

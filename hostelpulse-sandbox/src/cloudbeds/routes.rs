@@ -19,7 +19,43 @@ use crate::query::{header, one, params};
 type Shared = Arc<Inner>;
 
 pub(super) fn router(shared: Shared) -> Router {
-    Router::new().route("/api/v1.3/{method}", any(dispatch)).with_state(shared)
+    Router::new()
+        .route("/api/v1.3/{method}", any(dispatch))
+        .route("/api/v1.1/oauth", axum::routing::get(authorize))
+        .with_state(shared)
+}
+
+/// The authorization page, with the owner's consent given at once for the first property:
+/// redirects to `redirect_uri` with a code (and the `state` it was given).
+async fn authorize(State(shared): State<Shared>, RawQuery(query): RawQuery) -> Response {
+    let p = params(&query);
+    let mut s = shared.lock();
+    if one(&p, "client_id") != Some(s.client.0.as_str()) || one(&p, "response_type") != Some("code") {
+        return (StatusCode::BAD_REQUEST, "unknown client or response type").into_response();
+    }
+    let Some(redirect) = one(&p, "redirect_uri").and_then(|u| url::Url::parse(u).ok()) else {
+        return (StatusCode::BAD_REQUEST, "redirect_uri is required").into_response();
+    };
+    let Some(property) = s.properties.keys().next().cloned() else {
+        return (StatusCode::BAD_REQUEST, "no property").into_response();
+    };
+    s.minted += 1;
+    let code = format!("code-{}", s.minted);
+    s.codes.insert(code.clone(), property);
+    s.code_scopes.insert(code.clone(), one(&p, "scope").unwrap_or_default().to_owned());
+    let mut to = redirect;
+    to.query_pairs_mut().append_pair("code", &code);
+    if let Some(state) = one(&p, "state") {
+        to.query_pairs_mut().append_pair("state", state);
+    }
+    (StatusCode::FOUND, [(axum::http::header::LOCATION, to.to_string())]).into_response()
+}
+
+/// The scope line to answer with: the scopes granted, when some asked for were withheld.
+fn granted(s: &Account, asked: &str) -> Option<String> {
+    let asked: Vec<&str> = asked.split_whitespace().collect();
+    let kept: Vec<&str> = asked.iter().copied().filter(|a| !s.withheld.iter().any(|w| w == a)).collect();
+    (kept.len() != asked.len()).then(|| kept.join(" "))
 }
 
 fn ok(data: Value) -> Response {
@@ -191,11 +227,18 @@ fn access_token(shared: &Shared, p: &[(String, String)]) -> Response {
     match one(p, "grant_type") {
         Some("authorization_code") | Some("urn:ietf:params:oauth:grant-type:api-key") => {
             let Some(prop) = one(p, "code").and_then(|c| s.codes.remove(c)) else { return bad_code() };
+            let asked = one(p, "code").and_then(|c| s.code_scopes.remove(c)).unwrap_or_default();
             if one(p, "grant_type") == Some("authorization_code") {
                 let (access, refresh) = (format!("at-{n}"), format!("rt-{n}"));
                 s.access_tokens.insert(access.clone(), (prop.clone(), Instant::now() + Duration::from_secs(3600)));
                 s.refresh_tokens.insert(refresh.clone(), prop.clone());
-                axum::Json(json!({ "access_token": access, "token_type": "Bearer", "expires_in": 3600, "refresh_token": refresh, "resources": [{ "type": "property", "id": prop }] })).into_response()
+                let scope = granted(&s, &asked);
+                s.refresh_scopes.insert(refresh.clone(), asked);
+                let mut answer = json!({ "access_token": access, "token_type": "Bearer", "expires_in": 3600, "refresh_token": refresh, "resources": [{ "type": "property", "id": prop }] });
+                if let Some(scope) = scope {
+                    answer["scope"] = json!(scope);
+                }
+                axum::Json(answer).into_response()
             } else {
                 let key = format!("cbat_{n:0>32}");
                 s.api_keys.insert(key.clone(), prop.clone());
@@ -214,6 +257,9 @@ fn access_token(shared: &Shared, p: &[(String, String)]) -> Response {
             };
             // Rotates the refresh token: the old one stops working.
             let (access, refresh) = (format!("at-{n}"), format!("rt-{n}"));
+            if let Some(asked) = one(p, "refresh_token").and_then(|r| s.refresh_scopes.remove(r)) {
+                s.refresh_scopes.insert(refresh.clone(), asked);
+            }
             s.access_tokens.insert(access.clone(), (prop.clone(), Instant::now() + Duration::from_secs(3600)));
             s.refresh_tokens.insert(refresh.clone(), prop.clone());
             axum::Json(json!({ "access_token": access, "token_type": "Bearer", "expires_in": 3600, "refresh_token": refresh, "resources": [{ "type": "property", "id": prop }] })).into_response()

@@ -34,6 +34,11 @@ pub(crate) struct State {
     pub access_tokens: HashMap<String, (String, Instant)>,
     pub refresh_tokens: HashMap<String, String>,
     pub codes: HashMap<String, String>,
+    /// Scopes asked for on the authorization page, by code, then by refresh token.
+    pub code_scopes: HashMap<String, String>,
+    pub refresh_scopes: HashMap<String, String>,
+    /// Scopes the emulated owner declines on the authorization page.
+    pub withheld: Vec<String>,
     pub client: (String, String),
     pub rate_limit: usize,
     pub rate_window: std::time::Duration,
