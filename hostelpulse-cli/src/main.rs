@@ -183,6 +183,11 @@ enum Command {
         /// per line; without it they wait in the state.
         #[arg(long)]
         tasks_to: Option<PathBuf>,
+        /// Append stay events (new booking, checked in, checked out, cancelled, restored, dates
+        /// changed, room moved; each with the booking before and after) to this file, one JSON
+        /// object per line.
+        #[arg(long)]
+        events_to: Option<PathBuf>,
         /// The audit records as JSON.
         #[arg(long)]
         json: bool,
@@ -315,6 +320,10 @@ enum Command {
         /// in the store.
         #[arg(long)]
         tasks_to: Option<PathBuf>,
+        /// Append stay events (checked in, checked out, cancelled, …, with the booking before
+        /// and after) to this file, one JSON object per line.
+        #[arg(long)]
+        events_to: Option<PathBuf>,
         /// One JSON object per line (listening, each run, alert and webhook).
         #[arg(long)]
         json: bool,
@@ -506,8 +515,8 @@ async fn main() {
         Command::Ical { command } => ical::run(command).await,
         Command::Email { command } => email::run(command).await,
         Command::Csv { command } => csv::run(command).await,
-        Command::Sync { config, account, incremental, db, tasks_to, json } => {
-            ops::sync(config, db, account, incremental, tasks_to, json).await
+        Command::Sync { config, account, incremental, db, tasks_to, events_to, json } => {
+            ops::sync(config, db, account, incremental, tasks_to, events_to, json).await
         }
         Command::Prune { config, audit_days, contact_days, db, json } => {
             ops::prune(config, db, audit_days, contact_days, json).await
@@ -539,6 +548,7 @@ async fn main() {
             retry_first,
             catch_up_secs,
             tasks_to,
+            events_to,
             json,
         } => {
             run::run(run::Options {
@@ -553,6 +563,7 @@ async fn main() {
                 retry_first,
                 catch_up_secs,
                 tasks_to,
+                events_to,
             })
             .await
         }

@@ -40,7 +40,26 @@ pub async fn sync_accounts(
     trigger: Trigger,
     seen: Option<&CollectingSink>,
 ) -> Result<Vec<(String, AuditRecord)>, BoxError> {
+    sync_accounts_with_events(registry, store, only, plan, trigger, seen, None).await
+}
+
+/// [`sync_accounts`], sending stay events (derived from the stored booking before each change)
+/// to `events` before the changes are stored.
+pub async fn sync_accounts_with_events(
+    registry: &Registry,
+    store: &Arc<SqliteStore>,
+    only: Option<&str>,
+    plan: &Plan,
+    trigger: Trigger,
+    seen: Option<&CollectingSink>,
+    events: Option<Arc<dyn hostelpulse::sync::StayEventSink>>,
+) -> Result<Vec<(String, AuditRecord)>, BoxError> {
     use futures_util::{StreamExt, TryStreamExt};
+    let sink: Arc<dyn Sink> = match events {
+        Some(e) => Arc::new(hostelpulse::sync::EventingSink::new(store.clone(), store.clone(), e)),
+        None => store.clone(),
+    };
+    let sink = sink.as_ref();
     let accounts: Vec<&Account> = registry.accounts().iter().filter(|a| only.is_none_or(|o| a.id == o)).collect();
     if accounts.is_empty() {
         return Err(format!("no account `{}` in the configuration", only.unwrap_or_default()).into());
@@ -75,7 +94,7 @@ pub async fn sync_accounts(
                 Plan::Incremental if !caps.supports(Operation::ReadBookingsModified) => Plan::Full,
                 p => p.clone(),
             };
-            let run = engine.run(a.connector.as_ref(), plan, trigger, &Recording::new(store.as_ref(), seen)).await;
+            let run = engine.run(a.connector.as_ref(), plan, trigger, &Recording::new(sink, seen)).await;
             // Housekeeping after the bookings, and only when they got through: on a source that
             // counts credits the bookings come first, and a deferred run leaves none to spend.
             if run.outcome.is_success()
@@ -123,6 +142,7 @@ pub trait StateStore:
     + hostelpulse::core::http::TokenStore
     + hostelpulse::sync::MappingStore
     + hostelpulse::tasks::TaskStore
+    + hostelpulse::sync::PreviousBookings
 {
 }
 impl<T> StateStore for T where
@@ -132,6 +152,7 @@ impl<T> StateStore for T where
         + hostelpulse::core::http::TokenStore
         + hostelpulse::sync::MappingStore
         + hostelpulse::tasks::TaskStore
+        + hostelpulse::sync::PreviousBookings
 {
 }
 
@@ -187,12 +208,16 @@ pub async fn sync(
     account: Option<String>,
     incremental: bool,
     tasks_to: Option<PathBuf>,
+    events_to: Option<PathBuf>,
     json: bool,
 ) -> Result<(), BoxError> {
     let store = open(&db).await?;
     let (cfg, reg) = registry(&config, &store)?;
     let plan = if incremental { Plan::Incremental } else { Plan::Full };
-    let runs = sync_accounts(&reg, &store, account.as_deref(), &plan, Trigger::Manual, None).await?;
+    let events = events_to
+        .map(|p| Arc::new(crate::tasks::JsonLinesStayEvents::new(p)) as Arc<dyn hostelpulse::sync::StayEventSink>);
+    let runs =
+        sync_accounts_with_events(&reg, &store, account.as_deref(), &plan, Trigger::Manual, None, events).await?;
     // Tasks are kept after every sync, whatever it synced: a failed account leaves its stays as
     // they were, and the others' check-outs still make their tasks.
     let recorded = crate::tasks::keep(&cfg, store.as_ref()).await?;

@@ -44,6 +44,8 @@ pub struct Options {
     pub catch_up_secs: u64,
     /// Where turnover task events go (JSON lines).
     pub tasks_to: Option<PathBuf>,
+    /// Where stay events go (JSON lines).
+    pub events_to: Option<PathBuf>,
 }
 
 struct StoreRooms(Arc<dyn StateStore>);
@@ -95,7 +97,15 @@ pub async fn run(o: Options) -> Result<(), BoxError> {
         chrono::Duration::from_std(first).unwrap_or(chrono::Duration::seconds(10)),
         chrono::Duration::minutes(30),
     );
-    let runtime = Runtime::builder(store.clone() as Arc<dyn JobStore>, store.clone() as Arc<dyn Sink>)
+    let sink: Arc<dyn Sink> = match &o.events_to {
+        Some(path) => Arc::new(hostelpulse::sync::EventingSink::new(
+            store.clone() as Arc<dyn Sink>,
+            store.clone() as Arc<dyn hostelpulse::sync::PreviousBookings>,
+            Arc::new(crate::tasks::JsonLinesStayEvents::new(path.clone())),
+        )),
+        None => store.clone() as Arc<dyn Sink>,
+    };
+    let runtime = Runtime::builder(store.clone() as Arc<dyn JobStore>, sink)
         .accounts(built.managed())
         .alert_sink(alerts)
         .rooms_sink(Arc::new(StoreRooms(store.clone())))

@@ -25,26 +25,50 @@ impl JsonLinesTasks {
     }
 }
 
+/// Appends one JSON object per item and syncs the file before returning.
+pub async fn append_json_lines<T: serde::Serialize>(path: &std::path::Path, items: &[T]) -> Result<(), BoxError> {
+    let mut text = String::new();
+    for e in items {
+        text += &serde_json::to_string(e)?;
+        text.push('\n');
+    }
+    let path = path.to_owned();
+    tokio::task::spawn_blocking(move || -> Result<(), BoxError> {
+        let mut f = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+        f.write_all(text.as_bytes())?;
+        f.sync_data()?;
+        Ok(())
+    })
+    .await?
+}
+
 #[async_trait::async_trait]
 impl TaskSink for JsonLinesTasks {
     async fn deliver(&self, events: &[TaskDelivery]) -> Result<(), BoxError> {
-        let mut text = String::new();
-        for e in events {
-            text += &serde_json::to_string(e)?;
-            text.push('\n');
-        }
-        let path = self.path.clone();
-        tokio::task::spawn_blocking(move || -> Result<(), BoxError> {
-            let mut f = std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(&path)
-                .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
-            f.write_all(text.as_bytes())?;
-            f.sync_data()?;
-            Ok(())
-        })
-        .await?
+        append_json_lines(&self.path, events).await
+    }
+}
+
+/// Stay events (checked in, checked out, cancelled, …) appended to a file, one JSON object per
+/// line; a run retried after a failure appends its events again with the same ids.
+pub struct JsonLinesStayEvents {
+    path: PathBuf,
+}
+
+impl JsonLinesStayEvents {
+    pub fn new(path: PathBuf) -> Self {
+        Self { path }
+    }
+}
+
+#[async_trait::async_trait]
+impl hostelpulse::sync::StayEventSink for JsonLinesStayEvents {
+    async fn deliver(&self, events: &[hostelpulse::sync::StayEvent]) -> Result<(), BoxError> {
+        append_json_lines(&self.path, events).await
     }
 }
 

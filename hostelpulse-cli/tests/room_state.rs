@@ -56,6 +56,7 @@ async fn mapping_housekeeping_and_turnover_tasks_across_processes() {
         dir.path().join("tasks.jsonl"),
         dir.path().join("host-rooms.toml"),
     );
+    let stay_events = dir.path().join("events.jsonl");
     std::fs::write(
         &config,
         format!(
@@ -74,7 +75,9 @@ async fn mapping_housekeeping_and_turnover_tasks_across_processes() {
     .unwrap();
     let (config, db, tasks_to, hosts) =
         (config.to_str().unwrap(), db.to_str().unwrap(), tasks.to_str().unwrap(), hosts.to_str().unwrap());
-    let sync = || json(&["sync", "--config", config, "--db", db, "--tasks-to", tasks_to, "--json"]);
+    let events_to = stay_events.to_str().unwrap();
+    let sync =
+        || json(&["sync", "--config", config, "--db", db, "--tasks-to", tasks_to, "--events-to", events_to, "--json"]);
 
     // First sync: no mapping yet, so none is reported; the checkouts already make their tasks.
     let report = sync();
@@ -170,6 +173,22 @@ async fn mapping_housekeeping_and_turnover_tasks_across_processes() {
     assert_eq!(withdrawn, BTreeMap::from([(task_201.clone(), 1)]));
     let ids: std::collections::BTreeSet<i64> = events.iter().map(|e| e["id"].as_i64().unwrap()).collect();
     assert_eq!(ids.len(), events.len(), "each event delivered once");
+
+    // The stay events: three new bookings, 202's checkout, the cancellation — each once.
+    let stays = task_events(&stay_events);
+    let of_kind = |kind: &str| -> Vec<&str> {
+        stays.iter().filter(|e| e["kind"] == kind).map(|e| e["key"]["id"].as_str().unwrap()).collect()
+    };
+    assert_eq!(of_kind("new_booking").len(), 3, "{stays:#?}");
+    assert_eq!(of_kind("checked_out"), [later.as_str()]);
+    assert_eq!(of_kind("cancelled"), [leaving.as_str()]);
+    let cancel = stays.iter().find(|e| e["kind"] == "cancelled").unwrap();
+    assert_eq!(
+        (cancel["before"]["status"].as_str(), cancel["after"]["status"].as_str()),
+        (Some("confirmed"), Some("cancelled"))
+    );
+    let ids: std::collections::BTreeSet<&str> = stays.iter().map(|e| e["id"].as_str().unwrap()).collect();
+    assert_eq!(ids.len(), stays.len(), "no event twice");
 
     // Nothing vanished: the cancelled stay is still in the state, marked cancelled.
     let store = hostelpulse::store::SqliteStore::open_existing(db).await.unwrap();

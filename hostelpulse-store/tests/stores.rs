@@ -8,15 +8,15 @@ use hostelpulse_core::sync::{
     AuditLog, CollectingSink, Commit, Inbox, InboxItem, Origin, Outcome, Plan, Queued, RecordState, Scope, Settled,
     StateUpdate, StoreError, SyncEngine, SyncStore, Trigger,
 };
-use hostelpulse_core::sync::{JobRecord, JobStore, LeaseGrant, MappingStore, Sink};
+use hostelpulse_core::sync::{JobRecord, JobStore, LeaseGrant, MappingStore, PreviousBookings, Sink};
 use hostelpulse_core::tasks::TaskStore;
 use hostelpulse_core::testkit::{KitOptions, ReferenceUpstream};
 use hostelpulse_core::{Connector, SystemClock, testkit};
 use hostelpulse_store::{BookingStore, MemoryStore, SqliteStore};
 
 /// Everything the SQLite store is, so each backend runs the same tests.
-trait Full: JobStore + Sink + BookingStore + MappingStore + TaskStore {}
-impl<T: JobStore + Sink + BookingStore + MappingStore + TaskStore> Full for T {}
+trait Full: JobStore + Sink + BookingStore + MappingStore + TaskStore + PreviousBookings {}
+impl<T: JobStore + Sink + BookingStore + MappingStore + TaskStore + PreviousBookings> Full for T {}
 
 /// Where a store keeps its data: opened again, a store must find everything written before.
 enum Backend {
@@ -277,6 +277,7 @@ async fn postgres_store_passes_the_shared_suite() {
     marks_gone_bookings_and_keeps_them(store).await;
     prunes(&Backend::Postgres(server.database())).await;
     keeps_the_mapping_and_the_tasks(&Backend::Postgres(server.database())).await;
+    derives_stay_events(&Backend::Postgres(server.database())).await;
     commits_concurrently(&Backend::Postgres(server.database())).await;
     // Opening again migrates nothing and keeps everything; several workers opening at once
     // migrate once.
@@ -821,4 +822,82 @@ async fn keeps_the_mapping_and_the_tasks(backend: &Backend) {
     assert!(keeper.reconcile(store.as_ref(), &stored, today, now).await.unwrap().is_empty());
     assert_eq!(store.kept_tasks("Casa").await.unwrap().len(), 2);
     assert_eq!(TaskKeeper::deliver(store.as_ref(), &host_sink, now).await.unwrap(), 1);
+}
+
+/// Stay events from the store's own copy of each booking, across a reopen: each transition
+/// once, with the booking before and after; a subscriber that fails leaves the changes unapplied
+/// and the retry sends the same event ids.
+#[tokio::test]
+async fn stay_events_come_from_the_stored_booking_before() {
+    let dir = tempfile::tempdir().unwrap();
+    derives_stay_events(&Backend::Sqlite(dir.path().join("state.sqlite"))).await;
+}
+
+async fn derives_stay_events(backend: &Backend) {
+    use std::sync::Mutex;
+
+    use chrono::NaiveDate;
+    use hostelpulse_core::model::{Allocation, Booking, BookingStatus, Provenance, SourceKey, Via};
+    use hostelpulse_core::sync::{Change, ChangeClass, EventingSink, StayEvent, StayEventKind, StayEventSink};
+
+    #[derive(Default)]
+    struct Subscriber {
+        seen: Mutex<Vec<StayEvent>>,
+        refuse: Mutex<bool>,
+    }
+    #[async_trait::async_trait]
+    impl StayEventSink for Subscriber {
+        async fn deliver(&self, events: &[StayEvent]) -> Result<(), hostelpulse_core::error::BoxError> {
+            if *self.refuse.lock().unwrap() {
+                return Err("subscriber down".into());
+            }
+            self.seen.lock().unwrap().extend_from_slice(events);
+            Ok(())
+        }
+    }
+    let day = |d: u32| NaiveDate::from_ymd_opt(2026, 12, d).unwrap();
+    let key = SourceKey::new(ConnectorKind::CLOUDBEDS, "173042", "r-1");
+    let booking = |status: BookingStatus, bed: &str| {
+        let mut b = Booking::new(key.clone(), Provenance::new(Via::Api, Utc::now()), status, day(1), day(3));
+        b.allocations = vec![Allocation { bed: Some(bed.into()), ..Allocation::default() }];
+        b
+    };
+    let change = |class, b: Booking| Change { class, key: key.clone(), booking: Some(b) };
+    let subscriber = Arc::new(Subscriber::default());
+    let sink = |store: Arc<dyn Full>| {
+        EventingSink::new(store.clone() as Arc<dyn Sink>, store as Arc<dyn PreviousBookings>, subscriber.clone())
+    };
+
+    let store = backend.open().await;
+    sink(store.clone()).apply(&[change(ChangeClass::Inserted, booking(BookingStatus::Confirmed, "b1"))]).await.unwrap();
+    sink(store.clone()).apply(&[change(ChangeClass::Updated, booking(BookingStatus::CheckedIn, "b1"))]).await.unwrap();
+    drop(store);
+    // Another process: the booking before comes from the store.
+    let store = backend.open().await;
+    let moved = change(ChangeClass::Updated, booking(BookingStatus::CheckedIn, "b4"));
+    *subscriber.refuse.lock().unwrap() = true;
+    assert!(sink(store.clone()).apply(std::slice::from_ref(&moved)).await.is_err());
+    let kept = store.bookings_by_key(std::slice::from_ref(&key)).await.unwrap();
+    assert_eq!(kept[0].allocations[0].bed.as_ref().map(|b| b.as_str()), Some("b1"), "not applied");
+    *subscriber.refuse.lock().unwrap() = false;
+    sink(store.clone()).apply(std::slice::from_ref(&moved)).await.unwrap();
+    sink(store.clone())
+        .apply(&[change(ChangeClass::Cancelled, booking(BookingStatus::Cancelled, "b4"))])
+        .await
+        .unwrap();
+
+    let seen = subscriber.seen.lock().unwrap().clone();
+    let kinds: Vec<StayEventKind> = seen.iter().map(|e| e.kind).collect();
+    assert_eq!(
+        kinds,
+        [StayEventKind::NewBooking, StayEventKind::CheckedIn, StayEventKind::RoomMoved, StayEventKind::Cancelled]
+    );
+    let room = &seen[2];
+    assert_eq!(room.before.as_ref().unwrap().allocations[0].bed.as_ref().map(|b| b.as_str()), Some("b1"));
+    assert_eq!(room.after.as_ref().unwrap().allocations[0].bed.as_ref().map(|b| b.as_str()), Some("b4"));
+    // Nothing vanished: the cancelled booking is still there.
+    assert_eq!(store.bookings_by_key(std::slice::from_ref(&key)).await.unwrap()[0].status, BookingStatus::Cancelled);
+    assert!(
+        store.bookings_by_key(&[SourceKey::new(ConnectorKind::CLOUDBEDS, "173042", "nope")]).await.unwrap().is_empty()
+    );
 }

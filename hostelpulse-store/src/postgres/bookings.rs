@@ -221,3 +221,28 @@ impl Sink for PgStore {
         Ok(())
     }
 }
+
+#[async_trait]
+impl hostelpulse_core::sync::PreviousBookings for PgStore {
+    async fn bookings_by_key(&self, keys: &[hostelpulse_core::model::SourceKey]) -> Result<Vec<Booking>, StoreError> {
+        let (c, a, i): (Vec<&str>, Vec<&str>, Vec<&str>) =
+            keys.iter().fold((Vec::new(), Vec::new(), Vec::new()), |(mut c, mut a, mut i), k| {
+                c.push(k.connector.as_str());
+                a.push(k.account.as_str());
+                i.push(k.id.as_str());
+                (c, a, i)
+            });
+        let rows = self
+            .client()
+            .await?
+            .query(
+                "SELECT b.record, b.gone_at FROM booking b
+                 JOIN unnest($1::text[], $2::text[], $3::text[]) AS k(connector, account, source_id)
+                   ON b.connector = k.connector AND b.account = k.account AND b.source_id = k.source_id",
+                &[&c, &a, &i],
+            )
+            .await
+            .map_err(backend)?;
+        rows.iter().map(booking_row).collect()
+    }
+}

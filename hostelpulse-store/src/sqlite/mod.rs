@@ -827,14 +827,7 @@ impl SqliteStore {
                 .map_err(backend)?;
             rows.map(|r| {
                 let (json, gone_at) = r.map_err(backend)?;
-                let mut b: Booking =
-                    serde_json::from_str(&json).map_err(|e| StoreError::Corrupt(format!("booking record: {e}")))?;
-                if let Some(at) = gone_at {
-                    b.status = BookingStatus::Cancelled;
-                    b.status_raw = Some("gone: no longer in the source".into());
-                    b.cancelled_at = Some(parse_ts(&at)?);
-                }
-                Ok(b)
+                booking_row(&json, gone_at.as_deref())
             })
             .collect()
         })
@@ -1026,6 +1019,45 @@ impl Sink for SqliteStore {
             self.put_account_record("housekeeping", scope, serde_json::to_string(h)?).await?;
         }
         Ok(())
+    }
+}
+
+/// A stored booking; one declared gone reads as cancelled, saying so.
+fn booking_row(json: &str, gone_at: Option<&str>) -> Result<Booking, StoreError> {
+    let mut b: Booking = serde_json::from_str(json).map_err(|e| StoreError::Corrupt(format!("booking record: {e}")))?;
+    if let Some(at) = gone_at {
+        b.status = BookingStatus::Cancelled;
+        b.status_raw = Some("gone: no longer in the source".into());
+        b.cancelled_at = Some(parse_ts(at)?);
+    }
+    Ok(b)
+}
+
+#[async_trait]
+impl hostelpulse_core::sync::PreviousBookings for SqliteStore {
+    async fn bookings_by_key(&self, keys: &[hostelpulse_core::model::SourceKey]) -> Result<Vec<Booking>, StoreError> {
+        let keys = keys.to_vec();
+        self.read(move |c| {
+            let mut st = c
+                .prepare_cached(
+                    "SELECT record, gone_at FROM booking WHERE connector = ?1 AND account = ?2 AND source_id = ?3",
+                )
+                .map_err(backend)?;
+            let mut out = Vec::new();
+            for k in &keys {
+                let row: Option<(String, Option<String>)> = st
+                    .query_row(params![k.connector.as_str(), k.account.as_str(), k.id.as_str()], |r| {
+                        Ok((r.get(0)?, r.get(1)?))
+                    })
+                    .optional()
+                    .map_err(backend)?;
+                if let Some((json, gone)) = row {
+                    out.push(booking_row(&json, gone.as_deref())?);
+                }
+            }
+            Ok(out)
+        })
+        .await
     }
 }
 
