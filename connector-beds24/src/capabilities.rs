@@ -38,6 +38,7 @@ pub fn declared(unit_status_write: bool) -> Capabilities {
             Support::unsupported("Beds24 documents no housekeeping write; the unverified unit-status write is off")
         },
     )
+    .with(Operation::LookupStay, Support::needs_scope("read:bookings"))
     .with(Operation::Webhooks, Support::simulated("booking webhook v1/v2 and inventory webhook, configured per property in the control panel; changes made through the API fire none"))
     .with_uncertain("the info code the control panel writes on check-in/out: `stay_codes` (default CHECKIN/CHECKOUT)")
     .with_uncertain("credit header names: both the spec's X-FiveMinCreditLimit-* and the observed x-five-min-limit-* are read")
@@ -61,6 +62,7 @@ pub fn effective(unit_status_write: bool, scopes: &[String], read_only: bool) ->
         (Operation::ReadGuestDetails, "bookings-personal"),
         (Operation::ReadAvailability, "inventory"),
         (Operation::ReadHousekeeping, "properties"),
+        (Operation::LookupStay, "bookings"),
     ];
     for (op, scope) in reads {
         if !has(scopes, "read", scope) {

@@ -462,6 +462,10 @@ impl Connector for Beds24Connector {
         Ok(WriteReceipt::default())
     }
 
+    async fn lookup_stay(&self, query: &hostelpulse_core::StayQuery) -> Result<Vec<hostelpulse_core::model::Booking>> {
+        hostelpulse_core::connector::lookup_by_reads(self, query).await
+    }
+
     fn transport_stats(&self) -> Option<TransportStats> {
         Some(self.http.stats())
     }

@@ -31,6 +31,7 @@ pub fn declared(requests_per_second: u32) -> Capabilities {
     .with(Operation::SetStayStatus, Support::needs_scope("write:room"))
     .with(Operation::AddNote, Support::needs_scope("write:reservation"))
     .with(Operation::SetHousekeeping, Support::needs_scope("write:housekeeping"))
+    .with(Operation::LookupStay, Support::needs_scope("read:reservation"))
     .with(Operation::Webhooks, Support::needs_scope("read:reservation"))
     .with_uncertain("the zone of the modifiedFrom filter: `modified_filter_zone` (property-local by default)")
     .with_uncertain("the OAuth authorize URL for v1.3 (the docs show /api/v1.1/oauth): `OAuthClient::authorize_url`")

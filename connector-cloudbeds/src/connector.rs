@@ -609,6 +609,25 @@ impl Connector for CloudbedsConnector {
         Ok(WriteReceipt::default())
     }
 
+    async fn lookup_stay(&self, query: &hostelpulse_core::StayQuery) -> Result<Vec<hostelpulse_core::model::Booking>> {
+        use hostelpulse_core::connector::{in_room_on, lookup_by_reads};
+        let hostelpulse_core::StayQuery::RoomNight { room, night } = query else {
+            return lookup_by_reads(self, query).await;
+        };
+        // Who sleeps where is one call here; a dorm (not a bookable unit at Cloudbeds) or an
+        // empty answer falls back to the night's bookings.
+        let ids: Vec<SourceId> = self
+            .assignments(*night)
+            .await?
+            .into_iter()
+            .filter(|a| a.room_id == room.as_str())
+            .map(|a| SourceId::new(a.reservation_id))
+            .collect();
+        let Some(ids) = hostelpulse_core::BookingIds::new(ids) else { return lookup_by_reads(self, query).await };
+        let batch = self.bookings(&BookingQuery::ids(ids)).await?;
+        Ok(batch.bookings.into_iter().filter(|b| in_room_on(b, room, *night)).collect())
+    }
+
     fn transport_stats(&self) -> Option<TransportStats> {
         Some(self.http.stats())
     }

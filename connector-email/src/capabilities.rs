@@ -37,6 +37,7 @@ pub fn declared() -> Capabilities {
     .with(Operation::SetStayStatus, Support::unsupported("an inbox is read-only"))
     .with(Operation::AddNote, Support::unsupported("an inbox is read-only"))
     .with(Operation::SetHousekeeping, Support::unsupported("an inbox is read-only"))
+    .with(Operation::LookupStay, Support::simulated("answered from the bookings synced to the store"))
     .with(Operation::Webhooks, Support::simulated("hosts with inbound-mail webhooks push raw messages into a queue"))
     .with_uncertain("Hostelworld mails (no real sample seen): template built from documented labels and the `NNNN-NNNNNNNNN` reference")
     .with_uncertain("Booking.com host notifications carry no departure: held for review until the iCal feed or extranet supplies it")

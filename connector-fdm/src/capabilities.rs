@@ -31,6 +31,7 @@ pub fn declared() -> Capabilities {
     .with(Operation::SetStayStatus, Support::unsupported("no public API: FrontDesk Master accepts no writes"))
     .with(Operation::AddNote, Support::unsupported("no public API: FrontDesk Master accepts no writes"))
     .with(Operation::SetHousekeeping, Support::unsupported("no public API: FrontDesk Master accepts no writes"))
+    .with(Operation::LookupStay, Support::simulated("answered from the bookings synced to the store"))
     .with(Operation::Webhooks, Support::unsupported("FrontDesk Master documents no webhooks"))
     .with_uncertain("whether a private partner API exists: none is documented, none is coded against")
     .with_uncertain("the report export's column names: the `fdm` CSV preset knows common spellings; others map with the generic preset")

@@ -31,6 +31,7 @@ pub fn declared() -> Capabilities {
     .with(Operation::SetStayStatus, Support::unsupported("feeds are read-only"))
     .with(Operation::AddNote, Support::unsupported("feeds are read-only"))
     .with(Operation::SetHousekeeping, Support::unsupported("feeds are read-only"))
+    .with(Operation::LookupStay, Support::simulated("answered from the bookings synced to the store"))
     .with(Operation::Webhooks, Support::unsupported("feeds are polled"))
     .with_uncertain("Booking.com cannot tell a booking from a closed room: such dates are `unavailable` (occupied, details unknown)")
     .with_uncertain("Vrbo export format (no real export seen): `Reserved - <name>` / `Blocked` assumed")

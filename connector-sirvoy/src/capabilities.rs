@@ -37,6 +37,7 @@ pub fn declared() -> Capabilities {
     .with(Operation::SetStayStatus, Support::unsupported("Sirvoy documents no write API"))
     .with(Operation::AddNote, Support::unsupported("Sirvoy documents no write API"))
     .with(Operation::SetHousekeeping, Support::unsupported("Sirvoy documents no write API"))
+    .with(Operation::LookupStay, Support::simulated("answered from the bookings synced to the store"))
     .with(Operation::Webhooks, Support::needs_plan("Sirvoy Pro (up to ten webhooks on current plans; older plans one)"))
     .with_uncertain("whether a private or partner pull API exists: none is documented, none is coded against")
     .with_uncertain("event names for modify/cancel/restore (only `new` is documented): the `cancelled` flag decides")

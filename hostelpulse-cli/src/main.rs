@@ -40,6 +40,7 @@ mod ops;
 mod run;
 mod sandbox;
 mod serve;
+mod stay;
 mod tasks;
 mod views;
 
@@ -259,6 +260,30 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// A guest's stay for triage: by booking id, or by room and night.
+    Stay {
+        /// The configuration file.
+        #[arg(long)]
+        config: PathBuf,
+        /// The account.
+        #[arg(long)]
+        account: String,
+        /// The booking's id at the source.
+        #[arg(long, conflicts_with_all = ["room", "night"])]
+        booking: Option<String>,
+        /// The room or bed's id at the source.
+        #[arg(long, requires = "night")]
+        room: Option<String>,
+        /// The night (property-local date).
+        #[arg(long, value_parser = calendar_date, requires = "room")]
+        night: Option<NaiveDate>,
+        /// The SQLite state.
+        #[arg(long, default_value = ops::DEFAULT_DB)]
+        db: PathBuf,
+        /// As JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Room mapping between the sources' rooms and beds and the host's.
     Mapping {
         #[command(subcommand)]
@@ -315,9 +340,9 @@ enum Command {
         /// seconds rather than at once.
         #[arg(long, default_value_t = 30)]
         catch_up_secs: u64,
-        /// Append turnover task events to this file, one JSON object per line (each property's
-        /// tasks are reconciled after every run that changed something); without it they wait
-        /// in the store.
+        /// Keep each property's turnover tasks and append their events to this file, one JSON
+        /// object per line (reconciled after each burst of runs that changed something, and
+        /// hourly).
         #[arg(long)]
         tasks_to: Option<PathBuf>,
         /// Append stay events (checked in, checked out, cancelled, …, with the booking before
@@ -525,6 +550,9 @@ async fn main() {
         Command::Status { db, json } => ops::status(db, json).await,
         Command::Tasks { config, property, from, days, db, json } => {
             ops::tasks(config, property, db, from, days, json).await
+        }
+        Command::Stay { config, account, booking, room, night, db, json } => {
+            stay::run(stay::Options { config, account, booking, room, night, db, json }).await
         }
         Command::Mapping { command } => match command {
             MappingCommand::Check { mapping, save, db, json } => mapping::check(mapping, db, save, json).await,

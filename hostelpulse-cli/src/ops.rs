@@ -117,9 +117,9 @@ pub async fn sync_accounts_with_events(
 /// Accounts `sync` runs at once.
 pub const SYNC_CONCURRENCY: usize = 8;
 /// An account's lease while `sync` works it (renewed while it runs).
-const LEASE_TTL: std::time::Duration = std::time::Duration::from_secs(60);
+pub const LEASE_TTL: std::time::Duration = std::time::Duration::from_secs(60);
 /// How long `sync` waits for an account another process is syncing.
-const LEASE_WAIT: std::time::Duration = std::time::Duration::from_secs(300);
+pub const LEASE_WAIT: std::time::Duration = std::time::Duration::from_secs(300);
 
 /// Writes changes to the store and, when asked, shows them to a collector too.
 pub struct Recording<'a> {

@@ -12,11 +12,11 @@ use axum::routing::get;
 use hostelpulse::config::{EnvSecrets, Fleet};
 use hostelpulse::core::http::TokenStore;
 use hostelpulse::fleet::FleetRegistry;
-use hostelpulse::model::{Housekeeping, Property};
+use hostelpulse::model::Property;
 use hostelpulse::runtime::alerts::{AlertSink, FanOut, HttpAlerts, LogAlerts};
 use hostelpulse::runtime::{RetryPolicy, RoomsSink, Runtime, RuntimeConfig, RuntimeEvent, RuntimeHandle};
 use hostelpulse::sync::inbox::InboxBackoff;
-use hostelpulse::sync::{JobStore, RoomRefresh, Scope, Sink};
+use hostelpulse::sync::{JobStore, Scope, Sink};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 
 use crate::ops::{self, StateStore};
@@ -54,10 +54,6 @@ struct StoreRooms(Arc<dyn StateStore>);
 impl RoomsSink for StoreRooms {
     async fn save_rooms(&self, scope: &Scope, properties: &[Property]) -> Result<(), BoxError> {
         Ok(self.0.save_properties(scope, properties).await?)
-    }
-
-    async fn save_housekeeping(&self, scope: &Scope, housekeeping: &[Housekeeping]) -> Result<(), BoxError> {
-        self.0.apply_rooms(scope, &RoomRefresh::new(None, Some(housekeeping.to_vec()))).await
     }
 }
 
@@ -114,8 +110,15 @@ pub async fn run(o: Options) -> Result<(), BoxError> {
     let handle = runtime.handle();
     let printer = tokio::spawn(print_events(handle.subscribe(), o.json));
     let fleet = Arc::new(fleet);
-    let task_keeper =
-        tokio::spawn(crate::tasks::keep_running(handle.subscribe(), fleet.clone(), store.clone(), o.tasks_to.clone()));
+    // Tasks are kept for a host that takes them; on a store handle of its own, so reconciling
+    // never waits in line with the runs and heartbeats for a connection.
+    let task_keeper = match &o.tasks_to {
+        Some(to) => {
+            let own = ops::open_state(o.store_url.as_deref(), &o.db).await?;
+            Some(tokio::spawn(crate::tasks::keep_running(handle.subscribe(), fleet.clone(), own, Some(to.clone()))))
+        }
+        None => None,
+    };
     let running = tokio::spawn(runtime.run());
 
     let on_queued: serve::OnQueued = {
@@ -168,7 +171,9 @@ pub async fn run(o: Options) -> Result<(), BoxError> {
     let stopped = running.await.map_err(|e| format!("runtime: {e}"))??;
     upkeep.abort();
     printer.abort();
-    task_keeper.abort();
+    if let Some(k) = task_keeper {
+        k.abort();
+    }
     if o.json {
         outln!("{}", serde_json::json!({ "event": "stopped", "runs": stopped.runs, "abandoned": stopped.abandoned }));
     } else {

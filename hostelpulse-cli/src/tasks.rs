@@ -83,12 +83,7 @@ pub async fn keep(cfg: &Config, store: &dyn StateStore) -> Result<Vec<TaskDelive
     let keeper = TaskKeeper::new(cfg.property.name.clone(), planner);
     let (from, until) = keeper.window(today);
     let mine: Vec<Scope> = crate::ops::property_scopes(cfg);
-    let bookings: Vec<_> = store
-        .bookings_between(from, until)
-        .await?
-        .into_iter()
-        .filter(|b| mine.contains(&Scope::new(b.key.connector.clone(), b.key.account.clone())))
-        .collect();
+    let bookings = store.bookings_of_between(&mine, from, until).await?;
     Ok(keeper.reconcile(store as &dyn TaskStore, &bookings, today, now).await?)
 }
 
@@ -99,14 +94,18 @@ pub async fn deliver(store: &dyn StateStore, to: Option<&PathBuf>) -> Result<usi
     Ok(TaskKeeper::deliver(store as &dyn TaskStore, &sink, Utc::now()).await?)
 }
 
-/// `hostelpulse run`: after every committed run that changed something, the tasks of the
-/// account's property are reconciled and delivered; once at start for every property.
+/// `hostelpulse run --tasks-to FILE`: the tasks of a property are reconciled after a burst of runs of its
+/// accounts that changed something (2 s after the burst's first run), and every hour for the
+/// properties this worker ran (check-outs come within the horizon as days pass). Several workers
+/// each reconcile what they run; the store settles their events so none is recorded twice.
 pub async fn keep_running(
     mut events: tokio::sync::broadcast::Receiver<hostelpulse::runtime::RuntimeEvent>,
     fleet: Arc<hostelpulse::config::Fleet>,
     store: Arc<dyn StateStore>,
     to: Option<PathBuf>,
 ) {
+    use std::collections::BTreeSet;
+    use tokio::time::Instant;
     let pass = |cfg: Config| {
         let (store, to) = (store.clone(), to.clone());
         async move {
@@ -118,21 +117,55 @@ pub async fn keep_running(
             }
         }
     };
-    for cfg in fleet.properties.iter().cloned() {
-        pass(cfg).await;
+    // Events a previous process recorded but could not hand over go first.
+    if let Err(e) = deliver(store.as_ref(), to.as_ref()).await {
+        tracing::warn!(error = %e, "could not deliver task events; they stay pending");
     }
+    let (mut dirty, mut ran) = (BTreeSet::<usize>::new(), BTreeSet::<usize>::new());
+    let mut due = Instant::now();
+    let mut periodic = Instant::now() + KEEP_PERIOD;
     loop {
-        let e = match events.recv().await {
-            Ok(e) => e,
-            Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
-            Err(_) => return,
+        let deadline = if dirty.is_empty() { periodic } else { due.min(periodic) };
+        let e = match tokio::time::timeout_at(deadline, events.recv()).await {
+            Err(_) => {
+                let now = Instant::now();
+                if !dirty.is_empty() && now >= due {
+                    for i in std::mem::take(&mut dirty) {
+                        pass(fleet.properties[i].clone()).await;
+                    }
+                }
+                if now >= periodic {
+                    for i in std::mem::take(&mut ran) {
+                        pass(fleet.properties[i].clone()).await;
+                    }
+                    periodic = Instant::now() + KEEP_PERIOD;
+                }
+                continue;
+            }
+            Ok(Ok(e)) => e,
+            Ok(Err(tokio::sync::broadcast::error::RecvError::Lagged(_))) => continue,
+            Ok(Err(_)) => return,
         };
         let hostelpulse::runtime::RuntimeEvent::Ran { account, run, .. } = e else { continue };
-        if !run.outcome.is_success() || run.counts.changes() == 0 {
+        if !run.outcome.is_success() {
             continue;
         }
-        if let Some(cfg) = fleet.properties.iter().find(|p| p.property_accounts().any(|a| a.id() == account)) {
-            pass(cfg.clone()).await;
+        let Some(i) = fleet.properties.iter().position(|p| p.property_accounts().any(|a| a.id() == account)) else {
+            continue;
+        };
+        ran.insert(i);
+        if run.counts.changes() > 0 {
+            if dirty.is_empty() {
+                // Counted from the burst's first run, so a busy fleet still gets reconciled.
+                due = Instant::now() + KEEP_DEBOUNCE;
+            }
+            dirty.insert(i);
         }
     }
 }
+
+/// How often the properties a worker ran are reconciled even when nothing changed.
+const KEEP_PERIOD: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// How long the keeper waits for a burst of runs to end before reconciling what they touched.
+const KEEP_DEBOUNCE: std::time::Duration = std::time::Duration::from_secs(2);

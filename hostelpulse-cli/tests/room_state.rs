@@ -87,6 +87,29 @@ async fn mapping_housekeeping_and_turnover_tasks_across_processes() {
     assert_eq!(first.len(), 3, "one task per stay checking out within the horizon: {first:#?}");
     assert!(first.iter().all(|e| e["event"]["event"] == "created"));
 
+    // Triage: who slept in 201 last night, and one booking by id — Cloudbeds answers itself.
+    let night = (today - Duration::days(1)).to_string();
+    let found = json(&[
+        "stay",
+        "--config",
+        config,
+        "--db",
+        db,
+        "--account",
+        "cb",
+        "--room",
+        "445567-1",
+        "--night",
+        &night,
+        "--json",
+    ]);
+    assert_eq!(found["answered_by"], "source", "{found:#}");
+    let ids: Vec<&str> =
+        found["bookings"].as_array().unwrap().iter().map(|b| b["key"]["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, [leaving.as_str()]);
+    let found = json(&["stay", "--config", config, "--db", db, "--account", "cb", "--booking", &arriving, "--json"]);
+    assert_eq!(found["bookings"][0]["arrival"], today.to_string());
+
     // The host's rooms: suggestions by number, stored unconfirmed, then confirmed.
     let suggested = json(&["mapping", "suggest", hosts, "--db", db, "--json"]);
     let pairs: BTreeMap<String, String> = suggested

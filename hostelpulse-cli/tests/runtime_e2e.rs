@@ -45,6 +45,7 @@ fn run_keeps_fifty_properties_fresh_alerts_on_an_outage_and_stops_cleanly() {
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("fleet.toml");
     let db = dir.path().join("state.sqlite");
+    let tasks = dir.path().join("tasks.jsonl");
     let reserved = reserve_port();
     let port = reserved.local_addr().unwrap().port();
     let base = format!("http://127.0.0.1:{port}");
@@ -78,6 +79,8 @@ fn run_keeps_fifty_properties_fresh_alerts_on_an_outage_and_stops_cleanly() {
         "0.3",
         "--catch-up-secs",
         "3",
+        "--tasks-to",
+        tasks.to_str().unwrap(),
         "--json",
     ];
     drop(reserved);
@@ -154,6 +157,26 @@ fn run_keeps_fifty_properties_fresh_alerts_on_an_outage_and_stops_cleanly() {
     ] {
         assert!(metrics.contains(name), "{name} missing from /metrics");
     }
+
+    // The turnover tasks of the synced properties were kept and handed over, each created once.
+    let created = |text: &str| -> Vec<String> {
+        text.lines()
+            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+            .filter(|v| v["event"]["event"] == "created")
+            .map(|v| v["event"]["task"]["id"].as_str().unwrap_or_default().to_owned())
+            .collect()
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let task_ids = loop {
+        let ids = created(&std::fs::read_to_string(&tasks).unwrap_or_default());
+        if ids.len() >= 50 || std::time::Instant::now() > deadline {
+            break ids;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert!(task_ids.len() >= 50, "turnover tasks of fifty properties: {}", task_ids.len());
+    let distinct: HashSet<&String> = task_ids.iter().collect();
+    assert_eq!(distinct.len(), task_ids.len(), "no task created twice");
 
     // SIGTERM: it stops taking work, lets running syncs finish, and exits 0.
     let status = run.terminate();

@@ -97,6 +97,48 @@ impl From<BookingIds> for Vec<SourceId> {
     }
 }
 
+/// What a guest stay lookup asks for (triage: "who is in 201 tonight?", "show booking 4711").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "by", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum StayQuery {
+    /// One booking, by the source's id.
+    Booking {
+        /// The id.
+        id: SourceId,
+    },
+    /// The stays in a room or bed on a night.
+    RoomNight {
+        /// The room or bed.
+        room: SourceId,
+        /// The night (the stay's arrival ≤ night < departure).
+        night: NaiveDate,
+    },
+}
+
+/// A stay lookup answered with the connector's own reads: the booking by id, or the night's
+/// stays filtered to the room or bed. For connectors that read by id and by stay window.
+pub async fn lookup_by_reads(connector: &dyn Connector, query: &StayQuery) -> Result<Vec<Booking>> {
+    match query {
+        StayQuery::Booking { id } => {
+            Ok(connector.bookings(&BookingQuery::ids(BookingIds::one(id.clone()))).await?.bookings)
+        }
+        StayQuery::RoomNight { room, night } => {
+            let next = night.succ_opt().ok_or_else(|| Error::invalid_input("no night after the last date"))?;
+            let window = DateRange::new(*night, next)?;
+            let batch = connector.bookings(&BookingQuery::stay_window(window)).await?;
+            Ok(batch.bookings.into_iter().filter(|b| in_room_on(b, room, *night)).collect())
+        }
+    }
+}
+
+/// Whether `b` sleeps in `room` (a room, or a bed of it) on `night`.
+pub fn in_room_on(b: &Booking, room: &SourceId, night: NaiveDate) -> bool {
+    b.arrival <= night
+        && night < b.departure
+        && b.allocations.iter().any(|a| a.bed.as_ref() == Some(room) || a.room.as_ref() == Some(room))
+}
+
 /// What bookings to read.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
@@ -384,6 +426,14 @@ pub trait Connector: Send + Sync {
     async fn set_housekeeping(&self, room: &SourceId, condition: Condition) -> Result<WriteReceipt> {
         let _ = (room, condition);
         Err(self.unsupported(Operation::SetHousekeeping))
+    }
+
+    /// Looks a guest's stay up at the source, where it can answer directly
+    /// ([`Operation::LookupStay`] native); others are answered from the synced bookings
+    /// (`hostelpulse_store::lookup_stay`).
+    async fn lookup_stay(&self, query: &StayQuery) -> Result<Vec<Booking>> {
+        let _ = query;
+        Err(self.unsupported(Operation::LookupStay))
     }
 
     /// Transport counters, for connectors that talk HTTP.

@@ -22,7 +22,7 @@ pub mod webhook;
 pub use capability::{Capabilities, CapabilityMatrix, Operation, Support};
 pub use clock::{Clock, ManualClock, SystemClock, TokioWallClock};
 pub use connector::{
-    BookingBatch, BookingIds, BookingQuery, Connector, DateRange, DiscoveredProperty, Health, RecordFailure,
+    BookingBatch, BookingIds, BookingQuery, Connector, DateRange, DiscoveredProperty, Health, RecordFailure, StayQuery,
     StayStatus, TransportStats, WriteReceipt,
 };
 pub use error::{Advice, Applied, Error, ErrorKind, Result};

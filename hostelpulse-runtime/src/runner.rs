@@ -11,7 +11,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use futures_util::FutureExt;
 use hostelpulse_core::error::BoxError;
-use hostelpulse_core::model::{Housekeeping, Property};
+use hostelpulse_core::model::Property;
 use hostelpulse_core::sync::inbox::InboxBackoff;
 use hostelpulse_core::sync::{
     AuditRecord, Blocked, InboxWorker, JobRecord, JobStore, LeaseGrant, Outcome, Plan, PlanKind, QueuedRetry, Scope,
@@ -113,12 +113,6 @@ fn is_feed(kind: &ConnectorKind) -> bool {
 pub trait RoomsSink: Send + Sync {
     /// Saves the properties (rooms and beds) an account read.
     async fn save_rooms(&self, scope: &Scope, properties: &[Property]) -> Result<(), BoxError>;
-
-    /// Saves the housekeeping state an account read with its rooms. The default keeps none.
-    async fn save_housekeeping(&self, scope: &Scope, housekeeping: &[Housekeeping]) -> Result<(), BoxError> {
-        let _ = (scope, housekeeping);
-        Ok(())
-    }
 }
 
 /// What the runtime did, for hosts and tests that watch it.
@@ -983,17 +977,6 @@ impl Inner {
                     }
                 }
                 Err(e) => tracing::debug!(account = %slot.account.id, error = %e, "rooms not read"),
-            }
-            // Housekeeping rides along with the daily rooms read; room webhooks refresh it between.
-            if c.capabilities().supports(Operation::ReadHousekeeping) {
-                match c.housekeeping().await {
-                    Ok(h) => {
-                        if let Err(e) = rooms.save_housekeeping(&slot.scope, &h).await {
-                            tracing::warn!(account = %slot.account.id, error = %e, "cannot save housekeeping");
-                        }
-                    }
-                    Err(e) => tracing::debug!(account = %slot.account.id, error = %e, "housekeeping not read"),
-                }
             }
         }
         let plan = match plan {

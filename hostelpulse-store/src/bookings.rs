@@ -18,6 +18,21 @@ pub trait BookingStore: Send + Sync {
     /// disappeared) is returned as cancelled, with `status_raw` saying so and `cancelled_at` the
     /// time it was declared gone.
     async fn bookings_between(&self, from: NaiveDate, until: NaiveDate) -> Result<Vec<Booking>, StoreError>;
+    /// [`BookingStore::bookings_between`] for these accounts only (one property's): what the
+    /// task keeper and the board read, without decoding every other property's stays. Stores
+    /// should override the default, which reads every account and filters.
+    async fn bookings_of_between(
+        &self,
+        scopes: &[Scope],
+        from: NaiveDate,
+        until: NaiveDate,
+    ) -> Result<Vec<Booking>, StoreError> {
+        let all = self.bookings_between(from, until).await?;
+        Ok(all
+            .into_iter()
+            .filter(|b| scopes.iter().any(|s| s.connector == b.key.connector && s.account == b.key.account))
+            .collect())
+    }
     /// Every booking row of one account, gone ones included.
     async fn bookings_of(&self, scope: &Scope) -> Result<Vec<Booking>, StoreError>;
     /// The housekeeping state last refreshed for an account.
@@ -38,6 +53,14 @@ impl BookingStore for crate::SqliteStore {
     }
     async fn bookings_of(&self, scope: &Scope) -> Result<Vec<Booking>, StoreError> {
         crate::SqliteStore::bookings_of(self, scope).await
+    }
+    async fn bookings_of_between(
+        &self,
+        scopes: &[Scope],
+        from: NaiveDate,
+        until: NaiveDate,
+    ) -> Result<Vec<Booking>, StoreError> {
+        crate::SqliteStore::bookings_of_between(self, scopes, from, until).await
     }
     async fn housekeeping(&self, scope: &Scope) -> Result<Option<Vec<Housekeeping>>, StoreError> {
         crate::SqliteStore::housekeeping(self, scope).await

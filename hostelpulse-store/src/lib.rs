@@ -4,6 +4,7 @@
 
 mod bookings;
 mod checkpoint;
+mod lookup;
 #[cfg(feature = "postgres")]
 mod postgres;
 mod retention;
@@ -11,6 +12,7 @@ mod sqlite;
 
 pub use bookings::BookingStore;
 pub use hostelpulse_core::sync::{AuditLog, MemoryStore, StoreError, SyncStore};
+pub use lookup::{AnsweredBy, StayLookup, lookup_stay};
 #[cfg(feature = "postgres")]
 pub use postgres::{PgStore, PgStoreBuilder};
 pub use retention::{Pruned, Retention};

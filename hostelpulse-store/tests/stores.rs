@@ -901,3 +901,25 @@ async fn derives_stay_events(backend: &Backend) {
         store.bookings_by_key(&[SourceKey::new(ConnectorKind::CLOUDBEDS, "173042", "nope")]).await.unwrap().is_empty()
     );
 }
+
+/// A source that does not look stays up itself is answered from the synced bookings, saying so.
+#[tokio::test]
+async fn a_stay_lookup_falls_back_to_the_synced_bookings() {
+    use hostelpulse_core::StayQuery;
+    use hostelpulse_store::{AnsweredBy, lookup_stay};
+    let store = Arc::new(SqliteStore::open_in_memory().await.unwrap());
+    let up = ReferenceUpstream::seeded("hostel-l", Arc::new(SystemClock), 6);
+    let c = up.connector();
+    let engine = SyncEngine::new(store.clone() as Arc<dyn SyncStore>);
+    assert_eq!(engine.run(&c, Plan::Full, Trigger::Manual, store.as_ref() as &dyn Sink).await.outcome, Outcome::Ok);
+    let today = Utc::now().date_naive();
+    let all = store.bookings_between(today - Duration::days(400), today + Duration::days(800)).await.unwrap();
+    let b = all.iter().find(|b| b.allocations.iter().any(|a| a.bed.is_some() || a.room.is_some())).unwrap();
+    let found = lookup_stay(&c, store.as_ref(), &StayQuery::Booking { id: b.key.id.clone() }).await.unwrap();
+    assert_eq!((found.answered_by, found.bookings.len()), (AnsweredBy::Store, 1));
+    let unit = b.allocations.iter().find_map(|a| a.bed.clone().or_else(|| a.room.clone())).unwrap();
+    let found = lookup_stay(&c, store.as_ref(), &StayQuery::RoomNight { room: unit, night: b.arrival }).await.unwrap();
+    assert!(found.bookings.iter().any(|x| x.key == b.key), "{found:?}");
+    let found = lookup_stay(&c, store.as_ref(), &StayQuery::Booking { id: "nope".into() }).await.unwrap();
+    assert!(found.bookings.is_empty());
+}

@@ -45,11 +45,13 @@ pub enum Operation {
     SetHousekeeping,
     /// Receive webhooks (push hints).
     Webhooks,
+    /// Look up a guest's stay for triage: by booking id, or by room and night.
+    LookupStay,
 }
 
 impl Operation {
     /// Every operation, in matrix column order.
-    pub const ALL: [Operation; 12] = [
+    pub const ALL: [Operation; 13] = [
         Self::Check,
         Self::ReadRooms,
         Self::ReadBookings,
@@ -62,6 +64,7 @@ impl Operation {
         Self::AddNote,
         Self::SetHousekeeping,
         Self::Webhooks,
+        Self::LookupStay,
     ];
 
     /// The snake_case name.
@@ -79,6 +82,7 @@ impl Operation {
             Self::AddNote => "add_note",
             Self::SetHousekeeping => "set_housekeeping",
             Self::Webhooks => "webhooks",
+            Self::LookupStay => "lookup_stay",
         }
     }
 }

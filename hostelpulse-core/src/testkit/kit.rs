@@ -290,6 +290,9 @@ pub async fn unsupported_operations_say_so(connector: &dyn Connector) {
             Operation::SetStayStatus => connector.set_stay_status(&some, StayStatus::CheckedIn).await.map(drop),
             Operation::AddNote => connector.add_note(&some, "kit").await.map(drop),
             Operation::SetHousekeeping => connector.set_housekeeping(&some, Condition::Clean).await.map(drop),
+            Operation::LookupStay => {
+                connector.lookup_stay(&crate::connector::StayQuery::Booking { id: some.clone() }).await.map(drop)
+            }
             // Not a call of its own: guest details come with bookings, webhooks arrive by push.
             _ => continue,
         };

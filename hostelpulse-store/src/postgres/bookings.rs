@@ -61,6 +61,30 @@ impl BookingStore for PgStore {
         rows.iter().map(booking_row).collect()
     }
 
+    async fn bookings_of_between(
+        &self,
+        scopes: &[Scope],
+        from: NaiveDate,
+        until: NaiveDate,
+    ) -> Result<Vec<Booking>, StoreError> {
+        let connectors: Vec<&str> = scopes.iter().map(|s| s.connector.as_str()).collect();
+        let accounts: Vec<&str> = scopes.iter().map(|s| s.account.as_str()).collect();
+        let rows = self
+            .client()
+            .await?
+            .query(
+                "SELECT b.record, b.gone_at FROM booking b
+                 JOIN unnest($1::text[], $2::text[]) AS s(connector, account)
+                   ON b.connector = s.connector AND b.account = s.account
+                 WHERE b.arrival < $4 AND b.departure > $3
+                 ORDER BY b.arrival, b.connector, b.source_id",
+                &[&connectors, &accounts, &from, &until],
+            )
+            .await
+            .map_err(backend)?;
+        rows.iter().map(booking_row).collect()
+    }
+
     async fn bookings_of(&self, scope: &Scope) -> Result<Vec<Booking>, StoreError> {
         let rows = self
             .client()

@@ -163,40 +163,70 @@ impl TaskStore for PgStore {
         tx.execute("SELECT pg_advisory_xact_lock(hashtext('turnover_task:' || $1))", &[&property])
             .await
             .map_err(backend)?;
-        let mut out = Vec::new();
+        // One read of the kept tasks the events name, the settling in memory, then one statement
+        // per kind of write: a first reconcile of a large property is a handful of round trips.
+        let ids: Vec<&str> = events.iter().map(|e| e.task().id.as_str()).collect();
+        let mut kept: std::collections::HashMap<String, TurnoverTask> = tx
+            .query("SELECT id, record FROM turnover_task WHERE property = $1 AND id = ANY($2)", &[&property, &ids])
+            .await
+            .map_err(backend)?
+            .iter()
+            .map(|r| {
+                let c = |e| corrupt("turnover task", e);
+                Ok((r.try_get::<_, String>(0).map_err(c)?, r.try_get::<_, Json<TurnoverTask>>(1).map_err(c)?.0))
+            })
+            .collect::<Result<_, StoreError>>()?;
+        let mut settled_events = Vec::new();
         for e in events {
-            let id = e.task().id.as_str();
-            let kept = tx
-                .query_opt("SELECT record FROM turnover_task WHERE property = $1 AND id = $2", &[&property, &id])
-                .await
-                .map_err(backend)?
-                .map(|r| r.try_get::<_, Json<TurnoverTask>>(0).map(|j| j.0).map_err(|e| corrupt("turnover task", e)))
-                .transpose()?;
-            let Some(settled) = settle(kept.as_ref(), e) else { continue };
+            let id = e.task().id.clone();
+            let Some(settled) = settle(kept.get(&id), e) else { continue };
             match &settled {
-                TaskEvent::Withdrawn { .. } => {
-                    tx.execute("DELETE FROM turnover_task WHERE property = $1 AND id = $2", &[&property, &id])
-                        .await
-                        .map_err(backend)?;
-                }
+                TaskEvent::Withdrawn { .. } => kept.remove(&id),
+                other => kept.insert(id.clone(), other.task().clone()),
+            };
+            settled_events.push((id, settled));
+        }
+        let (mut put_ids, mut put_records, mut gone) = (Vec::new(), Vec::new(), Vec::new());
+        for (id, e) in &settled_events {
+            match e {
+                TaskEvent::Withdrawn { .. } => gone.push(id.as_str()),
                 other => {
-                    tx.execute(
-                        "INSERT INTO turnover_task (property, id, record) VALUES ($1, $2, $3)
-                         ON CONFLICT (property, id) DO UPDATE SET record = excluded.record",
-                        &[&property, &id, &Json(other.task())],
-                    )
-                    .await
-                    .map_err(backend)?;
+                    put_ids.push(id.as_str());
+                    put_records.push(serde_json::to_value(other.task()).map_err(backend)?);
                 }
             }
-            let row = tx
-                .query_one(
-                    "INSERT INTO task_outbox (property, event, recorded_at) VALUES ($1, $2, $3) RETURNING id",
-                    &[&property, &Json(&settled), &at],
-                )
+        }
+        if !gone.is_empty() {
+            tx.execute("DELETE FROM turnover_task WHERE property = $1 AND id = ANY($2)", &[&property, &gone])
                 .await
                 .map_err(backend)?;
-            let mut d = TaskDelivery::new(row.get::<_, i64>(0), property, settled);
+        }
+        if !put_ids.is_empty() {
+            tx.execute(
+                "INSERT INTO turnover_task (property, id, record) SELECT $1, u.id, u.record
+                 FROM unnest($2::text[], $3::jsonb[]) AS u(id, record)
+                 ON CONFLICT (property, id) DO UPDATE SET record = excluded.record",
+                &[&property, &put_ids, &put_records],
+            )
+            .await
+            .map_err(backend)?;
+        }
+        let bodies: Vec<serde_json::Value> =
+            settled_events.iter().map(|(_, e)| serde_json::to_value(e)).collect::<Result<_, _>>().map_err(backend)?;
+        let rows = tx
+            .query(
+                "INSERT INTO task_outbox (property, event, recorded_at)
+                 SELECT $1, u.event, $3 FROM unnest($2::jsonb[]) WITH ORDINALITY AS u(event, n) ORDER BY u.n
+                 RETURNING id",
+                &[&property, &bodies, &at],
+            )
+            .await
+            .map_err(backend)?;
+        let mut new_ids: Vec<i64> = rows.iter().map(|r| r.get::<_, i64>(0)).collect();
+        new_ids.sort_unstable();
+        let mut out = Vec::with_capacity(settled_events.len());
+        for ((_, settled), id) in settled_events.into_iter().zip(new_ids) {
+            let mut d = TaskDelivery::new(id, property, settled);
             d.recorded_at = at;
             out.push(d);
         }

@@ -834,6 +834,40 @@ impl SqliteStore {
         .await
     }
 
+    /// The stays of these accounts overlapping `from..until`, ordered by arrival.
+    pub async fn bookings_of_between(
+        &self,
+        scopes: &[Scope],
+        from: NaiveDate,
+        until: NaiveDate,
+    ) -> Result<Vec<Booking>, StoreError> {
+        let scopes = scopes.to_vec();
+        self.read(move |c| {
+            let mut st = c
+                .prepare_cached(
+                    "SELECT record, gone_at FROM booking WHERE connector = ?1 AND account = ?2
+                     AND arrival < ?4 AND departure > ?3",
+                )
+                .map_err(backend)?;
+            let mut out = Vec::new();
+            for s in &scopes {
+                let rows = st
+                    .query_map(
+                        params![s.connector.as_str(), s.account.as_str(), from.to_string(), until.to_string()],
+                        |r| Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?)),
+                    )
+                    .map_err(backend)?;
+                for r in rows {
+                    let (json, gone_at) = r.map_err(backend)?;
+                    out.push(booking_row(&json, gone_at.as_deref())?);
+                }
+            }
+            out.sort_by(|a, b| (a.arrival, &a.key).cmp(&(b.arrival, &b.key)));
+            Ok(out)
+        })
+        .await
+    }
+
     /// Applies a retention policy (run it daily, as `hostelpulse prune` does): deletes old audit
     /// records and clears departed guests' contact details, in one transaction.
     pub async fn prune(&self, today: NaiveDate, retention: &crate::Retention) -> Result<crate::Pruned, StoreError> {
