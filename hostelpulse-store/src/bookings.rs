@@ -75,3 +75,26 @@ impl BookingStore for crate::SqliteStore {
         crate::SqliteStore::prune(self, today, retention).await
     }
 }
+
+/// The review a sync report carries for `scope` (see `SyncStore::mapping_review`), for stores
+/// that keep the rooms and the mapping: the account's stored rooms, the run's, and the mapping.
+pub(crate) async fn review_mapping<S>(
+    store: &S,
+    scope: &Scope,
+    seen: &[hostelpulse_core::mapping::SourceRoom],
+) -> Result<Option<hostelpulse_core::mapping::MappingReview>, StoreError>
+where
+    S: BookingStore + hostelpulse_core::sync::MappingStore + ?Sized,
+{
+    let mapping = store.room_mapping().await?;
+    if mapping.is_empty() {
+        return Ok(None);
+    }
+    let known = store
+        .properties()
+        .await?
+        .into_iter()
+        .find(|(s, _)| s == scope)
+        .map(|(_, props)| hostelpulse_core::mapping::source_rooms(&props));
+    Ok(hostelpulse_core::sync::review_for_run(&mapping, known, seen))
+}

@@ -246,13 +246,7 @@ impl CloudbedsEmulator {
     pub fn add_private_room(&self, room_id: &str, name: &str, room_type: &str) {
         let mut s = self.inner.lock();
         let Some(p) = s.properties.get_mut(&self.property) else { return };
-        let rt_name = p
-            .room_types
-            .iter()
-            .find(|t| t["roomTypeID"] == room_type)
-            .and_then(|t| t["roomTypeName"].as_str())
-            .unwrap_or("")
-            .to_owned();
+        let rt_name = p.room_type_name(room_type);
         p.rooms.push(state::room(room_id, name, None, true, room_type, &rt_name, 2));
         p.housekeeping.insert(
             room_id.to_owned(),

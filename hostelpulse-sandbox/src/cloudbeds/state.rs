@@ -163,6 +163,16 @@ impl Property {
         p
     }
 
+    /// The name of a room type ("" for one it does not have).
+    pub fn room_type_name(&self, room_type: &str) -> String {
+        self.room_types
+            .iter()
+            .find(|t| t["roomTypeID"] == room_type)
+            .and_then(|t| t["roomTypeName"].as_str())
+            .unwrap_or("")
+            .to_owned()
+    }
+
     #[allow(clippy::too_many_arguments)]
     pub fn add(
         &mut self,
@@ -182,13 +192,7 @@ impl Property {
         let id = self.next_id.to_string();
         self.next_id += 1;
         let guest_id = format!("9{id}");
-        let rt_name = self
-            .room_types
-            .iter()
-            .find(|t| t["roomTypeID"] == room_type)
-            .and_then(|t| t["roomTypeName"].as_str())
-            .unwrap_or("")
-            .to_owned();
+        let rt_name = self.room_type_name(room_type);
         let r = json!({
             "propertyID": self.id, "reservationID": id, "isDeleted": false,
             "dateCreated": local(self.tz, at), "dateCreatedUTC": utc(at), "dateModified": local(self.tz, at), "dateModifiedUTC": utc(at),

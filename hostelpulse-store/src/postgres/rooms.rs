@@ -4,14 +4,13 @@ use std::collections::BTreeMap;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use hostelpulse_core::mapping::{self, Basis, HostRoom, MappingEntry, MappingReview, RoomMapping, SourceRoom};
+use hostelpulse_core::mapping::{Basis, HostRoom, MappingEntry, RoomMapping};
 use hostelpulse_core::model::{AccountId, ConnectorKind, SourceKey};
-use hostelpulse_core::sync::{MappingStore, Scope, StoreError, review_for_run};
+use hostelpulse_core::sync::{MappingStore, StoreError};
 use hostelpulse_core::tasks::{TaskDelivery, TaskEvent, TaskStore, TurnoverTask, settle};
 use tokio_postgres::types::Json;
 
 use super::{PgStore, backend, corrupt};
-use crate::BookingStore;
 
 fn basis_name(b: Basis) -> Option<String> {
     serde_json::to_value(b).ok().and_then(|v| v.as_str().map(str::to_owned))
@@ -32,27 +31,6 @@ fn entry(r: &tokio_postgres::Row) -> Result<(SourceKey, MappingEntry), StoreErro
     };
     e.confirmed = confirmed;
     Ok((key, e))
-}
-
-impl PgStore {
-    /// The review of one account's mapping against its stored rooms and a run's rooms.
-    pub(super) async fn review_mapping(
-        &self,
-        scope: &Scope,
-        seen: &[SourceRoom],
-    ) -> Result<Option<MappingReview>, StoreError> {
-        let mapping = self.room_mapping().await?;
-        if mapping.is_empty() {
-            return Ok(None);
-        }
-        let known = self
-            .properties()
-            .await?
-            .into_iter()
-            .find(|(s, _)| s == scope)
-            .map(|(_, props)| mapping::source_rooms(&props));
-        Ok(review_for_run(&mapping, known, seen))
-    }
 }
 
 #[async_trait]

@@ -269,7 +269,7 @@ impl SyncStore for PgStore {
         scope: &Scope,
         seen: &[hostelpulse_core::mapping::SourceRoom],
     ) -> Result<Option<hostelpulse_core::mapping::MappingReview>, StoreError> {
-        self.review_mapping(scope, seen).await
+        crate::bookings::review_mapping(self, scope, seen).await
     }
 
     async fn remember_event(&self, key: &str, now: DateTime<Utc>, ttl: chrono::Duration) -> Result<bool, StoreError> {

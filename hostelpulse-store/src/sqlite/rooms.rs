@@ -4,9 +4,9 @@ use std::collections::BTreeMap;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use hostelpulse_core::mapping::{self, Basis, HostRoom, MappingEntry, MappingReview, RoomMapping, SourceRoom};
+use hostelpulse_core::mapping::{Basis, HostRoom, MappingEntry, RoomMapping};
 use hostelpulse_core::model::{AccountId, ConnectorKind, SourceKey};
-use hostelpulse_core::sync::{MappingStore, Scope, StoreError, review_for_run};
+use hostelpulse_core::sync::{MappingStore, StoreError};
 use hostelpulse_core::tasks::{TaskDelivery, TaskEvent, TaskStore, TurnoverTask, settle};
 use rusqlite::{OptionalExtension, params};
 
@@ -57,27 +57,6 @@ pub(super) fn load_mapping(c: &rusqlite::Connection) -> Result<RoomMapping, Stor
         mapping.entries.insert(key, entry);
     }
     Ok(mapping)
-}
-
-impl SqliteStore {
-    /// The review of one account's mapping against its stored rooms and a run's rooms.
-    pub(super) async fn review_mapping(
-        &self,
-        scope: &Scope,
-        seen: &[SourceRoom],
-    ) -> Result<Option<MappingReview>, StoreError> {
-        let mapping = self.read(|c| load_mapping(c)).await?;
-        if mapping.is_empty() {
-            return Ok(None);
-        }
-        let known = self
-            .properties()
-            .await?
-            .into_iter()
-            .find(|(s, _)| s == scope)
-            .map(|(_, props)| mapping::source_rooms(&props));
-        Ok(review_for_run(&mapping, known, seen))
-    }
 }
 
 #[async_trait]
