@@ -338,7 +338,7 @@ impl BoardBuilder {
             .filter_map(|a| {
                 let id = a.bed.as_ref().or(a.room.as_ref())?;
                 let unit = SourceKey::new(b.key.connector.clone(), b.key.account.clone(), id.clone());
-                if let Some(h) = self.mapping.host_for(&unit) {
+                if let Some(h) = self.mapping.host_for_unit(&unit) {
                     return Some(h.name.clone());
                 }
                 Some(labels.get(id).cloned().or_else(|| a.label.clone()).unwrap_or_else(|| id.to_string()))

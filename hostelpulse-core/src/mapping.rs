@@ -300,6 +300,19 @@ impl RoomMapping {
         self.entries.get(key).filter(|e| e.confirmed).map(|e| &e.host)
     }
 
+    /// The host room of a unit a booking is allocated to: its own pair, else the one confirmed
+    /// pair of another account with the same unit id. Feeds and mailboxes are configured onto
+    /// the PMS's unit ids (`room = "316001-dorm"`), so their stays land in the PMS's mapped rooms;
+    /// an id two accounts' pairs share is ambiguous and maps to nothing.
+    pub fn host_for_unit(&self, key: &SourceKey) -> Option<&HostRoom> {
+        if let Some(h) = self.host_for(key) {
+            return Some(h);
+        }
+        let mut same = self.entries.iter().filter(|(k, e)| e.confirmed && k.id == key.id).map(|(_, e)| &e.host);
+        let first = same.next()?;
+        same.all(|h| h == first).then_some(first)
+    }
+
     /// The pairs of one account (a store keeps every account's mapping together).
     pub fn of_account(&self, connector: &crate::model::ConnectorKind, account: &crate::model::AccountId) -> Self {
         Self {
@@ -513,5 +526,15 @@ mod stored_tests {
         assert!(run.removed.is_empty() && run.renamed.is_empty());
         assert_eq!(run.unmapped.len(), 1);
         assert_eq!(crate::sync::review_for_run(&RoomMapping::new(), None, &[src("5", "x")]), None);
+        // A feed's stay on the PMS's mapped unit 1 is in a mapped room; on unit 7, not.
+        let feed = |id: &str| SourceRoom { key: SourceKey::new(ConnectorKind::ICAL, "feeds", id), ..src(id, id) };
+        let run = crate::sync::review_for_run(&m, None, &[feed("1"), feed("7")]).unwrap();
+        assert_eq!(run.unmapped.iter().map(|s| s.key.id.as_str()).collect::<Vec<_>>(), ["7"]);
+        assert_eq!(m.host_for_unit(&feed("1").key).map(|h| h.id.as_str()), Some("h1"));
+        // An id two accounts' pairs share is ambiguous.
+        let mut two = m.clone();
+        two.entries
+            .insert(SourceKey::new(ConnectorKind::BEDS24, "y", "1"), MappingEntry::confirmed(host("hy", "y"), "1"));
+        assert_eq!(two.host_for_unit(&feed("1").key), None);
     }
 }

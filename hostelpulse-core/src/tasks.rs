@@ -157,7 +157,7 @@ impl TurnoverPlanner {
             };
             let id = format!("turnover:{}:{}", b.key, room);
             let unit = SourceKey::new(b.key.connector.clone(), b.key.account.clone(), room.clone());
-            let host_room = self.mapping.host_for(&unit).cloned();
+            let host_room = self.mapping.host_for_unit(&unit).cloned();
             let label = host_room.as_ref().map(|h| h.name.clone()).or_else(|| label.clone());
             out.insert(
                 id.clone(),

@@ -34,7 +34,9 @@ pub fn review_for_run(
     // A booking's label is not the room list's name: renames are judged on room lists only.
     let listed: std::collections::BTreeSet<SourceKey> = rooms.iter().map(|r| r.key.clone()).collect();
     let mut have = listed.clone();
-    for s in seen {
+    // A stay another source reports on a mapped unit of the PMS (a feed configured onto its unit
+    // ids) is in a mapped room: only units no pair names are judged.
+    for s in seen.iter().filter(|s| mapping.host_for_unit(&s.key).is_none() || mapping.entries.contains_key(&s.key)) {
         if have.insert(s.key.clone()) {
             rooms.push(s.clone());
         }
