@@ -9,7 +9,7 @@ use chrono::{Duration, NaiveDate, Utc};
 use hostelpulse::board::{Board, BoardBuilder, SourceFreshness};
 use hostelpulse::config::{AccountConfig, Config, EnvSecrets, RetentionConfig};
 use hostelpulse::core::Operation;
-use hostelpulse::model::{Property, Provenance, SourceKey, Via};
+use hostelpulse::model::{Housekeeping, Property, Provenance, SourceKey, Via};
 use hostelpulse::runtime::lease;
 use hostelpulse::store::{Pruned, Retention, SqliteStore};
 use hostelpulse::sync::{
@@ -44,7 +44,7 @@ pub async fn sync_accounts(
 }
 
 /// [`sync_accounts`], sending stay events (derived from the stored booking before each change)
-/// to `events` before the changes are stored.
+/// and room state changes to `events` before the changes are stored.
 pub async fn sync_accounts_with_events(
     registry: &Registry,
     store: &Arc<SqliteStore>,
@@ -52,11 +52,13 @@ pub async fn sync_accounts_with_events(
     plan: &Plan,
     trigger: Trigger,
     seen: Option<&CollectingSink>,
-    events: Option<Arc<dyn hostelpulse::sync::StayEventSink>>,
+    events: Option<(Arc<dyn hostelpulse::sync::StayEventSink>, Arc<dyn hostelpulse::sync::RoomStateSink>)>,
 ) -> Result<Vec<(String, AuditRecord)>, BoxError> {
     use futures_util::{StreamExt, TryStreamExt};
     let sink: Arc<dyn Sink> = match events {
-        Some(e) => Arc::new(hostelpulse::sync::EventingSink::new(store.clone(), store.clone(), e)),
+        Some((stays, rooms)) => {
+            Arc::new(hostelpulse::sync::EventingSink::new(store.clone(), store.clone(), stays).with_room_states(rooms))
+        }
         None => store.clone(),
     };
     let sink = sink.as_ref();
@@ -97,11 +99,13 @@ pub async fn sync_accounts_with_events(
             let run = engine.run(a.connector.as_ref(), plan, trigger, &Recording::new(sink, seen)).await;
             // Housekeeping after the bookings, and only when they got through: on a source that
             // counts credits the bookings come first, and a deferred run leaves none to spend.
-            if run.outcome.is_success()
-                && caps.supports(Operation::ReadHousekeeping)
-                && let Ok(h) = a.connector.housekeeping().await
-            {
-                store.apply_rooms(&scope(a), &RoomRefresh::new(None, Some(h))).await?;
+            // Diffed against the kept copy like bookings: counted in its own audit record and
+            // handed to the event file before it is stored.
+            if run.outcome.is_success() && caps.supports(Operation::ReadHousekeeping) {
+                let rooms = engine.run(a.connector.as_ref(), Plan::Housekeeping, trigger, sink).await;
+                if !rooms.outcome.is_success() {
+                    tracing::warn!(account = %a.id, outcome = %rooms.outcome, "housekeeping not refreshed");
+                }
             }
             held.release(lease::quiet_after(&caps.sync.rate_limit)).await?;
             bar.inc(1);
@@ -184,6 +188,10 @@ impl Sink for Recording<'_> {
     async fn apply_rooms(&self, scope: &Scope, rooms: &RoomRefresh) -> Result<(), BoxError> {
         self.store.apply_rooms(scope, rooms).await
     }
+
+    async fn kept_housekeeping(&self, scope: &Scope) -> Result<Option<Vec<Housekeeping>>, BoxError> {
+        self.store.kept_housekeeping(scope).await
+    }
 }
 
 pub async fn open(db: &Path) -> Result<Arc<SqliteStore>, BoxError> {
@@ -214,8 +222,10 @@ pub async fn sync(
     let store = open(&db).await?;
     let (cfg, reg) = registry(&config, &store)?;
     let plan = if incremental { Plan::Incremental } else { Plan::Full };
-    let events = events_to
-        .map(|p| Arc::new(crate::tasks::JsonLinesStayEvents::new(p)) as Arc<dyn hostelpulse::sync::StayEventSink>);
+    let events = events_to.map(|p| {
+        let file = Arc::new(crate::tasks::JsonLinesStayEvents::new(p));
+        (file.clone() as Arc<dyn hostelpulse::sync::StayEventSink>, file as Arc<dyn hostelpulse::sync::RoomStateSink>)
+    });
     let runs =
         sync_accounts_with_events(&reg, &store, account.as_deref(), &plan, Trigger::Manual, None, events).await?;
     // Tasks are kept after every sync, whatever it synced: a failed account leaves its stays as

@@ -94,11 +94,17 @@ pub async fn run(o: Options) -> Result<(), BoxError> {
         chrono::Duration::minutes(30),
     );
     let sink: Arc<dyn Sink> = match &o.events_to {
-        Some(path) => Arc::new(hostelpulse::sync::EventingSink::new(
-            store.clone() as Arc<dyn Sink>,
-            store.clone() as Arc<dyn hostelpulse::sync::PreviousBookings>,
-            Arc::new(crate::tasks::JsonLinesStayEvents::new(path.clone())),
-        )),
+        Some(path) => {
+            let file = Arc::new(crate::tasks::JsonLinesStayEvents::new(path.clone()));
+            Arc::new(
+                hostelpulse::sync::EventingSink::new(
+                    store.clone() as Arc<dyn Sink>,
+                    store.clone() as Arc<dyn hostelpulse::sync::PreviousBookings>,
+                    file.clone(),
+                )
+                .with_room_states(file),
+            )
+        }
         None => store.clone() as Arc<dyn Sink>,
     };
     let runtime = Runtime::builder(store.clone() as Arc<dyn JobStore>, sink)
@@ -249,6 +255,28 @@ async fn print_events(mut events: tokio::sync::broadcast::Receiver<RuntimeEvent>
                         c.inserted,
                         c.updated,
                         c.cancelled
+                    );
+                }
+            }
+            RuntimeEvent::Housekeeping { account, run } => {
+                let n = run.rooms.unwrap_or_default();
+                if !json && run.outcome == hostelpulse::sync::Outcome::Ok && n.changes() == 0 {
+                    continue;
+                }
+                if json {
+                    outln!(
+                        "{}",
+                        serde_json::json!({ "event": "housekeeping", "account": account, "outcome": run.outcome,
+                            "rooms": n, "run_id": run.run_id, "finished_at": run.finished_at })
+                    );
+                } else {
+                    outln!(
+                        "{account}: housekeeping — {} ({} rooms, {} changed, {} new, {} gone)",
+                        run.outcome,
+                        n.states,
+                        n.changed,
+                        n.appeared,
+                        n.gone
                     );
                 }
             }

@@ -53,8 +53,10 @@ impl TaskSink for JsonLinesTasks {
     }
 }
 
-/// Stay events (checked in, checked out, cancelled, …) appended to a file, one JSON object per
-/// line; a run retried after a failure appends its events again with the same ids.
+/// Stay events (checked in, checked out, cancelled, …) and room state changes appended to a
+/// file, one JSON object per line; a run retried after a failure appends its events again with
+/// the same ids. Every line has an `id` and a `kind`: the stay event kinds, or `room_appeared`,
+/// `room_changed`, `room_gone` for a room's housekeeping state.
 pub struct JsonLinesStayEvents {
     path: PathBuf,
 }
@@ -69,6 +71,24 @@ impl JsonLinesStayEvents {
 impl hostelpulse::sync::StayEventSink for JsonLinesStayEvents {
     async fn deliver(&self, events: &[hostelpulse::sync::StayEvent]) -> Result<(), BoxError> {
         append_json_lines(&self.path, events).await
+    }
+}
+
+#[async_trait::async_trait]
+impl hostelpulse::sync::RoomStateSink for JsonLinesStayEvents {
+    async fn deliver(&self, scope: &Scope, changes: &[hostelpulse::sync::RoomStateChange]) -> Result<(), BoxError> {
+        let lines = changes
+            .iter()
+            .map(|c| {
+                let mut v = serde_json::to_value(c)?;
+                if let Some(o) = v.as_object_mut() {
+                    o.insert("kind".into(), format!("room_{}", c.class.as_str()).into());
+                    o.insert("account".into(), scope.account.as_str().into());
+                }
+                Ok(v)
+            })
+            .collect::<Result<Vec<_>, serde_json::Error>>()?;
+        append_json_lines(&self.path, &lines).await
     }
 }
 

@@ -85,6 +85,15 @@ async fn mapping_housekeeping_and_turnover_tasks_across_processes() {
     assert!(report["cb"].get("mapping").is_none(), "no mapping kept: nothing to report");
     let first = task_events(&tasks);
     assert_eq!(first.len(), 3, "one task per stay checking out within the horizon: {first:#?}");
+    // Housekeeping is synced like bookings: every room's state appears once, as an event.
+    let appeared: Vec<String> = task_events(&stay_events)
+        .iter()
+        .filter(|e| e["kind"] == "room_appeared")
+        .map(|e| e["room"]["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(appeared.contains(&"445567-1".to_owned()) && appeared.contains(&"445567-2".to_owned()), "{appeared:?}");
+    let distinct: std::collections::BTreeSet<&String> = appeared.iter().collect();
+    assert_eq!(distinct.len(), appeared.len(), "each room once");
     assert!(first.iter().all(|e| e["event"]["event"] == "created"));
 
     // Triage: who slept in 201 last night, and one booking by id — Cloudbeds answers itself.
@@ -139,6 +148,15 @@ async fn mapping_housekeeping_and_turnover_tasks_across_processes() {
             .unwrap()
             .iter()
             .any(|w| w.as_str().unwrap().contains("room mapping needs review"))
+    );
+
+    // The condition change is one event, with the state before and after.
+    let changed: Vec<Value> = task_events(&stay_events).into_iter().filter(|e| e["kind"] == "room_changed").collect();
+    assert_eq!(changed.len(), 1, "{changed:#?}");
+    assert_eq!(changed[0]["room"]["id"], "445567-1");
+    assert_eq!(
+        (changed[0]["before"]["condition"].as_str(), changed[0]["after"]["condition"].as_str()),
+        (Some("clean"), Some("dirty"))
     );
 
     // The board: the host's names, 201 dirty with an arrival today.
@@ -212,6 +230,17 @@ async fn mapping_housekeeping_and_turnover_tasks_across_processes() {
     );
     let ids: std::collections::BTreeSet<&str> = stays.iter().map(|e| e["id"].as_str().unwrap()).collect();
     assert_eq!(ids.len(), stays.len(), "no event twice");
+    // Three more syncs changed no room: still the one room change.
+    assert_eq!(stays.iter().filter(|e| e["kind"] == "room_changed").count(), 1);
+
+    // Every housekeeping refresh is in the audit log with its counts: the last saw no change.
+    let log = hostelpulse::store::SqliteStore::open_existing(db).await.unwrap();
+    let scope = hostelpulse::sync::Scope::new(hostelpulse::model::ConnectorKind::CLOUDBEDS, property.as_str().into());
+    let recent = hostelpulse::sync::AuditLog::recent(&log, &scope, 20).await.unwrap();
+    let rooms: Vec<_> = recent.iter().filter_map(|r| r.rooms).collect();
+    assert_eq!(rooms.len(), 5, "one housekeeping refresh per sync");
+    assert_eq!((rooms[0].changes(), rooms[0].unchanged), (0, rooms[0].states), "newest first: {rooms:?}");
+    assert!(rooms.iter().any(|c| c.changed == 1));
 
     // Nothing vanished: the cancelled stay is still in the state, marked cancelled.
     let store = hostelpulse::store::SqliteStore::open_existing(db).await.unwrap();

@@ -128,6 +128,13 @@ pub enum RuntimeEvent {
         /// Its audit record.
         run: Box<AuditRecord>,
     },
+    /// Housekeeping was refreshed after a run ([`crate::Schedule::housekeeping`]).
+    Housekeeping {
+        /// The account.
+        account: String,
+        /// The refresh's audit record, with its room counts.
+        run: Box<AuditRecord>,
+    },
     /// An alert was raised, repeated or resolved.
     Alert(AlertEvent),
     /// An account was due but another process holds its lease.
@@ -983,7 +990,21 @@ impl Inner {
             PlanKind::Incremental if c.capabilities().supports(Operation::ReadBookingsModified) => Plan::Incremental,
             _ => Plan::Full,
         };
-        vec![self.engine.run(c, plan, trigger, self.sink.as_ref()).await]
+        let run = self.engine.run(c, plan, trigger, self.sink.as_ref()).await;
+        // Each room's condition after the bookings, and only when they got through. Its own
+        // audit record and event: a failed refresh is no failed sync, and is never retried as one.
+        if slot.account.schedule.housekeeping
+            && run.outcome.is_success()
+            && c.capabilities().supports(Operation::ReadHousekeeping)
+        {
+            let rooms = self.engine.run(c, Plan::Housekeeping, trigger, self.sink.as_ref()).await;
+            if !rooms.outcome.is_success() {
+                tracing::warn!(account = %slot.account.id, outcome = %rooms.outcome, "housekeeping not refreshed");
+            }
+            let _ =
+                self.events.send(RuntimeEvent::Housekeeping { account: slot.account.id.clone(), run: Box::new(rooms) });
+        }
+        vec![run]
     }
 
     /// The schedule and retry state after a job, and the alert events it causes.

@@ -31,6 +31,10 @@ pub struct Schedule {
     pub poll_every: Option<Duration>,
     /// What a poll runs.
     pub poll_plan: PollPlan,
+    /// Whether housekeeping (each room's condition) is refreshed after every successful poll
+    /// and full sync. By default where the source reads it and counts no credits: on a credit
+    /// budget (Beds24) bookings come first, and housekeeping is left to room webhooks.
+    pub housekeeping: bool,
 }
 
 /// The default quiet hour: 03:00, when a hostel's front desk is least busy and OTAs push least.
@@ -62,7 +66,10 @@ impl Schedule {
             _ if incremental => (Some(Duration::from_secs(5 * 60)), PollPlan::Incremental),
             _ => (Some(Duration::from_secs(5 * 60)), PollPlan::Full),
         };
-        Self { full_at: DEFAULT_FULL_AT, timezone, poll_every, poll_plan }
+        let housekeeping = caps.supports(Operation::ReadHousekeeping)
+            && !matches!(caps.sync.rate_limit, RateLimit::Credits { .. })
+            && poll_every.is_some();
+        Self { full_at: DEFAULT_FULL_AT, timezone, poll_every, poll_plan, housekeeping }
     }
 
     /// With another quiet hour.
@@ -74,6 +81,12 @@ impl Schedule {
     /// With another poll interval (`None`: no polls). Never below one second.
     pub fn poll_every(mut self, every: Option<Duration>) -> Self {
         self.poll_every = every.map(|d| d.max(Duration::from_secs(1)));
+        self
+    }
+
+    /// With housekeeping refreshed after each successful poll and full sync, or not.
+    pub fn housekeeping(mut self, on: bool) -> Self {
+        self.housekeeping = on;
         self
     }
 
@@ -127,7 +140,13 @@ mod tests {
     }
 
     fn schedule(tz: Tz) -> Schedule {
-        Schedule { full_at: DEFAULT_FULL_AT, timezone: tz, poll_every: None, poll_plan: PollPlan::Full }
+        Schedule {
+            full_at: DEFAULT_FULL_AT,
+            timezone: tz,
+            poll_every: None,
+            poll_plan: PollPlan::Full,
+            housekeeping: false,
+        }
     }
 
     #[test]
@@ -183,6 +202,22 @@ mod tests {
         assert_eq!(s.poll_every, None);
         let s = Schedule::for_capabilities(&caps(Incremental::None, RateLimit::None, false), tz);
         assert_eq!((s.poll_every, s.poll_plan), (Some(Duration::from_secs(300)), PollPlan::Full));
+    }
+
+    #[test]
+    fn housekeeping_follows_polls_where_it_costs_no_credits() {
+        let tz = chrono_tz::UTC;
+        let reads = |c: Capabilities| c.with(Operation::ReadHousekeeping, hostelpulse_core::Support::Native);
+        let rps = RateLimit::RequestsPerSecond { per_second: 5, per: "property".into() };
+        let modified = Incremental::ModifiedSince { reliable: true };
+        assert!(Schedule::for_capabilities(&reads(caps(modified.clone(), rps.clone(), true)), tz).housekeeping);
+        assert!(!Schedule::for_capabilities(&caps(modified.clone(), rps, true), tz).housekeeping, "not read");
+        let credits = RateLimit::Credits { credits: 100, window_secs: 300, per: "account".into() };
+        let beds24 = Schedule::for_capabilities(&reads(caps(modified, credits, true)), tz);
+        assert!(!beds24.housekeeping, "bookings first on a credit budget");
+        assert!(beds24.housekeeping(true).housekeeping, "unless the owner asks");
+        let push = Schedule::for_capabilities(&reads(caps(Incremental::PushOnly, RateLimit::None, false)), tz);
+        assert!(!push.housekeeping, "no polls to follow");
     }
 
     #[test]

@@ -75,6 +75,9 @@ impl Connector for Scripted {
     async fn rooms(&self) -> CoreResult<Vec<Property>> {
         self.inner.rooms().await
     }
+    async fn housekeeping(&self) -> CoreResult<Vec<hostelpulse_core::model::Housekeeping>> {
+        self.inner.housekeeping().await
+    }
     async fn bookings(&self, query: &BookingQuery) -> CoreResult<BookingBatch> {
         self.reads.fetch_add(1, Ordering::SeqCst);
         let next = {
@@ -741,4 +744,43 @@ async fn a_delivery_for_an_account_not_configured_here_does_not_spin_the_loop() 
     assert!(runs(&events).iter().any(|r| r.1 == Job::Inbox && r.2 == at(120)), "{:?}", runs(&events));
     assert!(store.inbox_entries(&elsewhere).await.unwrap().iter().all(|e| e.done_at.is_none()));
     assert!(store.inbox_entries(&scope2).await.unwrap().iter().all(|e| e.done_at.is_none()), "p2 stays blocked");
+}
+
+/// Housekeeping is refreshed after every successful run of a source that reads it: diffed against
+/// what the store kept, counted, each refresh its own audit record and event, never a sync run.
+#[tokio::test(start_paused = true)]
+async fn housekeeping_is_refreshed_after_each_poll_and_counted() {
+    use hostelpulse_core::model::Condition;
+    let clock: Arc<dyn Clock> = Arc::new(TokioWallClock::starting_at(t0()));
+    let store = Arc::new(SqliteStore::open_in_memory().await.unwrap());
+    let up = upstream("hk", clock.clone(), 4);
+    let c = Scripted::new(&up);
+    let alerts = Arc::new(CollectingAlerts::new());
+    let mut events = {
+        let r = start(store.clone(), store.clone(), vec![managed("hk", c.clone())], clock.clone(), config(), alerts);
+        tokio::time::sleep(Duration::from_secs(301)).await;
+        up.connector().set_housekeeping(&"twin-201".into(), Condition::Dirty).await.unwrap();
+        tokio::time::sleep(Duration::from_secs(300)).await;
+        r.stop().await.1
+    };
+    assert_eq!(runs(&events).len(), 3, "the full and two polls; refreshes are no sync runs");
+    events.retain(|e| matches!(e, RuntimeEvent::Housekeeping { .. }));
+    let counts: Vec<(u64, u64, u64, DateTime<Utc>)> = events
+        .iter()
+        .map(|e| match e {
+            RuntimeEvent::Housekeeping { run, .. } => {
+                let n = run.rooms.expect("counted");
+                (n.appeared, n.changed, n.unchanged, run.started_at)
+            }
+            _ => unreachable!(),
+        })
+        .collect();
+    assert_eq!(counts, [(3, 0, 0, at(0)), (0, 0, 3, at(300)), (0, 1, 2, at(600))]);
+    let kept = store.housekeeping(&scope_of(c.as_ref())).await.unwrap().unwrap();
+    let dirty: Vec<&str> =
+        kept.iter().filter(|h| h.condition == Condition::Dirty).map(|h| h.room.id.as_str()).collect();
+    assert_eq!(dirty, ["twin-201"]);
+    // Each refresh is in the audit log beside the runs.
+    let log = hostelpulse_core::sync::AuditLog::recent(store.as_ref(), &scope_of(c.as_ref()), 10).await.unwrap();
+    assert_eq!(log.iter().filter(|r| r.plan == PlanKind::Rooms).count(), 3);
 }

@@ -278,6 +278,7 @@ async fn postgres_store_passes_the_shared_suite() {
     prunes(&Backend::Postgres(server.database())).await;
     keeps_the_mapping_and_the_tasks(&Backend::Postgres(server.database())).await;
     derives_stay_events(&Backend::Postgres(server.database())).await;
+    syncs_housekeeping(&Backend::Postgres(server.database())).await;
     commits_concurrently(&Backend::Postgres(server.database())).await;
     // Opening again migrates nothing and keeps everything; several workers opening at once
     // migrate once.
@@ -922,4 +923,124 @@ async fn a_stay_lookup_falls_back_to_the_synced_bookings() {
     assert!(found.bookings.iter().any(|x| x.key == b.key), "{found:?}");
     let found = lookup_stay(&c, store.as_ref(), &StayQuery::Booking { id: "nope".into() }).await.unwrap();
     assert!(found.bookings.is_empty());
+}
+
+/// Housekeeping is synced like bookings: diffed against the state the store kept, counted, handed
+/// to the host's subscriber before it is stored. Across reopened stores (separate processes)
+/// nothing is delivered twice with another id, a refused delivery stores nothing and its retry
+/// sends the same ids, and no room's state vanishes.
+#[tokio::test]
+async fn housekeeping_is_synced_across_processes() {
+    let dir = tempfile::tempdir().unwrap();
+    syncs_housekeeping(&Backend::Sqlite(dir.path().join("state.sqlite"))).await;
+}
+
+async fn syncs_housekeeping(backend: &Backend) {
+    use std::sync::Mutex;
+
+    use hostelpulse_core::model::Condition;
+    use hostelpulse_core::sync::{
+        EventingSink, RoomChangeClass, RoomStateChange, RoomStateSink, StayEvent, StayEventSink,
+    };
+
+    #[derive(Default)]
+    struct Subscriber {
+        seen: Mutex<Vec<RoomStateChange>>,
+        attempted: Mutex<Vec<String>>,
+        refuse: Mutex<bool>,
+    }
+    #[async_trait::async_trait]
+    impl RoomStateSink for Subscriber {
+        async fn deliver(
+            &self,
+            _: &Scope,
+            changes: &[RoomStateChange],
+        ) -> Result<(), hostelpulse_core::error::BoxError> {
+            self.attempted.lock().unwrap().extend(changes.iter().map(|c| c.id.clone()));
+            if *self.refuse.lock().unwrap() {
+                return Err("subscriber down".into());
+            }
+            self.seen.lock().unwrap().extend_from_slice(changes);
+            Ok(())
+        }
+    }
+    #[async_trait::async_trait]
+    impl StayEventSink for Subscriber {
+        async fn deliver(&self, _: &[StayEvent]) -> Result<(), hostelpulse_core::error::BoxError> {
+            Ok(())
+        }
+    }
+
+    let up = ReferenceUpstream::new("hk", Arc::new(SystemClock));
+    let connector = up.connector();
+    let subscriber = Arc::new(Subscriber::default());
+    let refresh = |store: Arc<dyn Full>| {
+        let (connector, subscriber) = (&connector, subscriber.clone());
+        async move {
+            let sink = EventingSink::new(
+                store.clone() as Arc<dyn Sink>,
+                store.clone() as Arc<dyn PreviousBookings>,
+                subscriber.clone(),
+            )
+            .with_room_states(subscriber);
+            SyncEngine::new(store as Arc<dyn SyncStore>)
+                .run(connector, Plan::Housekeeping, Trigger::Manual, &sink)
+                .await
+        }
+    };
+    let hk_scope = Scope::new(connector.kind(), connector.account().clone());
+
+    let store = backend.open().await;
+    let first = refresh(store.clone()).await;
+    let counts = first.rooms.expect("housekeeping counted");
+    assert_eq!((counts.states, counts.appeared, counts.changes()), (3, 3, 3), "{first}");
+    let kept = store.housekeeping(&hk_scope).await.unwrap().unwrap();
+    let since = kept[0].as_of.expect("since when the state holds");
+    drop(store);
+
+    // Another process: nothing changed upstream, nothing delivered.
+    let store = backend.open().await;
+    let again = refresh(store.clone()).await.rooms.unwrap();
+    assert_eq!((again.unchanged, again.changes()), (3, 0));
+    assert_eq!(subscriber.seen.lock().unwrap().len(), 3);
+
+    // 201 turns dirty; the subscriber is down: the run fails and stores nothing.
+    connector.set_housekeeping(&SourceId::new("twin-201"), Condition::Dirty).await.unwrap();
+    *subscriber.refuse.lock().unwrap() = true;
+    let refused = refresh(store.clone()).await;
+    assert!(!refused.outcome.is_success(), "{refused}");
+    let kept = store.housekeeping(&hk_scope).await.unwrap().unwrap();
+    assert!(kept.iter().all(|h| h.condition == Condition::Clean), "not applied");
+    drop(store);
+
+    // Yet another process, subscriber back: the same change, the same id, once.
+    *subscriber.refuse.lock().unwrap() = false;
+    let store = backend.open().await;
+    let retried = refresh(store.clone()).await.rooms.unwrap();
+    assert_eq!((retried.changed, retried.unchanged), (1, 2));
+    let seen = subscriber.seen.lock().unwrap().clone();
+    assert_eq!(seen.len(), 4);
+    let change = &seen[3];
+    assert_eq!((change.class, change.room.id.as_str()), (RoomChangeClass::Changed, "twin-201"));
+    assert_eq!(change.before.as_ref().map(|h| h.condition), Some(Condition::Clean));
+    assert_eq!(change.after.as_ref().map(|h| h.condition), Some(Condition::Dirty));
+    let attempted = subscriber.attempted.lock().unwrap().clone();
+    assert_eq!(attempted[3], attempted[4], "the retry sends the refused change's id");
+    let ids: std::collections::BTreeSet<&str> = seen.iter().map(|c| c.id.as_str()).collect();
+    assert_eq!(ids.len(), seen.len(), "nothing doubled");
+
+    // Nothing vanished: three rooms, 201 dirty, the others clean since the first refresh.
+    let kept = store.housekeeping(&hk_scope).await.unwrap().unwrap();
+    assert_eq!(kept.len(), 3);
+    for h in &kept {
+        if h.room.id.as_str() == "twin-201" {
+            assert_eq!(h.condition, Condition::Dirty);
+        } else {
+            assert_eq!((h.condition, h.as_of), (Condition::Clean, Some(since)));
+        }
+    }
+    // Every refresh is in the audit log, the refused one as a failure.
+    let log = store.recent(&hk_scope, 10).await.unwrap();
+    assert_eq!(log.len(), 4);
+    assert_eq!(log.iter().filter(|r| r.outcome.is_success()).count(), 3);
 }

@@ -406,6 +406,9 @@ pub struct ScheduleConfig {
     pub full_at: Option<NaiveTime>,
     /// Seconds between polls for every account (0: no polls).
     pub poll_every_secs: Option<u64>,
+    /// Refresh housekeeping after every successful poll and full sync (default: where the
+    /// source reads it and counts no credits).
+    pub housekeeping: Option<bool>,
     /// Per account: `[schedule.account.<id>]`.
     #[serde(default)]
     pub account: std::collections::BTreeMap<String, AccountSchedule>,
@@ -420,6 +423,8 @@ pub struct AccountSchedule {
     pub full_at: Option<NaiveTime>,
     /// Seconds between this account's polls (0: no polls).
     pub poll_every_secs: Option<u64>,
+    /// Refresh this account's housekeeping after its polls and full syncs.
+    pub housekeeping: Option<bool>,
 }
 
 /// `[alerts]`: thresholds with defaults, and `[alerts.account.<id>]` overrides. A threshold of 0

@@ -55,6 +55,9 @@ pub fn managed(cfg: &Config, a: &Account) -> ManagedAccount {
     if let Some(secs) = over.and_then(|o| o.poll_every_secs).or(cfg.schedule.poll_every_secs) {
         schedule = schedule.poll_every((secs > 0).then(|| Duration::from_secs(secs)));
     }
+    if let Some(on) = over.and_then(|o| o.housekeeping).or(cfg.schedule.housekeeping) {
+        schedule = schedule.housekeeping(on);
+    }
     m = m.schedule(schedule);
     let t = cfg.alerts.for_account(&a.id);
     let mut rules: AlertRules = m.alerts.clone();

@@ -80,3 +80,21 @@ fn an_email_account_reads_an_imap_mailbox_over_tls_or_a_loopback_one_in_clear() 
     let err = Config::from_toml(&both).and_then(|c| c.validate()).unwrap_err().to_string();
     assert!(err.contains("exactly one of `maildir` and `imap`"), "{err}");
 }
+
+/// Housekeeping follows polls where the source reads it without credits; the schedule turns it
+/// off (or on) per property or per account.
+#[test]
+#[cfg(all(feature = "runtime", feature = "cloudbeds"))]
+fn the_housekeeping_refresh_follows_the_schedule_settings() {
+    let base = "[property]\nname = \"A\"\ntimezone = \"Europe/Lisbon\"\n\n[[account]]\nconnector = \"cloudbeds\"\nid = \"cb\"\nproperty_id = \"1\"\napi_key = { value = \"cbat_0123456789abcdef\", insecure_inline = true }\n";
+    let schedule = |extra: &str| {
+        let cfg = Config::from_toml(&format!("{base}{extra}")).unwrap();
+        cfg.validate().unwrap();
+        let registry = hostelpulse::Registry::build(&cfg, &hostelpulse::config::EnvSecrets).unwrap();
+        hostelpulse::fleet::managed(&cfg, registry.get("cb").unwrap()).schedule
+    };
+    assert!(schedule("").housekeeping, "Cloudbeds reads it within its requests/s limit");
+    assert!(!schedule("\n[schedule]\nhousekeeping = false\n").housekeeping);
+    let per_account = "\n[schedule]\nhousekeeping = false\n\n[schedule.account.cb]\nhousekeeping = true\n";
+    assert!(schedule(per_account).housekeeping, "the account's setting wins");
+}

@@ -171,6 +171,9 @@ pub struct AuditRecord {
     /// once the host keeps one ([`crate::sync::MappingStore`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mapping: Option<crate::mapping::MappingReview>,
+    /// A room refresh's housekeeping counts (room refreshes that read housekeeping only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rooms: Option<super::room_state::RoomCounts>,
 }
 
 /// The owner-visible status of one account, from its audit log.
@@ -207,6 +210,10 @@ impl AccountStatus {
         newest_first: &[AuditRecord],
         now: DateTime<Utc>,
     ) -> Self {
+        // The account's status is its bookings' sync: a room refresh neither ends a run of
+        // failures nor says how fresh the bookings are.
+        let syncs: Vec<&AuditRecord> = newest_first.iter().filter(|r| r.plan != PlanKind::Rooms).collect();
+        let newest_first = syncs.as_slice();
         let last_success = newest_first.iter().find(|r| r.outcome.is_success());
         let consecutive_failures = newest_first.iter().take_while(|r| !r.outcome.is_success()).count() as u32;
         let failed = newest_first.iter().filter(|r| !r.outcome.is_success()).count();

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use tracing::Instrument;
 
 use super::audit::{AccountStatus, AuditRecord, Counts, Outcome, PlanKind, Stage, Trigger};
+use super::room_state::RoomStateChange;
 use super::store::{
     Commit, InboxItem, Origin, RecordMap, RecordState, Scope, Settled, StateUpdate, StoreError, SyncState, SyncStore,
 };
@@ -37,6 +38,9 @@ pub enum Plan {
     Push,
     /// Rooms and housekeeping only (a room-level webhook): never a booking read.
     Rooms,
+    /// Housekeeping only (a poll of room conditions, or after a run that read the rooms): never
+    /// a booking or room-list read. Recorded as a [`PlanKind::Rooms`] run.
+    Housekeeping,
 }
 
 /// How a record changed.
@@ -77,12 +81,16 @@ pub struct RoomRefresh {
     pub properties: Option<Vec<Property>>,
     /// Housekeeping state per room.
     pub housekeeping: Option<Vec<Housekeeping>>,
+    /// How the housekeeping differs from the host's copy ([`Sink::kept_housekeeping`]); empty
+    /// when the refresh read none. The engine fills it in.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub changes: Vec<RoomStateChange>,
 }
 
 impl RoomRefresh {
     /// A refresh of what was read.
     pub fn new(properties: Option<Vec<Property>>, housekeeping: Option<Vec<Housekeeping>>) -> Self {
-        Self { properties, housekeeping }
+        Self { properties, housekeeping, changes: Vec::new() }
     }
 }
 
@@ -99,6 +107,13 @@ pub trait Sink: Send + Sync {
     async fn apply_rooms(&self, scope: &Scope, rooms: &RoomRefresh) -> Result<(), BoxError> {
         let _ = (scope, rooms);
         Ok(())
+    }
+
+    /// The housekeeping state `apply_rooms` last kept for `scope`, which the engine diffs the
+    /// next refresh against. The default keeps none: every state then counts as appeared.
+    async fn kept_housekeeping(&self, scope: &Scope) -> Result<Option<Vec<Housekeeping>>, BoxError> {
+        let _ = scope;
+        Ok(None)
     }
 }
 
@@ -370,6 +385,12 @@ impl SyncEngine {
             mapping: None,
         };
         let _running = self.lock_scope(&ctx.scope).await;
+        // A room refresh touches no booking state: nothing to load, no inbox deliveries to apply.
+        match plan {
+            Plan::Rooms => return self.refresh_rooms(ctx, connector, sink, true).await,
+            Plan::Housekeeping => return self.refresh_rooms(ctx, connector, sink, false).await,
+            _ => {}
+        }
         let state = match self.store.load(&ctx.scope).await {
             Ok(s) => s,
             Err(e) => {
@@ -434,7 +455,11 @@ impl SyncEngine {
                     }
                 }
             }
-            Plan::Rooms => return self.refresh_rooms(ctx, connector, sink).await,
+            // Returned above, before the state was loaded.
+            Plan::Rooms | Plan::Housekeeping => {
+                let rooms = plan == Plan::Rooms;
+                return self.refresh_rooms(ctx, connector, sink, rooms).await;
+            }
         };
 
         let mut batch = match connector.bookings(&query).await {
@@ -961,12 +986,19 @@ impl SyncEngine {
         Ok((touched, failures))
     }
 
-    /// A room refresh: rooms and housekeeping where the source reads them, handed to the sink.
-    async fn refresh_rooms(&self, mut ctx: RunCtx, connector: &dyn Connector, sink: &dyn Sink) -> AuditRecord {
+    /// A room refresh: rooms (when `read_rooms`) and housekeeping where the source reads them,
+    /// housekeeping diffed against the host's copy, handed to the sink.
+    async fn refresh_rooms(
+        &self,
+        mut ctx: RunCtx,
+        connector: &dyn Connector,
+        sink: &dyn Sink,
+        read_rooms: bool,
+    ) -> AuditRecord {
         ctx.plan = PlanKind::Rooms;
         let caps = connector.capabilities();
         let mut counts = Counts::default();
-        let properties = if caps.supports(Operation::ReadRooms) {
+        let properties = if read_rooms && caps.supports(Operation::ReadRooms) {
             match connector.rooms().await {
                 Ok(p) => Some(p),
                 Err(e) => return self.connector_failed(&ctx, connector, e).await,
@@ -974,7 +1006,7 @@ impl SyncEngine {
         } else {
             None
         };
-        let housekeeping = if caps.supports(Operation::ReadHousekeeping) {
+        let mut housekeeping = if caps.supports(Operation::ReadHousekeeping) {
             match connector.housekeeping().await {
                 Ok(h) => Some(h),
                 Err(e) => return self.connector_failed(&ctx, connector, e).await,
@@ -987,13 +1019,29 @@ impl SyncEngine {
         }
         let rooms: usize = properties.iter().flatten().flat_map(|p| &p.room_types).map(|t| t.rooms.len()).sum();
         counts.fetched = (rooms + housekeeping.as_ref().map_or(0, Vec::len)) as u64;
-        let refresh = RoomRefresh { properties, housekeeping };
+        let mut room_counts = None;
+        let mut changes = Vec::new();
+        if let Some(states) = housekeeping.as_mut() {
+            let kept = match sink.kept_housekeeping(&ctx.scope).await {
+                Ok(k) => k,
+                Err(e) => {
+                    let msg = format!("the host could not read its housekeeping copy: {e}");
+                    return self.fail(&ctx, Some(connector), counts, Vec::new(), Stage::Sink, None, msg).await;
+                }
+            };
+            let (c, mut n) = super::room_state::diff(kept.as_deref(), states, self.clock.now());
+            n.rooms = rooms as u64;
+            changes = c;
+            room_counts = Some(n);
+        }
+        let refresh = RoomRefresh { properties, housekeeping, changes };
         if let Err(e) = sink.apply_rooms(&ctx.scope, &refresh).await {
             let msg = format!("the host could not store the rooms: {e}");
             return self.fail(&ctx, Some(connector), counts, Vec::new(), Stage::Sink, None, msg).await;
         }
         self.review_mapping(&mut ctx, &[]).await;
-        let audit = self.audit(&ctx, Some(connector), counts, Vec::new(), ctx.cursor_before, Outcome::Ok);
+        let mut audit = self.audit(&ctx, Some(connector), counts, Vec::new(), ctx.cursor_before, Outcome::Ok);
+        audit.rooms = room_counts;
         self.append(&audit).await;
         audit
     }
@@ -1059,6 +1107,7 @@ impl SyncEngine {
             outcome,
             worker: self.worker.as_deref().map(str::to_owned),
             mapping: ctx.mapping.clone(),
+            rooms: None,
         }
     }
 

@@ -17,6 +17,7 @@ pub mod inbox;
 pub mod jobs;
 mod mapping_store;
 mod memory;
+pub mod room_state;
 pub mod stay_events;
 mod store;
 
@@ -26,6 +27,7 @@ pub use inbox::InboxWorker;
 pub use jobs::{AlertState, Blocked, JobRecord, JobStore, LeaseGrant, QueuedRetry};
 pub use mapping_store::{MappingStore, review_for_run};
 pub use memory::MemoryStore;
+pub use room_state::{RoomChangeClass, RoomCounts, RoomStateChange, RoomStateSink};
 pub use stay_events::{EventingSink, PreviousBookings, StayEvent, StayEventKind, StayEventSink};
 pub use store::{
     AuditLog, Commit, Inbox, InboxEntry, InboxItem, Origin, Queued, RecordMap, RecordState, Scope, Settled,

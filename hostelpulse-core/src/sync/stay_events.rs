@@ -5,7 +5,8 @@
 //! host's own copy ([`PreviousBookings`]). [`EventingSink`] reads it, hands the events to the
 //! host's [`StayEventSink`] and only then applies the changes, so a run that fails after the
 //! events went out derives the same events again on its retry, with the same ids: a subscriber
-//! that keeps the ids it has seen gets each event once.
+//! that keeps the ids it has seen gets each event once. With
+//! [`EventingSink::with_room_states`] room refreshes' housekeeping changes go the same way.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -14,9 +15,10 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 use super::engine::{Change, ChangeClass, RoomRefresh, Sink};
+use super::room_state::RoomStateSink;
 use super::store::{Scope, StoreError};
 use crate::error::BoxError;
-use crate::model::{Booking, BookingStatus, Fingerprinted, SourceId, SourceKey};
+use crate::model::{Booking, BookingStatus, Fingerprinted, Housekeeping, SourceId, SourceKey};
 
 /// What happened to a stay.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -132,6 +134,7 @@ pub struct EventingSink {
     inner: Arc<dyn Sink>,
     previous: Arc<dyn PreviousBookings>,
     events: Arc<dyn StayEventSink>,
+    rooms: Option<Arc<dyn RoomStateSink>>,
 }
 
 impl std::fmt::Debug for EventingSink {
@@ -143,7 +146,13 @@ impl std::fmt::Debug for EventingSink {
 impl EventingSink {
     /// Applies to `inner`, reading bookings before from `previous`, sending events to `events`.
     pub fn new(inner: Arc<dyn Sink>, previous: Arc<dyn PreviousBookings>, events: Arc<dyn StayEventSink>) -> Self {
-        Self { inner, previous, events }
+        Self { inner, previous, events, rooms: None }
+    }
+
+    /// Also hands each room refresh's housekeeping changes to `rooms`, before they are applied.
+    pub fn with_room_states(mut self, rooms: Arc<dyn RoomStateSink>) -> Self {
+        self.rooms = Some(rooms);
+        self
     }
 }
 
@@ -161,7 +170,16 @@ impl Sink for EventingSink {
     }
 
     async fn apply_rooms(&self, scope: &Scope, rooms: &RoomRefresh) -> Result<(), BoxError> {
+        if let Some(sink) = &self.rooms
+            && !rooms.changes.is_empty()
+        {
+            sink.deliver(scope, &rooms.changes).await?;
+        }
         self.inner.apply_rooms(scope, rooms).await
+    }
+
+    async fn kept_housekeeping(&self, scope: &Scope) -> Result<Option<Vec<Housekeeping>>, BoxError> {
+        self.inner.kept_housekeeping(scope).await
     }
 }
 

@@ -244,6 +244,10 @@ impl Sink for PgStore {
         }
         Ok(())
     }
+
+    async fn kept_housekeeping(&self, scope: &Scope) -> Result<Option<Vec<Housekeeping>>, BoxError> {
+        Ok(BookingStore::housekeeping(self, scope).await?)
+    }
 }
 
 #[async_trait]

@@ -1054,6 +1054,10 @@ impl Sink for SqliteStore {
         }
         Ok(())
     }
+
+    async fn kept_housekeeping(&self, scope: &Scope) -> Result<Option<Vec<Housekeeping>>, BoxError> {
+        Ok(crate::SqliteStore::housekeeping(self, scope).await?)
+    }
 }
 
 /// A stored booking; one declared gone reads as cancelled, saying so.
