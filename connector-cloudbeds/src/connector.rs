@@ -422,6 +422,31 @@ impl CloudbedsConnector {
 }
 
 #[async_trait]
+impl hostelpulse_core::webhook::WebhookSubscriptions for CloudbedsConnector {
+    fn sync_events(&self) -> Vec<String> {
+        crate::webhook::SYNC_EVENTS.iter().map(|(o, a)| format!("{o}/{a}")).collect()
+    }
+
+    async fn list_subscriptions(&self) -> Result<Vec<hostelpulse_core::webhook::Subscription>> {
+        Ok(self
+            .subscriptions()
+            .await?
+            .into_iter()
+            .map(|(id, event, endpoint)| hostelpulse_core::webhook::Subscription::new(id, event, endpoint))
+            .collect())
+    }
+
+    async fn subscribe_endpoint(&self, event: &str, endpoint: &str) -> Result<String> {
+        let (object, action) = event.split_once('/').unwrap_or((event, ""));
+        self.subscribe(object, action, endpoint).await
+    }
+
+    async fn remove_subscription(&self, id: &str) -> Result<()> {
+        self.unsubscribe(id).await
+    }
+}
+
+#[async_trait]
 impl Connector for CloudbedsConnector {
     fn kind(&self) -> ConnectorKind {
         ConnectorKind::CLOUDBEDS
@@ -626,6 +651,10 @@ impl Connector for CloudbedsConnector {
         let Some(ids) = hostelpulse_core::BookingIds::new(ids) else { return lookup_by_reads(self, query).await };
         let batch = self.bookings(&BookingQuery::ids(ids)).await?;
         Ok(batch.bookings.into_iter().filter(|b| in_room_on(b, room, *night)).collect())
+    }
+
+    fn webhook_subscriptions(&self) -> Option<&dyn hostelpulse_core::webhook::WebhookSubscriptions> {
+        Some(self)
     }
 
     fn transport_stats(&self) -> Option<TransportStats> {

@@ -41,6 +41,7 @@ mod run;
 mod sandbox;
 mod serve;
 mod stay;
+mod subscriptions;
 mod tasks;
 mod views;
 
@@ -513,6 +514,27 @@ enum WebhookCommand {
         #[arg(long, default_value_t = 10.0, value_parser = retry_seconds)]
         retry_first: f64,
     },
+    /// Point the sources' webhook subscriptions at `webhook.public_url` now (as `run` and
+    /// `webhook serve` do on start): subscribe what is missing, remove our stale ones (an old
+    /// URL secret), leave other integrations' alone. Sources whose webhooks are set up by hand
+    /// are skipped.
+    Subscriptions {
+        /// The configuration file.
+        #[arg(long)]
+        config: PathBuf,
+        /// The SQLite state (tokens of OAuth accounts).
+        #[arg(long, default_value = ops::DEFAULT_DB)]
+        db: PathBuf,
+        /// Only this account.
+        #[arg(long)]
+        account: Option<String>,
+        /// One JSON object per account.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print a fresh URL secret (32 random bytes, hex) for a rotation: make it `url_secret`, the
+    /// old one `previous_url_secret`, and restart `run` (or run `webhook subscriptions`).
+    NewSecret,
 }
 
 /// A date in the years a hostel's calendar can hold (1900–9999): date arithmetic near chrono's
@@ -564,6 +586,14 @@ async fn main() {
         },
         Command::Webhook { command: WebhookCommand::Serve { config, db, listen, json, retry_first } } => {
             serve::serve(config, db, listen, json, retry_first).await
+        }
+        Command::Webhook { command: WebhookCommand::Subscriptions { config, db, account, json } } => {
+            subscriptions::command(config, db, account, json).await
+        }
+        Command::Webhook { command: WebhookCommand::NewSecret } => {
+            use hostelpulse::secrecy::ExposeSecret;
+            outln!("{}", hostelpulse::cloudbeds::generate_secret().expose_secret());
+            Ok(())
         }
         Command::Run {
             config,

@@ -165,6 +165,12 @@ pub async fn run(o: Options) -> Result<(), BoxError> {
             if fleet.properties.len() == 1 { "y" } else { "ies" }
         );
     }
+    // Once listening: a source that delivers at once finds us.
+    let reconciling = registry.clone();
+    let json = o.json;
+    tokio::spawn(async move {
+        crate::subscriptions::print(&crate::subscriptions::reconcile_all(&reconciling, None).await, json)
+    });
     let stop = handle.clone();
     axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(async move {

@@ -252,6 +252,11 @@ pub async fn serve(
         tokio::net::TcpListener::bind(listen).await.map_err(|e| format!("cannot listen on {listen}: {e}"))?;
     let addr = listener.local_addr()?;
     app_log_start(json, addr, &hooked);
+    // Once listening: a source that delivers at once finds us.
+    let reconciling = registry.clone();
+    tokio::spawn(async move {
+        crate::subscriptions::print(&crate::subscriptions::reconcile_all(&reconciling, None).await, json)
+    });
     axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(async {
             tokio::signal::ctrl_c().await.ok();

@@ -436,6 +436,13 @@ pub trait Connector: Send + Sync {
         Err(self.unsupported(Operation::LookupStay))
     }
 
+    /// The source's webhook subscriptions, where its API manages them (Cloudbeds): the runtime
+    /// keeps them pointed at its endpoint ([`crate::webhook::subscriptions::reconcile`]). `None`
+    /// where webhooks are set up by hand in the vendor's settings, or not offered.
+    fn webhook_subscriptions(&self) -> Option<&dyn crate::webhook::WebhookSubscriptions> {
+        None
+    }
+
     /// Transport counters, for connectors that talk HTTP.
     fn transport_stats(&self) -> Option<TransportStats> {
         None

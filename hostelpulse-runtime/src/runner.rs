@@ -870,7 +870,7 @@ impl Inner {
         // Aborted with this future too: a runtime dropped mid-run must stop renewing, or the
         // account would stay held by a worker that no longer exists.
         let renew = AbortOnDrop(renew);
-        let runs = self.execute(slot, job).await;
+        let (runs, housekeeping) = self.execute(slot, job).await;
         drop(renew);
         let done = self.clock.now();
         let quiet = crate::lease::quiet_after(&slot.account.connector.capabilities().sync.rate_limit)
@@ -895,6 +895,10 @@ impl Inner {
             self.runs.fetch_add(1, Ordering::SeqCst);
             crate::metrics::record_run(&slot.account.id, &run, done);
             let _ = self.events.send(RuntimeEvent::Ran { account: slot.account.id.clone(), job, run: Box::new(run) });
+        }
+        if let Some(run) = housekeeping {
+            let _ =
+                self.events.send(RuntimeEvent::Housekeeping { account: slot.account.id.clone(), run: Box::new(run) });
         }
         self.deliver(events).await;
         self.wake.notify_one();
@@ -946,8 +950,9 @@ impl Inner {
         self.wake.notify_one();
     }
 
-    /// Runs the job's plan; the inbox job may run several (one per delivery).
-    async fn execute(&self, slot: &Slot, job: Job) -> Vec<AuditRecord> {
+    /// Runs the job's plan; the inbox job may run several (one per delivery). Then the
+    /// housekeeping refresh the schedule asks for, apart: it is no sync run.
+    async fn execute(&self, slot: &Slot, job: Job) -> (Vec<AuditRecord>, Option<AuditRecord>) {
         let c = slot.account.connector.as_ref();
         let poll_plan = match slot.account.schedule.poll_plan {
             PollPlan::Incremental => PlanKind::Incremental,
@@ -961,7 +966,7 @@ impl Inner {
             Job::Inbox => {
                 let worker = InboxWorker::new(self.engine.clone()).backoff(self.config.inbox_backoff.clone());
                 let now = self.clock.now();
-                return match worker
+                let runs = match worker
                     .process_due_for(now, &slot.scope, slot.account.connector.clone(), self.sink.as_ref())
                     .await
                 {
@@ -971,6 +976,7 @@ impl Inner {
                         Vec::new()
                     }
                 };
+                return (runs, None);
             }
         };
         if plan == PlanKind::Full
@@ -1001,10 +1007,9 @@ impl Inner {
             if !rooms.outcome.is_success() {
                 tracing::warn!(account = %slot.account.id, outcome = %rooms.outcome, "housekeeping not refreshed");
             }
-            let _ =
-                self.events.send(RuntimeEvent::Housekeeping { account: slot.account.id.clone(), run: Box::new(rooms) });
+            return (vec![run], Some(rooms));
         }
-        vec![run]
+        (vec![run], None)
     }
 
     /// The schedule and retry state after a job, and the alert events it causes.

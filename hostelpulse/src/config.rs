@@ -150,6 +150,13 @@ pub struct WebhookSettings {
     pub secret: Option<SecretRef>,
     /// A secret path segment: the webhook URL is `…/hooks/<account>/<url_secret>`.
     pub url_secret: Option<SecretRef>,
+    /// The URL secret before a rotation, still accepted so deliveries already on their way
+    /// arrive; drop it once the source sends to the new URL.
+    pub previous_url_secret: Option<SecretRef>,
+    /// The base URL the source reaches this server at (`https://hooks.example.com`). Set it, and
+    /// `run` and `webhook serve` keep the source's subscriptions (where its API manages them:
+    /// Cloudbeds) pointed at `<public_url>/hooks/<account>/<url_secret>` on start.
+    pub public_url: Option<String>,
 }
 
 /// Beds24 credentials: exactly one of the three.

@@ -25,7 +25,7 @@ pub mod fleet;
 pub mod registry;
 pub mod webhooks;
 
-pub use registry::{Account, Registry};
+pub use registry::{Account, Registry, WebhookEndpoint};
 
 /// Beds24 API v2.
 #[cfg(feature = "beds24")]

@@ -27,12 +27,44 @@ pub struct Account {
     /// credentials): the runtime retries an account whose credentials were rejected once this
     /// changes.
     pub credentials: Option<String>,
+    /// Where the source should send its webhooks, when the configuration names a `public_url`.
+    pub webhook_endpoint: Option<WebhookEndpoint>,
+}
+
+/// An account's webhook URL as the source must call it: `<public_url>/hooks/<account>/<secret>`.
+#[derive(Clone)]
+#[non_exhaustive]
+pub struct WebhookEndpoint {
+    /// The whole URL (it carries the URL secret).
+    pub url: secrecy::SecretString,
+    /// Every URL of this account starts with it, whatever its secret: subscriptions under it
+    /// are ours.
+    pub prefix: String,
+}
+
+impl std::fmt::Debug for WebhookEndpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "WebhookEndpoint({}…)", self.prefix)
+    }
+}
+
+impl WebhookEndpoint {
+    /// Points the source's subscriptions at this endpoint, where its API manages them
+    /// (`None` where it does not: webhooks set up by hand in the vendor's settings).
+    pub async fn reconcile(
+        &self,
+        connector: &dyn Connector,
+    ) -> Option<Result<crate::core::webhook::SubscriptionReport, Error>> {
+        use secrecy::ExposeSecret;
+        let api = connector.webhook_subscriptions()?;
+        Some(crate::core::webhook::subscriptions::reconcile(api, self.url.expose_secret(), &self.prefix).await)
+    }
 }
 
 impl Account {
     /// An account for a connector the host built itself (e.g. a webhook receiver it also routes to).
     pub fn new(id: impl Into<String>, connector_name: &'static str, connector: Arc<dyn Connector>) -> Self {
-        Self { id: id.into(), connector_name, connector, webhook: None, credentials: None }
+        Self { id: id.into(), connector_name, connector, webhook: None, credentials: None, webhook_endpoint: None }
     }
 
     /// With a webhook receiver.
@@ -117,7 +149,16 @@ impl Registry {
                 let (connector, webhook) = build_one(cfg, a, secrets, tokens.clone())
                     .map_err(|e| Error::config(format!("account `{}` ({}): {e}", a.id(), a.connector())))?;
                 let credentials = credentials_fingerprint(a, secrets);
-                Ok(Account { id: a.id().to_owned(), connector_name: a.connector(), connector, webhook, credentials })
+                let webhook_endpoint = webhook_endpoint(a, secrets)
+                    .map_err(|e| Error::config(format!("account `{}` ({}): {e}", a.id(), a.connector())))?;
+                Ok(Account {
+                    id: a.id().to_owned(),
+                    connector_name: a.connector(),
+                    connector,
+                    webhook,
+                    credentials,
+                    webhook_endpoint,
+                })
             })
             .collect::<Result<_, Error>>()?;
         Ok(Self { accounts })
@@ -193,6 +234,7 @@ fn build_one(
                     let url = w
                         .url_secret
                         .iter()
+                        .chain(w.previous_url_secret.iter())
                         .map(|s| hook_secret(s, secrets, "webhook.url_secret"))
                         .collect::<Result<Vec<_>, _>>()?;
                     if header.is_none() && url.is_empty() {
@@ -224,10 +266,16 @@ fn build_one(
             let builder = CloudbedsConfig::builder(property_id.clone(), credentials);
             let b = http_knobs!(builder, tz, http, tokens);
             let receiver = match webhook.as_ref().map(|w| w.url_secret.as_ref()) {
-                Some(Some(s)) => Some(WebhookReceiver::cloudbeds(crate::cloudbeds::CloudbedsWebhooks::new(
-                    property_id.clone(),
-                    vec![hook_secret(s, secrets, "webhook.url_secret")?],
-                ))),
+                Some(Some(s)) => {
+                    let mut accepted = vec![hook_secret(s, secrets, "webhook.url_secret")?];
+                    if let Some(p) = webhook.as_ref().and_then(|w| w.previous_url_secret.as_ref()) {
+                        accepted.push(hook_secret(p, secrets, "webhook.previous_url_secret")?);
+                    }
+                    Some(WebhookReceiver::cloudbeds(crate::cloudbeds::CloudbedsWebhooks::new(
+                        property_id.clone(),
+                        accepted,
+                    )))
+                }
                 Some(None) => return Err(Error::config("webhook: Cloudbeds signs nothing: set `url_secret`")),
                 None => None,
             };
@@ -334,6 +382,29 @@ fn ical_builder(
 
 /// A webhook secret from the configuration, refused when empty or short.
 #[allow(dead_code)] // unused when no webhook-receiving connector is compiled in
+/// The account's webhook URL, when its settings name a `public_url` (and a `url_secret`, which the
+/// URL carries).
+fn webhook_endpoint(a: &AccountConfig, secrets: &dyn SecretProvider) -> Result<Option<WebhookEndpoint>, Error> {
+    let settings = match a {
+        AccountConfig::Beds24 { webhook, .. } | AccountConfig::Cloudbeds { webhook, .. } => webhook.as_ref(),
+        _ => None,
+    };
+    let Some(w) = settings else { return Ok(None) };
+    let Some(public) = &w.public_url else { return Ok(None) };
+    let host = public.strip_prefix("https://").or_else(|| public.strip_prefix("http://")).unwrap_or_default();
+    if host.is_empty() || host.starts_with('/') || public.contains(['?', '#', ' ']) {
+        return Err(Error::config(format!("webhook.public_url `{public}`: an http(s) base URL without a query")));
+    }
+    let Some(secret) = &w.url_secret else {
+        return Err(Error::config("webhook.public_url: the URL carries the `url_secret`: set one"));
+    };
+    use secrecy::ExposeSecret;
+    let secret = hook_secret(secret, secrets, "webhook.url_secret")?;
+    let prefix = format!("{}/hooks/{}/", public.trim_end_matches('/'), a.id());
+    let url = secrecy::SecretString::from(format!("{prefix}{}", secret.expose_secret()));
+    Ok(Some(WebhookEndpoint { url, prefix }))
+}
+
 fn hook_secret(
     secret: &crate::config::SecretRef,
     secrets: &dyn SecretProvider,

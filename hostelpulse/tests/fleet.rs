@@ -98,3 +98,27 @@ fn the_housekeeping_refresh_follows_the_schedule_settings() {
     let per_account = "\n[schedule]\nhousekeeping = false\n\n[schedule.account.cb]\nhousekeeping = true\n";
     assert!(schedule(per_account).housekeeping, "the account's setting wins");
 }
+
+/// A `public_url` makes the account's webhook URL, carrying the URL secret, which its Debug
+/// never shows; a URL that cannot be a base is refused.
+#[test]
+#[cfg(feature = "cloudbeds")]
+fn a_public_url_makes_the_webhook_endpoint() {
+    use hostelpulse::secrecy::ExposeSecret;
+    let account = |public: &str| {
+        format!(
+            "[property]\nname = \"A\"\ntimezone = \"Europe/Lisbon\"\n\n[[account]]\nconnector = \"cloudbeds\"\nid = \"cb\"\nproperty_id = \"1\"\napi_key = {{ value = \"cbat_0123456789abcdef\", insecure_inline = true }}\nwebhook = {{ url_secret = {{ value = \"0123456789abcdef0123456789abcdef\", insecure_inline = true }}, previous_url_secret = {{ value = \"fedcba9876543210fedcba9876543210\", insecure_inline = true }}, public_url = \"{public}\" }}\n"
+        )
+    };
+    let cfg = Config::from_toml(&account("https://hooks.example.com/")).unwrap();
+    let registry = hostelpulse::Registry::build(&cfg, &hostelpulse::config::EnvSecrets).unwrap();
+    let endpoint = registry.get("cb").unwrap().webhook_endpoint.clone().unwrap();
+    assert_eq!(endpoint.prefix, "https://hooks.example.com/hooks/cb/");
+    assert_eq!(endpoint.url.expose_secret(), "https://hooks.example.com/hooks/cb/0123456789abcdef0123456789abcdef");
+    assert!(!format!("{endpoint:?}").contains("0123456789abcdef0123"));
+    for bad in ["hooks.example.com", "https://", "https://h.example/?a=1"] {
+        let cfg = Config::from_toml(&account(bad)).unwrap();
+        let err = hostelpulse::Registry::build(&cfg, &hostelpulse::config::EnvSecrets).err().expect(bad).to_string();
+        assert!(err.contains("public_url"), "{bad}: {err}");
+    }
+}

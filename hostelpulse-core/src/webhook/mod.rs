@@ -8,9 +8,11 @@
 
 mod hint;
 mod replay;
+pub mod subscriptions;
 mod verify;
 
 pub use hint::{Changed, Hint, HintError};
 
 pub use replay::ReplayGuard;
+pub use subscriptions::{Subscription, SubscriptionReport, WebhookSubscriptions};
 pub use verify::{Delivery, HmacScheme, MIN_SECRET_LEN, WebhookError, WebhookVerifier, check_secret, sign_hmac};

@@ -279,12 +279,32 @@ impl CloudbedsEmulator {
         }
     }
 
-    /// Sets a room's housekeeping condition as `postHousekeepingStatus` does (no webhook).
+    /// Sets a room's housekeeping condition as the front desk does at Cloudbeds: subscribers get
+    /// `housekeeping/room_condition_changed` (call it inside a tokio runtime).
     pub fn set_room_condition(&self, room_id: &str, condition: &str) {
-        let mut s = self.inner.lock();
-        if let Some(hk) = s.properties.get_mut(&self.property).and_then(|p| p.housekeeping.get_mut(room_id)) {
+        let hooks = {
+            let mut s = self.inner.lock();
+            let Some(prop) = s.properties.get_mut(&self.property) else { return };
+            let Some(hk) = prop.housekeeping.get_mut(room_id) else { return };
             hk["roomCondition"] = serde_json::json!(condition);
+            prop.subscribers(
+                "housekeeping",
+                "room_condition_changed",
+                json!({ "roomId": room_id, "roomId_str": room_id, "condition": condition }),
+            )
+        };
+        for (url, payload) in hooks {
+            tokio::spawn(deliver(self.inner.client.clone(), url, payload));
         }
+    }
+
+    /// The first property's webhook subscriptions as (id, "object/action", endpoint URL).
+    pub fn subscriptions(&self) -> Vec<(String, String, String)> {
+        let s = self.inner.lock();
+        s.properties
+            .get(&self.property)
+            .map(|p| p.webhooks.iter().map(|(id, o, a, url)| (id.clone(), format!("{o}/{a}"), url.clone())).collect())
+            .unwrap_or_default()
     }
 
     /// A reservation row as the API holds it.

@@ -462,7 +462,9 @@ fn method(
         }
         "postWebhook" => {
             let (Some(object), Some(action), Some(url)) = (one(p, "object"), one(p, "action"), one(p, "endpointUrl")) else { return fail("object, action and endpointUrl are required") };
-            let id = format!("sub{:0>10}", prop.webhooks.len() + 1);
+            // Above every id in use: after a removal the count of subscriptions may name a live one.
+            let next = prop.webhooks.iter().filter_map(|w| w.0.strip_prefix("sub")?.parse::<u64>().ok()).max().unwrap_or(0) + 1;
+            let id = format!("sub{next:0>10}");
             prop.webhooks.push((id.clone(), object.to_owned(), action.to_owned(), url.to_owned()));
             ok(json!({ "subscriptionID": id }))
         }
