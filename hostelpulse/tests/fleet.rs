@@ -118,7 +118,10 @@ fn a_public_url_makes_the_webhook_endpoint() {
     assert!(!format!("{endpoint:?}").contains("0123456789abcdef0123"));
     for bad in ["hooks.example.com", "https://", "https://h.example/?a=1"] {
         let cfg = Config::from_toml(&account(bad)).unwrap();
-        let err = hostelpulse::Registry::build(&cfg, &hostelpulse::config::EnvSecrets).err().expect(bad).to_string();
+        let Err(err) = hostelpulse::Registry::build(&cfg, &hostelpulse::config::EnvSecrets) else {
+            panic!("{bad} accepted")
+        };
+        let err = err.to_string();
         assert!(err.contains("public_url"), "{bad}: {err}");
     }
 }
