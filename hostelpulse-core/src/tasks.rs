@@ -177,24 +177,44 @@ impl TurnoverPlanner {
     }
 
     /// The events that turn `existing` tasks into `desired` ones.
+    ///
+    /// A task is named after the booking it came from, and the same stay can come from two
+    /// sources (an OTA's iCal copy first, the PMS's later, merged into one). So a desired task no
+    /// existing one has the id of takes over an existing task nothing desires any more when both
+    /// are the same turnover: the same unit (the host's room where both are mapped, else the
+    /// source's) on the same check-out day. It keeps the existing id and is `moved`, never
+    /// withdrawn and created again: whoever was assigned to it stays assigned.
     pub fn reconcile(
         &self,
         existing: &BTreeMap<String, TurnoverTask>,
         desired: &BTreeMap<String, TurnoverTask>,
     ) -> Vec<TaskEvent> {
+        let same_turnover = |a: &TurnoverTask, b: &TurnoverTask| {
+            a.checkout == b.checkout
+                && match (&a.host_room, &b.host_room) {
+                    (Some(x), Some(y)) => x.id == y.id,
+                    _ => a.room == b.room,
+                }
+        };
+        let mut orphans: Vec<&TurnoverTask> = existing.values().filter(|t| !desired.contains_key(&t.id)).collect();
         let mut events = Vec::new();
         for (id, task) in desired {
             match existing.get(id) {
-                None => events.push(TaskEvent::Created { task: task.clone() }),
                 Some(old) if old != task => events.push(TaskEvent::Moved { from: old.clone(), to: task.clone() }),
                 Some(_) => {}
+                None => match orphans.iter().position(|old| same_turnover(old, task)) {
+                    Some(i) => {
+                        let old = orphans.remove(i);
+                        let to = TurnoverTask { id: old.id.clone(), ..task.clone() };
+                        if *old != to {
+                            events.push(TaskEvent::Moved { from: old.clone(), to });
+                        }
+                    }
+                    None => events.push(TaskEvent::Created { task: task.clone() }),
+                },
             }
         }
-        for (id, task) in existing {
-            if !desired.contains_key(id) {
-                events.push(TaskEvent::Withdrawn { task: task.clone() });
-            }
-        }
+        events.extend(orphans.into_iter().map(|task| TaskEvent::Withdrawn { task: task.clone() }));
         events
     }
 }
@@ -427,6 +447,33 @@ mod tests {
         for _ in 0..3 {
             assert!(p.reconcile(&host, &p.plan(&bookings)).is_empty(), "the same checkout never makes two tasks");
         }
+    }
+
+    #[test]
+    fn the_pms_copy_arriving_after_the_ota_copy_takes_the_task_over() {
+        let p = planner();
+        let mut host = BTreeMap::new();
+        // The OTA's iCal copy first, on the PMS's bed id.
+        let mut ota = stay("uid-1@booking.com", "b1", "2026-07-10", "2026-07-13");
+        ota.key = SourceKey::new(ConnectorKind::ICAL, "booking", "uid-1@booking.com");
+        let created = p.reconcile(&host, &p.plan(std::slice::from_ref(&ota)));
+        apply(&mut host, &created);
+        let id = created[0].task().id.clone();
+        // Then only the PMS's copy (the merge keeps one): the same turnover, moved onto it.
+        let pms = stay("r-9", "b1", "2026-07-10", "2026-07-13");
+        let events = p.reconcile(&host, &p.plan(std::slice::from_ref(&pms)));
+        assert!(
+            matches!(&events[..], [TaskEvent::Moved { from, to }] if from.id == id && to.id == id && to.booking == pms.key),
+            "{events:?}"
+        );
+        apply(&mut host, &events);
+        for _ in 0..2 {
+            assert!(p.reconcile(&host, &p.plan(std::slice::from_ref(&pms))).is_empty(), "settled: no churn");
+        }
+        // Another bed or another day is another turnover.
+        let elsewhere = stay("r-9", "b2", "2026-07-10", "2026-07-13");
+        let events = p.reconcile(&host, &p.plan(std::slice::from_ref(&elsewhere)));
+        assert_eq!(events.len(), 2, "{events:?}");
     }
 
     #[test]
