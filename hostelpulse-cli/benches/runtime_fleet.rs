@@ -42,7 +42,7 @@ fn cpu_secs() -> f64 {
 
 fn cloudbeds_account(k: usize, id: &str, key: &str, url: &str) -> String {
     format!(
-        "\n[[property]]\nname = \"C{k}\"\ntimezone = \"Europe/Lisbon\"\n[[property.account]]\nconnector = \"cloudbeds\"\n\
+        "\n[[property]]\nname = \"C{k}\"\ntimezone = \"Europe/Lisbon\"\nschedule = {{ housekeeping = false }}\n[[property.account]]\nconnector = \"cloudbeds\"\n\
          id = \"cloudbeds-{k}\"\nproperty_id = \"{id}\"\napi_key = {{ value = \"{key}\", insecure_inline = true }}\n\
          http = {{ base_url = \"{url}\" }}\n"
     )

@@ -85,7 +85,7 @@ fn airbnb_stay(emu: &Beds24Emulator, today: NaiveDate) -> Option<(String, u64, u
     })
 }
 
-pub async fn run(db: Option<PathBuf>, json: bool) -> Result<(), BoxError> {
+pub async fn run(db: Option<PathBuf>, json: bool, serve: Option<std::net::SocketAddr>) -> Result<(), BoxError> {
     let started = Instant::now();
     let today = Utc::now().with_timezone(&chrono_tz::Europe::Lisbon).date_naive();
     let work = std::env::temp_dir().join(format!("hostelpulse-demo-{}", std::process::id()));
@@ -311,6 +311,43 @@ allowed_senders = ["127.0.0.0/8"]
             db.display()
         );
     }
+    if let Some(addr) = serve {
+        serve_console(&store, &cfg, &registry, addr, json).await?;
+    }
+    Ok(())
+}
+
+/// `demo --serve`: the owner console over the demo's state, with the runtime keeping every
+/// account fresh, on a loopback address until Ctrl-C.
+async fn serve_console(
+    store: &Arc<SqliteStore>,
+    cfg: &Config,
+    registry: &Registry,
+    addr: std::net::SocketAddr,
+    json: bool,
+) -> Result<(), BoxError> {
+    use hostelpulse::runtime::{Runtime, RuntimeConfig};
+    if !addr.ip().is_loopback() {
+        return Err(format!("demo --serve {addr}: the demo serves its console on a loopback address only").into());
+    }
+    let accounts = registry.accounts().iter().map(|a| hostelpulse::fleet::managed(cfg, a));
+    let mut rc = RuntimeConfig::default();
+    rc.catch_up_spread = Duration::from_secs(5);
+    let rt = Runtime::builder(store.clone(), store.clone()).accounts(accounts).config(rc).build()?;
+    let handle = rt.handle();
+    let running = tokio::spawn(rt.run());
+    let console =
+        hostelpulse_server::Console::builder(store.clone()).properties([cfg.clone()]).runtime(handle.clone()).build();
+    let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+    let url = format!("http://{}/", listener.local_addr()?);
+    if json {
+        outln!("{}", serde_json::json!({ "console": url }));
+    } else {
+        outln!("\nThe owner console: {url} (the dashboard, /board and /mapping; Ctrl-C stops it)");
+    }
+    axum::serve(listener, console.router()).with_graceful_shutdown(crate::run::terminated()).await?;
+    handle.shutdown();
+    running.await.map_err(|e| format!("runtime: {e}"))??;
     Ok(())
 }
 

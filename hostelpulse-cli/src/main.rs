@@ -151,6 +151,10 @@ enum Command {
         /// Print the sync reports as JSON.
         #[arg(long)]
         json: bool,
+        /// Then keep the owner console running on this loopback address (default
+        /// 127.0.0.1:8788) over the demo's data, with the runtime keeping it fresh, until Ctrl-C.
+        #[arg(long, num_args = 0..=1, default_missing_value = "127.0.0.1:8788", value_name = "ADDR")]
+        serve: Option<std::net::SocketAddr>,
     },
     /// iCal feeds.
     Ical {
@@ -325,9 +329,14 @@ enum Command {
         /// Seconds without a heartbeat after which the other workers take this one's accounts.
         #[arg(long, default_value_t = 30)]
         worker_ttl: u64,
-        /// Address for webhooks, metrics and health checks.
+        /// Address for webhooks, metrics, health checks and the owner console (the dashboard at
+        /// `/`, the board at `/board`, the mapping page at `/mapping`, the API under `/api/v1/`).
+        /// The console needs a token in HOSTELPULSE_CONSOLE_TOKEN on a non-loopback address.
         #[arg(long, default_value = "127.0.0.1:8787")]
         listen: std::net::SocketAddr,
+        /// Serve no owner console.
+        #[arg(long)]
+        no_console: bool,
         /// Also POST alerts here, signed with HMAC-SHA256 (secret in HOSTELPULSE_ALERT_SECRET).
         #[arg(long)]
         alert_url: Option<String>,
@@ -558,7 +567,7 @@ async fn main() {
     let cli = Cli::parse();
     init_logging(cli.verbose);
     let result = match cli.command {
-        Command::Demo { db, json } => demo::run(db, json).await,
+        Command::Demo { db, json, serve } => demo::run(db, json, serve).await,
         Command::Ical { command } => ical::run(command).await,
         Command::Email { command } => email::run(command).await,
         Command::Csv { command } => csv::run(command).await,
@@ -601,6 +610,7 @@ async fn main() {
             store_url,
             worker_ttl,
             listen,
+            no_console,
             alert_url,
             max_concurrent,
             retry_first,
@@ -615,6 +625,7 @@ async fn main() {
                 store_url,
                 worker_ttl,
                 listen,
+                no_console,
                 alert_url,
                 json,
                 max_concurrent,

@@ -6,10 +6,10 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use chrono::{Duration, NaiveDate, Utc};
-use hostelpulse::board::{Board, BoardBuilder, SourceFreshness};
-use hostelpulse::config::{AccountConfig, Config, EnvSecrets, RetentionConfig};
+use hostelpulse::board::Board;
+use hostelpulse::config::{Config, EnvSecrets, RetentionConfig};
 use hostelpulse::core::Operation;
-use hostelpulse::model::{Housekeeping, Property, Provenance, SourceKey, Via};
+use hostelpulse::model::Housekeeping;
 use hostelpulse::runtime::lease;
 use hostelpulse::store::{Pruned, Retention, SqliteStore};
 use hostelpulse::sync::{
@@ -147,6 +147,7 @@ pub trait StateStore:
     + hostelpulse::sync::MappingStore
     + hostelpulse::tasks::TaskStore
     + hostelpulse::sync::PreviousBookings
+    + hostelpulse_server::ConsoleStore
 {
 }
 impl<T> StateStore for T where
@@ -157,6 +158,7 @@ impl<T> StateStore for T where
         + hostelpulse::sync::MappingStore
         + hostelpulse::tasks::TaskStore
         + hostelpulse::sync::PreviousBookings
+        + hostelpulse_server::ConsoleStore
 {
 }
 
@@ -328,34 +330,9 @@ pub fn sync_exit(runs: &[(String, AuditRecord)]) -> Result<(), BoxError> {
     Ok(())
 }
 
-/// The inventory: the rooms of `rooms_from`, or an empty property when none is configured.
-pub async fn inventory(cfg: &Config, store: &SqliteStore) -> Result<Property, BoxError> {
-    let saved = store.properties().await?;
-    let from = cfg.property.rooms_from.as_deref().and_then(|id| cfg.account(id)).map(AccountConfig::scope);
-    let found =
-        saved.into_iter().find(|(s, _)| Some(s) == from.as_ref()).and_then(|(_, props)| props.into_iter().next());
-    Ok(found.unwrap_or_else(|| {
-        let key = SourceKey::new(
-            hostelpulse::ConnectorKind::new("config"),
-            hostelpulse::core::AccountId::new("property"),
-            "property",
-        );
-        Property::new(key, Provenance::new(Via::Manual, Utc::now()), cfg.property.name.clone())
-    }))
-}
-
-/// How long before an account's data counts as stale: feeds refresh slowly at the OTA's pace.
-fn stale_after(a: &AccountConfig) -> Duration {
-    match a.connector() {
-        "ical" | "fdm" => Duration::hours(6),
-        _ => Duration::hours(1),
-    }
-}
-
-/// The scopes whose bookings belong to the configured property (from the file alone: read-only
-/// commands resolve no secret and build no connector).
+/// The scopes whose bookings belong to the configured property.
 pub fn property_scopes(cfg: &Config) -> Vec<Scope> {
-    cfg.property_accounts().map(AccountConfig::scope).collect()
+    hostelpulse::property::property_scopes(cfg)
 }
 
 /// The property's bookings (its accounts only) overlapping `from..until`.
@@ -365,34 +342,12 @@ pub async fn own_bookings(
     from: NaiveDate,
     until: NaiveDate,
 ) -> Result<Vec<hostelpulse::model::Booking>, BoxError> {
-    let mine = property_scopes(cfg);
-    let all = store.bookings_between(from, until).await?;
-    Ok(all.into_iter().filter(|b| mine.contains(&Scope::new(b.key.connector.clone(), b.key.account.clone()))).collect())
+    Ok(hostelpulse::property::own_bookings(cfg, store, from, until).await?)
 }
 
-pub async fn freshness(cfg: &Config, store: &SqliteStore) -> Result<Vec<SourceFreshness>, BoxError> {
-    let mut out = Vec::new();
-    for a in cfg.property_accounts() {
-        let recent = store.recent(&a.scope(), 20).await?;
-        let last = recent.iter().find(|r| r.outcome.is_success()).map(|r| r.finished_at);
-        out.push(SourceFreshness::new(format!("{} ({})", a.id(), a.connector()), last, stale_after(a)));
-    }
-    Ok(out)
-}
-
+/// The property's Today board (see [`hostelpulse::property::board_for`]).
 pub async fn board_for(cfg: &Config, store: &SqliteStore, date: NaiveDate) -> Result<Board, BoxError> {
-    use hostelpulse::sync::MappingStore;
-    let property = inventory(cfg, store).await?;
-    let bookings = own_bookings(cfg, store, date - Duration::days(1), date + Duration::days(2)).await?;
-    let sources = freshness(cfg, store).await?;
-    let mut housekeeping = Vec::new();
-    for scope in property_scopes(cfg) {
-        housekeeping.extend(store.housekeeping(&scope).await?.unwrap_or_default());
-    }
-    let builder = BoardBuilder::new(property, cfg.property.timezone, cfg.property.check_in)
-        .with_mapping(store.room_mapping().await?)
-        .with_housekeeping(housekeeping);
-    Ok(builder.board(date, &bookings, &sources, Utc::now()))
+    Ok(hostelpulse::property::board_for(cfg, store, date, Utc::now()).await?)
 }
 
 /// One property of a configuration: the only one, or the one named (a fleet file or directory

@@ -35,6 +35,8 @@ pub struct Options {
     /// Seconds a worker stays alive in the others' eyes without a heartbeat.
     pub worker_ttl: u64,
     pub listen: SocketAddr,
+    /// Serve no owner console on the port.
+    pub no_console: bool,
     pub alert_url: Option<String>,
     pub json: bool,
     pub max_concurrent: usize,
@@ -134,6 +136,10 @@ pub async fn run(o: Options) -> Result<(), BoxError> {
     let log = if o.json { Log::Json } else { Log::Text };
     let hooks = serve::router(serve::App::new(registry.clone(), store.clone(), log).on_queued(on_queued));
     let probe = Probe { store: store.clone(), runtime: handle.clone(), metrics: metrics.clone() };
+    let hooks = match console(&o, &fleet, &store, &handle)? {
+        Some(console) => hooks.merge(console.router()),
+        None => hooks,
+    };
     let router: Router = hooks.merge(
         Router::new()
             .route("/metrics", get(|State(p): State<Probe>| async move { p.metrics.render() }))
@@ -310,4 +316,36 @@ async fn print_events(mut events: tokio::sync::broadcast::Receiver<RuntimeEvent>
             _ => {}
         }
     }
+}
+
+/// The environment variable holding the owner console's bearer token (a secret: never an argument).
+pub const CONSOLE_TOKEN_ENV: &str = "HOSTELPULSE_CONSOLE_TOKEN";
+
+/// The owner console on `run`'s port: open on a loopback address, behind the token of
+/// [`CONSOLE_TOKEN_ENV`] when one is set, and not served on another address without one (it
+/// shows guests' names).
+fn console(
+    o: &Options,
+    fleet: &hostelpulse::config::Fleet,
+    store: &Arc<dyn StateStore>,
+    handle: &RuntimeHandle,
+) -> Result<Option<hostelpulse_server::Console>, BoxError> {
+    let token = std::env::var(CONSOLE_TOKEN_ENV).ok().filter(|t| !t.trim().is_empty());
+    if let Some(t) = &token
+        && t.trim().len() < 16
+    {
+        return Err(format!("{CONSOLE_TOKEN_ENV}: use at least 16 characters").into());
+    }
+    if token.is_none() && !o.listen.ip().is_loopback() || o.no_console {
+        if !o.no_console {
+            tracing::warn!(listen = %o.listen, "the owner console is not served on a non-loopback address without {CONSOLE_TOKEN_ENV}");
+        }
+        return Ok(None);
+    }
+    let store: Arc<dyn hostelpulse_server::ConsoleStore> = store.clone();
+    let builder = hostelpulse_server::Console::builder(store)
+        .properties(fleet.properties.iter().cloned())
+        .runtime(handle.clone())
+        .bearer_token_hashes(token.as_deref().map(hostelpulse_server::token_hash));
+    Ok(Some(builder.build()))
 }

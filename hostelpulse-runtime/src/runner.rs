@@ -683,7 +683,9 @@ impl Inner {
         let owned = self.owned.lock().unwrap_or_else(|e| e.into_inner()).clone();
         let mut overdue = Vec::new();
         for (i, slot) in self.slots.iter().enumerate() {
-            let recent = self.store.recent(&slot.scope, 50).await?;
+            let mut recent = self.store.recent(&slot.scope, 50).await?;
+            // The account's facts are its bookings' sync: room refreshes say nothing of them.
+            recent.retain(|r| r.plan != PlanKind::Rooms);
             let last_webhook = self.store.inbox_entries(&slot.scope).await?.iter().map(|e| e.received_at).max();
             let mut job = saved.remove(&slot.scope).unwrap_or_default();
             job.managed_since.get_or_insert(now);

@@ -22,6 +22,8 @@ pub use secrecy;
 pub mod config;
 #[cfg(feature = "runtime")]
 pub mod fleet;
+#[cfg(feature = "sqlite")]
+pub mod property;
 pub mod registry;
 pub mod webhooks;
 

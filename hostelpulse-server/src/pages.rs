@@ -1,0 +1,441 @@
+//! The owner's pages, rendered on the server (no JavaScript): the dashboard, an account's run
+//! history, the Today board and the mapping page. Forms post back and redirect, so every action
+//! works with a keyboard, on a phone, and without scripts.
+
+use axum::Form;
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use chrono::{DateTime, NaiveDate, Utc};
+use maud::{DOCTYPE, Markup, PreEscaped, html};
+use serde::Deserialize;
+
+use crate::Console;
+use crate::api::{self, ConfirmRequest};
+use crate::problem::Problem;
+
+pub(crate) fn routes() -> Router<Console> {
+    Router::new()
+        .route("/", get(dashboard))
+        .route("/runs", get(history))
+        .route("/sync", axum::routing::post(sync_form))
+        .route("/board", get(board))
+        .route("/mapping", get(mapping).post(mapping_form))
+}
+
+const STYLE: &str = r#"
+:root { color-scheme: light; --fg: #1a1a1a; --muted: #4d4d4d; --line: #c9c9c9; --bad: #a3000b; --ok: #0b6b2e; --warn: #7a4a00; --accent: #0b4f9c; }
+* { box-sizing: border-box; }
+body { font: 16px/1.5 system-ui, sans-serif; color: var(--fg); background: #fff; margin: 0; }
+header { background: #0b2e59; color: #fff; padding: .5rem 1rem; display: flex; flex-wrap: wrap; gap: .25rem 1rem; align-items: center; }
+header a { color: #fff; font-weight: 600; }
+header .brand { font-size: 1.1rem; margin-right: auto; }
+main { padding: 1rem; max-width: 72rem; }
+a { color: var(--accent); }
+a:focus, button:focus, input:focus, select:focus { outline: 3px solid #ffb000; outline-offset: 2px; }
+.skip { position: absolute; left: -999px; } .skip:focus { left: .5rem; top: .5rem; background: #fff; color: #000; padding: .25rem; }
+.scroll { overflow-x: auto; }
+table { border-collapse: collapse; width: 100%; margin: .5rem 0 1.5rem; }
+th, td { text-align: left; padding: .4rem .5rem; border-bottom: 1px solid var(--line); vertical-align: top; }
+th { font-weight: 600; background: #f2f2f2; }
+.bad { color: var(--bad); font-weight: 600; } .ok { color: var(--ok); font-weight: 600; } .warn { color: var(--warn); font-weight: 600; }
+tr.unmapped { background: #fff3d6; }
+button { font: inherit; padding: .35rem .8rem; min-height: 2.5rem; border: 1px solid var(--accent); background: var(--accent); color: #fff; border-radius: 4px; cursor: pointer; }
+button.secondary { background: #fff; color: var(--accent); }
+input, select { font: inherit; padding: .3rem; min-height: 2.5rem; border: 1px solid #767676; border-radius: 4px; max-width: 100%; }
+form.inline { display: flex; flex-wrap: wrap; gap: .4rem; align-items: end; margin: 0; }
+label { display: block; font-size: .9rem; color: var(--muted); }
+.notice { border-left: 4px solid var(--warn); background: #fff8e6; padding: .5rem .75rem; margin: .5rem 0; }
+.muted { color: var(--muted); }
+@media (max-width: 40rem) { th, td { padding: .35rem .3rem; font-size: .95rem; } main { padding: .5rem; } }
+"#;
+
+pub(crate) fn page(title: &str, body: Markup) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " — hostelpulse" }
+                style { (PreEscaped(STYLE)) }
+            }
+            body {
+                a.skip href="#main" { "Skip to content" }
+                header {
+                    span.brand { "hostelpulse" }
+                    nav aria-label="Main" {
+                        a href="./" { "Sync status" } " · "
+                        a href="board" { "Today" } " · "
+                        a href="mapping" { "Room mapping" }
+                    }
+                }
+                main #main { h1 { (title) } (body) }
+            }
+        }
+    }
+}
+
+fn problem_page(p: Problem) -> Response {
+    let status = StatusCode::from_u16(p.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    (status, page(&p.title, html! { p.bad role="alert" { (p.detail) } })).into_response()
+}
+
+/// "5 minutes ago", "3 hours ago", "2 days ago".
+pub(crate) fn ago(t: DateTime<Utc>, now: DateTime<Utc>) -> String {
+    let s = (now - t).num_seconds();
+    let plural = |n: i64, unit: &str| format!("{n} {unit}{} ago", if n == 1 { "" } else { "s" });
+    match s {
+        i64::MIN..=44 => "just now".into(),
+        45..=5399 => plural(((s + 30) / 60).max(1), "minute"),
+        5400..=129_599 => plural((s + 1800) / 3600, "hour"),
+        _ => plural((s + 43_200) / 86_400, "day"),
+    }
+}
+
+fn duration(secs: i64) -> String {
+    match secs {
+        ..60 => format!("{secs} s"),
+        60..3600 => format!("{} min", secs / 60),
+        3600..172_800 => format!("{} h", secs / 3600),
+        _ => format!("{} days", secs / 86_400),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct DashboardQuery {
+    queued: Option<String>,
+}
+
+async fn dashboard(State(console): State<Console>, Query(q): Query<DashboardQuery>) -> Response {
+    let lines = match api::account_lines(&console).await {
+        Ok(l) => l,
+        Err(p) => return problem_page(p),
+    };
+    let now = Utc::now();
+    let can_sync = console.inner.runtime.is_some();
+    page(
+        "Sync status",
+        html! {
+            @if let Some(a) = &q.queued {
+                p.notice role="status" { "A sync of " strong { (a) } " is queued; it shows below once it has run." }
+            }
+            @if lines.is_empty() {
+                p { "No account is configured." }
+            } @else {
+                div.scroll {
+                    table {
+                        caption.muted { "One line per account: last success, lag and failures in a row." }
+                        thead { tr {
+                            th scope="col" { "Account" } th scope="col" { "Source" } th scope="col" { "Property" }
+                            th scope="col" { "Status" } th scope="col" { "Last success" } th scope="col" { "Lag" }
+                            @if can_sync { th scope="col" { span.muted { "Action" } } }
+                        } }
+                        tbody {
+                            @for a in &lines {
+                                tr {
+                                    th scope="row" { a href={ "runs?account=" (a.id) } { (a.id) } }
+                                    td { (a.connector) }
+                                    td { (a.property) }
+                                    td {
+                                        @if a.consecutive_failures > 0 {
+                                            span.bad { "failing (" (a.consecutive_failures) " in a row)" }
+                                            @if let Some(e) = &a.last_error { br; span.muted { (e) } }
+                                        } @else if a.last_success.is_some() {
+                                            span.ok { "ok" }
+                                        } @else {
+                                            span.warn { "not synced yet" }
+                                        }
+                                        @if a.running { " " span.muted { "(syncing now)" } }
+                                    }
+                                    td {
+                                        @match a.last_success {
+                                            Some(t) => time datetime=(t.to_rfc3339()) title=(t.to_rfc3339()) { (ago(t, now)) },
+                                            None => span.muted { "never" },
+                                        }
+                                    }
+                                    td { @match a.lag_secs { Some(s) => (duration(s)), None => "—" } }
+                                    @if can_sync {
+                                        td {
+                                            form.inline method="post" action="sync" {
+                                                input type="hidden" name="account" value=(a.id);
+                                                input type="hidden" name="plan" value="incremental";
+                                                button type="submit" aria-label={ "Sync " (a.id) " now" } { "Sync now" }
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        },
+    )
+    .into_response()
+}
+
+#[derive(Debug, Deserialize)]
+struct HistoryQuery {
+    account: String,
+    before: Option<DateTime<Utc>>,
+}
+
+async fn history(State(console): State<Console>, Query(q): Query<HistoryQuery>) -> Response {
+    let runs = match api::run_lines(&console, &q.account, 25, q.before).await {
+        Ok(r) => r,
+        Err(p) => return problem_page(p),
+    };
+    let now = Utc::now();
+    page(
+        &format!("Runs of {}", q.account),
+        html! {
+            @if runs.is_empty() { p { "No run yet." } } @else {
+                div.scroll { table {
+                    thead { tr {
+                        th scope="col" { "Started" } th scope="col" { "Plan" } th scope="col" { "Outcome" }
+                        th scope="col" { "Fetched" } th scope="col" { "New" } th scope="col" { "Changed" }
+                        th scope="col" { "Cancelled" } th scope="col" { "Failed" }
+                    } }
+                    tbody { @for r in &runs { tr {
+                        td { time datetime=(r.started_at.to_rfc3339()) title=(r.started_at.to_rfc3339()) { (ago(r.started_at, now)) } }
+                        td { (r.plan) @if let Some(n) = r.rooms_changed { " " span.muted { "(" (n) " room changes)" } } }
+                        td {
+                            span class=(if r.outcome == "ok" { "ok" } else if r.outcome == "failed" { "bad" } else { "warn" }) { (r.outcome) }
+                            @if let Some(m) = &r.message { br; span.muted { (m) } }
+                        }
+                        td { (r.fetched) } td { (r.inserted) } td { (r.updated) } td { (r.cancelled) } td { (r.failed) }
+                    } } }
+                } }
+                @if runs.len() == 25 {
+                    @if let Some(last) = runs.last() {
+                        p { a href={ "runs?account=" (q.account) "&before=" (last.started_at.to_rfc3339().replace('+', "%2B")) } { "Older runs" } }
+                    }
+                }
+            }
+        },
+    )
+    .into_response()
+}
+
+#[derive(Debug, Deserialize)]
+struct SyncForm {
+    account: String,
+    plan: String,
+}
+
+async fn sync_form(State(console): State<Console>, Form(f): Form<SyncForm>) -> Response {
+    match api::queue(&console, &f.account, &f.plan) {
+        Ok(q) => Redirect::to(&format!("./?queued={}", q.account)).into_response(),
+        Err(p) => problem_page(p),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct BoardQuery {
+    property: Option<String>,
+    date: Option<NaiveDate>,
+}
+
+async fn board(State(console): State<Console>, Query(q): Query<BoardQuery>) -> Response {
+    let names: Vec<&str> = console.inner.properties.iter().map(|p| p.property.name.as_str()).collect();
+    let Some(name) = q.property.as_deref().or(names.first().copied()) else {
+        return page("Today", html! { p { "No property is configured." } }).into_response();
+    };
+    let b = match api::board_of(&console, name, q.date).await {
+        Ok(b) => b,
+        Err(p) => return problem_page(p),
+    };
+    let not_ready: Vec<&str> = b.not_ready().map(|r| r.name.as_str()).collect();
+    let tz = console.property(name).map(|c| c.property.timezone).unwrap_or(chrono_tz::UTC);
+    page(
+        &format!("Today at {name}"),
+        html! {
+            @if names.len() > 1 {
+                form.inline method="get" action="board" {
+                    div { label for="property" { "Property" }
+                        select #property name="property" { @for n in &names { option value=(n) selected[*n == name] { (n) } } } }
+                    div { label for="date" { "Date" } input #date type="date" name="date" value=(b.date); }
+                    button.secondary type="submit" { "Show" }
+                }
+            }
+            p.muted { (b.date.format("%A %-d %B %Y")) }
+            @for w in &b.warnings { p.notice role="status" { (w) } }
+            section aria-labelledby="arr" {
+                h2 #arr { "Arrivals (" (b.arrivals.len()) ")" }
+                (stays(&b.arrivals))
+            }
+            section aria-labelledby="dep" {
+                h2 #dep { "Departures (" (b.departures.len()) ")" }
+                (stays(&b.departures))
+            }
+            section aria-labelledby="inh" {
+                h2 #inh { "In house tonight (" (b.in_house.len()) ")" }
+                (stays(&b.in_house))
+            }
+            section aria-labelledby="beds" {
+                h2 #beds { "Free beds tonight" }
+                @if b.dorms.is_empty() && b.free_rooms.is_empty() { p.muted { "No rooms known yet." } }
+                ul {
+                    @for d in &b.dorms { li { strong { (d.room) } " — " (d.free) " of " (d.beds) " beds free" } }
+                    @for r in &b.free_rooms { li { strong { (r.room) } " (" (r.room_type) ") — free" } }
+                }
+            }
+            section aria-labelledby="turn" {
+                h2 #turn { "Rooms to turn over (" (b.turnovers.len()) ")" }
+                @if !not_ready.is_empty() { p.bad role="alert" { "Not clean yet, with an arrival today: " (not_ready.join(", ")) } }
+                @if b.turnovers.is_empty() { p.muted { "None today." } } @else {
+                    div.scroll { table {
+                        thead { tr { th scope="col" { "Room" } th scope="col" { "Due by" } th scope="col" { "Priority" } th scope="col" { "Condition" } } }
+                        tbody { @for t in &b.turnovers {
+                            @let label = t.host_room.as_ref().map(|h| h.name.clone()).or(t.room_label.clone()).unwrap_or_else(|| t.room.to_string());
+                            @let condition = b.rooms.iter().find(|r| r.unit.id == t.room).and_then(|r| r.condition);
+                            tr {
+                                th scope="row" { (label) }
+                                td { (t.due_by.with_timezone(&tz).format("%H:%M")) }
+                                td { (serde_plain(&t.priority)) }
+                                td { @match condition { Some(c) => (serde_plain(&c)), None => span.muted { "unknown" } } }
+                            }
+                        } }
+                    } }
+                }
+            }
+            @if !b.rooms.is_empty() {
+                section aria-labelledby="rooms" {
+                    h2 #rooms { "Rooms" }
+                    div.scroll { table {
+                        thead { tr { th scope="col" { "Room" } th scope="col" { "Condition" } th scope="col" { "Occupancy" } th scope="col" { "Arrival today" } } }
+                        tbody { @for r in &b.rooms { tr {
+                            th scope="row" { (r.name) }
+                            td { @match r.condition { Some(c) => span class=(if r.must_be_ready() { "bad" } else { "" }) { (serde_plain(&c)) }, None => span.muted { "—" } } }
+                            td { @match r.occupancy { Some(o) => (serde_plain(&o)), None => "—" } }
+                            td { @if r.arrival_today { "yes" } @else { "" } }
+                        } } }
+                    } }
+                }
+            }
+            @if !b.unmapped.is_empty() {
+                p.notice { "Not mapped to your rooms yet: " (b.unmapped.join(", ")) ". " a href="mapping" { "Map them" } }
+            }
+        },
+    )
+    .into_response()
+}
+
+fn stays(lines: &[hostelpulse::board::StayLine]) -> Markup {
+    html! {
+        @if lines.is_empty() { p.muted { "None." } } @else {
+            div.scroll { table {
+                thead { tr { th scope="col" { "Guest" } th scope="col" { "Where" } th scope="col" { "Stay" } th scope="col" { "Channel" } } }
+                tbody { @for s in lines { tr {
+                    th scope="row" { (s.guest.as_deref().unwrap_or("(no name)")) }
+                    td { @if s.units.is_empty() { span.warn { "unallocated" } } @else { (s.units.join(", ")) } }
+                    td { (s.arrival.format("%-d %b")) " → " (s.departure.format("%-d %b")) }
+                    td { @match &s.channel { Some(c) => (serde_plain(c)), None => span.muted { "—" } } }
+                } } }
+            } }
+        }
+    }
+}
+
+fn serde_plain(v: &impl serde::Serialize) -> String {
+    match serde_json::to_value(v) {
+        Ok(serde_json::Value::String(s)) => s.replace('_', " "),
+        Ok(other) => other.to_string(),
+        Err(_) => String::new(),
+    }
+}
+
+async fn mapping(State(console): State<Console>) -> Response {
+    let view = match api::mapping_view(&console).await {
+        Ok(v) => v,
+        Err(p) => return problem_page(p),
+    };
+    let waiting = view.rows.iter().filter(|r| r.state == "suggested").count();
+    page(
+        "Room mapping",
+        html! {
+            p { "Pair each room and bed of your sources with your own room. Suggestions apply only once confirmed." }
+            @if let Some(s) = &view.summary { p.notice role="status" { (s) } }
+            @if waiting > 0 {
+                form.inline method="post" action="mapping" {
+                    input type="hidden" name="action" value="confirm_all";
+                    button type="submit" { "Confirm all " (waiting) " suggestions" }
+                }
+            }
+            @if view.rows.is_empty() { p.muted { "No source has listed its rooms yet: run a sync first." } } @else {
+                div.scroll { table {
+                    thead { tr { th scope="col" { "Source room" } th scope="col" { "State" } th scope="col" { "Your room" } } }
+                    tbody { @for (i, r) in view.rows.iter().enumerate() {
+                        tr class=(if r.state == "unmapped" { "unmapped" } else { "" }) {
+                            th scope="row" {
+                                (r.source_name)
+                                @if let Some(d) = &r.dorm { " " span.muted { "(" (d) ")" } }
+                                br; span.muted { (r.source_key) }
+                            }
+                            td { span class=(match r.state.as_str() { "confirmed" => "ok", "suggested" => "warn", _ => "bad" }) { (r.state) } }
+                            td {
+                                form.inline method="post" action="mapping" {
+                                    input type="hidden" name="key" value=(r.source_key);
+                                    div { label for={ "id" (i) } { "Room id" }
+                                        input id={ "id" (i) } name="host_id" value=(r.host_id.as_deref().unwrap_or("")) required size="8"; }
+                                    div { label for={ "name" (i) } { "Room name" }
+                                        input id={ "name" (i) } name="host_name" value=(r.host_name.as_deref().unwrap_or("")) required size="12"; }
+                                    @if r.state == "suggested" {
+                                        button type="submit" name="action" value="confirm" { "Confirm" }
+                                    } @else {
+                                        button.secondary type="submit" name="action" value="save" { "Save" }
+                                    }
+                                }
+                            }
+                        }
+                    } }
+                } }
+            }
+        },
+    )
+    .into_response()
+}
+
+#[derive(Debug, Deserialize)]
+struct MappingForm {
+    action: String,
+    key: Option<String>,
+    host_id: Option<String>,
+    host_name: Option<String>,
+}
+
+async fn mapping_form(State(console): State<Console>, Form(f): Form<MappingForm>) -> Response {
+    let done = match (f.action.as_str(), &f.key) {
+        ("confirm_all", _) => {
+            api::confirm_pairs(&console, &ConfirmRequest { all: true, ..Default::default() }).await.map(|_| ())
+        }
+        // A suggestion edited before confirming is saved as edited.
+        ("confirm" | "save", Some(key)) => {
+            api::set(&console, key, f.host_id.as_deref().unwrap_or(""), f.host_name.as_deref().unwrap_or("")).await
+        }
+        _ => Err(Problem::bad_request("unknown action")),
+    };
+    match done {
+        Ok(()) => Redirect::to("mapping").into_response(),
+        Err(p) => problem_page(p),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ago_reads_like_a_person() {
+        let now: DateTime<Utc> = "2026-11-30T12:00:00Z".parse().unwrap();
+        let at = |s: i64| now - chrono::Duration::seconds(s);
+        assert_eq!(ago(at(10), now), "just now");
+        assert_eq!(ago(at(60), now), "1 minute ago");
+        assert_eq!(ago(at(300), now), "5 minutes ago");
+        assert_eq!(ago(at(3 * 3600), now), "3 hours ago");
+        assert_eq!(ago(at(2 * 86_400), now), "2 days ago");
+    }
+}

@@ -1,0 +1,281 @@
+//! The console over a store a real sync filled (the Cloudbeds emulator): the API's answers and
+//! errors, bearer tokens, "sync now" through a running runtime, the mapping confirmed through the
+//! API and through the page's form, and the pages themselves.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use hostelpulse::config::Config;
+use hostelpulse::model::Property;
+use hostelpulse::runtime::RoomsSink;
+use hostelpulse::runtime::{Runtime, RuntimeConfig, RuntimeEvent};
+use hostelpulse::store::SqliteStore;
+use hostelpulse::sync::{Scope, Trigger};
+use hostelpulse_sandbox::CloudbedsEmulator;
+use hostelpulse_server::{Console, token_hash};
+use http_body_util::BodyExt;
+use serde_json::Value;
+use tower::ServiceExt;
+
+const TOKEN: &str = "console-token-0123456789abcdef";
+
+struct Reply {
+    status: StatusCode,
+    content_type: String,
+    location: Option<String>,
+    body: String,
+}
+
+impl Reply {
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+    }
+}
+
+async fn call(router: &axum::Router, method: &str, uri: &str, body: Option<(&str, String)>, token: bool) -> Reply {
+    let mut req = Request::builder().method(method).uri(uri);
+    if token {
+        req = req.header(header::AUTHORIZATION, format!("Bearer {TOKEN}"));
+    }
+    let req = match body {
+        Some((ct, b)) => req.header(header::CONTENT_TYPE, ct).body(Body::from(b)),
+        None => req.body(Body::empty()),
+    }
+    .unwrap();
+    let res = router.clone().oneshot(req).await.unwrap();
+    let status = res.status();
+    let header = |h| res.headers().get(h).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let (content_type, location) = (header(header::CONTENT_TYPE).unwrap_or_default(), header(header::LOCATION));
+    let body = String::from_utf8(res.into_body().collect().await.unwrap().to_bytes().to_vec()).unwrap();
+    Reply { status, content_type, location, body }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_console_over_a_synced_store() {
+    let emu = CloudbedsEmulator::builder().reservations(6).start().await.unwrap();
+    let property = emu.property_id().to_owned();
+    let text = format!(
+        "[property]\nname = \"Casa\"\ntimezone = \"Europe/Lisbon\"\nrooms_from = \"cb\"\n\n[[account]]\n\
+         connector = \"cloudbeds\"\nid = \"cb\"\nproperty_id = \"{property}\"\n\
+         api_key = {{ value = \"{key}\", insecure_inline = true }}\nhttp = {{ base_url = \"{url}\" }}\n",
+        key = emu.issue_api_key(&property),
+        url = emu.base_url()
+    );
+    let cfg = Config::from_toml(&text).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(SqliteStore::open(&dir.path().join("state.sqlite")).await.unwrap());
+    let file = dir.path().join("hostel.toml");
+    std::fs::write(&file, &text).unwrap();
+    let fleet = hostelpulse::fleet::FleetRegistry::build(
+        &hostelpulse::config::Fleet::load(&file).unwrap(),
+        &hostelpulse::config::EnvSecrets,
+        store.clone(),
+    )
+    .unwrap();
+
+    // The runtime fills the store (its first full sync, the rooms, housekeeping) and takes
+    // "sync now".
+    struct Rooms(Arc<SqliteStore>);
+    #[async_trait::async_trait]
+    impl RoomsSink for Rooms {
+        async fn save_rooms(
+            &self,
+            scope: &Scope,
+            properties: &[Property],
+        ) -> Result<(), hostelpulse::core::error::BoxError> {
+            Ok(self.0.save_properties(scope, properties).await?)
+        }
+    }
+    let mut rc = RuntimeConfig::default();
+    rc.catch_up_spread = Duration::ZERO;
+    let runtime = Runtime::builder(store.clone(), store.clone())
+        .accounts(fleet.managed())
+        .rooms_sink(Arc::new(Rooms(store.clone())))
+        .config(rc)
+        .build()
+        .unwrap();
+    let handle = runtime.handle();
+    let mut events = handle.subscribe();
+    let running = tokio::spawn(runtime.run());
+    let full = tokio::time::timeout(Duration::from_secs(60), async {
+        loop {
+            if let Ok(RuntimeEvent::Housekeeping { .. }) = events.recv().await {
+                return;
+            }
+        }
+    })
+    .await;
+    assert!(full.is_ok(), "the first full sync and its housekeeping ran");
+
+    let console = Console::builder(store.clone())
+        .properties([cfg.clone()])
+        .runtime(handle.clone())
+        .bearer_token_hashes([token_hash(TOKEN)])
+        .build();
+    let router = console.router();
+
+    // No token, a wrong one: 401 as problem details.
+    let denied = call(&router, "GET", "/api/v1/accounts", None, false).await;
+    assert_eq!(denied.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(denied.content_type, "application/problem+json");
+    assert_eq!(denied.json()["status"], 401);
+    let wrong = router
+        .clone()
+        .oneshot(Request::get("/").header(header::AUTHORIZATION, "Bearer nope").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+
+    // A person at a browser signs in once; the cookie then carries the token.
+    let page = call(&router, "GET", "/board", None, false).await;
+    assert_eq!((page.status, page.location.as_deref()), (StatusCode::SEE_OTHER, Some("login")));
+    let bad =
+        call(&router, "POST", "/login", Some(("application/x-www-form-urlencoded", "token=guess".into())), false).await;
+    assert_eq!(bad.status, StatusCode::UNAUTHORIZED);
+    let signed = router
+        .clone()
+        .oneshot(
+            Request::post("/login")
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(Body::from(format!("token={TOKEN}")))
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(signed.status(), StatusCode::SEE_OTHER);
+    let cookie = signed.headers()[header::SET_COOKIE].to_str().unwrap().split(';').next().unwrap().to_owned();
+    assert!(signed.headers()[header::SET_COOKIE].to_str().unwrap().contains("HttpOnly; SameSite=Strict"));
+    let with_cookie = router
+        .clone()
+        .oneshot(Request::get("/").header(header::COOKIE, &cookie).body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(with_cookie.status(), StatusCode::OK);
+
+    // Accounts with their status.
+    let accounts = call(&router, "GET", "/api/v1/accounts", None, true).await.json();
+    assert_eq!(accounts.as_array().unwrap().len(), 1);
+    let cb = &accounts[0];
+    assert_eq!(
+        (cb["id"].as_str(), cb["connector"].as_str(), cb["property"].as_str()),
+        (Some("cb"), Some("cloudbeds"), Some("Casa"))
+    );
+    assert_eq!(cb["consecutive_failures"], 0);
+    assert!(cb["last_success"].is_string(), "{cb}");
+
+    // Runs, newest first, with counts; the housekeeping refresh is a `rooms` run.
+    let runs = call(&router, "GET", "/api/v1/accounts/cb/runs?limit=10", None, true).await.json();
+    let plans: Vec<&str> = runs.as_array().unwrap().iter().map(|r| r["plan"].as_str().unwrap()).collect();
+    assert_eq!(plans, ["rooms", "full"]);
+    assert_eq!(runs[1]["fetched"], 6, "{runs:#}");
+    let older = runs[0]["started_at"].as_str().unwrap().replace('+', "%2B");
+    let page2 = call(&router, "GET", &format!("/api/v1/accounts/cb/runs?limit=1&before={older}"), None, true).await;
+    assert_eq!(page2.json()[0]["plan"], "full", "paged by start time");
+    let missing = call(&router, "GET", "/api/v1/accounts/nope/runs", None, true).await;
+    assert_eq!(
+        (missing.status, missing.json()["type"].as_str()),
+        (StatusCode::NOT_FOUND, Some("urn:hostelpulse:not-found"))
+    );
+
+    // Sync now: queued in the runtime, and run.
+    let bad = call(
+        &router,
+        "POST",
+        "/api/v1/accounts/cb/sync",
+        Some(("application/json", r#"{"plan":"weekly"}"#.into())),
+        true,
+    )
+    .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    let queued = call(
+        &router,
+        "POST",
+        "/api/v1/accounts/cb/sync",
+        Some(("application/json", r#"{"plan":"full"}"#.into())),
+        true,
+    )
+    .await;
+    assert_eq!(queued.status, StatusCode::ACCEPTED, "{}", queued.body);
+    let manual = tokio::time::timeout(Duration::from_secs(60), async {
+        loop {
+            if let Ok(RuntimeEvent::Ran { run, .. }) = events.recv().await
+                && run.trigger == Trigger::Manual
+            {
+                return run;
+            }
+        }
+    })
+    .await
+    .expect("the queued run ran");
+    assert!(manual.outcome.is_success(), "{manual}");
+
+    // The mapping: every room unmapped; one set through the API, its name then on the board.
+    let view = call(&router, "GET", "/api/v1/mapping", None, true).await.json();
+    let rows = view["rows"].as_array().unwrap();
+    assert!(!rows.is_empty() && rows.iter().all(|r| r["state"] == "unmapped"), "{view:#}");
+    let r201 = rows.iter().find(|r| r["source_name"] == "201").expect("room 201");
+    let key = r201["source_key"].as_str().unwrap().to_owned();
+    let set = call(
+        &router,
+        "PUT",
+        &format!("/api/v1/mapping/{key}"),
+        Some(("application/json", r#"{"host_id":"h-201","host_name":"Sea view 201"}"#.into())),
+        true,
+    )
+    .await;
+    assert_eq!(set.status, StatusCode::OK, "{}", set.body);
+    let confirmed =
+        set.json()["rows"].as_array().unwrap().iter().find(|r| r["source_key"] == key.as_str()).cloned().unwrap();
+    assert_eq!(
+        (confirmed["state"].as_str(), confirmed["host_name"].as_str()),
+        (Some("confirmed"), Some("Sea view 201"))
+    );
+    let unknown = call(
+        &router,
+        "POST",
+        "/api/v1/mapping/confirm",
+        Some(("application/json", r#"{"keys":["cloudbeds:x:y"]}"#.into())),
+        true,
+    )
+    .await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+    let board = call(&router, "GET", "/api/v1/properties/Casa/board", None, true).await.json();
+    assert!(board["rooms"].as_array().unwrap().iter().any(|r| r["name"] == "Sea view 201"), "{board:#}");
+    assert_eq!(
+        call(&router, "GET", "/api/v1/properties/Elsewhere/board", None, true).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(call(&router, "GET", "/api/v1/properties/Casa/tasks", None, true).await.status, StatusCode::OK);
+
+    // The pages: the dashboard, the board, the mapping page and its form.
+    let dashboard = call(&router, "GET", "/", None, true).await;
+    assert_eq!(dashboard.status, StatusCode::OK);
+    assert!(dashboard.content_type.starts_with("text/html"), "{}", dashboard.content_type);
+    assert!(dashboard.body.contains("Sync now") && dashboard.body.contains(">cb<"), "{}", dashboard.body);
+    let today = call(&router, "GET", "/board", None, true).await;
+    assert!(today.body.contains("Today at Casa") && today.body.contains("Sea view 201"), "{}", today.body);
+    let page = call(&router, "GET", "/mapping", None, true).await;
+    assert!(page.body.contains("class=\"unmapped\""), "unmapped rooms highlighted");
+    let r202 =
+        rows.iter().find(|r| r["source_name"] == "202").expect("room 202")["source_key"].as_str().unwrap().to_owned();
+    let form = format!("action=save&key={}&host_id=h-202&host_name=Garden+202", r202.replace(':', "%3A"));
+    let posted = call(&router, "POST", "/mapping", Some(("application/x-www-form-urlencoded", form)), true).await;
+    assert_eq!((posted.status, posted.location.as_deref()), (StatusCode::SEE_OTHER, Some("mapping")));
+    let view = call(&router, "GET", "/api/v1/mapping", None, true).await.json();
+    let saved = view["rows"].as_array().unwrap().iter().find(|r| r["source_key"] == r202.as_str()).cloned().unwrap();
+    assert_eq!((saved["state"].as_str(), saved["host_name"].as_str()), (Some("confirmed"), Some("Garden 202")));
+    let sync_form = call(
+        &router,
+        "POST",
+        "/sync",
+        Some(("application/x-www-form-urlencoded", "account=cb&plan=incremental".into())),
+        true,
+    )
+    .await;
+    assert_eq!(sync_form.status, StatusCode::SEE_OTHER);
+
+    handle.shutdown();
+    running.await.unwrap().unwrap();
+}
