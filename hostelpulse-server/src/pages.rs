@@ -39,7 +39,7 @@ a:focus, button:focus, input:focus, select:focus { outline: 3px solid #ffb000; o
 .scroll { overflow-x: auto; }
 table { border-collapse: collapse; width: 100%; margin: .5rem 0 1.5rem; }
 th, td { text-align: left; padding: .4rem .5rem; border-bottom: 1px solid var(--line); vertical-align: top; }
-th { font-weight: 600; background: #f2f2f2; }
+th { font-weight: 600; } thead th { background: #f2f2f2; }
 .bad { color: var(--bad); font-weight: 600; } .ok { color: var(--ok); font-weight: 600; } .warn { color: var(--warn); font-weight: 600; }
 tr.unmapped { background: #fff3d6; }
 button { font: inherit; padding: .35rem .8rem; min-height: 2.5rem; border: 1px solid var(--accent); background: var(--accent); color: #fff; border-radius: 4px; cursor: pointer; }
@@ -49,7 +49,16 @@ form.inline { display: flex; flex-wrap: wrap; gap: .4rem; align-items: end; marg
 label { display: block; font-size: .9rem; color: var(--muted); }
 .notice { border-left: 4px solid var(--warn); background: #fff8e6; padding: .5rem .75rem; margin: .5rem 0; }
 .muted { color: var(--muted); }
-@media (max-width: 40rem) { th, td { padding: .35rem .3rem; font-size: .95rem; } main { padding: .5rem; } }
+@media (max-width: 40rem) {
+  th, td { padding: .35rem .3rem; font-size: .95rem; } main { padding: .5rem; }
+  /* Narrow screens: each row of a wide table becomes a card, its cells one under the other. */
+  table.stack, table.stack tbody, table.stack tr, table.stack th, table.stack td { display: block; width: 100%; }
+  table.stack thead { position: absolute; left: -9999px; }
+  table.stack tr { border-bottom: 2px solid var(--line); padding: .4rem 0; }
+  table.stack td, table.stack th { border: 0; padding: .1rem .3rem; }
+  table.stack caption { display: block; text-align: left; }
+  table.stack td[data-label]::before { content: attr(data-label) ": "; color: var(--muted); }
+}
 "#;
 
 pub(crate) fn page(title: &str, body: Markup) -> Markup {
@@ -126,7 +135,7 @@ async fn dashboard(State(console): State<Console>, Query(q): Query<DashboardQuer
                 p { "No account is configured." }
             } @else {
                 div.scroll {
-                    table {
+                    table.stack {
                         caption.muted { "One line per account: last success, lag and failures in a row." }
                         thead { tr {
                             th scope="col" { "Account" } th scope="col" { "Source" } th scope="col" { "Property" }
@@ -137,9 +146,9 @@ async fn dashboard(State(console): State<Console>, Query(q): Query<DashboardQuer
                             @for a in &lines {
                                 tr {
                                     th scope="row" { a href={ "runs?account=" (a.id) } { (a.id) } }
-                                    td { (a.connector) }
-                                    td { (a.property) }
-                                    td {
+                                    td data-label="Source" { (a.connector) }
+                                    td data-label="Property" { (a.property) }
+                                    td data-label="Status" {
                                         @if a.consecutive_failures > 0 {
                                             span.bad { "failing (" (a.consecutive_failures) " in a row)" }
                                             @if let Some(e) = &a.last_error { br; span.muted { (e) } }
@@ -150,13 +159,13 @@ async fn dashboard(State(console): State<Console>, Query(q): Query<DashboardQuer
                                         }
                                         @if a.running { " " span.muted { "(syncing now)" } }
                                     }
-                                    td {
+                                    td data-label="Last success" {
                                         @match a.last_success {
                                             Some(t) => time datetime=(t.to_rfc3339()) title=(t.to_rfc3339()) { (ago(t, now)) },
                                             None => span.muted { "never" },
                                         }
                                     }
-                                    td { @match a.lag_secs { Some(s) => (duration(s)), None => "—" } }
+                                    td data-label="Lag" { @match a.lag_secs { Some(s) => (duration(s)), None => "—" } }
                                     @if can_sync {
                                         td {
                                             form.inline method="post" action="sync" {
@@ -366,7 +375,7 @@ async fn mapping(State(console): State<Console>) -> Response {
                 }
             }
             @if view.rows.is_empty() { p.muted { "No source has listed its rooms yet: run a sync first." } } @else {
-                div.scroll { table {
+                div.scroll { table.stack {
                     thead { tr { th scope="col" { "Source room" } th scope="col" { "State" } th scope="col" { "Your room" } } }
                     tbody { @for (i, r) in view.rows.iter().enumerate() {
                         tr class=(if r.state == "unmapped" { "unmapped" } else { "" }) {
@@ -375,7 +384,7 @@ async fn mapping(State(console): State<Console>) -> Response {
                                 @if let Some(d) = &r.dorm { " " span.muted { "(" (d) ")" } }
                                 br; span.muted { (r.source_key) }
                             }
-                            td { span class=(match r.state.as_str() { "confirmed" => "ok", "suggested" => "warn", _ => "bad" }) { (r.state) } }
+                            td data-label="State" { span class=(match r.state.as_str() { "confirmed" => "ok", "suggested" => "warn", _ => "bad" }) { (r.state) } }
                             td {
                                 form.inline method="post" action="mapping" {
                                     input type="hidden" name="key" value=(r.source_key);
