@@ -305,6 +305,16 @@ enum Command {
         #[command(subcommand)]
         command: ConnectCommand,
     },
+    /// The owner console served by `run`: a new bearer token (printed once; only its SHA-256 is
+    /// kept in the state, replacing the previous one).
+    ConsoleToken {
+        /// The SQLite state.
+        #[arg(long, default_value = ops::DEFAULT_DB)]
+        db: PathBuf,
+        /// A PostgreSQL store instead (the URL in HOSTELPULSE_STORE_URL).
+        #[arg(long)]
+        store_url: bool,
+    },
     /// Webhooks: receive and verify them for the configured accounts.
     Webhook {
         #[command(subcommand)]
@@ -646,6 +656,7 @@ async fn main() {
             })
             .await
         }
+        Command::ConsoleToken { db, store_url } => run::new_console_token(&db, store_url).await,
         Command::Connect { command: ConnectCommand::Cloudbeds { config, account, db, timeout_secs, json } } => {
             connect::cloudbeds(connect::Options {
                 config,

@@ -136,7 +136,7 @@ pub async fn run(o: Options) -> Result<(), BoxError> {
     let log = if o.json { Log::Json } else { Log::Text };
     let hooks = serve::router(serve::App::new(registry.clone(), store.clone(), log).on_queued(on_queued));
     let probe = Probe { store: store.clone(), runtime: handle.clone(), metrics: metrics.clone() };
-    let hooks = match console(&o, &fleet, &store, &handle)? {
+    let hooks = match console(&o, &fleet, &store, &handle, &registry).await? {
         Some(console) => hooks.merge(console.router()),
         None => hooks,
     };
@@ -324,11 +324,12 @@ pub const CONSOLE_TOKEN_ENV: &str = "HOSTELPULSE_CONSOLE_TOKEN";
 /// The owner console on `run`'s port: open on a loopback address, behind the token of
 /// [`CONSOLE_TOKEN_ENV`] when one is set, and not served on another address without one (it
 /// shows guests' names).
-fn console(
+async fn console(
     o: &Options,
     fleet: &hostelpulse::config::Fleet,
     store: &Arc<dyn StateStore>,
     handle: &RuntimeHandle,
+    registry: &Arc<hostelpulse::Registry>,
 ) -> Result<Option<hostelpulse_server::Console>, BoxError> {
     let token = std::env::var(CONSOLE_TOKEN_ENV).ok().filter(|t| !t.trim().is_empty());
     if let Some(t) = &token
@@ -336,7 +337,9 @@ fn console(
     {
         return Err(format!("{CONSOLE_TOKEN_ENV}: use at least 16 characters").into());
     }
-    if token.is_none() && !o.listen.ip().is_loopback() || o.no_console {
+    let mut hashes: Vec<[u8; 32]> = token.as_deref().map(hostelpulse_server::token_hash).into_iter().collect();
+    hashes.extend(stored_console_token(store.as_ref()).await?);
+    if hashes.is_empty() && !o.listen.ip().is_loopback() || o.no_console {
         if !o.no_console {
             tracing::warn!(listen = %o.listen, "the owner console is not served on a non-loopback address without {CONSOLE_TOKEN_ENV}");
         }
@@ -346,6 +349,45 @@ fn console(
     let builder = hostelpulse_server::Console::builder(store)
         .properties(fleet.properties.iter().cloned())
         .runtime(handle.clone())
-        .bearer_token_hashes(token.as_deref().map(hostelpulse_server::token_hash));
+        .registry(registry.clone())
+        .bearer_token_hashes(hashes);
     Ok(Some(builder.build()))
+}
+
+/// Where the console token's hash is kept in the state (the token table: per-store, encrypted
+/// where the store encrypts its tokens).
+fn console_token_key() -> hostelpulse::core::http::TokenKey {
+    hostelpulse::core::http::TokenKey {
+        connector: hostelpulse::ConnectorKind::new("console"),
+        account: hostelpulse::core::AccountId::new("owner"),
+        name: "token_sha256",
+    }
+}
+
+async fn stored_console_token(store: &dyn StateStore) -> Result<Option<[u8; 32]>, BoxError> {
+    use hostelpulse::core::http::TokenStore;
+    use secrecy::ExposeSecret;
+    let Some(hex_hash) = TokenStore::load(store, &console_token_key()).await? else { return Ok(None) };
+    let mut out = [0u8; 32];
+    hex::decode_to_slice(hex_hash.expose_secret(), &mut out)
+        .map_err(|e| format!("the stored console token hash: {e}"))?;
+    Ok(Some(out))
+}
+
+/// `hostelpulse console-token`: a fresh token, printed once; its hash replaces the stored one.
+pub async fn new_console_token(db: &std::path::Path, store_url: bool) -> Result<(), BoxError> {
+    use hostelpulse::core::http::TokenStore;
+    use secrecy::ExposeSecret;
+    let url = if store_url {
+        Some(std::env::var(ops::STORE_URL_ENV).map_err(|_| format!("--store-url: set {}", ops::STORE_URL_ENV))?)
+    } else {
+        None
+    };
+    let store = ops::open_state(url.as_deref(), db).await?;
+    let token = hostelpulse::cloudbeds::generate_secret();
+    let hash = hex::encode(hostelpulse_server::token_hash(token.expose_secret()));
+    TokenStore::save(store.as_ref(), &console_token_key(), secrecy::SecretString::from(hash)).await?;
+    outln!("{}", token.expose_secret());
+    eprintln!("Keep it: only its hash is stored. `hostelpulse run` on this state now requires it (restart it).");
+    Ok(())
 }

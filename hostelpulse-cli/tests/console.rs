@@ -62,3 +62,60 @@ fn the_demo_leaves_the_console_running_over_its_data() {
 
     assert_eq!(demo.terminate().code(), Some(0), "a clean stop on SIGTERM");
 }
+
+fn fetch_with(url: &str, bearer: Option<&str>) -> (u16, String) {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        let mut req = client.get(url);
+        if let Some(t) = bearer {
+            req = req.bearer_auth(t);
+        }
+        let r = req.send().await.expect("reachable");
+        (r.status().as_u16(), r.text().await.unwrap_or_default())
+    })
+}
+
+/// `hostelpulse console-token` keeps only the token's hash in the state; `run` on that state then
+/// serves the console to that token only.
+#[test]
+fn run_serves_the_console_to_the_stored_token_only() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let emu = rt.block_on(hostelpulse_sandbox::CloudbedsEmulator::builder().reservations(2).start()).unwrap();
+    let property = emu.property_id().to_owned();
+    let dir = tempfile::tempdir().unwrap();
+    let (cfg, db) = (dir.path().join("hostel.toml"), dir.path().join("state.sqlite"));
+    std::fs::write(
+        &cfg,
+        format!(
+            "[property]\nname = \"Casa\"\ntimezone = \"Europe/Lisbon\"\n\n[[account]]\nconnector = \"cloudbeds\"\nid = \"cb\"\n\
+             property_id = \"{property}\"\napi_key = {{ value = \"{key}\", insecure_inline = true }}\nhttp = {{ base_url = \"{url}\" }}\n",
+            key = emu.issue_api_key(&property),
+            url = emu.base_url()
+        ),
+    )
+    .unwrap();
+    let (cfg, db) = (cfg.to_str().unwrap().to_owned(), db.to_str().unwrap().to_owned());
+    let out = std::process::Command::new(support::BIN).args(["console-token", "--db", &db]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let token = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    assert_eq!(token.len(), 64);
+    let state = std::fs::read(&db).unwrap();
+    assert!(!state.windows(token.len()).any(|w| w == token.as_bytes()), "the token itself is not kept");
+
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let listen = format!("127.0.0.1:{port}");
+    let mut run = Proc::start(&["run", "--config", &cfg, "--db", &db, "--listen", &listen, "--json"]);
+    let mut seen = Vec::new();
+    run.wait_for(Duration::from_secs(60), &mut seen, |v| v["event"] == "listening");
+    let base = format!("http://{listen}");
+    let (status, body) = fetch_with(&format!("{base}/api/v1/accounts"), None);
+    assert_eq!(status, 401, "{body}");
+    assert_eq!(fetch_with(&format!("{base}/api/v1/accounts"), Some("not-the-token-at-all")).0, 401);
+    let (status, body) = fetch_with(&format!("{base}/api/v1/accounts"), Some(&token));
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("\"cb\""));
+    assert_eq!(fetch_with(&format!("{base}/"), None).0, 303, "a browser is sent to sign in");
+    assert_eq!(fetch_with(&format!("{base}/healthz"), None).0, 200, "the probes stay open");
+    assert_eq!(run.terminate().code(), Some(0));
+}

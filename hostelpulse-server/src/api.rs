@@ -23,9 +23,11 @@ type ApiResult<T> = Result<Json<T>, Problem>;
         title = "hostelpulse owner console",
         description = "Sync status, runs, sync now, room mapping, the Today board and turnover tasks of the properties one hostelpulse runtime keeps fresh."
     ),
-    paths(accounts, runs, sync_now, properties, board, tasks, mapping, confirm, set_pair),
+    paths(accounts, runs, run, capabilities, stay, sync_now, properties, board, tasks, mapping, confirm, set_pair),
+    modifiers(&BearerScheme),
     components(schemas(
         AccountLine,
+        AlertLine,
         RunLine,
         SyncRequest,
         SyncQueued,
@@ -39,10 +41,25 @@ type ApiResult<T> = Result<Json<T>, Problem>;
 )]
 pub(crate) struct ApiDoc;
 
+/// The standalone console's bearer token (mounted, the host's own scheme applies instead).
+struct BearerScheme;
+
+impl utoipa::Modify for BearerScheme {
+    fn modify(&self, api: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityRequirement, SecurityScheme};
+        let components = api.components.get_or_insert_with(Default::default);
+        components.add_security_scheme("bearer", SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)));
+        api.security = Some(vec![SecurityRequirement::new("bearer", Vec::<String>::new())]);
+    }
+}
+
 pub(crate) fn routes() -> Router<Console> {
     Router::new()
         .route("/api/v1/accounts", get(accounts))
         .route("/api/v1/accounts/{id}/runs", get(runs))
+        .route("/api/v1/accounts/{id}/runs/{run_id}", get(run))
+        .route("/api/v1/accounts/{id}/capabilities", get(capabilities))
+        .route("/api/v1/accounts/{id}/stay", get(stay))
         .route("/api/v1/accounts/{id}/sync", post(sync_now))
         .route("/api/v1/properties", get(properties))
         .route("/api/v1/properties/{name}/board", get(board))
@@ -73,8 +90,26 @@ pub struct AccountLine {
     pub last_error: Option<String>,
     /// A run is in progress (known when the console runs beside the runtime).
     pub running: bool,
-    /// When the next poll is due (known when the console runs beside the runtime).
+    /// When the next poll is due.
     pub next_poll_at: Option<DateTime<Utc>>,
+    /// A queued retry's time, after a failed or deferred run.
+    pub retry_at: Option<DateTime<Utc>>,
+    /// Why the account is stopped until its credentials change, when the source rejected them.
+    pub blocked: Option<String>,
+    /// The alerts firing: rule names (`consecutive_failures`, `sync_lag`, …) with what they say.
+    pub alerts: Vec<AlertLine>,
+}
+
+/// An alert firing for an account.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[non_exhaustive]
+pub struct AlertLine {
+    /// The rule.
+    pub rule: String,
+    /// Since when the condition holds.
+    pub since: DateTime<Utc>,
+    /// What it says.
+    pub detail: String,
 }
 
 /// One run as the audit log keeps it.
@@ -246,6 +281,8 @@ pub(crate) struct BoardQuery {
 
 pub(crate) async fn account_lines(console: &Console) -> Result<Vec<AccountLine>, Problem> {
     let views = console.inner.runtime.as_ref().map(|h| h.accounts()).unwrap_or_default();
+    // Schedules, retries and alerts as the runtime (any worker) saved them.
+    let jobs = console.store().jobs().await.map_err(Problem::store)?;
     let now = Utc::now();
     let mut out = Vec::new();
     for p in &console.inner.properties {
@@ -256,6 +293,7 @@ pub(crate) async fn account_lines(console: &Console) -> Result<Vec<AccountLine>,
             let recent = console.store().recent(&scope, 50).await.map_err(Problem::store)?;
             let s = AccountStatus::from_records(scope.connector.clone(), scope.account.clone(), &recent, now);
             let view = views.iter().find(|v| v.id == a.id());
+            let job = jobs.iter().find(|(s, _)| *s == scope).map(|(_, j)| j);
             out.push(AccountLine {
                 id: a.id().to_owned(),
                 connector: a.connector().to_owned(),
@@ -265,7 +303,21 @@ pub(crate) async fn account_lines(console: &Console) -> Result<Vec<AccountLine>,
                 consecutive_failures: s.consecutive_failures,
                 last_error: s.last_error,
                 running: view.is_some_and(|v| v.running),
-                next_poll_at: view.and_then(|v| v.job.next_poll_at),
+                next_poll_at: job.and_then(|j| j.next_poll_at),
+                retry_at: job.and_then(|j| j.retry.as_ref()).map(|r| r.at),
+                blocked: job.and_then(|j| j.blocked.as_ref()).map(|b| b.reason.clone()),
+                alerts: job
+                    .map(|j| {
+                        j.alerts
+                            .iter()
+                            .map(|(rule, st)| AlertLine {
+                                rule: rule.clone(),
+                                since: st.since,
+                                detail: st.detail.clone(),
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default(),
             });
         }
     }
@@ -524,4 +576,98 @@ async fn set_pair(
 ) -> ApiResult<MappingView> {
     set(&console, &key, &req.host_id, &req.host_name).await?;
     Ok(Json(mapping_view(&console).await?))
+}
+
+/// One run's whole audit record: counts, every record not synced and why, warnings, transport
+/// figures, the mapping review.
+#[utoipa::path(get, path = "/api/v1/accounts/{id}/runs/{run_id}", tag = "status",
+    params(("id" = String, Path, description = "The account id"), ("run_id" = String, Path, description = "The run id")),
+    responses((status = 200, description = "The audit record (see `hostelpulse::sync::AuditRecord`)", body = Object),
+        (status = 404, body = Problem)))]
+async fn run(
+    State(console): State<Console>,
+    Path((id, run_id)): Path<(String, String)>,
+) -> Result<Json<AuditRecord>, Problem> {
+    let Some((_, a)) = console.account(&id) else { return Err(Problem::not_found(format!("no account `{id}`"))) };
+    let recent = console.store().recent(&a.scope(), 10_000).await.map_err(Problem::store)?;
+    recent
+        .into_iter()
+        .find(|r| r.run_id == run_id)
+        .map(Json)
+        .ok_or_else(|| Problem::not_found(format!("no run `{run_id}` of `{id}` in the audit log")))
+}
+
+/// Whether to check the credentials.
+#[derive(Debug, Clone, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct CapabilitiesQuery {
+    /// Also run the connector's check (one or two requests to the source) for the effective
+    /// capabilities: what these credentials, scopes and plan allow.
+    check: Option<bool>,
+}
+
+fn connector_of(console: &Console, id: &str) -> Result<std::sync::Arc<dyn hostelpulse::Connector>, Problem> {
+    let Some(registry) = &console.inner.registry else {
+        return Err(Problem::new(
+            StatusCode::CONFLICT,
+            "no-registry",
+            "this console was built without the accounts' connectors (ConsoleBuilder::registry)",
+        ));
+    };
+    registry.get(id).map(|a| a.connector.clone()).ok_or_else(|| Problem::not_found(format!("no account `{id}`")))
+}
+
+/// The account's capability matrix: declared for its connector, and with `check=true` the
+/// effective one its credentials allow (or why the check failed).
+#[utoipa::path(get, path = "/api/v1/accounts/{id}/capabilities", tag = "status",
+    params(("id" = String, Path, description = "The account id"), CapabilitiesQuery),
+    responses((status = 200, description = "`declared`, and `effective` or `check_error` when checked", body = Object),
+        (status = 404, body = Problem), (status = 409, body = Problem)))]
+async fn capabilities(
+    State(console): State<Console>,
+    Path(id): Path<String>,
+    Query(q): Query<CapabilitiesQuery>,
+) -> Result<Json<serde_json::Value>, Problem> {
+    let c = connector_of(&console, &id)?;
+    let mut out = serde_json::json!({ "declared": c.capabilities() });
+    if q.check.unwrap_or(false) {
+        match c.check().await {
+            Ok(h) => out["effective"] = serde_json::to_value(&h.effective).unwrap_or_default(),
+            Err(e) => out["check_error"] = e.to_string().into(),
+        }
+    }
+    Ok(Json(out))
+}
+
+/// A stay to look up: by booking, or by room or bed and night.
+#[derive(Debug, Clone, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct StayQueryParams {
+    /// The source's booking id.
+    booking: Option<String>,
+    /// The source's room or bed id (with `night`).
+    room: Option<String>,
+    /// The night (with `room`).
+    night: Option<NaiveDate>,
+}
+
+/// Guest stay lookup for triage: at the source where it answers directly (Cloudbeds), else from
+/// the synced bookings; `answered_by` says which, `source_error` why the source did not.
+#[utoipa::path(get, path = "/api/v1/accounts/{id}/stay", tag = "board",
+    params(("id" = String, Path, description = "The account id"), StayQueryParams),
+    responses((status = 200, description = "`bookings`, `answered_by`, `source_error`", body = Object),
+        (status = 400, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
+async fn stay(
+    State(console): State<Console>,
+    Path(id): Path<String>,
+    Query(q): Query<StayQueryParams>,
+) -> Result<Json<hostelpulse::store::StayLookup>, Problem> {
+    use hostelpulse::core::StayQuery;
+    let query = match (q.booking, q.room, q.night) {
+        (Some(b), None, None) => StayQuery::Booking { id: b.as_str().into() },
+        (None, Some(r), Some(n)) => StayQuery::RoomNight { room: r.as_str().into(), night: n },
+        _ => return Err(Problem::bad_request("ask by `booking`, or by `room` and `night`")),
+    };
+    let c = connector_of(&console, &id)?;
+    hostelpulse::store::lookup_stay(c.as_ref(), console.store(), &query).await.map(Json).map_err(Problem::store)
 }

@@ -9,8 +9,10 @@ mod problem;
 use std::sync::Arc;
 
 use axum::Router;
+use hostelpulse::Registry;
 use hostelpulse::config::Config;
 use hostelpulse::runtime::RuntimeHandle;
+use hostelpulse::sync::{JobStore, PreviousBookings};
 use hostelpulse::tasks::TaskStore;
 
 pub use api::{
@@ -21,8 +23,14 @@ pub use problem::Problem;
 
 /// What the console reads and writes: the bookings, rooms and audit log of every property, the
 /// room mapping, and the kept turnover tasks. The SQLite and PostgreSQL stores are all of it.
-pub trait ConsoleStore: hostelpulse::property::PropertyStore + TaskStore + Send + Sync + 'static {}
-impl<T: hostelpulse::property::PropertyStore + TaskStore + Send + Sync + 'static + ?Sized> ConsoleStore for T {}
+pub trait ConsoleStore:
+    hostelpulse::property::PropertyStore + TaskStore + JobStore + PreviousBookings + Send + Sync + 'static
+{
+}
+impl<T> ConsoleStore for T where
+    T: hostelpulse::property::PropertyStore + TaskStore + JobStore + PreviousBookings + Send + Sync + 'static + ?Sized
+{
+}
 
 /// The owner console over one store and the properties of a configuration.
 #[derive(Clone)]
@@ -34,6 +42,7 @@ struct Inner {
     store: Arc<dyn ConsoleStore>,
     properties: Vec<Config>,
     runtime: Option<RuntimeHandle>,
+    registry: Option<Arc<Registry>>,
     tokens: Vec<[u8; 32]>,
 }
 
@@ -53,13 +62,14 @@ pub struct ConsoleBuilder {
     store: Arc<dyn ConsoleStore>,
     properties: Vec<Config>,
     runtime: Option<RuntimeHandle>,
+    registry: Option<Arc<Registry>>,
     tokens: Vec<[u8; 32]>,
 }
 
 impl Console {
     /// A console over `store`.
     pub fn builder(store: Arc<dyn ConsoleStore>) -> ConsoleBuilder {
-        ConsoleBuilder { store, properties: Vec::new(), runtime: None, tokens: Vec::new() }
+        ConsoleBuilder { store, properties: Vec::new(), runtime: None, registry: None, tokens: Vec::new() }
     }
 
     /// The API under `/api/v1/`, the OpenAPI document at `/api/v1/openapi.json`, the dashboard at
@@ -101,6 +111,13 @@ impl ConsoleBuilder {
         self
     }
 
+    /// The built accounts: the capability matrix of each (declared, and effective after a check)
+    /// and guest stay lookups at the source need them.
+    pub fn registry(mut self, registry: Arc<Registry>) -> Self {
+        self.registry = Some(registry);
+        self
+    }
+
     /// Requires `Authorization: Bearer <token>` with one of these SHA-256 token hashes
     /// ([`token_hash`]); the tokens themselves are never kept. Without any, the host's own
     /// middleware guards the router.
@@ -116,6 +133,7 @@ impl ConsoleBuilder {
                 store: self.store,
                 properties: self.properties,
                 runtime: self.runtime,
+                registry: self.registry,
                 tokens: self.tokens,
             }),
         }

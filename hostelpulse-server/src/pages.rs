@@ -104,6 +104,17 @@ pub(crate) fn ago(t: DateTime<Utc>, now: DateTime<Utc>) -> String {
     }
 }
 
+/// "in 3 minutes" for a time ahead, else as [`ago`].
+fn ago_or_in(t: DateTime<Utc>, now: DateTime<Utc>) -> String {
+    if t <= now {
+        return ago(t, now);
+    }
+    match ago(now - (t - now), now).strip_suffix(" ago") {
+        Some(span) => format!("in {span}"),
+        None => "now".into(),
+    }
+}
+
 fn duration(secs: i64) -> String {
     match secs {
         ..60 => format!("{secs} s"),
@@ -157,6 +168,9 @@ async fn dashboard(State(console): State<Console>, Query(q): Query<DashboardQuer
                                         } @else {
                                             span.warn { "not synced yet" }
                                         }
+                                        @if let Some(b) = &a.blocked { br; span.bad { "stopped: credentials rejected — " (b) } }
+                                        @for alert in &a.alerts { br; span.bad role="status" { "alert: " (alert.rule.replace('_', " ")) " — " (alert.detail) } }
+                                        @if let Some(t) = a.retry_at { br; span.muted { "retry " (ago_or_in(t, now)) } }
                                         @if a.running { " " span.muted { "(syncing now)" } }
                                     }
                                     td data-label="Last success" {
@@ -446,5 +460,7 @@ mod tests {
         assert_eq!(ago(at(300), now), "5 minutes ago");
         assert_eq!(ago(at(3 * 3600), now), "3 hours ago");
         assert_eq!(ago(at(2 * 86_400), now), "2 days ago");
+        assert_eq!(ago_or_in(now + chrono::Duration::seconds(180), now), "in 3 minutes");
+        assert_eq!(ago_or_in(now + chrono::Duration::seconds(5), now), "now");
     }
 }

@@ -112,6 +112,7 @@ async fn the_console_over_a_synced_store() {
     let console = Console::builder(store.clone())
         .properties([cfg.clone()])
         .runtime(handle.clone())
+        .registry(Arc::new(fleet.properties[0].1.clone()))
         .bearer_token_hashes([token_hash(TOKEN)])
         .build();
     let router = console.router();
@@ -163,6 +164,8 @@ async fn the_console_over_a_synced_store() {
         (Some("cb"), Some("cloudbeds"), Some("Casa"))
     );
     assert_eq!(cb["consecutive_failures"], 0);
+    assert!(cb["next_poll_at"].is_string(), "the saved schedule: {cb}");
+    assert_eq!(cb["alerts"], serde_json::json!([]));
     assert!(cb["last_success"].is_string(), "{cb}");
 
     // Runs, newest first, with counts; the housekeeping refresh is a `rooms` run.
@@ -173,6 +176,21 @@ async fn the_console_over_a_synced_store() {
     let older = runs[0]["started_at"].as_str().unwrap().replace('+', "%2B");
     let page2 = call(&router, "GET", &format!("/api/v1/accounts/cb/runs?limit=1&before={older}"), None, true).await;
     assert_eq!(page2.json()[0]["plan"], "full", "paged by start time");
+    let id = runs[1]["run_id"].as_str().unwrap();
+    let record = call(&router, "GET", &format!("/api/v1/accounts/cb/runs/{id}"), None, true).await.json();
+    assert_eq!((record["run_id"].as_str(), record["counts"]["fetched"].as_u64()), (Some(id), Some(6)));
+    assert_eq!(call(&router, "GET", "/api/v1/accounts/cb/runs/nope", None, true).await.status, StatusCode::NOT_FOUND);
+
+    // The capability matrix, declared and (checked) effective; a stay looked up at Cloudbeds.
+    let caps = call(&router, "GET", "/api/v1/accounts/cb/capabilities?check=true", None, true).await.json();
+    assert!(caps["declared"].is_object() && caps["effective"].is_object(), "{caps:#}");
+    let booking = emu.reservation_ids().into_iter().next().unwrap();
+    let found = call(&router, "GET", &format!("/api/v1/accounts/cb/stay?booking={booking}"), None, true).await.json();
+    assert_eq!(found["answered_by"], "source", "{found:#}");
+    assert_eq!(found["bookings"][0]["key"]["id"], booking.as_str());
+    let vague = call(&router, "GET", "/api/v1/accounts/cb/stay?room=445567-1", None, true).await;
+    assert_eq!(vague.status, StatusCode::BAD_REQUEST);
+
     let missing = call(&router, "GET", "/api/v1/accounts/nope/runs", None, true).await;
     assert_eq!(
         (missing.status, missing.json()["type"].as_str()),

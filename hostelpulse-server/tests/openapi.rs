@@ -19,6 +19,9 @@ fn the_checked_in_openapi_file_matches_the_code() {
     for p in [
         "/api/v1/accounts",
         "/api/v1/accounts/{id}/runs",
+        "/api/v1/accounts/{id}/runs/{run_id}",
+        "/api/v1/accounts/{id}/capabilities",
+        "/api/v1/accounts/{id}/stay",
         "/api/v1/accounts/{id}/sync",
         "/api/v1/properties",
         "/api/v1/properties/{name}/board",
@@ -29,4 +32,5 @@ fn the_checked_in_openapi_file_matches_the_code() {
     ] {
         assert!(paths.contains(&p), "{p} undocumented: {paths:?}");
     }
+    assert_eq!(doc["components"]["securitySchemes"]["bearer"]["scheme"], "bearer");
 }
