@@ -23,7 +23,7 @@ type ApiResult<T> = Result<Json<T>, Problem>;
         title = "hostelpulse owner console",
         description = "Sync status, runs, sync now, room mapping, the Today board and turnover tasks of the properties one hostelpulse runtime keeps fresh."
     ),
-    paths(accounts, runs, run, capabilities, stay, sync_now, properties, board, tasks, mapping, confirm, set_pair),
+    paths(accounts, runs, run, capabilities, stay, sync_now, sync_property, properties, board, tasks, mapping, confirm, set_pair),
     modifiers(&BearerScheme),
     components(schemas(
         AccountLine,
@@ -64,6 +64,7 @@ pub(crate) fn routes() -> Router<Console> {
         .route("/api/v1/properties", get(properties))
         .route("/api/v1/properties/{name}/board", get(board))
         .route("/api/v1/properties/{name}/tasks", get(tasks))
+        .route("/api/v1/properties/{name}/sync", post(sync_property))
         .route("/api/v1/mapping", get(mapping))
         .route("/api/v1/mapping/confirm", post(confirm))
         .route("/api/v1/mapping/{key}", put(set_pair))
@@ -384,6 +385,22 @@ pub(crate) fn queue(console: &Console, id: &str, plan: &str) -> Result<SyncQueue
         return Err(Problem::not_found(format!("the runtime does not run `{id}`")));
     }
     Ok(SyncQueued { account: id.to_owned(), plan: plan.to_owned() })
+}
+
+/// Queues a full or incremental run of every account of a property now.
+#[utoipa::path(post, path = "/api/v1/properties/{name}/sync", tag = "sync",
+    params(("name" = String, Path, description = "The property's name")), request_body = SyncRequest,
+    responses((status = 202, body = [SyncQueued]), (status = 400, body = Problem), (status = 404, body = Problem),
+        (status = 409, body = Problem)))]
+async fn sync_property(
+    State(console): State<Console>,
+    Path(name): Path<String>,
+    Json(req): Json<SyncRequest>,
+) -> Result<(StatusCode, Json<Vec<SyncQueued>>), Problem> {
+    let Some(cfg) = console.property(&name) else { return Err(Problem::not_found(format!("no property `{name}`"))) };
+    let ids: Vec<String> = cfg.property_accounts().map(|a| a.id().to_owned()).collect();
+    let queued = ids.iter().map(|id| queue(&console, id, &req.plan)).collect::<Result<Vec<_>, _>>()?;
+    Ok((StatusCode::ACCEPTED, Json(queued)))
 }
 
 /// Queues a full or incremental run of one account now (it runs as soon as the account is

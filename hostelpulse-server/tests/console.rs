@@ -216,6 +216,14 @@ async fn the_console_over_a_synced_store() {
     )
     .await;
     assert_eq!(queued.status, StatusCode::ACCEPTED, "{}", queued.body);
+    let body = Some(("application/json", r#"{"plan":"full"}"#.into()));
+    let whole = call(&router, "POST", "/api/v1/properties/Casa/sync", body, true).await;
+    assert_eq!(
+        (whole.status, whole.json()[0]["account"].as_str()),
+        (StatusCode::ACCEPTED, Some("cb")),
+        "{}",
+        whole.body
+    );
     let manual = tokio::time::timeout(Duration::from_secs(60), async {
         loop {
             if let Ok(RuntimeEvent::Ran { run, .. }) = events.recv().await

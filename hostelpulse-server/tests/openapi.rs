@@ -26,6 +26,7 @@ fn the_checked_in_openapi_file_matches_the_code() {
         "/api/v1/properties",
         "/api/v1/properties/{name}/board",
         "/api/v1/properties/{name}/tasks",
+        "/api/v1/properties/{name}/sync",
         "/api/v1/mapping",
         "/api/v1/mapping/confirm",
         "/api/v1/mapping/{key}",
