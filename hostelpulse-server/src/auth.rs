@@ -69,7 +69,9 @@ pub(crate) async fn require_bearer(State(console): State<Console>, request: Requ
 }
 
 pub(crate) fn routes() -> Router<Console> {
-    Router::new().route("/login", get(login_page).post(login))
+    Router::new()
+        .route("/login", get(login_page).post(login))
+        .layer(axum::middleware::from_fn(crate::pages::same_site_forms))
 }
 
 async fn login_page() -> maud::Markup {

@@ -23,6 +23,39 @@ pub(crate) fn routes() -> Router<Console> {
         .route("/sync", axum::routing::post(sync_form))
         .route("/board", get(board))
         .route("/mapping", get(mapping).post(mapping_form))
+        .layer(axum::middleware::from_fn(same_site_forms))
+}
+
+/// Refuses a form posted from another site. Open on loopback (no token), the console could
+/// otherwise be driven by any page its owner visits; browsers say where a request comes from
+/// (`Sec-Fetch-Site`, else `Origin`). Requests without either (programs) are not browsers'.
+pub(crate) async fn same_site_forms(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    use axum::http::{Method, header};
+    if request.method() != Method::GET && request.method() != Method::HEAD {
+        let headers = request.headers();
+        let site = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok());
+        let cross = match site {
+            Some(s) => !matches!(s, "same-origin" | "none"),
+            None => match (
+                headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()),
+                headers.get(header::HOST).and_then(|v| v.to_str().ok()),
+            ) {
+                (Some(origin), Some(host)) => {
+                    origin.split_once("://").map(|(_, rest)| rest.trim_end_matches('/')) != Some(host)
+                }
+                (Some(_), None) => true,
+                (None, _) => false,
+            },
+        };
+        if cross {
+            return problem_page(Problem::new(
+                StatusCode::FORBIDDEN,
+                "cross-site",
+                "a form from another site was refused",
+            ));
+        }
+    }
+    next.run(request).await
 }
 
 const STYLE: &str = r#"

@@ -292,6 +292,20 @@ async fn the_console_over_a_synced_store() {
     let view = call(&router, "GET", "/api/v1/mapping", None, true).await.json();
     let saved = view["rows"].as_array().unwrap().iter().find(|r| r["source_key"] == r202.as_str()).cloned().unwrap();
     assert_eq!((saved["state"].as_str(), saved["host_name"].as_str()), (Some("confirmed"), Some("Garden 202")));
+    // A form posted from another site is refused, whoever's cookie it carries.
+    let forged = router
+        .clone()
+        .oneshot(
+            Request::post("/sync")
+                .header(header::AUTHORIZATION, format!("Bearer {TOKEN}"))
+                .header("sec-fetch-site", "cross-site")
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(Body::from("account=cb&plan=full"))
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN);
     let sync_form = call(
         &router,
         "POST",
