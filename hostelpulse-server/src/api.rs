@@ -172,7 +172,7 @@ impl From<&AuditRecord> for RunLine {
 }
 
 /// An enum's serialized name (`PlanKind::Full` → `full`).
-fn serde_plain(v: &impl Serialize) -> String {
+pub(crate) fn serde_plain(v: &impl Serialize) -> String {
     match serde_json::to_value(v) {
         Ok(serde_json::Value::String(s)) => s,
         Ok(other) => other.to_string(),

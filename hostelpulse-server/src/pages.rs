@@ -396,12 +396,9 @@ fn stays(lines: &[hostelpulse::board::StayLine]) -> Markup {
     }
 }
 
+/// An enum's serialized name for a person (`booking_com` → `booking com`).
 fn serde_plain(v: &impl serde::Serialize) -> String {
-    match serde_json::to_value(v) {
-        Ok(serde_json::Value::String(s)) => s.replace('_', " "),
-        Ok(other) => other.to_string(),
-        Err(_) => String::new(),
-    }
+    api::serde_plain(v).replace('_', " ")
 }
 
 async fn mapping(State(console): State<Console>) -> Response {
