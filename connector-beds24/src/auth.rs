@@ -53,7 +53,7 @@ impl Auth {
             refresh: Mutex::new(refresh),
             long_life,
             store,
-            key: TokenKey { connector: ConnectorKind::BEDS24, account, name: "refresh_token" },
+            key: TokenKey { connector: ConnectorKind::BEDS24, account, name: "refresh_token".into() },
             device_name,
         }
     }

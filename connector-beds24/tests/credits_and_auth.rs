@@ -98,7 +98,8 @@ async fn an_invite_code_is_exchanged_once_and_the_refresh_token_persisted() {
     };
     let first = make(Credentials::InviteCode(SecretString::from(code.clone())));
     first.check().await.unwrap();
-    let key = TokenKey { connector: ConnectorKind::BEDS24, account: AccountId::from(PROPERTY), name: "refresh_token" };
+    let key =
+        TokenKey { connector: ConnectorKind::BEDS24, account: AccountId::from(PROPERTY), name: "refresh_token".into() };
     let saved = store.load(&key).await.unwrap().expect("refresh token handed to the store");
     assert!(saved.expose_secret().starts_with("rt"));
     assert_eq!(emu.requests("GET /v2/authentication/setup"), 1);

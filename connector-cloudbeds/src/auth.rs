@@ -66,7 +66,11 @@ pub async fn save_connection(
         .refresh_token
         .clone()
         .ok_or_else(|| auth_error("the authorization returned no refresh token: the connection cannot be kept"))?;
-    let key = |name| TokenKey { connector: ConnectorKind::CLOUDBEDS, account: account.clone(), name };
+    let key = |name: &'static str| TokenKey {
+        connector: ConnectorKind::CLOUDBEDS,
+        account: account.clone(),
+        name: name.into(),
+    };
     store.save(&key(REFRESH_TOKEN), refresh).await?;
     let granted: Vec<String> =
         tokens.scopes.clone().unwrap_or_else(|| requested.iter().map(|s| (*s).to_owned()).collect());
@@ -76,7 +80,7 @@ pub async fn save_connection(
 
 /// The scopes a kept connection was granted, if one was made with [`save_connection`].
 pub async fn granted_scopes(store: &dyn TokenStore, account: AccountId) -> Result<Option<Vec<String>>> {
-    let key = TokenKey { connector: ConnectorKind::CLOUDBEDS, account, name: GRANTED_SCOPES };
+    let key = TokenKey { connector: ConnectorKind::CLOUDBEDS, account, name: GRANTED_SCOPES.into() };
     Ok(store.load(&key).await?.map(|s| scope_list(s.expose_secret())))
 }
 
@@ -173,7 +177,7 @@ impl Auth {
                 refresh: Mutex::new(refresh_token),
                 cache: TokenCache::new(Duration::from_secs(120)),
                 store,
-                key: TokenKey { connector: ConnectorKind::CLOUDBEDS, account, name: REFRESH_TOKEN },
+                key: TokenKey { connector: ConnectorKind::CLOUDBEDS, account, name: REFRESH_TOKEN.into() },
             })),
         }
     }

@@ -193,7 +193,7 @@ async fn oauth_uses_bearer_tokens_refreshes_by_form_and_persists_a_rotated_refre
         .load(&TokenKey {
             connector: ConnectorKind::CLOUDBEDS,
             account: AccountId::new(PROPERTY),
-            name: "refresh_token",
+            name: "refresh_token".into(),
         })
         .await
         .unwrap();

@@ -185,7 +185,7 @@ allowed_senders = ["127.0.0.0/8"]
     );
     let config_path = work.join("hostelpulse.toml");
     std::fs::write(&config_path, &config)?;
-    let (cfg, registry) = ops::registry(&config_path, &store)?;
+    let (cfg, registry) = ops::registry(&config_path, &store).await?;
     // Webhooks arrive where `hostelpulse webhook serve` takes them: verified, then queued in the
     // store's inbox before they are answered.
     let receiver =

@@ -205,10 +205,23 @@ pub async fn open_existing(db: &Path) -> Result<Arc<SqliteStore>, BoxError> {
     Ok(Arc::new(SqliteStore::open_existing(db).await?))
 }
 
-/// The configuration and its accounts; refresh tokens are kept in the state file.
-pub fn registry(config: &Path, store: &Arc<SqliteStore>) -> Result<(Config, Registry), BoxError> {
-    let cfg = Config::load(config)?;
-    let reg = Registry::build_with_tokens(&cfg, &EnvSecrets, store.clone())?;
+/// The configuration and its accounts, with the accounts the owner console stored applied over
+/// the file; refresh tokens are kept in the state file.
+pub async fn registry(config: &Path, store: &Arc<SqliteStore>) -> Result<(Config, Registry), BoxError> {
+    use hostelpulse::sync::AccountConfigStore;
+    let file = Config::load(config)?;
+    let stored = store.stored_accounts().await?;
+    if stored.is_empty() {
+        let reg = Registry::build_with_tokens(&file, &EnvSecrets, store.clone())?;
+        return Ok((file, reg));
+    }
+    let mut fleet = hostelpulse::config::Fleet::new(vec![file])?;
+    for s in hostelpulse::stored::apply(&mut fleet, &stored) {
+        tracing::warn!(account = %s.account, reason = %s.reason, "a stored account configuration is skipped");
+    }
+    let cfg = fleet.properties.into_iter().next().ok_or("no property")?;
+    let secrets = hostelpulse::stored::StoredSecrets::load(store.as_ref(), &stored, EnvSecrets).await?;
+    let reg = Registry::build_with_tokens(&cfg, &secrets, store.clone())?;
     Ok((cfg, reg))
 }
 
@@ -222,7 +235,7 @@ pub async fn sync(
     json: bool,
 ) -> Result<(), BoxError> {
     let store = open(&db).await?;
-    let (cfg, reg) = registry(&config, &store)?;
+    let (cfg, reg) = registry(&config, &store).await?;
     let plan = if incremental { Plan::Incremental } else { Plan::Full };
     let events = events_to.map(|p| {
         let file = Arc::new(crate::tasks::JsonLinesStayEvents::new(p));

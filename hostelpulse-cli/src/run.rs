@@ -15,6 +15,7 @@ use hostelpulse::fleet::FleetRegistry;
 use hostelpulse::model::Property;
 use hostelpulse::runtime::alerts::{AlertSink, FanOut, HttpAlerts, LogAlerts};
 use hostelpulse::runtime::{RetryPolicy, RoomsSink, Runtime, RuntimeConfig, RuntimeEvent, RuntimeHandle};
+use hostelpulse::stored::{StoredAccount, StoredSecrets};
 use hostelpulse::sync::inbox::InboxBackoff;
 use hostelpulse::sync::{JobStore, Scope, Sink};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
@@ -66,10 +67,74 @@ struct Probe {
     metrics: PrometheusHandle,
 }
 
+/// How one serving of the configuration ended.
+enum Ended {
+    /// SIGTERM or Ctrl-C: the process exits.
+    Stopped,
+    /// Accounts changed through the console: serve the new configuration on the same port.
+    Reload,
+}
+
 pub async fn run(o: Options) -> Result<(), BoxError> {
     let store = ops::open_state(o.store_url.as_deref(), &o.db).await?;
-    let fleet = Fleet::load(&o.config)?;
-    let built = FleetRegistry::build(&fleet, &EnvSecrets, store.clone() as Arc<dyn TokenStore>)?;
+    let metrics = PrometheusBuilder::new().install_recorder().map_err(|e| format!("metrics: {e}"))?;
+    let upkeep = {
+        let metrics = metrics.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+                metrics.run_upkeep();
+            }
+        })
+    };
+    // Bound once: a reload serves on the same socket, so nothing a source delivers is refused.
+    let listener = std::net::TcpListener::bind(o.listen).map_err(|e| format!("cannot listen on {}: {e}", o.listen))?;
+    listener.set_nonblocking(true)?;
+    let mut generation = 0u32;
+    let result = loop {
+        match serve(&o, &store, &metrics, listener.try_clone()?, generation).await {
+            Ok(Ended::Reload) => generation += 1,
+            Ok(Ended::Stopped) => break Ok(()),
+            Err(e) => break Err(e),
+        }
+    };
+    upkeep.abort();
+    result
+}
+
+/// The file's properties with the accounts the console stored applied over them; an entry that
+/// no longer applies is skipped with a warning (the rest still run).
+async fn effective_fleet(o: &Options, store: &Arc<dyn StateStore>) -> Result<(Fleet, Vec<StoredAccount>), BoxError> {
+    let mut fleet = Fleet::load(&o.config)?;
+    let stored = hostelpulse::sync::AccountConfigStore::stored_accounts(store.as_ref()).await?;
+    for s in hostelpulse::stored::apply(&mut fleet, &stored) {
+        tracing::warn!(account = %s.account, reason = %s.reason, "a stored account configuration is skipped");
+    }
+    Ok((fleet, stored))
+}
+
+/// Runs the configuration until it stops or changes.
+async fn serve(
+    o: &Options,
+    store: &Arc<dyn StateStore>,
+    metrics: &PrometheusHandle,
+    listener: std::net::TcpListener,
+    generation: u32,
+) -> Result<Ended, BoxError> {
+    let (fleet, stored) = effective_fleet(o, store).await?;
+    let secrets = StoredSecrets::load(store.as_ref(), &stored, EnvSecrets).await?;
+    let (fleet, built) = match FleetRegistry::build(&fleet, &secrets, store.clone() as Arc<dyn TokenStore>) {
+        Ok(built) => (fleet, built),
+        // A stored account that cannot be built (a secret gone from the environment) must not
+        // stop the file's accounts: they run, and the log says why the others do not.
+        Err(e) if !stored.is_empty() => {
+            tracing::error!(error = %e, "the accounts stored through the console cannot be built; running the file's only");
+            let fleet = Fleet::load(&o.config)?;
+            let built = FleetRegistry::build(&fleet, &EnvSecrets, store.clone() as Arc<dyn TokenStore>)?;
+            (fleet, built)
+        }
+        Err(e) => return Err(e.into()),
+    };
     let registry = Arc::new(built.all());
     if registry.accounts().is_empty() {
         return Err(format!("{}: no account to run", o.config.display()).into());
@@ -84,7 +149,6 @@ pub async fn run(o: Options) -> Result<(), BoxError> {
         }
         None => Arc::new(LogAlerts),
     };
-    let metrics = PrometheusBuilder::new().install_recorder().map_err(|e| format!("metrics: {e}"))?;
     let mut cfg = RuntimeConfig::default();
     cfg.max_concurrent = o.max_concurrent.max(1);
     cfg.catch_up_spread = std::time::Duration::from_secs(o.catch_up_secs);
@@ -136,7 +200,8 @@ pub async fn run(o: Options) -> Result<(), BoxError> {
     let log = if o.json { Log::Json } else { Log::Text };
     let hooks = serve::router(serve::App::new(registry.clone(), store.clone(), log).on_queued(on_queued));
     let probe = Probe { store: store.clone(), runtime: handle.clone(), metrics: metrics.clone() };
-    let hooks = match console(&o, &fleet, &store, &handle, &registry).await? {
+    let reload = Arc::new(tokio::sync::Notify::new());
+    let hooks = match console(o, &fleet, store, &handle, &registry, reload.clone()).await? {
         Some(console) => hooks.merge(console.router()),
         None => hooks,
     };
@@ -147,21 +212,14 @@ pub async fn run(o: Options) -> Result<(), BoxError> {
             .route("/readyz", get(ready))
             .with_state(probe),
     );
-    let upkeep = tokio::spawn(async move {
-        loop {
-            tokio::time::sleep(std::time::Duration::from_secs(5)).await;
-            metrics.run_upkeep();
-        }
-    });
-    let listener =
-        tokio::net::TcpListener::bind(o.listen).await.map_err(|e| format!("cannot listen on {}: {e}", o.listen))?;
+    let listener = tokio::net::TcpListener::from_std(listener)?;
     let addr = listener.local_addr()?;
     let accounts: Vec<&str> = registry.accounts().iter().map(|a| a.id.as_str()).collect();
     if o.json {
         outln!(
             "{}",
             serde_json::json!({ "event": "listening", "address": format!("http://{addr}"), "accounts": accounts,
-                                "properties": fleet.properties.len() })
+                                "properties": fleet.properties.len(), "generation": generation })
         );
     } else {
         outln!(
@@ -178,22 +236,34 @@ pub async fn run(o: Options) -> Result<(), BoxError> {
         crate::subscriptions::print(&crate::subscriptions::reconcile_all(&reconciling, None).await, json)
     });
     let stop = handle.clone();
+    let ended = Arc::new(std::sync::Mutex::new(Ended::Stopped));
+    let why = ended.clone();
     axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(async move {
-            terminated().await;
+            tokio::select! {
+                _ = terminated() => {}
+                _ = reload.notified() => *why.lock().unwrap_or_else(|e| e.into_inner()) = Ended::Reload,
+            }
             // Stop taking work first; the server then stops accepting deliveries.
             stop.shutdown();
         })
         .await?;
     handle.shutdown();
     let stopped = running.await.map_err(|e| format!("runtime: {e}"))??;
-    upkeep.abort();
     printer.abort();
     if let Some(k) = task_keeper {
         k.abort();
     }
+    let ended = std::mem::replace(&mut *ended.lock().unwrap_or_else(|e| e.into_inner()), Ended::Stopped);
+    let reloading = matches!(ended, Ended::Reload);
     if o.json {
-        outln!("{}", serde_json::json!({ "event": "stopped", "runs": stopped.runs, "abandoned": stopped.abandoned }));
+        outln!(
+            "{}",
+            serde_json::json!({ "event": if reloading { "reloading" } else { "stopped" }, "runs": stopped.runs,
+                                "abandoned": stopped.abandoned })
+        );
+    } else if reloading {
+        outln!("accounts changed through the console: restarting the runtime on the new configuration");
     } else {
         outln!(
             "stopped after {} run(s); {} abandoned (they run again at the next start)",
@@ -201,7 +271,7 @@ pub async fn run(o: Options) -> Result<(), BoxError> {
             stopped.abandoned
         );
     }
-    Ok(())
+    Ok(ended)
 }
 
 async fn ready(State(p): State<Probe>) -> (StatusCode, &'static str) {
@@ -330,6 +400,7 @@ async fn console(
     store: &Arc<dyn StateStore>,
     handle: &RuntimeHandle,
     registry: &Arc<hostelpulse::Registry>,
+    reload: Arc<tokio::sync::Notify>,
 ) -> Result<Option<hostelpulse_server::Console>, BoxError> {
     let token = std::env::var(CONSOLE_TOKEN_ENV).ok().filter(|t| !t.trim().is_empty());
     if let Some(t) = &token
@@ -350,7 +421,8 @@ async fn console(
         .properties(fleet.properties.iter().cloned())
         .runtime(handle.clone())
         .registry(registry.clone())
-        .bearer_token_hashes(hashes);
+        .bearer_token_hashes(hashes)
+        .on_accounts_changed(Arc::new(move || reload.notify_one()));
     Ok(Some(builder.build()))
 }
 
@@ -360,7 +432,7 @@ fn console_token_key() -> hostelpulse::core::http::TokenKey {
     hostelpulse::core::http::TokenKey {
         connector: hostelpulse::ConnectorKind::new("console"),
         account: hostelpulse::core::AccountId::new("owner"),
-        name: "token_sha256",
+        name: "token_sha256".into(),
     }
 }
 

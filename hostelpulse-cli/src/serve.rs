@@ -237,7 +237,7 @@ pub async fn serve(
     retry_first: f64,
 ) -> Result<(), BoxError> {
     let store = ops::open(&db).await?;
-    let (_, registry) = ops::registry(&config, &store)?;
+    let (_, registry) = ops::registry(&config, &store).await?;
     let hooked: Vec<&str> = registry.accounts().iter().filter(|a| a.webhook.is_some()).map(|a| a.id.as_str()).collect();
     if hooked.is_empty() {
         return Err("no account in the configuration receives webhooks: add a `webhook` table (Beds24, Cloudbeds) or a Sirvoy account".into());

@@ -27,7 +27,7 @@ pub async fn run(o: Options) -> Result<(), BoxError> {
         _ => return Err("give --booking ID, or --room ID with --night DATE".into()),
     };
     let store = ops::open_existing(&o.db).await?;
-    let (_, reg) = ops::registry(&o.config, &store)?;
+    let (_, reg) = ops::registry(&o.config, &store).await?;
     let account = reg
         .accounts()
         .iter()

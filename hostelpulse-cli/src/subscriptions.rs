@@ -46,7 +46,7 @@ pub async fn command(
     json: bool,
 ) -> Result<(), crate::views::BoxError> {
     let store = crate::ops::open(&db).await?;
-    let (_, registry) = crate::ops::registry(&config, &store)?;
+    let (_, registry) = crate::ops::registry(&config, &store).await?;
     let results = reconcile_all(&registry, account.as_deref()).await;
     if results.is_empty() {
         return Err(

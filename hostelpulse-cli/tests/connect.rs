@@ -20,7 +20,7 @@ async fn refresh_token(db: &str, property: &str) -> Option<String> {
     let key = TokenKey {
         connector: ConnectorKind::CLOUDBEDS,
         account: hostelpulse::core::AccountId::new(property),
-        name: "refresh_token",
+        name: "refresh_token".into(),
     };
     store.load(&key).await.unwrap().map(|s| s.expose_secret().to_owned())
 }

@@ -119,3 +119,125 @@ fn run_serves_the_console_to_the_stored_token_only() {
     assert_eq!(fetch_with(&format!("{base}/healthz"), None).0, 200, "the probes stay open");
     assert_eq!(run.terminate().code(), Some(0));
 }
+
+fn send(method: reqwest::Method, url: &str, bearer: &str, body: Option<Value>) -> (u16, String) {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        let mut req = reqwest::Client::new().request(method, url).bearer_auth(bearer);
+        if let Some(b) = body {
+            req = req.header("content-type", "application/json").body(b.to_string());
+        }
+        let r = req.send().await.expect("reachable");
+        (r.status().as_u16(), r.text().await.unwrap_or_default())
+    })
+}
+
+/// An account added through the console's API runs at once (`run` restarts its runtime on the
+/// same port), runs again after a restart of the process, and stops when removed — its bookings
+/// kept, none doubled; its API key is kept in the token table only.
+#[test]
+fn accounts_added_through_the_console_run_now_and_after_a_restart() {
+    use hostelpulse::sync::AccountConfigStore;
+
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let first = rt.block_on(hostelpulse_sandbox::CloudbedsEmulator::builder().reservations(2).start()).unwrap();
+    let second = rt
+        .block_on(hostelpulse_sandbox::CloudbedsEmulator::builder().properties(["704"]).reservations(5).start())
+        .unwrap();
+    let property = first.property_id().to_owned();
+    let dir = tempfile::tempdir().unwrap();
+    let (cfg, db) = (dir.path().join("hostel.toml"), dir.path().join("state.sqlite"));
+    std::fs::write(
+        &cfg,
+        format!(
+            "[property]\nname = \"Casa\"\ntimezone = \"Europe/Lisbon\"\n\n[[account]]\nconnector = \"cloudbeds\"\nid = \"cb\"\n\
+             property_id = \"{property}\"\napi_key = {{ value = \"{key}\", insecure_inline = true }}\nhttp = {{ base_url = \"{url}\" }}\n",
+            key = first.issue_api_key(&property),
+            url = first.base_url()
+        ),
+    )
+    .unwrap();
+    let (cfg, db) = (cfg.to_str().unwrap().to_owned(), db.to_str().unwrap().to_owned());
+    let token = "console-token-for-accounts-0123456789";
+    let env = [("HOSTELPULSE_CONSOLE_TOKEN", token)];
+    let listen = || {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        format!("127.0.0.1:{port}")
+    };
+    let start = |listen: &str| {
+        Proc::start_with_env(&["run", "--config", &cfg, "--db", &db, "--listen", listen, "--json"], &env)
+    };
+    let ran_ok =
+        |id: &'static str| move |v: &Value| v["event"] == "run" && v["account"] == id && v["outcome"]["status"] == "ok";
+    let listening_with = |ids: &'static [&'static str]| {
+        move |v: &Value| {
+            v["event"] == "listening"
+                && v["accounts"].as_array().is_some_and(|a| {
+                    let mut got: Vec<&str> = a.iter().filter_map(Value::as_str).collect();
+                    got.sort_unstable();
+                    got == ids
+                })
+        }
+    };
+    let second_id = second.property_id().to_owned();
+    let key = second.issue_api_key(&second_id);
+    let stored_bookings = || {
+        rt.block_on(async {
+            let store = hostelpulse::store::SqliteStore::open_existing(&db).await.unwrap();
+            let far = (
+                chrono::NaiveDate::from_ymd_opt(1000, 1, 1).unwrap(),
+                chrono::NaiveDate::from_ymd_opt(9999, 1, 1).unwrap(),
+            );
+            let mine: Vec<String> = store
+                .bookings_between(far.0, far.1)
+                .await
+                .unwrap()
+                .into_iter()
+                .filter(|b| b.key.account.as_str() == second_id)
+                .map(|b| b.key.id.as_str().to_owned())
+                .collect();
+            (mine, store.stored_accounts().await.unwrap())
+        })
+    };
+
+    let addr = listen();
+    let base = format!("http://{addr}");
+    let mut run = start(&addr);
+    let mut seen = Vec::new();
+    run.wait_for(Duration::from_secs(60), &mut seen, ran_ok("cb"));
+    let body = serde_json::json!({
+        "property": "Casa",
+        "config": { "connector": "cloudbeds", "property_id": second_id, "http": { "base_url": second.base_url() } },
+        "secrets": { "api_key": key },
+    });
+    let (status, reply) = send(reqwest::Method::PUT, &format!("{base}/api/v1/accounts/cb2"), token, Some(body));
+    assert_eq!(status, 200, "{reply}");
+    assert!(!reply.contains(&key), "the key is never returned");
+    run.wait_for(Duration::from_secs(60), &mut seen, |v| v["event"] == "reloading");
+    run.wait_for(Duration::from_secs(60), &mut seen, listening_with(&["cb", "cb2"]));
+    run.wait_for(Duration::from_secs(60), &mut seen, ran_ok("cb2"));
+    let (status, accounts) = send(reqwest::Method::GET, &format!("{base}/api/v1/accounts"), token, None);
+    assert_eq!(status, 200);
+    assert!(accounts.contains("\"cb2\""), "{accounts}");
+    assert_eq!(run.terminate().code(), Some(0));
+    let (after_add, stored) = stored_bookings();
+    assert_eq!(after_add.len(), 5, "the new account's bookings: {after_add:?}");
+    assert!(!serde_json::to_string(&stored).unwrap().contains(&key), "the stored configuration holds no key");
+
+    // A new process: the stored account is part of its configuration; nothing doubles.
+    let addr = listen();
+    let base = format!("http://{addr}");
+    let mut run = start(&addr);
+    let mut seen = Vec::new();
+    run.wait_for(Duration::from_secs(60), &mut seen, listening_with(&["cb", "cb2"]));
+    let full = serde_json::json!({ "plan": "full" });
+    let (status, reply) = send(reqwest::Method::POST, &format!("{base}/api/v1/accounts/cb2/sync"), token, Some(full));
+    assert_eq!(status, 202, "{reply}");
+    run.wait_for(Duration::from_secs(60), &mut seen, ran_ok("cb2"));
+    let (status, reply) = send(reqwest::Method::DELETE, &format!("{base}/api/v1/accounts/cb2"), token, None);
+    assert_eq!(status, 200, "{reply}");
+    run.wait_for(Duration::from_secs(60), &mut seen, listening_with(&["cb"]));
+    assert_eq!(run.terminate().code(), Some(0));
+    let (after_remove, _) = stored_bookings();
+    assert_eq!(after_remove, after_add, "removing an account keeps its bookings, none doubled");
+}

@@ -191,7 +191,18 @@ fn three_workers_share_the_properties_on_postgres_and_survive_a_kill() {
         if missing.is_empty() && shares.iter().all(|s| s.is_some_and(|(w, _)| w == 2)) {
             Ok(())
         } else {
-            Err(format!("not taken over yet: {missing:?}; shares {shares:?}"))
+            // What the survivors did since the kill, so a failure says why.
+            let mut outcomes: BTreeMap<String, usize> = BTreeMap::new();
+            for v in seen.iter().flat_map(|s| &s.runs) {
+                if v["started_at"].as_str().and_then(|t| t.parse::<chrono::DateTime<chrono::Utc>>().ok())
+                    > Some(killed_at)
+                {
+                    *outcomes.entry(v["outcome"]["status"].as_str().unwrap_or("?").to_owned()).or_default() += 1;
+                }
+            }
+            Err(format!(
+                "not taken over yet: {missing:?}; shares {shares:?}; runs since the kill by outcome {outcomes:?}"
+            ))
         }
     };
     {
@@ -253,7 +264,7 @@ fn three_workers_share_the_properties_on_postgres_and_survive_a_kill() {
             let key = TokenKey {
                 connector: hostelpulse::model::ConnectorKind::new(row.get::<_, String>(0)),
                 account: hostelpulse::model::AccountId::new(row.get::<_, String>(1)),
-                name: if name == "refresh_token" { "refresh_token" } else { panic!("unexpected secret {name}") },
+                name: name.into(),
             };
             sqlite.save(&key, row.get::<_, String>(3).into()).await.unwrap();
         }

@@ -23,10 +23,12 @@ type ApiResult<T> = Result<Json<T>, Problem>;
         title = "hostelpulse owner console",
         description = "Sync status, runs, sync now, room mapping, the Today board and turnover tasks of the properties one hostelpulse runtime keeps fresh."
     ),
-    paths(accounts, runs, run, capabilities, stay, sync_now, sync_property, properties, board, tasks, mapping, confirm, set_pair),
+    paths(accounts, crate::accounts::put_account, crate::accounts::delete_account, crate::accounts::get_account, runs, run, capabilities, stay, sync_now, sync_property, properties, board, tasks, mapping, confirm, set_pair),
     modifiers(&BearerScheme),
     components(schemas(
         AccountLine,
+        crate::accounts::AccountRequest,
+        crate::accounts::AccountConfigView,
         AlertLine,
         RunLine,
         SyncRequest,
@@ -56,6 +58,8 @@ impl utoipa::Modify for BearerScheme {
 pub(crate) fn routes() -> Router<Console> {
     Router::new()
         .route("/api/v1/accounts", get(accounts))
+        .route("/api/v1/accounts/{id}", put(crate::accounts::put_account).delete(crate::accounts::delete_account))
+        .route("/api/v1/accounts/{id}/config", get(crate::accounts::get_account))
         .route("/api/v1/accounts/{id}/runs", get(runs))
         .route("/api/v1/accounts/{id}/runs/{run_id}", get(run))
         .route("/api/v1/accounts/{id}/capabilities", get(capabilities))

@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 #![deny(missing_docs)]
 
+mod accounts;
 mod api;
 mod auth;
 mod pages;
@@ -11,10 +12,12 @@ use std::sync::Arc;
 use axum::Router;
 use hostelpulse::Registry;
 use hostelpulse::config::Config;
+use hostelpulse::core::http::TokenStore;
 use hostelpulse::runtime::RuntimeHandle;
-use hostelpulse::sync::{JobStore, PreviousBookings};
+use hostelpulse::sync::{AccountConfigStore, JobStore, PreviousBookings};
 use hostelpulse::tasks::TaskStore;
 
+pub use accounts::{AccountConfigView, AccountRequest};
 pub use api::{
     AccountLine, ConfirmRequest, MappingRow, MappingView, PropertyLine, RunLine, SetRequest, SyncQueued, SyncRequest,
 };
@@ -22,15 +25,37 @@ pub use auth::token_hash;
 pub use problem::Problem;
 
 /// What the console reads and writes: the bookings, rooms and audit log of every property, the
-/// room mapping, and the kept turnover tasks. The SQLite and PostgreSQL stores are all of it.
+/// room mapping, the kept turnover tasks, and the accounts (with their secrets) added through
+/// it. The SQLite and PostgreSQL stores are all of it.
 pub trait ConsoleStore:
-    hostelpulse::property::PropertyStore + TaskStore + JobStore + PreviousBookings + Send + Sync + 'static
+    hostelpulse::property::PropertyStore
+    + TaskStore
+    + JobStore
+    + PreviousBookings
+    + AccountConfigStore
+    + TokenStore
+    + Send
+    + Sync
+    + 'static
 {
 }
 impl<T> ConsoleStore for T where
-    T: hostelpulse::property::PropertyStore + TaskStore + JobStore + PreviousBookings + Send + Sync + 'static + ?Sized
+    T: hostelpulse::property::PropertyStore
+        + TaskStore
+        + JobStore
+        + PreviousBookings
+        + AccountConfigStore
+        + TokenStore
+        + Send
+        + Sync
+        + 'static
+        + ?Sized
 {
 }
+
+/// Called after an account was added, changed or removed through the API (the change is in the
+/// store): `hostelpulse run` restarts its runtime on the new configuration.
+pub type OnAccountsChanged = Arc<dyn Fn() + Send + Sync>;
 
 /// The owner console over one store and the properties of a configuration.
 #[derive(Clone)]
@@ -44,6 +69,7 @@ struct Inner {
     runtime: Option<RuntimeHandle>,
     registry: Option<Arc<Registry>>,
     tokens: Vec<[u8; 32]>,
+    on_accounts_changed: Option<OnAccountsChanged>,
 }
 
 impl std::fmt::Debug for Console {
@@ -64,12 +90,20 @@ pub struct ConsoleBuilder {
     runtime: Option<RuntimeHandle>,
     registry: Option<Arc<Registry>>,
     tokens: Vec<[u8; 32]>,
+    on_accounts_changed: Option<OnAccountsChanged>,
 }
 
 impl Console {
     /// A console over `store`.
     pub fn builder(store: Arc<dyn ConsoleStore>) -> ConsoleBuilder {
-        ConsoleBuilder { store, properties: Vec::new(), runtime: None, registry: None, tokens: Vec::new() }
+        ConsoleBuilder {
+            store,
+            properties: Vec::new(),
+            runtime: None,
+            registry: None,
+            tokens: Vec::new(),
+            on_accounts_changed: None,
+        }
     }
 
     /// The API under `/api/v1/`, the OpenAPI document at `/api/v1/openapi.json`, the dashboard at
@@ -85,6 +119,14 @@ impl Console {
     }
 
     fn store(&self) -> &dyn ConsoleStore {
+        self.inner.store.as_ref()
+    }
+
+    fn tokens(&self) -> &dyn TokenStore {
+        self.inner.store.as_ref()
+    }
+
+    fn accounts_store(&self) -> &dyn AccountConfigStore {
         self.inner.store.as_ref()
     }
 
@@ -126,6 +168,13 @@ impl ConsoleBuilder {
         self
     }
 
+    /// Called once an account added, changed or removed through the API is stored; without
+    /// it the change applies when the host next builds its accounts.
+    pub fn on_accounts_changed(mut self, hook: OnAccountsChanged) -> Self {
+        self.on_accounts_changed = Some(hook);
+        self
+    }
+
     /// The console.
     pub fn build(self) -> Console {
         Console {
@@ -135,6 +184,7 @@ impl ConsoleBuilder {
                 runtime: self.runtime,
                 registry: self.registry,
                 tokens: self.tokens,
+                on_accounts_changed: self.on_accounts_changed,
             }),
         }
     }

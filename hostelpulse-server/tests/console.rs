@@ -319,3 +319,158 @@ async fn the_console_over_a_synced_store() {
     handle.shutdown();
     running.await.unwrap().unwrap();
 }
+
+/// Accounts added, changed and removed through the API: stored over the file, secrets kept
+/// apart in the token table and never returned, refused with problem details when they would
+/// not run, and applied by the file's properties the next time they are built.
+#[tokio::test(flavor = "multi_thread")]
+async fn accounts_are_added_changed_and_removed_through_the_api() {
+    use hostelpulse::core::http::TokenStore;
+    use hostelpulse::stored::{StoredSecrets, secret_key};
+    use hostelpulse::sync::AccountConfigStore;
+    use secrecy::ExposeSecret;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    let dir = tempfile::tempdir().unwrap();
+    let text = format!(
+        "[[property]]\nname = \"Casa\"\ntimezone = \"Europe/Lisbon\"\n\n[[property.account]]\nconnector = \"email\"\n\
+         id = \"inbox\"\nmaildir = \"{}\"\n\n[[property]]\nname = \"Dunas\"\ntimezone = \"Europe/Lisbon\"\n",
+        dir.path().join("mail").display()
+    );
+    let fleet = hostelpulse::config::Fleet::from_toml(&text).unwrap();
+    let store = Arc::new(SqliteStore::open(&dir.path().join("state.sqlite")).await.unwrap());
+    let changed = Arc::new(AtomicUsize::new(0));
+    let seen = changed.clone();
+    let router = Console::builder(store.clone())
+        .properties(fleet.properties.clone())
+        .bearer_token_hashes([token_hash(TOKEN)])
+        .on_accounts_changed(Arc::new(move || {
+            seen.fetch_add(1, Ordering::SeqCst);
+        }))
+        .build()
+        .router();
+    let json = |v: Value| Some(("application/json", v.to_string()));
+    const FEED: &str = "http://127.0.0.1:9/calendar.ics?t=s3cret-feed-token";
+
+    // Added, with its secret beside the configuration.
+    let add = serde_json::json!({
+        "property": "Casa",
+        "config": { "connector": "ical", "feeds": [{ "id": "dorm", "url": "", "room_type": "dorm" }],
+                    "allow_private_addresses": true },
+        "secrets": { "feeds.0.url": FEED },
+    });
+    assert_eq!(
+        call(&router, "PUT", "/api/v1/accounts/airbnb", json(add.clone()), false).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    let r = call(&router, "PUT", "/api/v1/accounts/airbnb", json(add), true).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(!r.body.contains("s3cret"), "the secret is never returned: {}", r.body);
+    let saved = r.json();
+    assert_eq!(saved["source"], "console");
+    assert_eq!(saved["applying"], true);
+    assert_eq!(saved["config"]["id"], "airbnb");
+    assert_eq!(saved["config"]["feeds"][0]["url"], serde_json::json!({ "secret": "console:airbnb/feeds.0.url" }));
+    assert_eq!(changed.load(Ordering::SeqCst), 1);
+    let secret = store.load(&secret_key("airbnb", "feeds.0.url")).await.unwrap().unwrap();
+    assert_eq!(secret.expose_secret(), FEED);
+    let got = call(&router, "GET", "/api/v1/accounts/airbnb/config", None, true).await;
+    assert_eq!(got.json()["config"], saved["config"]);
+    assert!(!got.body.contains("s3cret"));
+    let file_account = call(&router, "GET", "/api/v1/accounts/inbox/config", None, true).await.json();
+    assert_eq!((file_account["source"].as_str(), file_account["property"].as_str()), (Some("file"), Some("Casa")));
+
+    // Changed without sending the secret again: the reference keeps it.
+    let mut again = saved["config"].clone();
+    again["feeds"][0]["room_type"] = "dorm-6".into();
+    let r = call(
+        &router,
+        "PUT",
+        "/api/v1/accounts/airbnb",
+        json(serde_json::json!({ "property": "Casa", "config": again })),
+        true,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+
+    // Refused, with what is wrong and nothing stored: an inline secret (not echoed), another
+    // account's secret, an unknown property, a source another account already syncs, a
+    // mismatched id, an unknown connector, a secret the runtime could not find.
+    let refused = [
+        (
+            serde_json::json!({ "property": "Casa", "config": { "connector": "ical",
+            "feeds": [{ "id": "d", "url": { "value": "http://x/?t=inline-s3cret", "insecure_inline": true } }] } }),
+            "/api/v1/accounts/other",
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "secrets",
+        ),
+        (
+            serde_json::json!({ "property": "Casa", "config": { "connector": "ical",
+            "feeds": [{ "id": "d", "url": { "secret": "console:airbnb/feeds.0.url" } }] } }),
+            "/api/v1/accounts/other",
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "another account",
+        ),
+        (
+            serde_json::json!({ "property": "Nowhere", "config": { "connector": "email", "maildir": "/m" } }),
+            "/api/v1/accounts/other",
+            StatusCode::NOT_FOUND,
+            "Nowhere",
+        ),
+        (
+            serde_json::json!({ "property": "Dunas", "config": { "connector": "email", "maildir": "/m" } }),
+            "/api/v1/accounts/inbox2",
+            StatusCode::OK,
+            "",
+        ),
+        (
+            serde_json::json!({ "property": "Dunas", "config": { "connector": "email", "id": "x", "maildir": "/m" } }),
+            "/api/v1/accounts/other",
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "not `other`",
+        ),
+        (
+            serde_json::json!({ "property": "Dunas", "config": { "connector": "telepathy" } }),
+            "/api/v1/accounts/other",
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "telepathy",
+        ),
+        (
+            serde_json::json!({ "property": "Dunas", "config": { "connector": "ical",
+            "feeds": [{ "id": "d", "room_type": "d", "url": { "env": "HOSTELPULSE_TEST_UNSET_FEED_URL" } }] } }),
+            "/api/v1/accounts/other",
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "HOSTELPULSE_TEST_UNSET_FEED_URL",
+        ),
+    ];
+    for (body, uri, status, says) in refused {
+        let r = call(&router, "PUT", uri, json(body), true).await;
+        assert_eq!(r.status, status, "{uri}: {}", r.body);
+        assert!(r.body.contains(says), "{uri}: {}", r.body);
+        assert!(!r.body.contains("inline-s3cret"), "{}", r.body);
+        if status != StatusCode::OK {
+            assert!(r.content_type.starts_with("application/problem+json"), "{}", r.content_type);
+        }
+    }
+
+    // Removed: a file's account leaves a tombstone; an unknown one is a 404.
+    let r = call(&router, "DELETE", "/api/v1/accounts/inbox", None, true).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.json()["config"], Value::Null);
+    assert_eq!(call(&router, "DELETE", "/api/v1/accounts/ghost", None, true).await.status, StatusCode::NOT_FOUND);
+
+    // What the runtime builds at its next start: the file with the stored entries over it.
+    let stored = store.stored_accounts().await.unwrap();
+    let ids: Vec<&str> = stored.iter().map(|s| s.account.as_str()).collect();
+    assert_eq!(ids, ["airbnb", "inbox", "inbox2"]);
+    let mut effective = fleet.clone();
+    assert_eq!(hostelpulse::stored::apply(&mut effective, &stored), []);
+    let by_property: Vec<Vec<&str>> =
+        effective.properties.iter().map(|p| p.accounts.iter().map(|a| a.id()).collect()).collect();
+    assert_eq!(by_property, [vec!["airbnb"], vec!["inbox2"]]);
+    assert_eq!(effective.properties[0].accounts[0].scope().account.as_str(), "airbnb");
+    let secrets = StoredSecrets::load(store.as_ref(), &stored, hostelpulse::config::EnvSecrets).await.unwrap();
+    let built = hostelpulse::fleet::FleetRegistry::build(&effective, &secrets, store.clone()).unwrap();
+    assert_eq!(built.all().accounts().len(), 2);
+    assert_eq!(changed.load(Ordering::SeqCst), 4, "two puts of airbnb, inbox2, the removal");
+}

@@ -5,18 +5,20 @@ use std::sync::Arc;
 use chrono::{Duration, TimeZone, Utc};
 use hostelpulse_core::model::{AccountId, ConnectorKind, Fingerprint, SourceId};
 use hostelpulse_core::sync::{
+    AccountConfigStore, JobRecord, JobStore, LeaseGrant, MappingStore, PreviousBookings, Sink, StoredAccount,
+};
+use hostelpulse_core::sync::{
     AuditLog, CollectingSink, Commit, Inbox, InboxItem, Origin, Outcome, Plan, Queued, RecordState, Scope, Settled,
     StateUpdate, StoreError, SyncEngine, SyncStore, Trigger,
 };
-use hostelpulse_core::sync::{JobRecord, JobStore, LeaseGrant, MappingStore, PreviousBookings, Sink};
 use hostelpulse_core::tasks::TaskStore;
 use hostelpulse_core::testkit::{KitOptions, ReferenceUpstream};
 use hostelpulse_core::{Connector, SystemClock, testkit};
 use hostelpulse_store::{BookingStore, MemoryStore, SqliteStore};
 
 /// Everything the SQLite store is, so each backend runs the same tests.
-trait Full: JobStore + Sink + BookingStore + MappingStore + TaskStore + PreviousBookings {}
-impl<T: JobStore + Sink + BookingStore + MappingStore + TaskStore + PreviousBookings> Full for T {}
+trait Full: JobStore + Sink + BookingStore + MappingStore + TaskStore + PreviousBookings + AccountConfigStore {}
+impl<T: JobStore + Sink + BookingStore + MappingStore + TaskStore + PreviousBookings + AccountConfigStore> Full for T {}
 
 /// Where a store keeps its data: opened again, a store must find everything written before.
 enum Backend {
@@ -279,6 +281,7 @@ async fn postgres_store_passes_the_shared_suite() {
     keeps_the_mapping_and_the_tasks(&Backend::Postgres(server.database())).await;
     derives_stay_events(&Backend::Postgres(server.database())).await;
     syncs_housekeeping(&Backend::Postgres(server.database())).await;
+    keeps_stored_accounts(&Backend::Postgres(server.database())).await;
     commits_concurrently(&Backend::Postgres(server.database())).await;
     // Opening again migrates nothing and keeps everything; several workers opening at once
     // migrate once.
@@ -1043,4 +1046,34 @@ async fn syncs_housekeeping(backend: &Backend) {
     let log = store.recent(&hk_scope, 10).await.unwrap();
     assert_eq!(log.len(), 4);
     assert_eq!(log.iter().filter(|r| r.outcome.is_success()).count(), 3);
+}
+
+/// Accounts stored through the console: reopened, the store has each once, the last write of
+/// each, removals as tombstones, in account order.
+#[tokio::test]
+async fn stored_accounts_survive_reopening() {
+    let dir = tempfile::tempdir().unwrap();
+    keeps_stored_accounts(&Backend::Sqlite(dir.path().join("state.sqlite"))).await;
+}
+
+async fn keeps_stored_accounts(backend: &Backend) {
+    let at = |s: i64| chrono::DateTime::from_timestamp(1_700_000_000 + s, 0).unwrap();
+    let feed = serde_json::json!({ "connector": "ical", "id": "airbnb",
+                                   "feeds": [{ "id": "d", "url": { "secret": "console:airbnb/feeds.0.url" } }] });
+    {
+        let store = backend.open().await;
+        assert_eq!(store.stored_accounts().await.unwrap(), []);
+        store.put_stored_account(&StoredAccount::new("Casa", "zeta", None, at(0))).await.unwrap();
+        store
+            .put_stored_account(&StoredAccount::new("Casa", "airbnb", Some(serde_json::json!({})), at(1)))
+            .await
+            .unwrap();
+        store.put_stored_account(&StoredAccount::new("Dunas", "airbnb", Some(feed.clone()), at(2))).await.unwrap();
+    }
+    let store = backend.open().await;
+    let got = store.stored_accounts().await.unwrap();
+    assert_eq!(
+        got,
+        [StoredAccount::new("Dunas", "airbnb", Some(feed), at(2)), StoredAccount::new("Casa", "zeta", None, at(0))]
+    );
 }

@@ -653,6 +653,13 @@ struct FleetFile {
 }
 
 impl Fleet {
+    /// A fleet of these properties (checked with [`Fleet::validate`]).
+    pub fn new(properties: Vec<Config>) -> Result<Self, Error> {
+        let fleet = Self { properties };
+        fleet.validate()?;
+        Ok(fleet)
+    }
+
     /// Reads a file or a directory (see the type's documentation).
     pub fn load(path: &Path) -> Result<Self, Error> {
         let properties = if path.is_dir() {

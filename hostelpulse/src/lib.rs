@@ -25,6 +25,7 @@ pub mod fleet;
 #[cfg(feature = "sqlite")]
 pub mod property;
 pub mod registry;
+pub mod stored;
 pub mod webhooks;
 
 pub use registry::{Account, Registry, WebhookEndpoint};

@@ -102,8 +102,9 @@ pub struct TokenKey {
     pub connector: ConnectorKind,
     /// Account.
     pub account: AccountId,
-    /// Which secret ("refresh_token", "api_key").
-    pub name: &'static str,
+    /// Which secret ("refresh_token", "api_key"; a field path for secrets the owner console
+    /// stored with an account's configuration).
+    pub name: std::borrow::Cow<'static, str>,
 }
 
 /// Where rotated or newly issued secrets go, so the host can persist them (encrypted, in its own
@@ -211,7 +212,8 @@ mod tests {
     #[tokio::test]
     async fn memory_token_store_round_trips() {
         let store = MemoryTokenStore::default();
-        let key = TokenKey { connector: ConnectorKind::BEDS24, account: AccountId::new("1"), name: "refresh_token" };
+        let key =
+            TokenKey { connector: ConnectorKind::BEDS24, account: AccountId::new("1"), name: "refresh_token".into() };
         assert!(store.load(&key).await.unwrap().is_none());
         store.save(&key, SecretString::from("r1")).await.unwrap();
         assert_eq!(store.load(&key).await.unwrap().unwrap().expose_secret(), "r1");

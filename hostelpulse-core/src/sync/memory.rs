@@ -29,6 +29,7 @@ struct Inner {
     mapping: RoomMapping,
     tasks: HashMap<String, std::collections::BTreeMap<String, TurnoverTask>>,
     task_outbox: Vec<(TaskDelivery, bool)>,
+    accounts: std::collections::BTreeMap<String, super::StoredAccount>,
 }
 
 #[derive(Debug, Default)]
@@ -172,6 +173,18 @@ impl MappingStore for MemoryStore {
         for k in keys {
             inner.mapping.entries.remove(k);
         }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl super::AccountConfigStore for MemoryStore {
+    async fn stored_accounts(&self) -> Result<Vec<super::StoredAccount>, StoreError> {
+        Ok(self.lock().accounts.values().cloned().collect())
+    }
+
+    async fn put_stored_account(&self, account: &super::StoredAccount) -> Result<(), StoreError> {
+        self.lock().accounts.insert(account.account.clone(), account.clone());
         Ok(())
     }
 }

@@ -11,6 +11,7 @@
 //! what the store holds is skipped (newer wins). Past stays are never cancelled by absence, and an
 //! empty or truncated fetch never mass-cancels.
 
+mod account_configs;
 mod audit;
 mod engine;
 pub mod inbox;
@@ -21,6 +22,7 @@ pub mod room_state;
 pub mod stay_events;
 mod store;
 
+pub use account_configs::{AccountConfigStore, StoredAccount};
 pub use audit::{AccountStatus, AuditRecord, Counts, Outcome, PlanKind, Stage, Trigger};
 pub use engine::{Change, ChangeClass, CollectingSink, Plan, RoomRefresh, Sink, SyncConfig, SyncEngine};
 pub use inbox::InboxWorker;

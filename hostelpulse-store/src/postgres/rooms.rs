@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use hostelpulse_core::mapping::{Basis, HostRoom, MappingEntry, RoomMapping};
 use hostelpulse_core::model::{AccountId, ConnectorKind, SourceKey};
-use hostelpulse_core::sync::{MappingStore, StoreError};
+use hostelpulse_core::sync::{AccountConfigStore, MappingStore, StoreError, StoredAccount};
 use hostelpulse_core::tasks::{TaskDelivery, TaskEvent, TaskStore, TurnoverTask, settle};
 use tokio_postgres::types::Json;
 
@@ -233,6 +233,43 @@ impl TaskStore for PgStore {
             .execute(
                 "UPDATE task_outbox SET delivered_at = $2 WHERE id = ANY($1) AND delivered_at IS NULL",
                 &[&ids, &at],
+            )
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl AccountConfigStore for PgStore {
+    async fn stored_accounts(&self) -> Result<Vec<StoredAccount>, StoreError> {
+        let rows = self
+            .client()
+            .await?
+            .query("SELECT property, account, config, updated_at FROM stored_account ORDER BY account", &[])
+            .await
+            .map_err(backend)?;
+        rows.iter()
+            .map(|r| {
+                let config: Option<Json<serde_json::Value>> = r.try_get(2).map_err(|e| corrupt("stored account", e))?;
+                Ok(StoredAccount::new(
+                    r.try_get::<_, String>(0).map_err(|e| corrupt("stored account", e))?,
+                    r.try_get::<_, String>(1).map_err(|e| corrupt("stored account", e))?,
+                    config.map(|j| j.0),
+                    r.try_get::<_, DateTime<Utc>>(3).map_err(|e| corrupt("stored account", e))?,
+                ))
+            })
+            .collect()
+    }
+
+    async fn put_stored_account(&self, account: &StoredAccount) -> Result<(), StoreError> {
+        self.client()
+            .await?
+            .execute(
+                "INSERT INTO stored_account (account, property, config, updated_at) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (account) DO UPDATE SET property = excluded.property, config = excluded.config,
+                   updated_at = excluded.updated_at",
+                &[&account.account, &account.property, &account.config.as_ref().map(Json), &account.updated_at],
             )
             .await
             .map_err(backend)?;

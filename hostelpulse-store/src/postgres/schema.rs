@@ -154,6 +154,14 @@ CREATE TABLE task_outbox (
 );
 CREATE INDEX task_outbox_pending ON task_outbox (id) WHERE delivered_at IS NULL;
 "#,
+    r#"
+CREATE TABLE stored_account (
+    account    TEXT        PRIMARY KEY,
+    property   TEXT        NOT NULL,
+    config     JSONB,
+    updated_at TIMESTAMPTZ NOT NULL
+);
+"#,
 ];
 
 /// The tables a database must hold (besides the version table) to be taken for ours.

@@ -18,7 +18,7 @@ impl TokenStore for PgStore {
         let row = c
             .query_opt(
                 "SELECT value FROM credential WHERE connector = $1 AND account = $2 AND name = $3",
-                &[&key.connector.as_str(), &key.account.as_str(), &key.name],
+                &[&key.connector.as_str(), &key.account.as_str(), &key.name.as_ref()],
             )
             .await
             .map_err(failed)?;
@@ -30,7 +30,7 @@ impl TokenStore for PgStore {
         c.execute(
             "INSERT INTO credential (connector, account, name, value) VALUES ($1, $2, $3, $4)
              ON CONFLICT (connector, account, name) DO UPDATE SET value = excluded.value",
-            &[&key.connector.as_str(), &key.account.as_str(), &key.name, &secret.expose_secret()],
+            &[&key.connector.as_str(), &key.account.as_str(), &key.name.as_ref(), &secret.expose_secret()],
         )
         .await
         .map_err(failed)?;

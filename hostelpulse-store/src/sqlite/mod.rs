@@ -192,6 +192,14 @@ CREATE TABLE task_outbox (
 );
 CREATE INDEX task_outbox_pending ON task_outbox (id) WHERE delivered_at IS NULL;
 "#,
+    r#"
+CREATE TABLE stored_account (
+    account    TEXT PRIMARY KEY,
+    property   TEXT NOT NULL,
+    config     TEXT,
+    updated_at TEXT NOT NULL
+) WITHOUT ROWID;
+"#,
 ];
 
 /// A [`SyncStore`] and [`AuditLog`] in one SQLite file.
@@ -1411,7 +1419,7 @@ impl hostelpulse_core::http::TokenStore for SqliteStore {
         &self,
         key: &hostelpulse_core::http::TokenKey,
     ) -> hostelpulse_core::Result<Option<secrecy::SecretString>> {
-        let k = (key.connector.as_str().to_owned(), key.account.as_str().to_owned(), key.name);
+        let k = (key.connector.as_str().to_owned(), key.account.as_str().to_owned(), key.name.to_string());
         self.with(move |c| {
             c.query_row(
                 "SELECT value FROM credential WHERE connector = ?1 AND account = ?2 AND name = ?3",
@@ -1432,7 +1440,7 @@ impl hostelpulse_core::http::TokenStore for SqliteStore {
         secret: secrecy::SecretString,
     ) -> hostelpulse_core::Result<()> {
         use secrecy::ExposeSecret;
-        let k = (key.connector.as_str().to_owned(), key.account.as_str().to_owned(), key.name);
+        let k = (key.connector.as_str().to_owned(), key.account.as_str().to_owned(), key.name.to_string());
         let value = secret.expose_secret().to_owned();
         self.with(move |c| {
             c.execute(

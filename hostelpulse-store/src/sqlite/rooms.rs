@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use hostelpulse_core::mapping::{Basis, HostRoom, MappingEntry, RoomMapping};
 use hostelpulse_core::model::{AccountId, ConnectorKind, SourceKey};
-use hostelpulse_core::sync::{MappingStore, StoreError};
+use hostelpulse_core::sync::{AccountConfigStore, MappingStore, StoreError, StoredAccount};
 use hostelpulse_core::tasks::{TaskDelivery, TaskEvent, TaskStore, TurnoverTask, settle};
 use rusqlite::{OptionalExtension, params};
 
@@ -232,6 +232,47 @@ impl TaskStore for SqliteStore {
                 }
             }
             tx.commit().map_err(backend)
+        })
+        .await
+    }
+}
+
+#[async_trait]
+impl AccountConfigStore for SqliteStore {
+    async fn stored_accounts(&self) -> Result<Vec<StoredAccount>, StoreError> {
+        self.read(|c| {
+            let mut st = c
+                .prepare_cached("SELECT property, account, config, updated_at FROM stored_account ORDER BY account")
+                .map_err(backend)?;
+            let mut rows = st.query([]).map_err(backend)?;
+            let mut out = Vec::new();
+            while let Some(r) = rows.next().map_err(backend)? {
+                let (property, account, config, at): (String, String, Option<String>, String) = (
+                    r.get(0).map_err(backend)?,
+                    r.get(1).map_err(backend)?,
+                    r.get(2).map_err(backend)?,
+                    r.get(3).map_err(backend)?,
+                );
+                let config = config.map(|j| serde_json::from_str(&j)).transpose().map_err(corrupt("stored account"))?;
+                out.push(StoredAccount::new(property, account, config, parse_ts(&at)?));
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn put_stored_account(&self, account: &StoredAccount) -> Result<(), StoreError> {
+        let a = account.clone();
+        let config = a.config.as_ref().map(serde_json::to_string).transpose().map_err(backend)?;
+        self.with(move |c| {
+            c.execute(
+                "INSERT INTO stored_account (account, property, config, updated_at) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (account) DO UPDATE SET property = excluded.property, config = excluded.config,
+                   updated_at = excluded.updated_at",
+                params![a.account, a.property, config, ts(a.updated_at)],
+            )
+            .map_err(backend)?;
+            Ok(())
         })
         .await
     }
