@@ -668,12 +668,66 @@ impl Inner {
             let mine = crate::ownership::assign(&scopes, &live, &self.config.holder);
             let count = mine.iter().filter(|m| **m).count();
             tracing::info!(workers = live.len(), owned = count, of = scopes.len(), "accounts shared out");
-            *self.owned.lock().unwrap_or_else(|e| e.into_inner()) = mine;
+            let before = std::mem::replace(&mut *self.owned.lock().unwrap_or_else(|e| e.into_inner()), mine.clone());
+            // Before the first load, the load itself reads every schedule.
+            if self.ready.load(Ordering::SeqCst) {
+                self.adopt(&before, &mine).await;
+            }
             metrics::gauge!("hostelpulse_owned_accounts").set(count as f64);
             metrics::gauge!("hostelpulse_live_workers").set(live.len() as f64);
             let _ = self.events.send(RuntimeEvent::Shared { workers: live, owned: count });
             self.wake.notify_one();
         }
+    }
+
+    /// Accounts this worker owns since the last heartbeat: their schedules as their last owner
+    /// saved them (this worker's copy may be as old as its start), and a catch-up for any that
+    /// no one ever scheduled (their owner left before it got to them).
+    async fn adopt(&self, before: &[bool], now_owned: &[bool]) {
+        let now = self.clock.now();
+        let mut unscheduled = Vec::new();
+        for (i, slot) in self.slots.iter().enumerate() {
+            if !now_owned.get(i).copied().unwrap_or(true) || before.get(i).copied().unwrap_or(true) {
+                continue;
+            }
+            let saved = match self.store.job(&slot.scope).await {
+                Ok(saved) => saved,
+                Err(e) => {
+                    tracing::warn!(account = %slot.account.id, error = %e, "cannot read a taken-over account's schedule");
+                    continue;
+                }
+            };
+            let mut st = slot.lock();
+            if st.running {
+                continue;
+            }
+            if let Some(saved) = saved
+                && saved != st.persisted
+            {
+                st.persisted = saved.clone();
+                st.job = saved;
+            }
+            let j = &st.job;
+            if j.next_full_at.is_none() && j.next_poll_at.is_none() && j.retry.is_none() && j.blocked.is_none() {
+                unscheduled.push(i);
+            }
+        }
+        let count = unscheduled.len();
+        for (k, i) in unscheduled.into_iter().enumerate() {
+            let slot = &self.slots[i];
+            let at = catch_up_slot(now, self.config.catch_up_spread, k, count);
+            let job = {
+                let mut st = slot.lock();
+                st.job.next_full_at = Some(at);
+                st.job.managed_since.get_or_insert(now);
+                st.persisted = st.job.clone();
+                st.job.clone()
+            };
+            if let Err(e) = self.store.save_job(&slot.scope, &job).await {
+                tracing::warn!(account = %slot.account.id, error = %e, "cannot save a taken-over account's schedule");
+            }
+        }
+        self.wake.notify_one();
     }
 
     /// Job records and recent runs from the store; new and overdue accounts spread out.

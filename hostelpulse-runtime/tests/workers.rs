@@ -229,3 +229,57 @@ async fn three_workers_share_the_accounts_and_take_over_from_one_that_dies() {
     // A clean stop signs off: nobody is left alive.
     assert_eq!(store.heartbeat("observer", clock.now(), chrono::Duration::seconds(1)).await.unwrap(), ["observer"]);
 }
+
+/// Workers that all see each other before any loads its schedule (they start together on a
+/// store they already share): each catches up its own accounts only, so the others' are
+/// unscheduled in its memory. When one dies, the survivors read its accounts' schedules from
+/// the store — and schedule any it never got to — rather than leaving them unrun.
+#[tokio::test(start_paused = true)]
+async fn accounts_of_a_worker_that_dies_run_even_when_every_worker_started_at_once() {
+    let clock: Arc<dyn Clock> = Arc::new(TokioWallClock::starting_at(t0()));
+    let store = Arc::new(MemoryStore::new());
+    let upstreams: Vec<_> =
+        (0..ACCOUNTS).map(|i| ReferenceUpstream::seeded(format!("hostel-{i:02}").as_str(), clock.clone(), 3)).collect();
+    let scopes: Vec<Scope> = upstreams
+        .iter()
+        .map(|u| {
+            let c = u.connector();
+            Scope::new(c.kind(), c.account().clone())
+        })
+        .collect();
+    for name in ["w-a", "w-b", "w-c"] {
+        store.heartbeat(name, clock.now(), chrono::Duration::seconds(30)).await.unwrap();
+    }
+    let mut workers: Vec<Worker> =
+        ["w-a", "w-b", "w-c"].iter().map(|n| worker(n, &store, &upstreams, &clock)).collect();
+    tokio::time::sleep(Duration::from_secs(20 * 60)).await;
+    let runs = audit(&store, &scopes).await;
+    let c_accounts: Vec<Scope> = runs
+        .iter()
+        .filter(|(_, rs)| rs.last().and_then(|r| r.worker.as_deref()) == Some("w-c"))
+        .map(|(s, _)| s.clone())
+        .collect();
+    assert!(!c_accounts.is_empty());
+    for w in &mut workers {
+        let (alive, _) = last_share(w).expect("shared");
+        assert_eq!(alive, ["w-a", "w-b", "w-c"]);
+    }
+
+    let dead = workers.pop().unwrap();
+    let died_at = clock.now();
+    dead.task.abort();
+    let _ = dead.task.await;
+    tokio::time::sleep(Duration::from_secs(10 * 60)).await;
+    let runs = audit(&store, &scopes).await;
+    assert_never_two_at_once(&runs);
+    let deadline = died_at + chrono::Duration::seconds(30 + 20 + 300);
+    for s in &c_accounts {
+        let first_after = runs[s].iter().find(|r| r.started_at > died_at).unwrap_or_else(|| panic!("{s:?} taken over"));
+        assert!(first_after.started_at <= deadline, "{s:?} first run after the death at {}", first_after.started_at);
+        assert!(first_after.outcome.is_success(), "{:?}", first_after.outcome);
+    }
+    for w in workers {
+        w.handle.shutdown();
+        w.task.await.unwrap().unwrap();
+    }
+}
