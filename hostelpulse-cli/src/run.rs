@@ -113,6 +113,29 @@ async fn effective_fleet(o: &Options, store: &Arc<dyn StateStore>) -> Result<(Fl
     Ok((fleet, stored))
 }
 
+/// How often a worker looks for accounts another worker's console changed.
+const STORED_ACCOUNTS_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Asks for a reload once the stored accounts differ from the ones this configuration was built
+/// from (a change through another worker's console; this one's own asks at once).
+async fn watch_stored_accounts(
+    store: Arc<dyn StateStore>,
+    built_from: Vec<StoredAccount>,
+    reload: Arc<tokio::sync::Notify>,
+) {
+    loop {
+        tokio::time::sleep(STORED_ACCOUNTS_EVERY).await;
+        match hostelpulse::sync::AccountConfigStore::stored_accounts(store.as_ref()).await {
+            Ok(now) if now != built_from => {
+                reload.notify_one();
+                return;
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "cannot read the stored accounts; trying again"),
+        }
+    }
+}
+
 /// Runs the configuration until it stops or changes.
 async fn serve(
     o: &Options,
@@ -201,6 +224,8 @@ async fn serve(
     let hooks = serve::router(serve::App::new(registry.clone(), store.clone(), log).on_queued(on_queued));
     let probe = Probe { store: store.clone(), runtime: handle.clone(), metrics: metrics.clone() };
     let reload = Arc::new(tokio::sync::Notify::new());
+    // Another worker of the same store may change the accounts: seen here within seconds.
+    let watcher = tokio::spawn(watch_stored_accounts(store.clone(), stored, reload.clone()));
     let hooks = match console(o, &fleet, store, &handle, &registry, reload.clone()).await? {
         Some(console) => hooks.merge(console.router()),
         None => hooks,
@@ -251,6 +276,7 @@ async fn serve(
     handle.shutdown();
     let stopped = running.await.map_err(|e| format!("runtime: {e}"))??;
     printer.abort();
+    watcher.abort();
     if let Some(k) = task_keeper {
         k.abort();
     }

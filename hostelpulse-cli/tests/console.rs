@@ -133,8 +133,9 @@ fn send(method: reqwest::Method, url: &str, bearer: &str, body: Option<Value>) -
 }
 
 /// An account added through the console's API runs at once (`run` restarts its runtime on the
-/// same port), runs again after a restart of the process, and stops when removed — its bookings
-/// kept, none doubled; its API key is kept in the token table only.
+/// same port, and another worker on the same state follows), runs again after a restart of the
+/// process, and stops when removed — its bookings kept, none doubled; its API key is kept in the
+/// token table only.
 #[test]
 fn accounts_added_through_the_console_run_now_and_after_a_restart() {
     use hostelpulse::sync::AccountConfigStore;
@@ -205,6 +206,10 @@ fn accounts_added_through_the_console_run_now_and_after_a_restart() {
     let mut run = start(&addr);
     let mut seen = Vec::new();
     run.wait_for(Duration::from_secs(60), &mut seen, ran_ok("cb"));
+    // A second worker on the same state learns of the change from the store.
+    let mut other = start(&listen());
+    let mut other_seen = Vec::new();
+    other.wait_for(Duration::from_secs(60), &mut other_seen, listening_with(&["cb"]));
     let body = serde_json::json!({
         "property": "Casa",
         "config": { "connector": "cloudbeds", "property_id": second_id, "http": { "base_url": second.base_url() } },
@@ -215,7 +220,14 @@ fn accounts_added_through_the_console_run_now_and_after_a_restart() {
     assert!(!reply.contains(&key), "the key is never returned");
     run.wait_for(Duration::from_secs(60), &mut seen, |v| v["event"] == "reloading");
     run.wait_for(Duration::from_secs(60), &mut seen, listening_with(&["cb", "cb2"]));
+    other.wait_for(Duration::from_secs(60), &mut other_seen, listening_with(&["cb", "cb2"]));
+    // Whichever worker owns it, "sync now" runs it here.
+    let full = serde_json::json!({ "plan": "full" });
+    let (status, reply) =
+        send(reqwest::Method::POST, &format!("{base}/api/v1/accounts/cb2/sync"), token, Some(full.clone()));
+    assert_eq!(status, 202, "{reply}");
     run.wait_for(Duration::from_secs(60), &mut seen, ran_ok("cb2"));
+    assert_eq!(other.terminate().code(), Some(0));
     let (status, accounts) = send(reqwest::Method::GET, &format!("{base}/api/v1/accounts"), token, None);
     assert_eq!(status, 200);
     assert!(accounts.contains("\"cb2\""), "{accounts}");
@@ -230,7 +242,6 @@ fn accounts_added_through_the_console_run_now_and_after_a_restart() {
     let mut run = start(&addr);
     let mut seen = Vec::new();
     run.wait_for(Duration::from_secs(60), &mut seen, listening_with(&["cb", "cb2"]));
-    let full = serde_json::json!({ "plan": "full" });
     let (status, reply) = send(reqwest::Method::POST, &format!("{base}/api/v1/accounts/cb2/sync"), token, Some(full));
     assert_eq!(status, 202, "{reply}");
     run.wait_for(Duration::from_secs(60), &mut seen, ran_ok("cb2"));
