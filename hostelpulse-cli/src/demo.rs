@@ -336,8 +336,11 @@ async fn serve_console(
     let rt = Runtime::builder(store.clone(), store.clone()).accounts(accounts).config(rc).build()?;
     let handle = rt.handle();
     let running = tokio::spawn(rt.run());
-    let console =
-        hostelpulse_server::Console::builder(store.clone()).properties([cfg.clone()]).runtime(handle.clone()).build();
+    let console = hostelpulse_server::Console::builder(store.clone())
+        .properties([cfg.clone()])
+        .runtime(handle.clone())
+        .registry(Arc::new(registry.clone()))
+        .build();
     let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| format!("cannot listen on {addr}: {e}"))?;
     let url = format!("http://{}/", listener.local_addr()?);
     if json {

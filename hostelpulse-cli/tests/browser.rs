@@ -123,6 +123,15 @@ async fn the_console_in_chromium_dashboard_sync_mapping_and_board() {
     let notice = client.wait().for_element(Locator::Css("p.notice")).await.unwrap();
     assert!(notice.text().await.unwrap().contains("cloudbeds"), "the queued sync is confirmed");
 
+    // What a source can do: followed from the dashboard, then checked against the emulator.
+    client.goto(&url).await.unwrap();
+    client.find(Locator::Css("a[href='capabilities?account=cloudbeds']")).await.unwrap().click().await.unwrap();
+    client.wait().for_element(Locator::Css("button[type='submit']")).await.unwrap().click().await.unwrap();
+    let checked = client.wait().for_element(Locator::Css("p.notice")).await.unwrap();
+    assert!(checked.text().await.unwrap().contains("Checked just now"), "the connection was checked");
+    assert!(client.source().await.unwrap().contains("This connection"));
+    screenshot(&client, &shots, "capabilities").await;
+
     // The mapping page: a Beds24 room mapped to the host's room.
     client.goto(&format!("{url}mapping")).await.unwrap();
     screenshot(&client, &shots, "mapping").await;
@@ -145,7 +154,7 @@ async fn the_console_in_chromium_dashboard_sync_mapping_and_board() {
     screenshot(&client, &shots, "board").await;
 
     client.close().await.unwrap();
-    for page in ["dashboard", "mapping", "mapping-after", "board"] {
+    for page in ["dashboard", "capabilities", "mapping", "mapping-after", "board"] {
         for (size, _, _) in SIZES {
             assert!(shots.join(format!("{page}-{size}.png")).exists());
         }

@@ -627,7 +627,7 @@ pub(crate) struct CapabilitiesQuery {
     check: Option<bool>,
 }
 
-fn connector_of(console: &Console, id: &str) -> Result<std::sync::Arc<dyn hostelpulse::Connector>, Problem> {
+pub(crate) fn connector_of(console: &Console, id: &str) -> Result<std::sync::Arc<dyn hostelpulse::Connector>, Problem> {
     let Some(registry) = &console.inner.registry else {
         return Err(Problem::new(
             StatusCode::CONFLICT,

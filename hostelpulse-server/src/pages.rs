@@ -20,6 +20,7 @@ pub(crate) fn routes() -> Router<Console> {
     Router::new()
         .route("/", get(dashboard))
         .route("/runs", get(history))
+        .route("/capabilities", get(capabilities))
         .route("/sync", axum::routing::post(sync_form))
         .route("/board", get(board))
         .route("/mapping", get(mapping).post(mapping_form))
@@ -169,6 +170,7 @@ async fn dashboard(State(console): State<Console>, Query(q): Query<DashboardQuer
     };
     let now = Utc::now();
     let can_sync = console.inner.runtime.is_some();
+    let has_registry = console.inner.registry.is_some();
     page(
         "Sync status",
         html! {
@@ -189,7 +191,10 @@ async fn dashboard(State(console): State<Console>, Query(q): Query<DashboardQuer
                         tbody {
                             @for a in &lines {
                                 tr {
-                                    th scope="row" { a href={ "runs?account=" (a.id) } { (a.id) } }
+                                    th scope="row" {
+                                        a href={ "runs?account=" (a.id) } { (a.id) }
+                                        @if has_registry { br; a.muted href={ "capabilities?account=" (a.id) } { "what it can do" } }
+                                    }
                                     td data-label="Source" { (a.connector) }
                                     td data-label="Property" { (a.property) }
                                     td data-label="Status" {
@@ -231,6 +236,89 @@ async fn dashboard(State(console): State<Console>, Query(q): Query<DashboardQuer
         },
     )
     .into_response()
+}
+
+#[derive(Debug, Deserialize)]
+struct CapabilitiesQuery {
+    account: String,
+    /// Ask the source what these credentials allow (one or two requests).
+    check: Option<bool>,
+}
+
+/// An account's capability matrix, honest about what the source does itself, what hostelpulse
+/// makes up for, and what needs another plan or scope; checked, what this connection allows.
+async fn capabilities(State(console): State<Console>, Query(q): Query<CapabilitiesQuery>) -> Response {
+    let c = match api::connector_of(&console, &q.account) {
+        Ok(c) => c,
+        Err(p) => return problem_page(p),
+    };
+    let declared = c.capabilities();
+    let checked = if q.check.unwrap_or(false) { Some(c.check().await.map(|h| h.effective)) } else { None };
+    let effective = checked.as_ref().and_then(|r| r.as_ref().ok());
+    page(
+        &format!("What {} can do", q.account),
+        html! {
+            p { (declared.name) " — "
+                a href={ "runs?account=" (q.account) } { "run history" } }
+            @match &checked {
+                None => form method="get" action="capabilities" {
+                    input type="hidden" name="account" value=(q.account);
+                    input type="hidden" name="check" value="true";
+                    button type="submit" { "Check this connection" }
+                    " " span.muted { "(asks the source what these credentials, scopes and plan allow)" }
+                },
+                Some(Ok(_)) => p.notice role="status" { "Checked just now: the right-hand column is what this connection allows." },
+                Some(Err(e)) => p.bad role="alert" { "The check failed: " (e) },
+            }
+            div.scroll {
+                table.stack {
+                    caption.muted { "Each operation: done by the source (native), made up for by hostelpulse (simulated), or not available and why." }
+                    thead { tr {
+                        th scope="col" { "Operation" } th scope="col" { "This source" }
+                        @if effective.is_some() { th scope="col" { "This connection" } }
+                    } }
+                    tbody {
+                        @for op in hostelpulse::core::capability::Operation::ALL {
+                            @let d = declared.support(op);
+                            tr {
+                                th scope="row" { code { (op.as_str()) } }
+                                td data-label="This source" class=(support_class(&d)) { (d.label()) }
+                                @if let Some(e) = effective {
+                                    @let s = e.support(op);
+                                    td data-label="This connection" class=(support_class(&s)) { (s.label()) }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            h2 { "How it syncs" }
+            div.scroll {
+                table.stack {
+                    tbody {
+                        @for (name, label) in declared.sync_summary() {
+                            tr { th scope="row" { (name) } td data-label=(name) { (label) } }
+                        }
+                    }
+                }
+            }
+            @if !declared.uncertain.is_empty() {
+                h2 { "Not certain at the source" }
+                ul { @for note in &declared.uncertain { li { (note) } } }
+            }
+        },
+    )
+    .into_response()
+}
+
+fn support_class(s: &hostelpulse::core::capability::Support) -> &'static str {
+    use hostelpulse::core::capability::Support;
+    match s {
+        Support::Native => "ok",
+        Support::Simulated { .. } => "",
+        Support::Unsupported { .. } => "muted",
+        _ => "warn",
+    }
 }
 
 #[derive(Debug, Deserialize)]

@@ -280,6 +280,19 @@ async fn the_console_over_a_synced_store() {
     assert_eq!(dashboard.status, StatusCode::OK);
     assert!(dashboard.content_type.starts_with("text/html"), "{}", dashboard.content_type);
     assert!(dashboard.body.contains("Sync now") && dashboard.body.contains(">cb<"), "{}", dashboard.body);
+    assert!(dashboard.body.contains("capabilities?account=cb"), "each account links to what it can do");
+    // The capability matrix: declared, then checked against the emulator with this key.
+    let caps = call(&router, "GET", "/capabilities?account=cb", None, true).await;
+    assert_eq!(caps.status, StatusCode::OK, "{}", caps.body);
+    assert!(
+        caps.body.contains("read_bookings_modified") && caps.body.contains("Check this connection"),
+        "{}",
+        caps.body
+    );
+    assert!(!caps.body.contains("This connection<"), "not checked unless asked");
+    let checked = call(&router, "GET", "/capabilities?account=cb&check=true", None, true).await;
+    assert!(checked.body.contains("This connection<") && checked.body.contains("Checked just now"), "{}", checked.body);
+    assert_eq!(call(&router, "GET", "/capabilities?account=ghost", None, true).await.status, StatusCode::NOT_FOUND);
     let today = call(&router, "GET", "/board", None, true).await;
     assert!(today.body.contains("Today at Casa") && today.body.contains("Sea view 201"), "{}", today.body);
     let page = call(&router, "GET", "/mapping", None, true).await;

@@ -38,16 +38,7 @@ impl CapabilityMatrix {
     pub fn sync_markdown(&self) -> String {
         let mut t: Vec<Vec<String>> =
             vec![std::iter::once("sync".to_owned()).chain(self.rows.iter().map(|c| escape(&c.name))).collect()];
-        let props: [(&str, Cell); 7] = [
-            ("incremental", |c| incremental_label(&c.sync.incremental)),
-            ("cancellations", |c| visibility_label(&c.sync.cancellations)),
-            ("deletions", |c| visibility_label(&c.sync.deletions)),
-            ("granularity", |c| enum_label(&c.sync.granularity)),
-            ("webhooks", |c| webhook_label(&c.sync.webhooks)),
-            ("rate limit", |c| c.sync.rate_limit.to_string()),
-            ("freshness", |c| c.sync.freshness.clone()),
-        ];
-        for (name, get) in props {
+        for (name, get) in SYNC_PROPERTIES {
             t.push(std::iter::once(name.to_owned()).chain(self.rows.iter().map(|c| escape(&get(c)))).collect());
         }
         markdown_table(&t)
@@ -70,6 +61,24 @@ impl CapabilityMatrix {
             }
         }
         out
+    }
+}
+
+/// The sync properties a matrix shows, with how each reads.
+const SYNC_PROPERTIES: [(&str, Cell); 7] = [
+    ("incremental", |c| incremental_label(&c.sync.incremental)),
+    ("cancellations", |c| visibility_label(&c.sync.cancellations)),
+    ("deletions", |c| visibility_label(&c.sync.deletions)),
+    ("granularity", |c| enum_label(&c.sync.granularity)),
+    ("webhooks", |c| webhook_label(&c.sync.webhooks)),
+    ("rate limit", |c| c.sync.rate_limit.to_string()),
+    ("freshness", |c| c.sync.freshness.clone()),
+];
+
+impl Capabilities {
+    /// The sync semantics as (property, label) rows, in the words of the matrix's tables.
+    pub fn sync_summary(&self) -> Vec<(&'static str, String)> {
+        SYNC_PROPERTIES.iter().map(|(name, get)| (*name, get(self))).collect()
     }
 }
 
