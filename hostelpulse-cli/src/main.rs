@@ -305,8 +305,8 @@ enum Command {
         #[command(subcommand)]
         command: ConnectCommand,
     },
-    /// The owner console served by `run`: a new bearer token (printed once; only its SHA-256 is
-    /// kept in the state, replacing the previous one).
+    /// The owner console served by `run`: a new bearer token per host or person (printed once;
+    /// only its SHA-256 is kept in the state), or revoke or list them.
     ConsoleToken {
         /// The SQLite state.
         #[arg(long, default_value = ops::DEFAULT_DB)]
@@ -314,6 +314,15 @@ enum Command {
         /// A PostgreSQL store instead (the URL in HOSTELPULSE_STORE_URL).
         #[arg(long)]
         store_url: bool,
+        /// Whose token: one per host or person (a new one under the same name replaces it).
+        #[arg(long, default_value = "owner")]
+        name: String,
+        /// Revoke the named token instead of making one.
+        #[arg(long, conflicts_with = "list")]
+        revoke: bool,
+        /// List the tokens' names and when each was made (never the tokens).
+        #[arg(long)]
+        list: bool,
     },
     /// Webhooks: receive and verify them for the configured accounts.
     Webhook {
@@ -656,7 +665,16 @@ async fn main() {
             })
             .await
         }
-        Command::ConsoleToken { db, store_url } => run::new_console_token(&db, store_url).await,
+        Command::ConsoleToken { db, store_url, name, revoke, list } => {
+            let what = if list {
+                run::TokenAction::List
+            } else if revoke {
+                run::TokenAction::Revoke(name)
+            } else {
+                run::TokenAction::New(name)
+            };
+            run::console_token(&db, store_url, what).await
+        }
         Command::Connect { command: ConnectCommand::Cloudbeds { config, account, db, timeout_secs, json } } => {
             connect::cloudbeds(connect::Options {
                 config,

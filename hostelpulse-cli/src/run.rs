@@ -116,22 +116,27 @@ async fn effective_fleet(o: &Options, store: &Arc<dyn StateStore>) -> Result<(Fl
 /// How often a worker looks for accounts another worker's console changed.
 const STORED_ACCOUNTS_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
 
-/// Asks for a reload once the stored accounts differ from the ones this configuration was built
-/// from (a change through another worker's console; this one's own asks at once).
+/// Asks for a reload once the stored accounts or console tokens differ from the ones this
+/// configuration was built with (a change through another worker's console, or `hostelpulse
+/// console-token`; this worker's own console asks at once).
 async fn watch_stored_accounts(
     store: Arc<dyn StateStore>,
     built_from: Vec<StoredAccount>,
     reload: Arc<tokio::sync::Notify>,
 ) {
+    let tokens = stored_console_tokens(store.as_ref()).await.ok();
     loop {
         tokio::time::sleep(STORED_ACCOUNTS_EVERY).await;
-        match hostelpulse::sync::AccountConfigStore::stored_accounts(store.as_ref()).await {
-            Ok(now) if now != built_from => {
+        let accounts = hostelpulse::sync::AccountConfigStore::stored_accounts(store.as_ref()).await;
+        let now_tokens = stored_console_tokens(store.as_ref()).await;
+        match (accounts, now_tokens) {
+            (Ok(a), Ok(t)) if a != built_from || Some(&t) != tokens.as_ref() => {
                 reload.notify_one();
                 return;
             }
-            Ok(_) => {}
-            Err(e) => tracing::warn!(error = %e, "cannot read the stored accounts; trying again"),
+            (Ok(_), Ok(_)) => {}
+            (Err(e), _) => tracing::warn!(error = %e, "cannot read the stored accounts; trying again"),
+            (_, Err(e)) => tracing::warn!(error = %e, "cannot read the console tokens; trying again"),
         }
     }
 }
@@ -435,7 +440,7 @@ async fn console(
         return Err(format!("{CONSOLE_TOKEN_ENV}: use at least 16 characters").into());
     }
     let mut hashes: Vec<[u8; 32]> = token.as_deref().map(hostelpulse_server::token_hash).into_iter().collect();
-    hashes.extend(stored_console_token(store.as_ref()).await?);
+    hashes.extend(stored_console_tokens(store.as_ref()).await?);
     if hashes.is_empty() && !o.listen.ip().is_loopback() || o.no_console {
         if !o.no_console {
             tracing::warn!(listen = %o.listen, "the owner console is not served on a non-loopback address without {CONSOLE_TOKEN_ENV}");
@@ -452,8 +457,8 @@ async fn console(
     Ok(Some(builder.build()))
 }
 
-/// Where the console token's hash is kept in the state (the token table: per-store, encrypted
-/// where the store encrypts its tokens).
+/// Where the console tokens' hashes are kept in the state (the token table: per-store,
+/// encrypted where the store encrypts its tokens).
 fn console_token_key() -> hostelpulse::core::http::TokenKey {
     hostelpulse::core::http::TokenKey {
         connector: hostelpulse::ConnectorKind::new("console"),
@@ -462,19 +467,69 @@ fn console_token_key() -> hostelpulse::core::http::TokenKey {
     }
 }
 
-async fn stored_console_token(store: &dyn StateStore) -> Result<Option<[u8; 32]>, BoxError> {
-    use hostelpulse::core::http::TokenStore;
-    use secrecy::ExposeSecret;
-    let Some(hex_hash) = TokenStore::load(store, &console_token_key()).await? else { return Ok(None) };
-    let mut out = [0u8; 32];
-    hex::decode_to_slice(hex_hash.expose_secret(), &mut out)
-        .map_err(|e| format!("the stored console token hash: {e}"))?;
-    Ok(Some(out))
+/// The console's named tokens, as kept: a hash per name, and when it was made.
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
+struct ConsoleTokens {
+    tokens: std::collections::BTreeMap<String, KeptToken>,
 }
 
-/// `hostelpulse console-token`: a fresh token, printed once; its hash replaces the stored one.
-pub async fn new_console_token(db: &std::path::Path, store_url: bool) -> Result<(), BoxError> {
-    use hostelpulse::core::http::TokenStore;
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+struct KeptToken {
+    sha256: String,
+    created_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+impl ConsoleTokens {
+    /// Reads what the state keeps; the single hash earlier versions kept becomes `owner`'s.
+    async fn load(store: &dyn StateStore) -> Result<Self, BoxError> {
+        use hostelpulse::core::http::TokenStore;
+        use secrecy::ExposeSecret;
+        let Some(kept) = TokenStore::load(store, &console_token_key()).await? else { return Ok(Self::default()) };
+        let kept = kept.expose_secret();
+        if kept.len() == 64 && kept.bytes().all(|b| b.is_ascii_hexdigit()) {
+            let mut tokens = std::collections::BTreeMap::new();
+            tokens.insert("owner".to_owned(), KeptToken { sha256: kept.to_owned(), created_at: None });
+            return Ok(Self { tokens });
+        }
+        Ok(serde_json::from_str(kept).map_err(|e| format!("the stored console tokens: {e}"))?)
+    }
+
+    async fn save(&self, store: &dyn StateStore) -> Result<(), BoxError> {
+        use hostelpulse::core::http::TokenStore;
+        TokenStore::save(store, &console_token_key(), secrecy::SecretString::from(serde_json::to_string(self)?))
+            .await?;
+        Ok(())
+    }
+
+    fn hashes(&self) -> Result<Vec<[u8; 32]>, BoxError> {
+        self.tokens
+            .iter()
+            .map(|(name, t)| {
+                let mut out = [0u8; 32];
+                hex::decode_to_slice(&t.sha256, &mut out).map_err(|e| format!("console token `{name}`: {e}"))?;
+                Ok(out)
+            })
+            .collect()
+    }
+}
+
+async fn stored_console_tokens(store: &dyn StateStore) -> Result<Vec<[u8; 32]>, BoxError> {
+    ConsoleTokens::load(store).await?.hashes()
+}
+
+/// What `hostelpulse console-token` does.
+pub enum TokenAction {
+    /// A new token under this name, replacing the name's earlier one.
+    New(String),
+    /// Forget the named token.
+    Revoke(String),
+    /// The names and when each was made.
+    List,
+}
+
+/// `hostelpulse console-token`: a fresh named token printed once (its hash kept), a revocation,
+/// or the list of names.
+pub async fn console_token(db: &std::path::Path, store_url: bool, what: TokenAction) -> Result<(), BoxError> {
     use secrecy::ExposeSecret;
     let url = if store_url {
         Some(std::env::var(ops::STORE_URL_ENV).map_err(|_| format!("--store-url: set {}", ops::STORE_URL_ENV))?)
@@ -482,10 +537,33 @@ pub async fn new_console_token(db: &std::path::Path, store_url: bool) -> Result<
         None
     };
     let store = ops::open_state(url.as_deref(), db).await?;
-    let token = hostelpulse::cloudbeds::generate_secret();
-    let hash = hex::encode(hostelpulse_server::token_hash(token.expose_secret()));
-    TokenStore::save(store.as_ref(), &console_token_key(), secrecy::SecretString::from(hash)).await?;
-    outln!("{}", token.expose_secret());
-    eprintln!("Keep it: only its hash is stored. `hostelpulse run` on this state now requires it (restart it).");
+    let mut kept = ConsoleTokens::load(store.as_ref()).await?;
+    match what {
+        TokenAction::New(name) => {
+            let token = hostelpulse::cloudbeds::generate_secret();
+            let sha256 = hex::encode(hostelpulse_server::token_hash(token.expose_secret()));
+            let replaced =
+                kept.tokens.insert(name.clone(), KeptToken { sha256, created_at: Some(chrono::Utc::now()) }).is_some();
+            kept.save(store.as_ref()).await?;
+            outln!("{}", token.expose_secret());
+            eprintln!(
+                "Keep it: only its hash is stored{}. A running `hostelpulse run` takes it within seconds.",
+                if replaced { format!(" (it replaces `{name}`'s earlier token)") } else { String::new() }
+            );
+        }
+        TokenAction::Revoke(name) => {
+            if kept.tokens.remove(&name).is_none() {
+                return Err(format!("no console token named `{name}`").into());
+            }
+            kept.save(store.as_ref()).await?;
+            eprintln!("`{name}`'s token is revoked; a running `hostelpulse run` refuses it within seconds.");
+        }
+        TokenAction::List => {
+            for (name, t) in &kept.tokens {
+                let made = t.created_at.map_or_else(|| "before names were kept".to_owned(), |t| t.to_rfc3339());
+                outln!("{name}\t{made}");
+            }
+        }
+    }
     Ok(())
 }

@@ -117,6 +117,30 @@ fn run_serves_the_console_to_the_stored_token_only() {
     assert!(body.contains("\"cb\""));
     assert_eq!(fetch_with(&format!("{base}/"), None).0, 303, "a browser is sent to sign in");
     assert_eq!(fetch_with(&format!("{base}/healthz"), None).0, 200, "the probes stay open");
+
+    // A token per host or person: a second one works beside the first, revoking one refuses it
+    // within seconds (the running process follows the state), the other still works.
+    let token_cmd = |args: &[&str]| {
+        let out =
+            std::process::Command::new(support::BIN).args(["console-token", "--db", &db]).args(args).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let frontdesk = token_cmd(&["--name", "frontdesk"]).trim().to_owned();
+    let names: Vec<String> = token_cmd(&["--list"]).lines().map(|l| l.split('\t').next().unwrap().to_owned()).collect();
+    assert_eq!(names, ["frontdesk", "owner"]);
+    assert!(!token_cmd(&["--list"]).contains(&token), "the list never shows a token");
+    run.wait_for(Duration::from_secs(60), &mut seen, |v| v["event"] == "reloading");
+    run.wait_for(Duration::from_secs(60), &mut seen, |v| v["event"] == "listening");
+    assert_eq!(fetch_with(&format!("{base}/api/v1/accounts"), Some(&frontdesk)).0, 200);
+    assert_eq!(fetch_with(&format!("{base}/api/v1/accounts"), Some(&token)).0, 200);
+    token_cmd(&["--revoke", "--name", "owner"]);
+    run.wait_for(Duration::from_secs(60), &mut seen, |v| v["event"] == "reloading");
+    run.wait_for(Duration::from_secs(60), &mut seen, |v| v["event"] == "listening");
+    assert_eq!(fetch_with(&format!("{base}/api/v1/accounts"), Some(&token)).0, 401, "revoked");
+    assert_eq!(fetch_with(&format!("{base}/api/v1/accounts"), Some(&frontdesk)).0, 200);
+    let state = std::fs::read(&db).unwrap();
+    assert!(!state.windows(frontdesk.len()).any(|w| w == frontdesk.as_bytes()), "no token itself is kept");
     assert_eq!(run.terminate().code(), Some(0));
 }
 
