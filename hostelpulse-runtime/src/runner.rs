@@ -342,8 +342,25 @@ struct SlotState {
     facts: Facts,
     running: bool,
     manual: Option<PlanKind>,
+    /// The run id given out for the queued manual run (every "sync now" until it starts gets
+    /// the same: one run answers them all).
+    manual_run_id: Option<String>,
+    /// The run id of the manual run taken from the queue and about to start.
+    starting_manual_id: Option<String>,
     /// Another process held the lease: not before this time.
     lease_wait: Option<DateTime<Utc>>,
+}
+
+impl SlotState {
+    /// A manual run that could not start goes back to the queue with the id given out for it
+    /// (unless a newer request already holds one).
+    fn requeue_manual(&mut self, plan: PlanKind) {
+        self.manual = Some(plan);
+        let starting = self.starting_manual_id.take();
+        if self.manual_run_id.is_none() {
+            self.manual_run_id = starting;
+        }
+    }
 }
 
 struct Slot {
@@ -602,10 +619,26 @@ impl RuntimeHandle {
     /// Asks for a run of `plan` (full or incremental) on `account` now. Also lifts a block on
     /// rejected credentials: the owner says they fixed them. `false` when no such account.
     pub fn trigger(&self, account: &str, plan: PlanKind) -> bool {
-        let Some(slot) = self.inner.slots.iter().find(|s| s.account.id == account) else { return false };
-        slot.lock().manual = Some(plan);
+        self.queue_run(account, plan).is_some()
+    }
+
+    /// Queues a run like [`RuntimeHandle::trigger`] and gives the run id its audit record will
+    /// carry; `None` when the runtime does not run `account`. Until the run starts, asking
+    /// again queues nothing more and gives the same id (a full sync asked for after an
+    /// incremental one makes the queued run a full one).
+    pub fn queue_run(&self, account: &str, plan: PlanKind) -> Option<String> {
+        let slot = self.inner.slots.iter().find(|s| s.account.id == account)?;
+        let id = {
+            let mut st = slot.lock();
+            let plan = match st.manual {
+                Some(PlanKind::Full) => PlanKind::Full,
+                _ => plan,
+            };
+            st.manual = Some(plan);
+            st.manual_run_id.get_or_insert_with(|| uuid::Uuid::new_v4().to_string()).clone()
+        };
         self.inner.wake.notify_one();
-        true
+        Some(id)
     }
 
     /// A verified webhook for `scope` was put in the inbox: process it now, and note that the
@@ -828,6 +861,7 @@ impl Inner {
             return None;
         }
         if let Some(plan) = st.manual.take() {
+            st.starting_manual_id = st.manual_run_id.take();
             st.job.blocked = None;
             return Some(Job::Manual(plan));
         }
@@ -874,7 +908,7 @@ impl Inner {
                 st.running = false;
                 st.lease_wait = Some(until);
                 if let Job::Manual(p) = job {
-                    st.manual = Some(p);
+                    st.requeue_manual(p);
                 }
                 drop(st);
                 let _ = self.events.send(RuntimeEvent::LeaseBusy { account: slot.account.id.clone(), by });
@@ -902,7 +936,7 @@ impl Inner {
                     st.job = saved;
                     st.running = false;
                     if let Job::Manual(p) = job {
-                        st.manual = Some(p);
+                        st.requeue_manual(p);
                     }
                 }
                 other
@@ -1000,7 +1034,7 @@ impl Inner {
         st.running = false;
         st.lease_wait = Some(self.clock.now() + chrono::Duration::seconds(5));
         if let Job::Manual(p) = job {
-            st.manual = Some(p);
+            st.requeue_manual(p);
         }
         drop(st);
         self.wake.notify_one();
@@ -1052,7 +1086,13 @@ impl Inner {
             PlanKind::Incremental if c.capabilities().supports(Operation::ReadBookingsModified) => Plan::Incremental,
             _ => Plan::Full,
         };
-        let run = self.engine.run(c, plan, trigger, self.sink.as_ref()).await;
+        let run = match job {
+            Job::Manual(_) => {
+                let id = slot.lock().starting_manual_id.take().unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+                self.engine.run_as(c, plan, trigger, self.sink.as_ref(), id).await
+            }
+            _ => self.engine.run(c, plan, trigger, self.sink.as_ref()).await,
+        };
         // Each room's condition after the bookings, and only when they got through. Its own
         // audit record and event: a failed refresh is no failed sync, and is never retried as one.
         if slot.account.schedule.housekeeping

@@ -784,3 +784,37 @@ async fn housekeeping_is_refreshed_after_each_poll_and_counted() {
     let log = hostelpulse_core::sync::AuditLog::recent(store.as_ref(), &scope_of(c.as_ref()), 10).await.unwrap();
     assert_eq!(log.iter().filter(|r| r.plan == PlanKind::Rooms).count(), 3);
 }
+
+/// "Sync now" gives out the run id before the run starts: asked twice before it starts, one run
+/// answers both (a full sync asked for makes it a full one); asked again once it ran, a new run.
+#[tokio::test(start_paused = true)]
+async fn a_queued_run_carries_the_id_given_out_for_it() {
+    let clock: Arc<dyn Clock> = Arc::new(TokioWallClock::starting_at(t0()));
+    let store = Arc::new(MemoryStore::new());
+    let up = upstream("p1", clock.clone(), 4);
+    let c = Scripted::new(&up);
+    let alerts = Arc::new(CollectingAlerts::new());
+    let r = start(store.clone(), sink(), vec![managed("p1", c.clone())], clock.clone(), config(), alerts);
+    // After the start's catch-up full sync, between two polls.
+    tokio::time::sleep(Duration::from_secs(100)).await;
+    let first = r.handle.queue_run("p1", PlanKind::Incremental).unwrap();
+    let again = r.handle.queue_run("p1", PlanKind::Full).unwrap();
+    assert_eq!(first, again, "one run answers both");
+    assert_eq!(r.handle.queue_run("nobody", PlanKind::Full), None);
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let later = r.handle.queue_run("p1", PlanKind::Incremental).unwrap();
+    assert_ne!(later, first, "the first run started: a new one is queued");
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    r.stop().await;
+    use hostelpulse_core::sync::{AuditLog, Trigger};
+    let manual: Vec<(String, PlanKind, DateTime<Utc>)> = store
+        .recent(&scope_of(c.as_ref()), 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .rev()
+        .filter(|a| a.trigger == Trigger::Manual && a.plan != PlanKind::Rooms)
+        .map(|a| (a.run_id, a.plan, a.started_at))
+        .collect();
+    assert_eq!(manual, [(first, PlanKind::Full, at(100)), (later, PlanKind::Incremental, at(101))]);
+}

@@ -200,6 +200,9 @@ pub struct SyncQueued {
     pub account: String,
     /// The plan queued.
     pub plan: String,
+    /// The id the run's audit record will carry (`accounts/{id}/runs/{run_id}` once it ran).
+    /// Asked again before the run starts, the same run answers: the same id.
+    pub run_id: String,
 }
 
 /// A property and its accounts.
@@ -385,10 +388,10 @@ pub(crate) fn queue(console: &Console, id: &str, plan: &str) -> Result<SyncQueue
             "this console runs without the runtime: start it with `hostelpulse run`",
         ));
     };
-    if !runtime.trigger(id, plan_kind) {
+    let Some(run_id) = runtime.queue_run(id, plan_kind) else {
         return Err(Problem::not_found(format!("the runtime does not run `{id}`")));
-    }
-    Ok(SyncQueued { account: id.to_owned(), plan: plan.to_owned() })
+    };
+    Ok(SyncQueued { account: id.to_owned(), plan: plan.to_owned(), run_id })
 }
 
 /// Queues a full or incremental run of every account of a property now.

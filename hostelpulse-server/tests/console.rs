@@ -224,18 +224,27 @@ async fn the_console_over_a_synced_store() {
         "{}",
         whole.body
     );
+    // Each answer names the run that serves it: the first run queued, or the next.
+    let mut promised: std::collections::BTreeSet<String> =
+        [queued.json()["run_id"].as_str().unwrap().to_owned(), whole.json()[0]["run_id"].as_str().unwrap().to_owned()]
+            .into();
     let manual = tokio::time::timeout(Duration::from_secs(60), async {
-        loop {
+        let mut last = None;
+        while !promised.is_empty() {
             if let Ok(RuntimeEvent::Ran { run, .. }) = events.recv().await
                 && run.trigger == Trigger::Manual
             {
-                return run;
+                assert!(promised.remove(&run.run_id), "a manual run nobody was promised: {}", run.run_id);
+                last = Some(run);
             }
         }
+        last.unwrap()
     })
     .await
-    .expect("the queued run ran");
+    .expect("the queued runs ran, under the ids given out");
     assert!(manual.outcome.is_success(), "{manual}");
+    let record = call(&router, "GET", &format!("/api/v1/accounts/cb/runs/{}", manual.run_id), None, true).await;
+    assert_eq!(record.status, StatusCode::OK, "{}", record.body);
 
     // The mapping: every room unmapped; one set through the API, its name then on the board.
     let view = call(&router, "GET", "/api/v1/mapping", None, true).await.json();

@@ -353,8 +353,20 @@ impl SyncEngine {
     /// Runs one connector for its account under `plan`. Always returns the audit record (which was
     /// also written to the store, unless the store itself failed).
     pub async fn run(&self, connector: &dyn Connector, plan: Plan, trigger: Trigger, sink: &dyn Sink) -> AuditRecord {
+        self.run_as(connector, plan, trigger, sink, uuid::Uuid::new_v4().to_string()).await
+    }
+
+    /// [`SyncEngine::run`] under a run id the caller chose, given out before the run started (a
+    /// queued "sync now" answers with it, so its audit record can be looked up once it ran).
+    pub async fn run_as(
+        &self,
+        connector: &dyn Connector,
+        plan: Plan,
+        trigger: Trigger,
+        sink: &dyn Sink,
+        run_id: String,
+    ) -> AuditRecord {
         let scope = Scope::new(connector.kind(), connector.account().clone());
-        let run_id = uuid::Uuid::new_v4().to_string();
         let span = tracing::info_span!("sync", connector = %scope.connector, account = %scope.account, ?trigger, run_id = %run_id);
         self.run_inner(connector, plan, trigger, sink, scope, run_id).instrument(span).await
     }
