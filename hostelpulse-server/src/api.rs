@@ -466,20 +466,29 @@ async fn board(
     Ok(Json(board_of(&console, &name, q.date).await?))
 }
 
-/// A property's kept turnover tasks.
+/// Which turnover tasks.
+#[derive(Debug, Clone, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct TasksQuery {
+    /// Only the check-outs of this day (default: every kept task).
+    date: Option<NaiveDate>,
+}
+
+/// A property's kept turnover tasks, for one check-out day or all.
 #[utoipa::path(get, path = "/api/v1/properties/{name}/tasks", tag = "board",
-    params(("name" = String, Path, description = "The property's name")),
+    params(("name" = String, Path, description = "The property's name"), TasksQuery),
     responses((status = 200, description = "The kept tasks (see `hostelpulse::tasks::TurnoverTask`)", body = [Object]),
         (status = 404, body = Problem)))]
 async fn tasks(
     State(console): State<Console>,
     Path(name): Path<String>,
+    Query(q): Query<TasksQuery>,
 ) -> Result<Json<Vec<hostelpulse::tasks::TurnoverTask>>, Problem> {
     if console.property(&name).is_none() {
         return Err(Problem::not_found(format!("no property `{name}`")));
     }
     let kept = console.store().kept_tasks(&name).await.map_err(Problem::store)?;
-    let mut list: Vec<_> = kept.into_values().collect();
+    let mut list: Vec<_> = kept.into_values().filter(|t| q.date.is_none_or(|d| t.checkout == d)).collect();
     list.sort_by(|a, b| (a.due_by, &a.id).cmp(&(b.due_by, &b.id)));
     Ok(Json(list))
 }

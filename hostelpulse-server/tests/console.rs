@@ -282,7 +282,30 @@ async fn the_console_over_a_synced_store() {
         call(&router, "GET", "/api/v1/properties/Elsewhere/board", None, true).await.status,
         StatusCode::NOT_FOUND
     );
-    assert_eq!(call(&router, "GET", "/api/v1/properties/Casa/tasks", None, true).await.status, StatusCode::OK);
+    // The turnover tasks the synced stays call for, kept; by check-out day or all.
+    {
+        use hostelpulse::tasks::{TaskEvent, TaskStore, TurnoverPlanner};
+        let far = (
+            chrono::NaiveDate::from_ymd_opt(2000, 1, 1).unwrap(),
+            chrono::NaiveDate::from_ymd_opt(2100, 1, 1).unwrap(),
+        );
+        let bookings = store.bookings_between(far.0, far.1).await.unwrap();
+        let planned =
+            TurnoverPlanner::new(chrono_tz::Europe::Lisbon, chrono::NaiveTime::from_hms_opt(15, 0, 0).unwrap())
+                .plan(&bookings);
+        assert!(!planned.is_empty());
+        let events: Vec<TaskEvent> = planned.values().map(|t| TaskEvent::Created { task: t.clone() }).collect();
+        store.record_task_events("Casa", &events, chrono::Utc::now()).await.unwrap();
+        let all = call(&router, "GET", "/api/v1/properties/Casa/tasks", None, true).await;
+        assert_eq!(all.status, StatusCode::OK);
+        assert_eq!(all.json().as_array().unwrap().len(), planned.len());
+        let day = planned.values().next().unwrap().checkout;
+        let want = planned.values().filter(|t| t.checkout == day).count();
+        let that_day = call(&router, "GET", &format!("/api/v1/properties/Casa/tasks?date={day}"), None, true).await;
+        let got = that_day.json();
+        assert_eq!(got.as_array().unwrap().len(), want, "{got}");
+        assert!(got.as_array().unwrap().iter().all(|t| t["checkout"] == day.to_string()));
+    }
 
     // The pages: the dashboard, the board, the mapping page and its form.
     let dashboard = call(&router, "GET", "/", None, true).await;
