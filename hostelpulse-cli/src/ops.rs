@@ -216,11 +216,13 @@ pub async fn registry(config: &Path, store: &Arc<SqliteStore>) -> Result<(Config
         return Ok((file, reg));
     }
     let mut fleet = hostelpulse::config::Fleet::new(vec![file])?;
-    for s in hostelpulse::stored::apply(&mut fleet, &stored) {
+    let secrets = hostelpulse::stored::StoredSecrets::load(store.as_ref(), &stored, EnvSecrets).await?;
+    let own = stored.iter().filter(|s| fleet.properties.iter().any(|p| p.property.name == s.property)).cloned();
+    let own: Vec<_> = own.collect();
+    for s in hostelpulse::stored::apply_buildable(&mut fleet, &own, &secrets, store.clone()) {
         tracing::warn!(account = %s.account, reason = %s.reason, "a stored account configuration is skipped");
     }
     let cfg = fleet.properties.into_iter().next().ok_or("no property")?;
-    let secrets = hostelpulse::stored::StoredSecrets::load(store.as_ref(), &stored, EnvSecrets).await?;
     let reg = Registry::build_with_tokens(&cfg, &secrets, store.clone())?;
     Ok((cfg, reg))
 }

@@ -102,15 +102,21 @@ pub async fn run(o: Options) -> Result<(), BoxError> {
     result
 }
 
-/// The file's properties with the accounts the console stored applied over them; an entry that
-/// no longer applies is skipped with a warning (the rest still run).
-async fn effective_fleet(o: &Options, store: &Arc<dyn StateStore>) -> Result<(Fleet, Vec<StoredAccount>), BoxError> {
+/// The file's properties with the accounts the console stored applied over them, and the
+/// secrets they refer to. An entry that no longer applies, or whose account cannot be built (a
+/// secret gone from the environment), is skipped with a warning: the rest still run.
+async fn effective_fleet(
+    o: &Options,
+    store: &Arc<dyn StateStore>,
+) -> Result<(Fleet, Vec<StoredAccount>, StoredSecrets<EnvSecrets>), BoxError> {
     let mut fleet = Fleet::load(&o.config)?;
     let stored = hostelpulse::sync::AccountConfigStore::stored_accounts(store.as_ref()).await?;
-    for s in hostelpulse::stored::apply(&mut fleet, &stored) {
+    let secrets = StoredSecrets::load(store.as_ref(), &stored, EnvSecrets).await?;
+    let tokens = store.clone() as Arc<dyn TokenStore>;
+    for s in hostelpulse::stored::apply_buildable(&mut fleet, &stored, &secrets, tokens) {
         tracing::warn!(account = %s.account, reason = %s.reason, "a stored account configuration is skipped");
     }
-    Ok((fleet, stored))
+    Ok((fleet, stored, secrets))
 }
 
 /// How often a worker looks for accounts another worker's console changed.
@@ -149,20 +155,8 @@ async fn serve(
     listener: std::net::TcpListener,
     generation: u32,
 ) -> Result<Ended, BoxError> {
-    let (fleet, stored) = effective_fleet(o, store).await?;
-    let secrets = StoredSecrets::load(store.as_ref(), &stored, EnvSecrets).await?;
-    let (fleet, built) = match FleetRegistry::build(&fleet, &secrets, store.clone() as Arc<dyn TokenStore>) {
-        Ok(built) => (fleet, built),
-        // A stored account that cannot be built (a secret gone from the environment) must not
-        // stop the file's accounts: they run, and the log says why the others do not.
-        Err(e) if !stored.is_empty() => {
-            tracing::error!(error = %e, "the accounts stored through the console cannot be built; running the file's only");
-            let fleet = Fleet::load(&o.config)?;
-            let built = FleetRegistry::build(&fleet, &EnvSecrets, store.clone() as Arc<dyn TokenStore>)?;
-            (fleet, built)
-        }
-        Err(e) => return Err(e.into()),
-    };
+    let (fleet, stored, secrets) = effective_fleet(o, store).await?;
+    let built = FleetRegistry::build(&fleet, &secrets, store.clone() as Arc<dyn TokenStore>)?;
     let registry = Arc::new(built.all());
     if registry.accounts().is_empty() {
         return Err(format!("{}: no account to run", o.config.display()).into());

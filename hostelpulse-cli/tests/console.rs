@@ -260,7 +260,15 @@ fn accounts_added_through_the_console_run_now_and_after_a_restart() {
     assert_eq!(after_add.len(), 5, "the new account's bookings: {after_add:?}");
     assert!(!serde_json::to_string(&stored).unwrap().contains(&key), "the stored configuration holds no key");
 
-    // A new process: the stored account is part of its configuration; nothing doubles.
+    // A new process: the stored account is part of its configuration; nothing doubles. An entry
+    // that cannot be built any more (its secret's variable is gone) is skipped, not fatal.
+    rt.block_on(async {
+        let store = hostelpulse::store::SqliteStore::open_existing(&db).await.unwrap();
+        let broken = serde_json::json!({ "connector": "ical", "id": "broken",
+            "feeds": [{ "id": "d", "room_type": "d", "url": { "env": "HOSTELPULSE_TEST_NEVER_SET" } }] });
+        let entry = hostelpulse::sync::StoredAccount::new("Casa", "broken", Some(broken), chrono::Utc::now());
+        store.put_stored_account(&entry).await.unwrap();
+    });
     let addr = listen();
     let base = format!("http://{addr}");
     let mut run = start(&addr);

@@ -80,6 +80,33 @@ pub fn apply(fleet: &mut Fleet, stored: &[StoredAccount]) -> Vec<Skipped> {
     skipped
 }
 
+/// [`apply`], also skipping an entry whose account cannot be built (a secret gone from the
+/// environment or the token table, a connector this program lacks): what a runtime starting on
+/// the store's entries wants, so that one broken entry never stops the other accounts.
+pub fn apply_buildable(
+    fleet: &mut Fleet,
+    stored: &[StoredAccount],
+    secrets: &dyn SecretProvider,
+    tokens: std::sync::Arc<dyn TokenStore>,
+) -> Vec<Skipped> {
+    let mut skipped = Vec::new();
+    for entry in stored {
+        let next = applied(fleet, entry).and_then(|next| {
+            if entry.config.is_some()
+                && let Some(p) = next.properties.iter().find(|p| p.property.name == entry.property)
+            {
+                crate::Registry::build_with_tokens(p, secrets, tokens.clone())?;
+            }
+            Ok(next)
+        });
+        match next {
+            Ok(next) => *fleet = next,
+            Err(e) => skipped.push(Skipped { account: entry.account.clone(), reason: e.to_string() }),
+        }
+    }
+    skipped
+}
+
 /// The fleet with one entry applied.
 pub fn applied(fleet: &Fleet, entry: &StoredAccount) -> Result<Fleet, Error> {
     let mut next = fleet.clone();
@@ -366,6 +393,34 @@ timezone = "Europe/Lisbon"
         assert!(skipped[2].reason.contains("same cloudbeds account"), "{}", skipped[2].reason);
         assert_eq!(f.properties[0].accounts.len(), 2);
         assert!(f.properties[1].accounts.is_empty());
+    }
+
+    #[cfg(feature = "ical")]
+    #[test]
+    fn an_entry_that_cannot_be_built_is_skipped_and_the_others_apply() {
+        let mut f = fleet();
+        let feed = |id: &str, url: Value| json!({ "connector": "ical", "id": id, "feeds": [{ "id": "d", "room_type": "d", "url": url }] });
+        let tokens: std::sync::Arc<dyn TokenStore> = std::sync::Arc::new(MemoryTokenStore::default());
+        let skipped = apply_buildable(
+            &mut f,
+            &[
+                StoredAccount::new(
+                    "Dunes",
+                    "gone",
+                    Some(feed("gone", json!({ "env": "HOSTELPULSE_TEST_NEVER_SET" }))),
+                    at(),
+                ),
+                StoredAccount::new("Dunes", "kept", Some(feed("kept", json!({ "env": "PATH" }))), at()),
+                StoredAccount::new("Harbour", "inbox", None, at()),
+            ],
+            &crate::config::EnvSecrets,
+            tokens,
+        );
+        assert_eq!(skipped.len(), 1, "{skipped:?}");
+        assert_eq!(skipped[0].account, "gone");
+        assert!(skipped[0].reason.contains("HOSTELPULSE_TEST_NEVER_SET"), "{}", skipped[0].reason);
+        assert_eq!(f.properties[1].accounts.iter().map(AccountConfig::id).collect::<Vec<_>>(), ["kept"]);
+        assert_eq!(f.properties[0].accounts.iter().map(AccountConfig::id).collect::<Vec<_>>(), ["pms"]);
     }
 
     #[tokio::test]
