@@ -95,6 +95,33 @@ fn bench(c: &mut Criterion) {
     g.bench_function("plain_decode", |b| b.iter(|| pages.iter().map(|p| plain_decode(p)).sum::<usize>()));
     g.bench_function("normalize", |b| b.iter(|| pages.iter().map(|p| normalize(p, &ctx)).sum::<usize>()));
     g.finish();
+
+    // Where normalize's time goes: the envelope with raw rows alone, then the rows decoded
+    // from the raw rows (without converting), then the conversion of decoded rows alone.
+    let envelopes: Vec<wire::ListEnvelope> = pages.iter().map(|p| serde_json::from_str(p).unwrap()).collect();
+    let decoded: Vec<Vec<wire::Booking>> =
+        envelopes.iter().map(|e| e.data.iter().map(|r| serde_json::from_str(r.get()).unwrap()).collect()).collect();
+    let mut g = c.benchmark_group("beds24_normalize_parts");
+    g.sample_size(20);
+    g.throughput(Throughput::Elements((PAGES * PER_PAGE) as u64));
+    g.bench_function("envelope_raw_rows", |b| {
+        b.iter(|| {
+            pages.iter().map(|p| serde_json::from_str::<wire::ListEnvelope>(p).unwrap().data.len()).sum::<usize>()
+        })
+    });
+    g.bench_function("rows_decode", |b| {
+        b.iter(|| {
+            envelopes
+                .iter()
+                .flat_map(|e| &e.data)
+                .map(|r| serde_json::from_str::<wire::Booking>(r.get()).unwrap().id)
+                .sum::<u64>()
+        })
+    });
+    g.bench_function("convert", |b| {
+        b.iter(|| decoded.iter().flatten().filter_map(|w| convert::booking(w, &ctx).ok()).count())
+    });
+    g.finish();
 }
 
 criterion_group!(benches, bench);
