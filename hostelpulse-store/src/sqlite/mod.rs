@@ -255,6 +255,7 @@ fn parse_ts(s: &str) -> Result<DateTime<Utc>, StoreError> {
 /// writer does.
 fn reader(path: &Path) -> Result<Connection, StoreError> {
     let conn = Connection::open(path).map_err(backend)?;
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     conn.busy_timeout(Duration::from_secs(10)).map_err(backend)?;
     conn.pragma_update(None, "query_only", true).map_err(backend)?;
     Ok(conn)
@@ -318,6 +319,8 @@ impl SqliteStore {
             // touches the booking and stay indexes all over, and with the small cache every
             // commit re-read their pages. Measured: a million-row import 10% faster.
             conn.pragma_update(None, "cache_size", WRITER_CACHE_KIB).map_err(backend)?;
+            // Every statement the store runs fits in the cache (rusqlite keeps 16 by default).
+            conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
             let reader = reader(&p)?;
             Ok((conn, reader))
         })
@@ -448,6 +451,9 @@ fn migrate_checked(conn: &mut Connection, path: &Path) -> Result<(), StoreError>
     tx.commit().map_err(backend)
 }
 
+/// Prepared statements kept per connection.
+const STATEMENT_CACHE: usize = 96;
+
 /// The page size of a new state file.
 const PAGE_SIZE: i64 = 16 * 1024;
 /// The writer's page cache, in KiB (negative: SQLite's unit for a size rather than a page count).
@@ -499,10 +505,16 @@ fn run_migrations(tx: &rusqlite::Transaction<'_>) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// Runs a statement through the connection's statement cache: the runtime's writes (leases,
+/// schedules, audit records) repeat a handful of statements thousands of times.
+fn exec(c: &Connection, sql: &str, params: impl rusqlite::Params) -> rusqlite::Result<usize> {
+    c.prepare_cached(sql)?.execute(params)
+}
+
 fn insert_audit(tx: &rusqlite::Transaction<'_>, record: &AuditRecord) -> Result<(), StoreError> {
     let json = serde_json::to_string(record).map_err(backend)?;
     let outcome = record.outcome.status();
-    tx.execute(
+    exec(tx,
         "INSERT INTO audit_run (run_id, connector, account, started_at, finished_at, outcome, record)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
          ON CONFLICT (run_id) DO UPDATE SET finished_at = excluded.finished_at, outcome = excluded.outcome, record = excluded.record",
@@ -721,7 +733,7 @@ impl SyncStore for SqliteStore {
                     return Err(StoreError::Conflict { expected: update.expected_version, found });
                 }
                 let json = serde_json::to_string(&update.value).map_err(backend)?;
-                tx.execute(
+                exec(&tx,
                     "INSERT INTO connector_state (connector, account, version, state) VALUES (?1, ?2, ?3, ?4)
                      ON CONFLICT (connector, account) DO UPDATE SET version = excluded.version, state = excluded.state",
                     params![c, a, (found + 1) as i64, json],
@@ -758,14 +770,14 @@ impl SyncStore for SqliteStore {
                 }
             }
             if let Some(cursor) = commit.cursor {
-                tx.execute(
+                exec(&tx,
                     "INSERT INTO sync_cursor (connector, account, cursor) VALUES (?1, ?2, ?3)
                      ON CONFLICT (connector, account) DO UPDATE SET cursor = excluded.cursor",
                     params![c, a, ts(cursor)],
                 )
                 .map_err(backend)?;
             }
-            tx.execute("DELETE FROM paging_checkpoint WHERE connector = ?1 AND account = ?2", params![c, a])
+            exec(&tx, "DELETE FROM paging_checkpoint WHERE connector = ?1 AND account = ?2", params![c, a])
                 .map_err(backend)?;
             insert_audit(&tx, &commit.audit)?;
             tx.commit().map_err(backend)
@@ -776,7 +788,8 @@ impl SyncStore for SqliteStore {
     async fn save_paging_checkpoint(&self, scope: &Scope, checkpoint: &str) -> Result<(), StoreError> {
         let (scope, checkpoint) = (scope.clone(), checkpoint.to_owned());
         self.with(move |conn| {
-            conn.execute(
+            exec(
+                conn,
                 "INSERT INTO paging_checkpoint (connector, account, checkpoint) VALUES (?1, ?2, ?3)
                  ON CONFLICT (connector, account) DO UPDATE SET checkpoint = excluded.checkpoint",
                 params![scope.connector.as_str(), scope.account.as_str(), checkpoint],
@@ -799,7 +812,7 @@ impl SyncStore for SqliteStore {
         let key = key.to_owned();
         self.with(move |conn| {
             let tx = conn.transaction().map_err(backend)?;
-            tx.execute("DELETE FROM webhook_event WHERE seen_at < ?1", params![ts(now - ttl)]).map_err(backend)?;
+            exec(&tx, "DELETE FROM webhook_event WHERE seen_at < ?1", params![ts(now - ttl)]).map_err(backend)?;
             let inserted = tx
                 .execute(
                     "INSERT INTO webhook_event (key, seen_at) VALUES (?1, ?2) ON CONFLICT (key) DO NOTHING",
@@ -966,7 +979,8 @@ impl SqliteStore {
     async fn put_account_record(&self, table: &'static str, scope: &Scope, json: String) -> Result<(), StoreError> {
         let (connector, account) = (scope.connector.as_str().to_owned(), scope.account.as_str().to_owned());
         self.with(move |c| {
-            c.execute(
+            exec(
+                c,
                 &format!(
                     "INSERT INTO {table} (connector, account, record) VALUES (?1, ?2, ?3)
                      ON CONFLICT (connector, account) DO UPDATE SET record = excluded.record"
@@ -1144,7 +1158,8 @@ impl Inbox for SqliteStore {
             (scope.connector.as_str().to_owned(), scope.account.as_str().to_owned(), dedupe_key.to_owned());
         self.with(move |conn| {
             let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(backend)?;
-            tx.execute(
+            exec(
+                &tx,
                 "DELETE FROM webhook_inbox WHERE done_at IS NOT NULL AND done_at < ?1",
                 params![ts(now - keep_done)],
             )
@@ -1185,12 +1200,14 @@ impl Inbox for SqliteStore {
         let settled = settled.clone();
         self.with(move |conn| {
             let n = match &settled {
-                Settled::Done { run_id, at } => conn.execute(
+                Settled::Done { run_id, at } => exec(
+                    conn,
                     "UPDATE webhook_inbox SET attempts = attempts + 1, done_at = ?2, run_id = ?3, last_error = NULL
                      WHERE id = ?1",
                     params![id, ts(*at), run_id],
                 ),
-                Settled::Retry { at, error } => conn.execute(
+                Settled::Retry { at, error } => exec(
+                    conn,
                     "UPDATE webhook_inbox SET attempts = attempts + 1, next_at = ?2, last_error = ?3 WHERE id = ?1",
                     params![id, ts(*at), error],
                 ),
@@ -1277,7 +1294,8 @@ impl JobStore for SqliteStore {
         let json = serde_json::to_string(job).map_err(backend)?;
         let (c, a) = (scope.connector.as_str().to_owned(), scope.account.as_str().to_owned());
         self.with(move |conn| {
-            conn.execute(
+            exec(
+                conn,
                 "INSERT INTO runtime_job (connector, account, record) VALUES (?1, ?2, ?3)
                  ON CONFLICT (connector, account) DO UPDATE SET record = excluded.record",
                 params![c, a, json],
@@ -1319,7 +1337,8 @@ impl JobStore for SqliteStore {
                 Some((_, _, q)) => q.as_deref().map(parse_ts).transpose()?,
                 None => None,
             };
-            tx.execute(
+            exec(
+                &tx,
                 "INSERT INTO account_lease (connector, account, holder, until) VALUES (?1, ?2, ?3, ?4)
                  ON CONFLICT (connector, account) DO UPDATE SET holder = excluded.holder, until = excluded.until",
                 params![c, a, h, ts(until)],
@@ -1342,7 +1361,8 @@ impl JobStore for SqliteStore {
         let (c, a, h) = (scope.connector.as_str().to_owned(), scope.account.as_str().to_owned(), holder.to_owned());
         self.with(move |conn| {
             let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(backend)?;
-            tx.execute(
+            exec(
+                &tx,
                 "INSERT INTO runtime_job (connector, account, record) VALUES (?1, ?2, ?3)
                  ON CONFLICT (connector, account) DO UPDATE SET record = excluded.record",
                 params![c, a, json],
@@ -1368,13 +1388,14 @@ impl JobStore for SqliteStore {
         let h = holder.to_owned();
         self.with(move |conn| {
             let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(backend)?;
-            tx.execute(
+            exec(
+                &tx,
                 "INSERT INTO runtime_worker (holder, until) VALUES (?1, ?2)
                  ON CONFLICT (holder) DO UPDATE SET until = excluded.until",
                 params![h, ts(now + ttl)],
             )
             .map_err(backend)?;
-            tx.execute("DELETE FROM runtime_worker WHERE until <= ?1", params![ts(now)]).map_err(backend)?;
+            exec(&tx, "DELETE FROM runtime_worker WHERE until <= ?1", params![ts(now)]).map_err(backend)?;
             let alive = {
                 let mut st = tx.prepare("SELECT holder FROM runtime_worker ORDER BY holder").map_err(backend)?;
                 let rows = st.query_map([], |r| r.get::<_, String>(0)).map_err(backend)?;
@@ -1389,7 +1410,7 @@ impl JobStore for SqliteStore {
     async fn leave(&self, holder: &str) -> Result<(), StoreError> {
         let h = holder.to_owned();
         self.with(move |conn| {
-            conn.execute("DELETE FROM runtime_worker WHERE holder = ?1", params![h]).map(drop).map_err(backend)
+            exec(conn, "DELETE FROM runtime_worker WHERE holder = ?1", params![h]).map(drop).map_err(backend)
         })
         .await
     }
@@ -1404,7 +1425,8 @@ fn release_in(
     h: &str,
     quiet_until: Option<DateTime<Utc>>,
 ) -> Result<(), StoreError> {
-    conn.execute(
+    exec(
+        conn,
         "UPDATE account_lease SET until = ?5, quiet_until = ?4 WHERE connector = ?1 AND account = ?2 AND holder = ?3",
         params![c, a, h, quiet_until.map(ts), ts(DateTime::<Utc>::UNIX_EPOCH)],
     )
@@ -1443,7 +1465,8 @@ impl hostelpulse_core::http::TokenStore for SqliteStore {
         let k = (key.connector.as_str().to_owned(), key.account.as_str().to_owned(), key.name.to_string());
         let value = secret.expose_secret().to_owned();
         self.with(move |c| {
-            c.execute(
+            exec(
+                c,
                 "INSERT INTO credential (connector, account, name, value) VALUES (?1, ?2, ?3, ?4)
                  ON CONFLICT (connector, account, name) DO UPDATE SET value = excluded.value",
                 params![k.0, k.1, k.2, value],
@@ -1470,7 +1493,8 @@ mod tests {
         }
         tx.pragma_update(None, "user_version", clustered as i64).unwrap();
         for n in 0..3 {
-            tx.execute(
+            exec(
+                &tx,
                 "INSERT INTO sync_record (connector, account, source_id, fingerprint, modified_at, arrival, departure,
                    cancelled, missing_passes, gone, origin) VALUES ('beds24', 'a', ?1, x'00ff', NULL, '2026-12-01',
                    '2026-12-03', 0, ?2, 0, 'import')",
