@@ -76,15 +76,11 @@ fn fetch_with(url: &str, bearer: Option<&str>) -> (u16, String) {
     })
 }
 
-/// `hostelpulse console-token` keeps only the token's hash in the state; `run` on that state then
-/// serves the console to that token only.
-#[test]
-fn run_serves_the_console_to_the_stored_token_only() {
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let emu = rt.block_on(hostelpulse_sandbox::CloudbedsEmulator::builder().reservations(2).start()).unwrap();
+/// A property "Casa" with one Cloudbeds account `cb` on the emulator, written in `dir`: the
+/// configuration's and the state's paths.
+fn casa(dir: &std::path::Path, emu: &hostelpulse_sandbox::CloudbedsEmulator) -> (String, String) {
     let property = emu.property_id().to_owned();
-    let dir = tempfile::tempdir().unwrap();
-    let (cfg, db) = (dir.path().join("hostel.toml"), dir.path().join("state.sqlite"));
+    let (cfg, db) = (dir.join("hostel.toml"), dir.join("state.sqlite"));
     std::fs::write(
         &cfg,
         format!(
@@ -95,7 +91,17 @@ fn run_serves_the_console_to_the_stored_token_only() {
         ),
     )
     .unwrap();
-    let (cfg, db) = (cfg.to_str().unwrap().to_owned(), db.to_str().unwrap().to_owned());
+    (cfg.to_str().unwrap().to_owned(), db.to_str().unwrap().to_owned())
+}
+
+/// `hostelpulse console-token` keeps only the token's hash in the state; `run` on that state then
+/// serves the console to that token only.
+#[test]
+fn run_serves_the_console_to_the_stored_token_only() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let emu = rt.block_on(hostelpulse_sandbox::CloudbedsEmulator::builder().reservations(2).start()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (cfg, db) = casa(dir.path(), &emu);
     let out = std::process::Command::new(support::BIN).args(["console-token", "--db", &db]).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let token = String::from_utf8(out.stdout).unwrap().trim().to_owned();
@@ -169,20 +175,8 @@ fn accounts_added_through_the_console_run_now_and_after_a_restart() {
     let second = rt
         .block_on(hostelpulse_sandbox::CloudbedsEmulator::builder().properties(["704"]).reservations(5).start())
         .unwrap();
-    let property = first.property_id().to_owned();
     let dir = tempfile::tempdir().unwrap();
-    let (cfg, db) = (dir.path().join("hostel.toml"), dir.path().join("state.sqlite"));
-    std::fs::write(
-        &cfg,
-        format!(
-            "[property]\nname = \"Casa\"\ntimezone = \"Europe/Lisbon\"\n\n[[account]]\nconnector = \"cloudbeds\"\nid = \"cb\"\n\
-             property_id = \"{property}\"\napi_key = {{ value = \"{key}\", insecure_inline = true }}\nhttp = {{ base_url = \"{url}\" }}\n",
-            key = first.issue_api_key(&property),
-            url = first.base_url()
-        ),
-    )
-    .unwrap();
-    let (cfg, db) = (cfg.to_str().unwrap().to_owned(), db.to_str().unwrap().to_owned());
+    let (cfg, db) = casa(dir.path(), &first);
     let token = "console-token-for-accounts-0123456789";
     let env = [("HOSTELPULSE_CONSOLE_TOKEN", token)];
     let listen = || {

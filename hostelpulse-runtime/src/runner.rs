@@ -184,6 +184,10 @@ pub struct RuntimeConfig {
     pub catch_up_spread: Duration,
     /// An account's lease lasts this long unless renewed (default 60 s; renewed every third).
     pub lease_ttl: Duration,
+    /// While another process holds an account, it is asked again this often (default 5 s),
+    /// so a lease given back early — a `sync` beside `run` that finished — frees the account
+    /// within seconds rather than when the lease would have run out.
+    pub lease_recheck: Duration,
     /// Time-based alert rules are evaluated this often (default 60 s).
     pub alert_tick: Duration,
     /// How long shutdown waits for running syncs before abandoning them (default 30 s).
@@ -215,6 +219,7 @@ impl Default for RuntimeConfig {
             inbox_backoff: InboxBackoff::default(),
             catch_up_spread: Duration::from_secs(30),
             lease_ttl: Duration::from_secs(60),
+            lease_recheck: Duration::from_secs(5),
             alert_tick: Duration::from_secs(60),
             shutdown_grace: Duration::from_secs(30),
             holder: format!("{host}:{}:{}", std::process::id(), &uuid::Uuid::new_v4().simple().to_string()[..8]),
@@ -507,9 +512,11 @@ impl Runtime {
             metrics::gauge!("hostelpulse_inbox_depth").set(inbox_due.len() as f64);
             for (i, slot) in inner.slots.iter().enumerate() {
                 // Another worker's account is judged as if it were `grace` earlier.
-                let at = if owned.get(i).copied().unwrap_or(true) { now } else { now - grace };
                 let job = {
                     let mut st = slot.lock();
+                    // A "sync now" asked of this worker is its own, whoever owns the account.
+                    let mine = owned.get(i).copied().unwrap_or(true) || st.manual.is_some();
+                    let at = if mine { now } else { now - grace };
                     let inbox = inbox_due.get(&slot.scope).is_some_and(|due| *due <= at);
                     let job = inner.due(slot, &mut st, at, inbox);
                     if job.is_some() {
@@ -537,8 +544,10 @@ impl Runtime {
             metrics::gauge!("hostelpulse_running_syncs").set(tasks.len() as f64);
             let mut next = next_tick;
             for (i, slot) in inner.slots.iter().enumerate() {
-                if let Some(at) = inner.next_due(slot, &slot.lock()) {
-                    next = next.min(if owned.get(i).copied().unwrap_or(true) { at } else { at + grace });
+                let st = slot.lock();
+                if let Some(at) = inner.next_due(slot, &st) {
+                    let mine = owned.get(i).copied().unwrap_or(true) || st.manual.is_some();
+                    next = next.min(if mine { at } else { at + grace });
                 }
             }
             let until_beat = next_beat.saturating_duration_since(tokio::time::Instant::now());
@@ -904,14 +913,20 @@ impl Inner {
                 ours_since = previous_holder.as_deref() == Some(holder.as_str());
             }
             Ok(LeaseGrant::Held { by, until }) => {
+                let recheck =
+                    chrono::Duration::from_std(self.config.lease_recheck).unwrap_or(chrono::Duration::seconds(5));
                 let mut st = slot.lock();
                 st.running = false;
-                st.lease_wait = Some(until);
+                // Said once per wait, not at every look.
+                let first = st.lease_wait.is_none();
+                st.lease_wait = Some(until.min(started + recheck));
                 if let Job::Manual(p) = job {
                     st.requeue_manual(p);
                 }
                 drop(st);
-                let _ = self.events.send(RuntimeEvent::LeaseBusy { account: slot.account.id.clone(), by });
+                if first {
+                    let _ = self.events.send(RuntimeEvent::LeaseBusy { account: slot.account.id.clone(), by });
+                }
                 self.wake.notify_one();
                 return;
             }

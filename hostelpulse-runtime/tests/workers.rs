@@ -60,6 +60,21 @@ fn worker(
     Worker { name: name.into(), handle, events, task: tokio::spawn(rt.run()) }
 }
 
+/// `ACCOUNTS` upstreams (hostel `i` seeded with `bookings(i)` stays) and their store keys.
+fn hostels(clock: &Arc<dyn Clock>, bookings: impl Fn(usize) -> usize) -> (Vec<Arc<ReferenceUpstream>>, Vec<Scope>) {
+    let upstreams: Vec<_> = (0..ACCOUNTS)
+        .map(|i| ReferenceUpstream::seeded(format!("hostel-{i:02}").as_str(), clock.clone(), bookings(i)))
+        .collect();
+    let scopes = upstreams
+        .iter()
+        .map(|u| {
+            let c = u.connector();
+            Scope::new(c.kind(), c.account().clone())
+        })
+        .collect();
+    (upstreams, scopes)
+}
+
 /// The last share each worker announced.
 fn last_share(w: &mut Worker) -> Option<(Vec<String>, usize)> {
     let mut last = None;
@@ -106,16 +121,7 @@ fn assert_never_two_at_once(runs: &BTreeMap<Scope, Vec<AuditRecord>>) {
 async fn three_workers_share_the_accounts_and_take_over_from_one_that_dies() {
     let clock: Arc<dyn Clock> = Arc::new(TokioWallClock::starting_at(t0()));
     let store = Arc::new(MemoryStore::new());
-    let upstreams: Vec<_> = (0..ACCOUNTS)
-        .map(|i| ReferenceUpstream::seeded(format!("hostel-{i:02}").as_str(), clock.clone(), 5 + i % 4))
-        .collect();
-    let scopes: Vec<Scope> = upstreams
-        .iter()
-        .map(|u| {
-            let c = u.connector();
-            Scope::new(c.kind(), c.account().clone())
-        })
-        .collect();
+    let (upstreams, scopes) = hostels(&clock, |i| 5 + i % 4);
     let mut workers: Vec<Worker> =
         ["w-a", "w-b", "w-c"].iter().map(|n| worker(n, &store, &upstreams, &clock)).collect();
 
@@ -238,15 +244,7 @@ async fn three_workers_share_the_accounts_and_take_over_from_one_that_dies() {
 async fn accounts_of_a_worker_that_dies_run_even_when_every_worker_started_at_once() {
     let clock: Arc<dyn Clock> = Arc::new(TokioWallClock::starting_at(t0()));
     let store = Arc::new(MemoryStore::new());
-    let upstreams: Vec<_> =
-        (0..ACCOUNTS).map(|i| ReferenceUpstream::seeded(format!("hostel-{i:02}").as_str(), clock.clone(), 3)).collect();
-    let scopes: Vec<Scope> = upstreams
-        .iter()
-        .map(|u| {
-            let c = u.connector();
-            Scope::new(c.kind(), c.account().clone())
-        })
-        .collect();
+    let (upstreams, scopes) = hostels(&clock, |_| 3);
     for name in ["w-a", "w-b", "w-c"] {
         store.heartbeat(name, clock.now(), chrono::Duration::seconds(30)).await.unwrap();
     }
@@ -264,6 +262,28 @@ async fn accounts_of_a_worker_that_dies_run_even_when_every_worker_started_at_on
         let (alive, _) = last_share(w).expect("shared");
         assert_eq!(alive, ["w-a", "w-b", "w-c"]);
     }
+    // "Sync now" asked of w-a for one of w-b's accounts, while a tool holds that account: it
+    // runs on w-a within one look (5 s) of the tool giving the lease back — the request is
+    // w-a's, whoever owns the account, so the owner's grace does not apply to it.
+    let (b_scope, b_account) = runs
+        .iter()
+        .find(|(_, rs)| rs.last().and_then(|r| r.worker.as_deref()) == Some("w-b"))
+        .map(|(s, _)| (s.clone(), s.account.as_str().to_owned()))
+        .expect("w-b owns accounts");
+    let held = store.lease(&b_scope, "a-tool", clock.now(), chrono::Duration::seconds(60)).await.unwrap();
+    assert!(matches!(held, hostelpulse_core::sync::LeaseGrant::Granted { .. }));
+    let id = workers[0].handle.queue_run(&b_account, hostelpulse_core::sync::PlanKind::Incremental).unwrap();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    store.release(&b_scope, "a-tool", None).await.unwrap();
+    let released = clock.now();
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    let manual = store.recent(&b_scope, 100).await.unwrap().into_iter().find(|r| r.run_id == id).expect("it ran");
+    assert_eq!(manual.worker.as_deref(), Some("w-a"));
+    let after = manual.started_at - released;
+    assert!(
+        after >= chrono::Duration::zero() && after <= chrono::Duration::seconds(5),
+        "started {after} after the release"
+    );
 
     let dead = workers.pop().unwrap();
     let died_at = clock.now();
