@@ -96,6 +96,14 @@ async fn audit(store: &MemoryStore, scopes: &[Scope]) -> BTreeMap<Scope, Vec<Aud
     out
 }
 
+/// The accounts whose last run `worker` ran: the ones it owns.
+fn ran_last_by(runs: &BTreeMap<Scope, Vec<AuditRecord>>, worker: &str) -> Vec<Scope> {
+    runs.iter()
+        .filter(|(_, rs)| rs.last().and_then(|r| r.worker.as_deref()) == Some(worker))
+        .map(|(s, _)| s.clone())
+        .collect()
+}
+
 /// No two runs of one account overlap in time when different workers ran them.
 fn assert_never_two_at_once(runs: &BTreeMap<Scope, Vec<AuditRecord>>) {
     for (scope, rs) in runs {
@@ -191,11 +199,7 @@ async fn three_workers_share_the_accounts_and_take_over_from_one_that_dies() {
     let died_at = clock.now();
     dead.task.abort();
     let _ = dead.task.await;
-    let c_accounts: Vec<Scope> = runs
-        .iter()
-        .filter(|(_, rs)| rs.last().and_then(|r| r.worker.as_deref()) == Some("w-c"))
-        .map(|(s, _)| s.clone())
-        .collect();
+    let c_accounts = ran_last_by(&runs, "w-c");
     assert!(!c_accounts.is_empty());
 
     tokio::time::sleep(Duration::from_secs(10 * 60)).await;
@@ -252,11 +256,7 @@ async fn accounts_of_a_worker_that_dies_run_even_when_every_worker_started_at_on
         ["w-a", "w-b", "w-c"].iter().map(|n| worker(n, &store, &upstreams, &clock)).collect();
     tokio::time::sleep(Duration::from_secs(20 * 60)).await;
     let runs = audit(&store, &scopes).await;
-    let c_accounts: Vec<Scope> = runs
-        .iter()
-        .filter(|(_, rs)| rs.last().and_then(|r| r.worker.as_deref()) == Some("w-c"))
-        .map(|(s, _)| s.clone())
-        .collect();
+    let c_accounts = ran_last_by(&runs, "w-c");
     assert!(!c_accounts.is_empty());
     for w in &mut workers {
         let (alive, _) = last_share(w).expect("shared");
@@ -265,11 +265,8 @@ async fn accounts_of_a_worker_that_dies_run_even_when_every_worker_started_at_on
     // "Sync now" asked of w-a for one of w-b's accounts, while a tool holds that account: it
     // runs on w-a within one look (5 s) of the tool giving the lease back — the request is
     // w-a's, whoever owns the account, so the owner's grace does not apply to it.
-    let (b_scope, b_account) = runs
-        .iter()
-        .find(|(_, rs)| rs.last().and_then(|r| r.worker.as_deref()) == Some("w-b"))
-        .map(|(s, _)| (s.clone(), s.account.as_str().to_owned()))
-        .expect("w-b owns accounts");
+    let b_scope = ran_last_by(&runs, "w-b").into_iter().next().expect("w-b owns accounts");
+    let b_account = b_scope.account.as_str().to_owned();
     let held = store.lease(&b_scope, "a-tool", clock.now(), chrono::Duration::seconds(60)).await.unwrap();
     assert!(matches!(held, hostelpulse_core::sync::LeaseGrant::Granted { .. }));
     let id = workers[0].handle.queue_run(&b_account, hostelpulse_core::sync::PlanKind::Incremental).unwrap();
