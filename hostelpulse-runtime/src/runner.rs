@@ -749,25 +749,14 @@ impl Inner {
                 st.persisted = saved.clone();
                 st.job = saved;
             }
-            let j = &st.job;
+            let j = &mut st.job;
             if j.next_full_at.is_none() && j.next_poll_at.is_none() && j.retry.is_none() && j.blocked.is_none() {
+                j.managed_since.get_or_insert(now);
                 unscheduled.push(i);
             }
         }
-        let count = unscheduled.len();
-        for (k, i) in unscheduled.into_iter().enumerate() {
-            let slot = &self.slots[i];
-            let at = catch_up_slot(now, self.config.catch_up_spread, k, count);
-            let job = {
-                let mut st = slot.lock();
-                st.job.next_full_at = Some(at);
-                st.job.managed_since.get_or_insert(now);
-                st.persisted = st.job.clone();
-                st.job.clone()
-            };
-            if let Err(e) = self.store.save_job(&slot.scope, &job).await {
-                tracing::warn!(account = %slot.account.id, error = %e, "cannot save a taken-over account's schedule");
-            }
+        if let Err(e) = self.catch_up(now, unscheduled).await {
+            tracing::warn!(error = %e, "cannot save a taken-over account's schedule");
         }
         self.wake.notify_one();
     }
@@ -807,7 +796,12 @@ impl Inner {
                 overdue.push(i);
             }
         }
-        // Nothing is run twice to catch up: one full (or poll) per overdue account, spread out.
+        self.catch_up(now, overdue).await
+    }
+
+    /// Nothing is run twice to catch up: one full (or poll) per overdue account, spread out
+    /// from `now`, and saved.
+    async fn catch_up(&self, now: DateTime<Utc>, overdue: Vec<usize>) -> Result<(), StoreError> {
         let count = overdue.len();
         for (k, i) in overdue.into_iter().enumerate() {
             let slot = &self.slots[i];
