@@ -6,14 +6,14 @@ use async_trait::async_trait;
 use chrono::{Duration, Utc};
 use hostelpulse_core::capability::{Capabilities, Operation};
 use hostelpulse_core::connector::{
-    BookingBatch, BookingQuery, Connector, DateRange, Health, RecordFailure, StayStatus, TransportStats, WriteReceipt,
+    BookingBatch, BookingQuery, Connector, DateRange, Health, StayStatus, TransportStats, WriteReceipt,
 };
 use hostelpulse_core::error::{Applied, Error, ErrorKind, Result};
 use hostelpulse_core::http::{
     CreditConfig, CreditHeaders, HeaderName, HttpClient, Pacer, PacingConfig, Request, Response, decode_json,
 };
 use hostelpulse_core::model::{
-    AccountId, Availability, Booking, Condition, ConnectorKind, Housekeeping, Property, Provenance, SourceId, Via,
+    AccountId, Availability, Condition, ConnectorKind, Housekeeping, Property, Provenance, SourceId, Via,
 };
 use hostelpulse_core::paging::{Checkpoints, Paged};
 use serde_json::json;
@@ -30,9 +30,6 @@ use crate::wire;
 const STATUSES: [&str; 6] = ["confirmed", "request", "new", "cancelled", "black", "inquiry"];
 /// Ids per by-id request.
 const IDS_PER_REQUEST: usize = 100;
-
-/// How many raw booking rows are converted before their memory is given back.
-const CONVERT_PART: usize = 1_000;
 
 /// The account's pacing: one request at a time, a credit budget fed by both spellings of the
 /// credit headers, and a retry budget.
@@ -60,7 +57,26 @@ pub struct Beds24Connector {
     auth: Auth,
     account: AccountId,
     rooms: Mutex<Option<Arc<RoomIndex>>>,
-    checkpoints: Checkpoints<Box<RawValue>>,
+    /// Unfinished reads of raw rows (properties, calendars): kept in this process only, as they
+    /// are a page or two.
+    raw_checkpoints: Checkpoints<Box<RawValue>>,
+    /// The unfinished bookings read: the one a large full sync resumes, in another process too.
+    booking_checkpoints: Checkpoints<convert::Row>,
+}
+
+/// One page of a list read, decoded.
+struct PageOf<R> {
+    success: Option<bool>,
+    error: Option<String>,
+    next_page_exists: bool,
+    rows: Vec<R>,
+    /// One key per row for the paging guard.
+    keys: Vec<u64>,
+}
+
+fn row_key(k: &str) -> u64 {
+    use std::hash::BuildHasher;
+    rustc_hash::FxBuildHasher.hash_one(k)
 }
 
 impl Beds24Connector {
@@ -86,7 +102,8 @@ impl Beds24Connector {
             auth,
             account,
             rooms: Mutex::new(None),
-            checkpoints: Checkpoints::default(),
+            raw_checkpoints: Checkpoints::default(),
+            booking_checkpoints: Checkpoints::default(),
         })
     }
 
@@ -108,18 +125,65 @@ impl Beds24Connector {
             .await
     }
 
+    /// Every page of a list query, its rows raw (`GET /properties`, the calendar).
+    async fn pages(&self, req: Request) -> Result<Paged<Box<RawValue>>> {
+        self.read_pages(req, &self.raw_checkpoints, |resp| {
+            let env: wire::ListEnvelope = resp.json()?;
+            let keys = env.data.iter().map(|r| row_key(r.get())).collect();
+            Ok(PageOf {
+                success: env.success,
+                error: env.error,
+                next_page_exists: env.pages.next_page_exists,
+                rows: env.data,
+                keys,
+            })
+        })
+        .await
+    }
+
+    /// Every page of a `GET /bookings` query, each converted as it arrives: a large property's
+    /// raw JSON is never all in memory, and a read resumed across credit windows or processes
+    /// keeps converted bookings, not pages.
+    async fn booking_pages(&self, req: Request, rooms: &RoomIndex) -> Result<Paged<convert::Row>> {
+        let provenance = Provenance::new(Via::Api, Utc::now());
+        let ctx = Ctx {
+            account: &self.account,
+            rooms,
+            currency: self.cfg.currency.as_deref(),
+            checkin_code: &self.cfg.checkin_code,
+            checkout_code: &self.cfg.checkout_code,
+            provenance: &provenance,
+        };
+        self.read_pages(req, &self.booking_checkpoints, |resp| {
+            let p = convert::page(&resp.body, &ctx, self.cfg.property_id)?;
+            Ok(PageOf {
+                success: p.success,
+                error: p.error,
+                next_page_exists: p.next_page_exists,
+                rows: p.rows,
+                keys: p.keys,
+            })
+        })
+        .await
+    }
+
     /// Every page of a list query (`page` = 2, 3, … while `nextPageExists`), up to the page
     /// limit; a limit reached or a page repeating stops it, and says so. A read that fails on a
     /// retryable error keeps its pages, and the next attempt of the same read continues there
     /// (a full sync across credit windows or through faults finishes instead of starting over).
-    async fn pages(&self, req: Request) -> Result<Paged<Box<RawValue>>> {
+    async fn read_pages<R>(
+        &self,
+        req: Request,
+        checkpoints: &Checkpoints<R>,
+        decode: impl Fn(Response) -> Result<PageOf<R>>,
+    ) -> Result<Paged<R>> {
         let identity = req.identity();
-        let mut progress = self.checkpoints.resume(&identity, self.cfg.max_pages);
+        let mut progress = checkpoints.resume(&identity, self.cfg.max_pages);
         for page in progress.next_page..=progress.guard.max_pages() {
             let r = if page == 1 { req.clone() } else { req.clone().query("page", page) };
-            let env: wire::ListEnvelope = match self.send(r).await.and_then(|r| r.json()) {
+            let env = match self.send(r).await.and_then(&decode) {
                 Ok(env) => env,
-                Err(e) => return Err(self.checkpoints.fail(identity, progress, page, e)),
+                Err(e) => return Err(checkpoints.fail(identity, progress, page, e)),
             };
             if env.success == Some(false) {
                 // A large body the inspector let through: a failure of unknown class, retried.
@@ -131,12 +195,12 @@ impl Beds24Connector {
                     applied: Applied::No,
                 });
             }
-            if let Err(stop) = progress.guard.check(page, env.data.iter().map(|r| r.get())) {
+            if let Err(stop) = progress.guard.check(page, &env.keys) {
                 tracing::warn!(%stop, "stopped paging");
                 return Ok(Paged::stopped(progress.rows, stop));
             }
-            progress.rows.extend(env.data);
-            if !env.pages.next_page_exists {
+            progress.rows.extend(env.rows);
+            if !env.next_page_exists {
                 return Ok(Paged::complete(progress.rows));
             }
         }
@@ -176,27 +240,6 @@ impl Beds24Connector {
             .query("propertyId", self.cfg.property_id)
             .query_each("status", statuses)
             .query("includeInfoItems", "true")
-    }
-
-    fn convert_rows(
-        &self,
-        rows: &[Box<RawValue>],
-        rooms: &RoomIndex,
-        bookings: &mut Vec<Booking>,
-        failures: &mut Vec<RecordFailure>,
-    ) {
-        let provenance = Provenance::new(Via::Api, Utc::now());
-        let ctx = Ctx {
-            account: &self.account,
-            rooms,
-            currency: self.cfg.currency.as_deref(),
-            checkin_code: &self.cfg.checkin_code,
-            checkout_code: &self.cfg.checkout_code,
-            provenance: &provenance,
-        };
-        let (b, f) = convert::rows(rows, &ctx, self.cfg.property_id);
-        bookings.extend(b);
-        failures.extend(f);
     }
 
     /// Open or closed per room type and night, from `/inventory/rooms/availability` — cheaper
@@ -253,9 +296,9 @@ impl Beds24Connector {
     async fn fetch_by_ids(&self, ids: &[SourceId], rooms: &RoomIndex, out: &mut BookingBatch) -> Result<()> {
         for chunk in ids.chunks(IDS_PER_REQUEST) {
             let nums = chunk.iter().map(|id| Self::numeric(id, "booking")).collect::<Result<Vec<_>>>()?;
-            let paged = self.pages(self.booking_request(true).query_each("id", nums)).await?;
+            let paged = self.booking_pages(self.booking_request(true).query_each("id", nums), rooms).await?;
             paged.mark(out);
-            self.convert_rows(paged.rows(), rooms, &mut out.bookings, &mut out.failures);
+            split(paged.into_rows(), out);
         }
         Ok(())
     }
@@ -330,18 +373,9 @@ impl Connector for Beds24Connector {
             // then keep exactly the stays that overlap.
             req = req.query("arrivalTo", w.end).query("departureFrom", w.start);
         }
-        let paged = self.pages(req).await?;
+        let paged = self.booking_pages(req, &rooms).await?;
         paged.mark(&mut batch);
-        // Converted a part at a time, each part's raw rows freed before the next: a large
-        // property's raw JSON and its converted bookings are never all in memory at once.
-        let mut rows = paged.into_rows().into_iter();
-        loop {
-            let part: Vec<Box<RawValue>> = rows.by_ref().take(CONVERT_PART).collect();
-            if part.is_empty() {
-                break;
-            }
-            self.convert_rows(&part, &rooms, &mut batch.bookings, &mut batch.failures);
-        }
+        split(paged.into_rows(), &mut batch);
         if let Some(w) = query.stay {
             batch.bookings.retain(|b| w.overlaps_stay(b.arrival, b.departure));
         }
@@ -471,11 +505,22 @@ impl Connector for Beds24Connector {
     }
 
     async fn paging_checkpoint(&self) -> Option<String> {
-        self.checkpoints.export()
+        self.booking_checkpoints.export()
     }
 
     async fn resume_paging(&self, saved: &str) -> Result<()> {
-        self.checkpoints.resume_saved(saved)
+        self.booking_checkpoints.resume_saved(saved)
+    }
+}
+
+/// Converted rows into the batch's bookings and failures.
+fn split(rows: Vec<convert::Row>, batch: &mut BookingBatch) {
+    batch.bookings.reserve(rows.len());
+    for row in rows {
+        match row {
+            Ok(b) => batch.bookings.push(b),
+            Err(f) => batch.failures.push(f),
+        }
     }
 }
 

@@ -77,6 +77,17 @@ fn text(s: &Option<String>) -> Option<String> {
     s.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned)
 }
 
+/// [`text`], taking the string: moved when it needs no trimming, which is nearly always.
+fn owned_text(s: Option<String>) -> Option<String> {
+    let s = s?;
+    let t = s.trim();
+    match t.len() {
+        0 => None,
+        n if n == s.len() => Some(s),
+        _ => Some(t.to_owned()),
+    }
+}
+
 /// Parses Beds24 timestamps: ISO UTC with `Z`, or the offset-less forms the API accepts.
 pub fn timestamp(s: &str) -> Option<DateTime<Utc>> {
     let s = s.trim();
@@ -90,13 +101,13 @@ pub fn timestamp(s: &str) -> Option<DateTime<Utc>> {
         .or_else(|| NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S").ok().map(|n| n.and_utc()))
 }
 
-fn date(field: &str, s: &Option<String>) -> Result<NaiveDate, String> {
-    let s = s.as_deref().ok_or_else(|| format!("`{field}` is missing"))?;
+fn date(field: &str, s: Option<&str>) -> Result<NaiveDate, String> {
+    let s = s.ok_or_else(|| format!("`{field}` is missing"))?;
     s.parse().map_err(|_| format!("`{field}` is not a date: `{s}`"))
 }
 
 /// The normalized status, and the raw value kept beside it.
-pub fn status(b: &wire::Booking, checkin_code: &str, checkout_code: &str) -> (BookingStatus, String) {
+pub fn status(b: &wire::Booking<'_>, checkin_code: &str, checkout_code: &str) -> (BookingStatus, String) {
     let raw_status = b.status.as_deref().unwrap_or("");
     let sub = b.sub_status.as_deref().filter(|s| !s.is_empty() && *s != "none");
     let raw = match sub {
@@ -118,9 +129,9 @@ pub fn status(b: &wire::Booking, checkin_code: &str, checkout_code: &str) -> (Bo
     (status, raw)
 }
 
-fn channel(b: &wire::Booking) -> Option<Channel> {
+fn channel(b: &wire::Booking<'_>) -> Option<Channel> {
     let code = b.channel.as_deref().map(str::trim).unwrap_or("").to_ascii_lowercase();
-    let source = text(&b.api_source);
+    let source = b.api_source.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
     Some(match code.as_str() {
         "booking" | "bookingcom" => Channel::BookingCom,
         "airbnb" => Channel::Airbnb,
@@ -137,44 +148,74 @@ fn channel(b: &wire::Booking) -> Option<Channel> {
     })
 }
 
-/// A page's booking rows, converted: the bookings, and a failure with its JSON path for each row
-/// that does not decode or convert. Rows are decoded straight; only a row that fails is decoded
-/// again with path tracking, so the happy path costs what a plain decode costs. A row of another
-/// property is refused (the API filters by property, but such a row must never be stored under
-/// this one).
-pub fn rows(
-    rows: &[Box<serde_json::value::RawValue>],
-    ctx: &Ctx<'_>,
-    property_id: u64,
-) -> (Vec<Booking>, Vec<RecordFailure>) {
-    let mut bookings = Vec::with_capacity(rows.len());
-    let mut failures = Vec::new();
-    for (i, raw) in rows.iter().enumerate() {
-        let w = match serde_json::from_str::<wire::Booking>(raw.get()) {
-            Ok(w) => w,
-            Err(_) => {
-                failures.push(undecodable(raw.get(), i));
-                continue;
+/// One booking row, converted: the booking, or why it could not be (for the sync report).
+pub type Row = std::result::Result<Booking, RecordFailure>;
+
+/// A `GET /bookings` page, converted.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct Page {
+    /// The envelope's `success`.
+    pub success: Option<bool>,
+    /// The envelope's error text, on failure.
+    pub error: Option<String>,
+    /// Whether another page follows.
+    pub next_page_exists: bool,
+    /// Each row, in the page's order.
+    pub rows: Vec<Row>,
+    /// One key per row for the paging guard (which spots a page served twice): a hash of the
+    /// booking id, or of the raw text of a row whose id cannot be read.
+    pub keys: Vec<u64>,
+}
+
+/// Converts a `GET /bookings` page: the bookings, and a failure with its JSON path for each row
+/// that does not decode or convert.
+///
+/// The page is decoded straight into the wire types and each row is converted by value (its
+/// strings moved, not copied), so the happy path costs about what a plain decode costs. Only a
+/// page where that fails is read again with raw rows, each decoded on its own (and with path
+/// tracking only if it fails), so one bad row never costs the others. A row of another property
+/// is refused (the API filters by property, but such a row must never be stored under this one).
+pub fn page(body: &[u8], ctx: &Ctx<'_>, property_id: u64) -> hostelpulse_core::error::Result<Page> {
+    if let Ok(p) = serde_json::from_slice::<wire::BookingPage>(body) {
+        let keys = p.data.iter().map(|w| row_key(&w.id)).collect();
+        let rows = p.data.into_iter().enumerate().map(|(i, w)| row(w, i, ctx, property_id)).collect();
+        return Ok(Page { success: p.success, error: p.error, next_page_exists: p.pages.next_page_exists, rows, keys });
+    }
+    let env: wire::ListEnvelope = hostelpulse_core::http::decode_json(&ConnectorKind::BEDS24, "GET /bookings", body)?;
+    let mut rows = Vec::with_capacity(env.data.len());
+    let mut keys = Vec::with_capacity(env.data.len());
+    for (i, raw) in env.data.iter().enumerate() {
+        match serde_json::from_str::<wire::Booking>(raw.get()) {
+            Ok(w) => {
+                keys.push(row_key(&w.id));
+                rows.push(row(w, i, ctx, property_id));
             }
-        };
-        if let Some(other) = w.property_id.filter(|p| *p != property_id) {
-            failures.push(
-                RecordFailure::new(
-                    Some(SourceId::from(w.id)),
-                    format!("belongs to property {other}, not {property_id}: not stored"),
-                )
-                .at(format!("data[{i}].propertyId")),
-            );
-            continue;
-        }
-        match booking(&w, ctx) {
-            Ok(b) => bookings.push(b),
-            Err(reason) => {
-                failures.push(RecordFailure::new(Some(SourceId::from(w.id)), reason).at(format!("data[{i}]")))
+            Err(_) => {
+                keys.push(row_key(raw.get()));
+                rows.push(Err(undecodable(raw.get(), i)));
             }
         }
     }
-    (bookings, failures)
+    Ok(Page { success: env.success, error: env.error, next_page_exists: env.pages.next_page_exists, rows, keys })
+}
+
+fn row_key(k: &(impl std::hash::Hash + ?Sized)) -> u64 {
+    use std::hash::BuildHasher;
+    rustc_hash::FxBuildHasher.hash_one(k)
+}
+
+/// Row `i` of a page, decoded: converted, or refused with where and why.
+fn row(w: wire::Booking<'_>, i: usize, ctx: &Ctx<'_>, property_id: u64) -> Row {
+    let id = w.id;
+    if let Some(other) = w.property_id.filter(|p| *p != property_id) {
+        return Err(RecordFailure::new(
+            Some(SourceId::from(id)),
+            format!("belongs to property {other}, not {property_id}: not stored"),
+        )
+        .at(format!("data[{i}].propertyId")));
+    }
+    into_booking(w, ctx).map_err(|reason| RecordFailure::new(Some(SourceId::from(id)), reason).at(format!("data[{i}]")))
 }
 
 /// The failure of row `i` that did not decode: decoded again, with path tracking, for the path.
@@ -196,25 +237,44 @@ fn undecodable(raw: &str, i: usize) -> RecordFailure {
 }
 
 /// Converts a booking. The error says what is wrong, for the sync report.
-pub fn booking(b: &wire::Booking, ctx: &Ctx<'_>) -> Result<Booking, String> {
-    let arrival = date("arrival", &b.arrival)?;
-    let departure = date("departure", &b.departure)?;
+pub fn booking(b: &wire::Booking<'_>, ctx: &Ctx<'_>) -> Result<Booking, String> {
+    into_booking(b.clone(), ctx)
+}
+
+/// [`booking`], taking the row: its strings move into the booking instead of being copied.
+pub fn into_booking(b: wire::Booking<'_>, ctx: &Ctx<'_>) -> Result<Booking, String> {
+    let arrival = date("arrival", b.arrival.as_deref())?;
+    let departure = date("departure", b.departure.as_deref())?;
     // A stay has a night: a departure on the arrival day (found by fuzzing) is refused like one
     // before it, as the other sources do.
     if departure <= arrival {
         return Err(format!("departure {departure} is not after arrival {arrival}: a booking without a night"));
     }
-    let (status, raw) = status(b, ctx.checkin_code, ctx.checkout_code);
+    let (status, raw) = status(&b, ctx.checkin_code, ctx.checkout_code);
+    let channel = channel(&b);
     let mut out = Booking::new(key(ctx.account, b.id), ctx.provenance.clone(), status, arrival, departure);
     out.status_raw = Some(raw);
-    let name = [text(&b.first_name), text(&b.last_name)].into_iter().flatten().collect::<Vec<_>>().join(" ");
-    out.guest = Guest {
-        name: (!name.is_empty()).then_some(name),
-        email: text(&b.email),
-        phone: text(&b.mobile).or_else(|| text(&b.phone)),
-        country: text(&b.country2).map(|c| c.to_ascii_uppercase()).or_else(|| text(&b.country)),
-        language: text(&b.lang),
+    let name = match (owned_text(b.first_name), owned_text(b.last_name)) {
+        (Some(mut first), Some(last)) => {
+            first.reserve(1 + last.len());
+            first.push(' ');
+            first.push_str(&last);
+            Some(first)
+        }
+        (first, last) => first.or(last),
     };
+    let phone = match owned_text(b.mobile) {
+        Some(m) => Some(m),
+        None => owned_text(b.phone),
+    };
+    let country = match owned_text(b.country2) {
+        Some(mut c) => {
+            c.make_ascii_uppercase();
+            Some(c)
+        }
+        None => b.country.as_deref().map(str::trim).filter(|c| !c.is_empty()).map(str::to_owned),
+    };
+    out.guest = Guest { name, email: owned_text(b.email), phone, country, language: owned_text(b.lang) };
     out.party = Party { adults: b.num_adult, children: b.num_child };
     if let Some(room_id) = b.room_id.filter(|r| *r > 0) {
         let unit = b.unit_id.filter(|u| *u > 0);
@@ -230,8 +290,8 @@ pub fn booking(b: &wire::Booking, ctx: &Ctx<'_>) -> Result<Booking, String> {
             label: unit.and_then(|u| ctx.rooms.unit_names.get(&(room_id, u)).cloned()),
         });
     }
-    out.channel = channel(b);
-    out.channel_ref = text(&b.api_reference);
+    out.channel = channel;
+    out.channel_ref = owned_text(b.api_reference);
     out.group = b.master_id.filter(|m| *m > 0 && *m != b.id).map(SourceId::from);
     let currency = ctx.rooms.currency.as_deref().or(ctx.currency);
     out.total = match (b.price, currency) {
@@ -241,14 +301,15 @@ pub fn booking(b: &wire::Booking, ctx: &Ctx<'_>) -> Result<Booking, String> {
         )),
         _ => None,
     };
-    if let Some(c) = text(&b.comments) {
+    out.notes.reserve(2 + b.info_items.len());
+    if let Some(c) = owned_text(b.comments) {
         out.notes.push(Note { kind: NoteKind::Guest, code: None, text: c });
     }
-    if let Some(n) = text(&b.notes) {
+    if let Some(n) = owned_text(b.notes) {
         out.notes.push(Note { kind: NoteKind::Internal, code: None, text: n });
     }
-    for item in &b.info_items {
-        out.notes.push(Note { kind: NoteKind::Tagged, code: Some(item.code.clone()), text: item.text.clone() });
+    for item in b.info_items {
+        out.notes.push(Note { kind: NoteKind::Tagged, code: Some(item.code), text: item.text });
     }
     out.created_at = b.booking_time.as_deref().and_then(timestamp);
     out.modified_at = b.modified_time.as_deref().and_then(timestamp);

@@ -72,7 +72,7 @@ impl Beds24Webhooks {
         let value: serde_json::Value = serde_json::from_slice(delivery.body)
             .map_err(|e| Beds24WebhookError::Unrecognised(format!("body is not JSON: {e}")))?;
         if value.get("booking").is_some() {
-            let v2: wire::WebhookV2 = serde_json::from_value(value)
+            let v2: wire::WebhookV2<'_> = serde_json::from_slice(delivery.body)
                 .map_err(|e| Beds24WebhookError::Unrecognised(format!("booking webhook: {e}")))?;
             let b = v2
                 .booking
@@ -88,7 +88,7 @@ impl Beds24Webhooks {
                 format!("beds24:v2:{body_key}"),
             );
             if let Some(s) = b.status {
-                hint = hint.with_claimed_status(s);
+                hint = hint.with_claimed_status(s.into_owned());
             }
             return Ok(hint);
         }

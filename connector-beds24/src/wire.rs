@@ -4,6 +4,8 @@
 // Field names mirror the vendor's spec one to one; the spec documents them.
 #![allow(missing_docs)]
 
+use std::borrow::Cow;
+
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
@@ -35,10 +37,29 @@ pub struct ListEnvelope {
     pub error: Option<String>,
 }
 
+/// A `GET /bookings` page with its rows typed: the happy path, one decode for the whole page.
+/// When it fails (one row of an unexpected shape), the page is read again as a [`ListEnvelope`]
+/// and its rows one by one.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BookingPage<'a> {
+    /// `true` on success.
+    #[serde(default)]
+    pub success: Option<bool>,
+    /// Paging.
+    #[serde(default)]
+    pub pages: Pages,
+    /// Rows.
+    #[serde(default, borrow)]
+    pub data: Vec<Booking<'a>>,
+    /// Error text, on failure.
+    pub error: Option<String>,
+}
+
 /// An info item (tagged note / flag).
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct InfoItem {
+pub struct InfoItem<'a> {
     /// Id.
     pub id: Option<u64>,
     /// Code, e.g. `CHECKIN`.
@@ -48,22 +69,31 @@ pub struct InfoItem {
     #[serde(default)]
     pub text: String,
     /// When it was created.
-    pub create_time: Option<String>,
+    #[serde(borrow)]
+    pub create_time: Option<Cow<'a, str>>,
 }
 
 /// A booking.
+///
+/// The fields conversion reads and drops (dates, times, status and channel codes) borrow from
+/// the page when they hold no escapes; the ones a [`hostelpulse_core::model::Booking`] keeps are
+/// owned, and move into it. A page of bookings then costs fewer allocations than its strings.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Booking {
+pub struct Booking<'a> {
     pub id: u64,
     pub master_id: Option<u64>,
     pub property_id: Option<u64>,
     pub room_id: Option<u64>,
     pub unit_id: Option<u64>,
-    pub status: Option<String>,
-    pub sub_status: Option<String>,
-    pub arrival: Option<String>,
-    pub departure: Option<String>,
+    #[serde(borrow)]
+    pub status: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    pub sub_status: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    pub arrival: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    pub departure: Option<Cow<'a, str>>,
     pub num_adult: Option<u16>,
     pub num_child: Option<u16>,
     pub first_name: Option<String>,
@@ -71,21 +101,28 @@ pub struct Booking {
     pub email: Option<String>,
     pub phone: Option<String>,
     pub mobile: Option<String>,
-    pub country: Option<String>,
+    #[serde(borrow)]
+    pub country: Option<Cow<'a, str>>,
     pub country2: Option<String>,
     pub lang: Option<String>,
     pub comments: Option<String>,
     pub notes: Option<String>,
     pub price: Option<f64>,
-    pub api_source: Option<String>,
+    #[serde(borrow)]
+    pub api_source: Option<Cow<'a, str>>,
     pub api_reference: Option<String>,
-    pub channel: Option<String>,
-    pub referer: Option<String>,
-    pub booking_time: Option<String>,
-    pub modified_time: Option<String>,
-    pub cancel_time: Option<String>,
-    #[serde(default)]
-    pub info_items: Vec<InfoItem>,
+    #[serde(borrow)]
+    pub channel: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    pub referer: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    pub booking_time: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    pub modified_time: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    pub cancel_time: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    pub info_items: Vec<InfoItem<'a>>,
 }
 
 /// A unit of a room (a bed in a dorm, a room of a private room type).
@@ -217,9 +254,10 @@ impl std::fmt::Display for PostMessage {
 /// The booking webhook, version 2.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct WebhookV2 {
+pub struct WebhookV2<'a> {
     pub time_stamp: Option<String>,
-    pub booking: Option<Booking>,
+    #[serde(borrow)]
+    pub booking: Option<Booking<'a>>,
 }
 
 /// The inventory webhook: every value is a string.

@@ -76,10 +76,15 @@ fn bookings_get() {
         .unwrap()
         .iter()
         .map(|row| {
-            let w: wire::Booking = serde_json::from_value(row.clone()).unwrap();
+            let text = row.to_string();
+            let w: wire::Booking<'_> = serde_json::from_str(&text).unwrap();
             convert::booking(&w, &ctx).unwrap()
         })
         .collect();
+    // The connector's path, the page at once with its rows converted by value, gives the same.
+    let page = convert::page(sample("bookings-get.response.json").as_bytes(), &ctx, 145678).unwrap();
+    let paged: Vec<_> = page.rows.into_iter().map(Result::unwrap).collect();
+    assert_eq!(paged, out);
     // The first has a CHECKIN info item: checked in; the second was cancelled by the guest.
     assert_eq!(format!("{:?}", out[0].status), "CheckedIn");
     assert_eq!(format!("{:?}", out[1].status), "Cancelled");
@@ -190,21 +195,19 @@ fn a_booking_without_a_night_is_refused_with_a_reason() {
 /// and the rows around it convert.
 #[test]
 fn a_row_that_does_not_decode_keeps_its_path_and_id() {
-    let rows: Vec<Box<serde_json::value::RawValue>> = vec![
-        serde_json::value::RawValue::from_string(
-            r#"{"id": 1, "arrival": "2026-12-01", "departure": "2026-12-03"}"#.into(),
-        )
-        .unwrap(),
-        serde_json::value::RawValue::from_string(r#"{"id": 2, "arrival": 20261201, "departure": "2026-12-03"}"#.into())
-            .unwrap(),
-    ];
+    let body = r#"{"success": true, "pages": {"nextPageExists": false}, "data": [
+        {"id": 1, "arrival": "2026-12-01", "departure": "2026-12-03"},
+        {"id": 2, "arrival": 20261201, "departure": "2026-12-03"}]}"#;
     let rooms = RoomIndex::default();
     let p = fetched();
     let account = account();
     let ctx = ctx(&account, &rooms, &p);
-    let (bookings, failures) = convert::rows(&rows, &ctx, 145678);
+    let page = convert::page(body.as_bytes(), &ctx, 145678).unwrap();
+    let (bookings, failures): (Vec<_>, Vec<_>) = page.rows.into_iter().partition(Result::is_ok);
+    let failures: Vec<_> = failures.into_iter().filter_map(Result::err).collect();
     assert_eq!(bookings.len(), 1);
     assert_eq!(failures.len(), 1);
+    assert_eq!(page.keys.len(), 2, "a key per row, the bad one too");
     assert_eq!(failures[0].location.as_deref(), Some("data[1].arrival"));
     assert_eq!(failures[0].source_id.as_ref().map(|s| s.as_str()), Some("2"));
 }

@@ -1,5 +1,5 @@
-//! Arbitrary bytes as Beds24 JSON: a booking row, a property, availability rows. Decoding may
-//! fail; nothing may panic, and a converted booking has its nights in order.
+//! Arbitrary bytes as Beds24 JSON: a booking row, a bookings page, a property, availability rows.
+//! Decoding may fail; nothing may panic, and a converted booking has its nights in order.
 #![no_main]
 
 use chrono::{TimeZone, Utc};
@@ -17,16 +17,23 @@ fuzz_target!(|data: &[u8]| {
         }
         Err(_) => convert::RoomIndex::default(),
     };
+    let ctx = convert::Ctx {
+        account: &account,
+        rooms: &rooms,
+        currency: Some("EUR"),
+        checkin_code: "CHECKIN",
+        checkout_code: "CHECKOUT",
+        provenance: &provenance,
+    };
     if let Ok(b) = serde_json::from_slice::<wire::Booking>(data) {
-        let ctx = convert::Ctx {
-            account: &account,
-            rooms: &rooms,
-            currency: Some("EUR"),
-            checkin_code: "CHECKIN",
-            checkout_code: "CHECKOUT",
-            provenance: &provenance,
-        };
         if let Ok(booking) = convert::booking(&b, &ctx) {
+            assert!(booking.departure > booking.arrival);
+        }
+    }
+    // A page: straight, or row by row when a row does not decode; a key for every row either way.
+    if let Ok(page) = convert::page(data, &ctx, 145678) {
+        assert_eq!(page.keys.len(), page.rows.len());
+        for booking in page.rows.iter().flatten() {
             assert!(booking.departure > booking.arrival);
         }
     }

@@ -149,7 +149,7 @@ async fn the_console_in_chromium_dashboard_sync_mapping_and_board() {
     // The board now names the room as the host does.
     client.goto(&format!("{url}board")).await.unwrap();
     let board = client.source().await.unwrap();
-    assert!(board.contains("Today at Harbour Hostel"), "the board");
+    assert!(board.contains("Today at Harbour Hostel"), "the board: {board}");
     assert!(board.contains("Browser Room 1"), "the mapped room under the host's name");
     screenshot(&client, &shots, "board").await;
 

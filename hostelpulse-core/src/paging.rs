@@ -292,9 +292,10 @@ impl PageGuard {
         self.max_pages
     }
 
-    /// Checks page `page`, given its rows' raw text; an error means its rows must not be used.
-    /// Empty pages never count as repeats (an empty last page is normal).
-    pub fn check<'a>(&mut self, page: u32, rows: impl IntoIterator<Item = &'a str>) -> Result<(), PagingStop> {
+    /// Checks page `page`, given its rows; an error means its rows must not be used. Empty pages
+    /// never count as repeats (an empty last page is normal). A row may be given as anything that identifies it (its raw text, its id, a hash of it),
+    /// the same way for every page of a read.
+    pub fn check<T: Hash>(&mut self, page: u32, rows: impl IntoIterator<Item = T>) -> Result<(), PagingStop> {
         let mut h = FxBuildHasher.build_hasher();
         let mut n = 0usize;
         for r in rows {
@@ -326,8 +327,8 @@ mod tests {
         let mut g = PageGuard::new(10);
         assert_eq!(g.check(1, ["{\"id\":1}", "{\"id\":2}"]), Ok(()));
         assert_eq!(g.check(2, ["{\"id\":3}"]), Ok(()));
-        assert_eq!(g.check(3, std::iter::empty()), Ok(()), "an empty page is no repeat");
-        assert_eq!(g.check(4, std::iter::empty()), Ok(()));
+        assert_eq!(g.check(3, std::iter::empty::<&str>()), Ok(()), "an empty page is no repeat");
+        assert_eq!(g.check(4, std::iter::empty::<&str>()), Ok(()));
         assert_eq!(g.check(5, ["{\"id\":1}", "{\"id\":2}"]), Err(PagingStop::Repeated { page: 5, same_as: 1 }));
         // Same rows split differently are different pages.
         let mut g = PageGuard::new(10);
