@@ -93,6 +93,10 @@ async fn screenshot(client: &Client, dir: &Path, page: &str) {
     client.set_window_size(1280, 900).await.unwrap();
 }
 
+/// The notice of a queued sync, and of a checked connection.
+const NOTICE_QUEUED: &str = "//p[contains(@class, 'notice')][contains(., 'cloudbeds')]";
+const NOTICE_CHECKED: &str = "//p[contains(@class, 'notice')][contains(., 'Checked just now')]";
+
 #[tokio::test(flavor = "multi_thread")]
 async fn the_console_in_chromium_dashboard_sync_mapping_and_board() {
     if !available() {
@@ -120,14 +124,16 @@ async fn the_console_in_chromium_dashboard_sync_mapping_and_board() {
     screenshot(&client, &shots, "dashboard").await;
     let button = client.find(Locator::Css("button[aria-label='Sync cloudbeds now']")).await.unwrap();
     button.send_keys("\u{E007}").await.unwrap();
-    let notice = client.wait().for_element(Locator::Css("p.notice")).await.unwrap();
+    // Each wait names what only the next page shows: the page being left may still be there.
+    let notice = client.wait().for_element(Locator::XPath(NOTICE_QUEUED)).await.unwrap();
     assert!(notice.text().await.unwrap().contains("cloudbeds"), "the queued sync is confirmed");
 
     // What a source can do: followed from the dashboard, then checked against the emulator.
     client.goto(&url).await.unwrap();
     client.find(Locator::Css("a[href='capabilities?account=cloudbeds']")).await.unwrap().click().await.unwrap();
+    client.wait().for_url(url::Url::parse(&format!("{url}capabilities?account=cloudbeds")).unwrap()).await.unwrap();
     client.wait().for_element(Locator::Css("button[type='submit']")).await.unwrap().click().await.unwrap();
-    let checked = client.wait().for_element(Locator::Css("p.notice")).await.unwrap();
+    let checked = client.wait().for_element(Locator::XPath(NOTICE_CHECKED)).await.unwrap();
     assert!(checked.text().await.unwrap().contains("Checked just now"), "the connection was checked");
     assert!(client.source().await.unwrap().contains("This connection"));
     screenshot(&client, &shots, "capabilities").await;
@@ -140,8 +146,14 @@ async fn the_console_in_chromium_dashboard_sync_mapping_and_board() {
     form.find(Locator::Css("input[name='host_id']")).await.unwrap().send_keys("host-room-1").await.unwrap();
     form.find(Locator::Css("input[name='host_name']")).await.unwrap().send_keys("Browser Room 1").await.unwrap();
     form.find(Locator::Css("button[type='submit']")).await.unwrap().click().await.unwrap();
-    client.wait().for_url(url::Url::parse(&format!("{url}mapping")).unwrap()).await.unwrap();
-    let row = client.find(Locator::XPath(&format!("//tr[.//input[@name='key' and @value='{key}']]"))).await.unwrap();
+    // The page after the post (the URL is the same before and after): the row, now confirmed.
+    let row = client
+        .wait()
+        .for_element(Locator::XPath(&format!(
+            "//tr[.//input[@name='key' and @value='{key}']][not(contains(@class, 'unmapped'))]"
+        )))
+        .await
+        .unwrap();
     let text = row.text().await.unwrap();
     assert!(text.contains("confirmed"), "the pair is confirmed: {text}");
     screenshot(&client, &shots, "mapping-after").await;
