@@ -6,7 +6,8 @@ use async_trait::async_trait;
 use chrono::{Duration, Utc};
 use hostelpulse_core::capability::{Capabilities, Operation};
 use hostelpulse_core::connector::{
-    BookingBatch, BookingQuery, Connector, DateRange, Health, StayStatus, TransportStats, WriteReceipt,
+    BookingBatch, BookingParts, BookingQuery, Connector, DateRange, Health, RecordFailure, StayStatus, TransportStats,
+    WriteReceipt,
 };
 use hostelpulse_core::error::{Applied, Error, ErrorKind, Result};
 use hostelpulse_core::http::{
@@ -60,8 +61,11 @@ pub struct Beds24Connector {
     /// Unfinished reads of raw rows (properties, calendars): kept in this process only, as they
     /// are a page or two.
     raw_checkpoints: Checkpoints<Box<RawValue>>,
-    /// The unfinished bookings read: the one a large full sync resumes, in another process too.
+    /// An unfinished bookings read outside a full sync (by id, modified since): its converted rows.
     booking_checkpoints: Checkpoints<convert::Row>,
+    /// An unfinished full read in parts: the ids it handed over. The one a large full sync
+    /// resumes, in another process too.
+    part_checkpoints: Checkpoints<SourceId>,
 }
 
 /// One page of a list read, decoded.
@@ -72,6 +76,60 @@ struct PageOf<R> {
     rows: Vec<R>,
     /// One key per row for the paging guard.
     keys: Vec<u64>,
+}
+
+/// What a paged read does with each page's rows.
+trait Keep<R, T>: Send {
+    /// Takes `rows` into `kept` (what the read keeps, and a checkpoint saves); an error stops the
+    /// read.
+    fn keep(&mut self, rows: Vec<R>, kept: &mut Vec<T>) -> impl Future<Output = Result<()>> + Send;
+}
+
+/// Keeps the rows as they are.
+struct KeepAll;
+
+impl<R: Send> Keep<R, R> for KeepAll {
+    async fn keep(&mut self, rows: Vec<R>, kept: &mut Vec<R>) -> Result<()> {
+        kept.extend(rows);
+        Ok(())
+    }
+}
+
+/// Hands converted rows on to the engine's parts, keeping their ids.
+struct HandOn<'p> {
+    parts: &'p mut dyn BookingParts,
+    /// The stay window a booking must overlap to be handed on (Beds24 is asked a day wider).
+    stay: Option<DateRange>,
+    started: bool,
+}
+
+impl Keep<convert::Row, SourceId> for HandOn<'_> {
+    async fn keep(&mut self, rows: Vec<convert::Row>, kept: &mut Vec<SourceId>) -> Result<()> {
+        // A resumed read starts with the ids its earlier attempt handed over.
+        if !std::mem::replace(&mut self.started, true) && !kept.is_empty() {
+            self.parts.seen_before(kept.clone());
+        }
+        let mut bookings = Vec::with_capacity(rows.len());
+        let mut failures = Vec::new();
+        let mut ids = Vec::with_capacity(rows.len());
+        for row in rows {
+            match row {
+                Ok(b) => {
+                    ids.push(b.key.id.clone());
+                    if self.stay.is_none_or(|w| w.overlaps_stay(b.arrival, b.departure)) {
+                        bookings.push(b);
+                    }
+                }
+                Err(f) => {
+                    ids.extend(f.source_id.clone());
+                    failures.push(f);
+                }
+            }
+        }
+        self.parts.part(bookings, failures).await?;
+        kept.extend(ids);
+        Ok(())
+    }
 }
 
 fn row_key(k: &str) -> u64 {
@@ -104,6 +162,7 @@ impl Beds24Connector {
             rooms: Mutex::new(None),
             raw_checkpoints: Checkpoints::default(),
             booking_checkpoints: Checkpoints::default(),
+            part_checkpoints: Checkpoints::default(),
         })
     }
 
@@ -127,7 +186,7 @@ impl Beds24Connector {
 
     /// Every page of a list query, its rows raw (`GET /properties`, the calendar).
     async fn pages(&self, req: Request) -> Result<Paged<Box<RawValue>>> {
-        self.read_pages(req, &self.raw_checkpoints, |resp| {
+        self.read_pages(req.identity(), req, &self.raw_checkpoints, &mut KeepAll, |resp| {
             let env: wire::ListEnvelope = resp.json()?;
             let keys = env.data.iter().map(|r| row_key(r.get())).collect();
             Ok(PageOf {
@@ -146,38 +205,76 @@ impl Beds24Connector {
     /// keeps converted bookings, not pages.
     async fn booking_pages(&self, req: Request, rooms: &RoomIndex) -> Result<Paged<convert::Row>> {
         let provenance = Provenance::new(Via::Api, Utc::now());
-        let ctx = Ctx {
+        let ctx = self.ctx(rooms, &provenance);
+        self.read_pages(req.identity(), req, &self.booking_checkpoints, &mut KeepAll, |resp| {
+            self.booking_page(&resp, &ctx)
+        })
+        .await
+    }
+
+    /// [`Beds24Connector::booking_pages`], each page handed to `parts` as it arrives. The
+    /// checkpoint of an unfinished read keeps the ids handed over, not the bookings: the engine
+    /// has them, and an attempt that resumes the read names them as seen before.
+    async fn booking_parts(
+        &self,
+        req: Request,
+        rooms: &RoomIndex,
+        stay: Option<DateRange>,
+        parts: &mut dyn BookingParts,
+    ) -> Result<bool> {
+        let provenance = Provenance::new(Via::Api, Utc::now());
+        let ctx = self.ctx(rooms, &provenance);
+        let identity = format!("parts:{}", req.identity());
+        let mut keeper = HandOn { parts: &mut *parts, stay, started: false };
+        let paged = self
+            .read_pages(identity, req, &self.part_checkpoints, &mut keeper, |resp| self.booking_page(&resp, &ctx))
+            .await?;
+        match paged.stop() {
+            Some(stop) => {
+                parts.part(Vec::new(), vec![RecordFailure::new(None, stop.to_string())]).await?;
+                Ok(false)
+            }
+            None => Ok(true),
+        }
+    }
+
+    fn ctx<'a>(&'a self, rooms: &'a RoomIndex, provenance: &'a Provenance) -> Ctx<'a> {
+        Ctx {
             account: &self.account,
             rooms,
             currency: self.cfg.currency.as_deref(),
             checkin_code: &self.cfg.checkin_code,
             checkout_code: &self.cfg.checkout_code,
-            provenance: &provenance,
-        };
-        self.read_pages(req, &self.booking_checkpoints, |resp| {
-            let p = convert::page(&resp.body, &ctx, self.cfg.property_id)?;
-            Ok(PageOf {
-                success: p.success,
-                error: p.error,
-                next_page_exists: p.next_page_exists,
-                rows: p.rows,
-                keys: p.keys,
-            })
+            provenance,
+        }
+    }
+
+    fn booking_page(&self, resp: &Response, ctx: &Ctx<'_>) -> Result<PageOf<convert::Row>> {
+        let p = convert::page(&resp.body, ctx, self.cfg.property_id)?;
+        Ok(PageOf {
+            success: p.success,
+            error: p.error,
+            next_page_exists: p.next_page_exists,
+            rows: p.rows,
+            keys: p.keys,
         })
-        .await
     }
 
     /// Every page of a list query (`page` = 2, 3, … while `nextPageExists`), up to the page
     /// limit; a limit reached or a page repeating stops it, and says so. A read that fails on a
     /// retryable error keeps its pages, and the next attempt of the same read continues there
     /// (a full sync across credit windows or through faults finishes instead of starting over).
-    async fn read_pages<R>(
+    ///
+    /// `keep` takes each page's rows into what the read keeps (the rows themselves, or what a
+    /// checkpoint needs of rows handed on); an error there stops the read.
+    async fn read_pages<R, T>(
         &self,
+        identity: String,
         req: Request,
-        checkpoints: &Checkpoints<R>,
+        checkpoints: &Checkpoints<T>,
+        keep: &mut impl Keep<R, T>,
         decode: impl Fn(Response) -> Result<PageOf<R>>,
-    ) -> Result<Paged<R>> {
-        let identity = req.identity();
+    ) -> Result<Paged<T>> {
         let mut progress = checkpoints.resume(&identity, self.cfg.max_pages);
         for page in progress.next_page..=progress.guard.max_pages() {
             let r = if page == 1 { req.clone() } else { req.clone().query("page", page) };
@@ -199,7 +296,9 @@ impl Beds24Connector {
                 tracing::warn!(%stop, "stopped paging");
                 return Ok(Paged::stopped(progress.rows, stop));
             }
-            progress.rows.extend(env.rows);
+            if let Err(e) = keep.keep(env.rows, &mut progress.rows).await {
+                return Err(checkpoints.fail(identity, progress, page, e));
+            }
             if !env.next_page_exists {
                 return Ok(Paged::complete(progress.rows));
             }
@@ -232,6 +331,20 @@ impl Beds24Connector {
         }
         self.property().await?;
         Ok(self.rooms.lock().await.clone().unwrap_or_default())
+    }
+
+    /// The list request of a query without ids.
+    fn list_request(&self, query: &BookingQuery) -> Request {
+        let mut req = self.booking_request(query.include_cancelled);
+        if let Some(since) = query.modified_since {
+            req = req.query("modifiedFrom", since.format("%Y-%m-%dT%H:%M:%S"));
+        }
+        if let Some(w) = query.stay {
+            // Whether Beds24's bounds are inclusive is undocumented: ask a day wider on both sides,
+            // then keep exactly the stays that overlap.
+            req = req.query("arrivalTo", w.end).query("departureFrom", w.start);
+        }
+        req
     }
 
     fn booking_request(&self, include_cancelled: bool) -> Request {
@@ -364,22 +477,23 @@ impl Connector for Beds24Connector {
             self.fetch_by_ids(ids, &rooms, &mut batch).await?;
             return Ok(batch);
         }
-        let mut req = self.booking_request(query.include_cancelled);
-        if let Some(since) = query.modified_since {
-            req = req.query("modifiedFrom", since.format("%Y-%m-%dT%H:%M:%S"));
-        }
-        if let Some(w) = query.stay {
-            // Whether Beds24's bounds are inclusive is undocumented: ask a day wider on both sides,
-            // then keep exactly the stays that overlap.
-            req = req.query("arrivalTo", w.end).query("departureFrom", w.start);
-        }
-        let paged = self.booking_pages(req, &rooms).await?;
+        let paged = self.booking_pages(self.list_request(query), &rooms).await?;
         paged.mark(&mut batch);
         split(paged.into_rows(), &mut batch);
         if let Some(w) = query.stay {
             batch.bookings.retain(|b| w.overlaps_stay(b.arrival, b.departure));
         }
         Ok(batch)
+    }
+
+    async fn bookings_in_parts(&self, query: &BookingQuery, parts: &mut dyn BookingParts) -> Result<bool> {
+        if query.ids.is_some() {
+            let batch = self.bookings(query).await?;
+            parts.part(batch.bookings, batch.failures).await?;
+            return Ok(batch.complete);
+        }
+        let rooms = self.room_index().await?;
+        self.booking_parts(self.list_request(query), &rooms, query.stay, parts).await
     }
 
     async fn availability(&self, range: DateRange) -> Result<Vec<Availability>> {
@@ -505,11 +619,15 @@ impl Connector for Beds24Connector {
     }
 
     async fn paging_checkpoint(&self) -> Option<String> {
-        self.booking_checkpoints.export()
+        self.part_checkpoints.export().or_else(|| self.booking_checkpoints.export())
     }
 
     async fn resume_paging(&self, saved: &str) -> Result<()> {
-        self.booking_checkpoints.resume_saved(saved)
+        // Which read it belongs to shows in its rows: ids for a read in parts, bookings otherwise.
+        match self.part_checkpoints.import(saved) {
+            Ok(_) => Ok(()),
+            Err(_) => self.booking_checkpoints.resume_saved(saved),
+        }
     }
 }
 

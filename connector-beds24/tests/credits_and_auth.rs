@@ -227,17 +227,84 @@ async fn a_hint_run_between_two_parts_of_a_full_read_keeps_its_place() {
     assert!(store.load(&scope).await.unwrap().paging_checkpoint.is_some(), "the full read's place is kept");
 
     // Later processes go on with the full read from page 3, window by window.
+    // Each part reached the sink and the store as it was read: the deferred runs committed theirs,
+    // so the run that finishes compares only the pages after them.
     let mut outcome = None;
+    let mut fetched = first.counts.fetched;
+    assert_eq!(fetched, 200, "pages 1–2 were delivered and committed before the deferral");
     for _ in 0..4 {
         emu.set_credit_window(Duration::from_secs(300));
         let run = engine().run(&connector(), Plan::Full, Trigger::ScheduledFull, &sink).await;
+        fetched += run.counts.fetched;
         if run.outcome == Outcome::Ok {
             outcome = Some(run);
             break;
         }
     }
     let done = outcome.expect("the full read finishes");
-    assert_eq!(done.counts.fetched, 451);
+    assert_eq!(fetched, 451, "every booking compared once across the read's parts");
+    assert_eq!(done.counts.disappeared, 0);
+    let records = store.load(&scope).await.unwrap().records;
+    assert_eq!(records.len(), 451, "nothing lost, nothing doubled");
+    assert!(
+        records.values().all(|r| r.missing_passes == 0),
+        "the pages read before the deferrals count as seen in the snapshot the resumed read completes"
+    );
     assert_eq!(emu.requests("GET /v2/bookings"), 2 + 1 + 3, "pages 1–2, the by-id read, pages 3–5");
     assert!(store.load(&scope).await.unwrap().paging_checkpoint.is_none());
+}
+
+/// A full read that spans credit windows is one snapshot: the pages handed over before each
+/// deferral count as seen when the last attempt completes it, so nothing they held is taken for
+/// missing (the truncation guard, which would hide that, is off here).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_read_resumed_across_windows_sees_the_pages_before_the_deferrals() {
+    let emu = Beds24Emulator::builder().bookings(450).credits(4.0).start().await.unwrap();
+    let token = emu.issue_long_life_token();
+    let connector = || {
+        let cfg = Beds24Config::builder(PROPERTY, Credentials::LongLifeToken(SecretString::from(token.clone())))
+            .base_url(emu.base_url())
+            .retry(fast_retry().max_wait(Duration::from_secs(2)))
+            .build()
+            .unwrap();
+        Beds24Connector::new(cfg).unwrap()
+    };
+    let store = Arc::new(MemoryStore::new());
+    let config = hostelpulse_core::sync::SyncConfig::default().window(3_650, 3_650).suspect(1.0, usize::MAX);
+    let scope = hostelpulse_core::sync::Scope::new(ConnectorKind::BEDS24, AccountId::new(PROPERTY.to_string()));
+    let sink = CollectingSink::new();
+    let full = async || {
+        let mut runs = Vec::new();
+        for _ in 0..5 {
+            // Each attempt a new process in a new credit window.
+            let run = SyncEngine::new(store.clone())
+                .with_config(config.clone())
+                .run(&connector(), Plan::Full, Trigger::ScheduledFull, &sink)
+                .await;
+            emu.set_credit_window(Duration::from_secs(300));
+            let ok = run.outcome == Outcome::Ok;
+            runs.push(run);
+            if ok {
+                break;
+            }
+        }
+        runs
+    };
+    use hostelpulse_core::sync::SyncStore as _;
+    for round in 0..2 {
+        let runs = full().await;
+        assert_eq!(runs.last().unwrap().outcome, Outcome::Ok, "round {round}");
+        assert!(runs.len() >= 3, "round {round}: the read spans several windows ({} runs)", runs.len());
+        let fetched: u64 = runs.iter().map(|r| r.counts.fetched).sum();
+        assert_eq!(fetched, 451, "round {round}: each booking compared once");
+        let records = store.load(&scope).await.unwrap().records;
+        assert_eq!(records.len(), 451, "round {round}: nothing lost, nothing doubled");
+        assert!(
+            records.values().all(|r| r.missing_passes == 0 && !r.gone),
+            "round {round}: no booking of an earlier part was taken for missing"
+        );
+    }
+    let changes = sink.take();
+    let keys: std::collections::HashSet<_> = changes.iter().map(|c| c.key.clone()).collect();
+    assert_eq!((changes.len(), keys.len()), (451, 451), "the host got each booking once, as an insert");
 }

@@ -217,6 +217,18 @@ impl RecordFailure {
     }
 }
 
+/// Where a read in parts goes ([`Connector::bookings_in_parts`]): the sync engine.
+#[async_trait]
+pub trait BookingParts: Send {
+    /// One part: the bookings of a page or a few, and the records among them that did not
+    /// convert. An error stops the read, and the connector returns it.
+    async fn part(&mut self, bookings: Vec<Booking>, failures: Vec<RecordFailure>) -> Result<()>;
+
+    /// The ids an earlier attempt of the same read handed over before it stopped, when this one
+    /// resumes it: they were delivered then, and count as seen in this read's snapshot.
+    fn seen_before(&mut self, ids: Vec<SourceId>);
+}
+
 /// The bookings a query returned.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
@@ -397,6 +409,21 @@ pub trait Connector: Send + Sync {
     async fn bookings(&self, query: &BookingQuery) -> Result<BookingBatch> {
         let _ = query;
         Err(self.unsupported(Operation::ReadBookings))
+    }
+
+    /// [`Connector::bookings`], handed to `parts` a part at a time as the source's pages arrive,
+    /// so that a large property's bookings are never all in memory: the engine compares and
+    /// delivers each part, keeping only the ids it saw. Returns whether every page was read (a
+    /// snapshot the disappearance rule may judge).
+    ///
+    /// The default reads everything with [`Connector::bookings`] and hands it over as one part. A
+    /// connector that pages overrides it; one that resumes an unfinished read names the records
+    /// the earlier attempt handed over ([`BookingParts::seen_before`]) instead of reading them
+    /// again.
+    async fn bookings_in_parts(&self, query: &BookingQuery, parts: &mut dyn BookingParts) -> Result<bool> {
+        let batch = self.bookings(query).await?;
+        parts.part(batch.bookings, batch.failures).await?;
+        Ok(batch.complete)
     }
 
     /// Availability per room type and night in `range`.

@@ -22,8 +22,8 @@ pub mod webhook;
 pub use capability::{Capabilities, CapabilityMatrix, Operation, Support};
 pub use clock::{Clock, ManualClock, SystemClock, TokioWallClock};
 pub use connector::{
-    BookingBatch, BookingIds, BookingQuery, Connector, DateRange, DiscoveredProperty, Health, RecordFailure, StayQuery,
-    StayStatus, TransportStats, WriteReceipt,
+    BookingBatch, BookingIds, BookingParts, BookingQuery, Connector, DateRange, DiscoveredProperty, Health,
+    RecordFailure, StayQuery, StayStatus, TransportStats, WriteReceipt,
 };
 pub use error::{Advice, Applied, Error, ErrorKind, Result};
 pub use model::{AccountId, ConnectorKind, SourceId, SourceKey};

@@ -125,6 +125,20 @@ pub struct Counts {
     pub failed: u64,
 }
 
+impl std::ops::AddAssign for Counts {
+    fn add_assign(&mut self, o: Self) {
+        self.fetched += o.fetched;
+        self.inserted += o.inserted;
+        self.updated += o.updated;
+        self.unchanged += o.unchanged;
+        self.cancelled += o.cancelled;
+        self.restored += o.restored;
+        self.disappeared += o.disappeared;
+        self.clock_anomalies += o.clock_anomalies;
+        self.failed += o.failed;
+    }
+}
+
 impl Counts {
     /// Changes handed to the sink.
     pub fn changes(&self) -> u64 {

@@ -9,6 +9,8 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use tracing::Instrument;
 
+mod parts;
+
 use super::audit::{AccountStatus, AuditRecord, Counts, Outcome, PlanKind, Stage, Trigger};
 use super::room_state::RoomStateChange;
 use super::store::{
@@ -280,6 +282,8 @@ struct RunCtx {
     applied: Vec<i64>,
     /// What the room mapping lacks, once the host keeps one.
     mapping: Option<crate::mapping::MappingReview>,
+    /// The rooms of bookings already handed to the sink by the parts of a read in parts.
+    rooms_delivered: Vec<crate::mapping::SourceRoom>,
 }
 
 impl SyncEngine {
@@ -395,6 +399,7 @@ impl SyncEngine {
             state_version: None,
             applied: Vec::new(),
             mapping: None,
+            rooms_delivered: Vec::new(),
         };
         let _running = self.lock_scope(&ctx.scope).await;
         // A room refresh touches no booking state: nothing to load, no inbox deliveries to apply.
@@ -474,6 +479,9 @@ impl SyncEngine {
             }
         };
 
+        if ctx.plan == PlanKind::Full {
+            return self.run_in_parts(ctx, connector, state, &query, window, delivery_failures, sink).await;
+        }
         let mut batch = match connector.bookings(&query).await {
             Ok(b) => b,
             Err(e) => return self.connector_failed(&ctx, connector, e).await,
@@ -631,6 +639,7 @@ impl SyncEngine {
             state_version: None,
             applied: Vec::new(),
             mapping: None,
+            rooms_delivered: Vec::new(),
         }
     }
 
@@ -660,14 +669,20 @@ impl SyncEngine {
     }
 
     fn to_confirm(&self, state: &SyncState, batch: &BookingBatch, window: DateRange) -> Vec<SourceId> {
-        let today = self.today();
         let (_, seen) = latest_and_seen(batch);
+        self.expected_unseen(state, |id| seen.contains(id), window)
+    }
+
+    /// The records a complete read of `window` should have shown, did not, and would be declared
+    /// gone this run: the ones to ask for by id first.
+    fn expected_unseen(&self, state: &SyncState, seen: impl Fn(&SourceId) -> bool, window: DateRange) -> Vec<SourceId> {
+        let today = self.today();
         state
             .records
             .iter()
             .filter(|(id, rec)| {
                 self.is_expected(rec, window, today)
-                    && !seen.contains(id)
+                    && !seen(id)
                     && rec.missing_passes + 1 >= self.config.confirm_passes
             })
             .map(|(id, _)| id.clone())
@@ -689,6 +704,21 @@ impl SyncEngine {
 
     /// Compares a batch with the stored records: what changed, what to save. Touches nothing.
     fn diff(&self, ctx: &mut RunCtx, state: &SyncState, batch: BookingBatch, window: Option<DateRange>) -> Diff {
+        let mut diff = self.diff_uncapped(ctx, state, batch, window);
+        if let Some(summary) = cap_failures(&mut diff.failures, self.config.max_listed_failures) {
+            ctx.warnings.push(summary);
+        }
+        diff
+    }
+
+    /// [`SyncEngine::diff`] with every failure listed (a read in parts caps them once, at its end).
+    fn diff_uncapped(
+        &self,
+        ctx: &mut RunCtx,
+        state: &SyncState,
+        batch: BookingBatch,
+        window: Option<DateRange>,
+    ) -> Diff {
         let mut counts = Counts::default();
         let mut failures = Vec::new();
         let mut changes = Vec::new();
@@ -796,9 +826,6 @@ impl SyncEngine {
         }
         changes.extend(gone);
         counts.failed = failures.len() as u64;
-        if let Some(summary) = cap_failures(&mut failures, self.config.max_listed_failures) {
-            ctx.warnings.push(summary);
-        }
         Diff { counts, failures, changes, upserts }
     }
 
@@ -821,7 +848,12 @@ impl SyncEngine {
             let msg = format!("the host could not store the changes: {e}");
             return self.fail(&ctx, connector, counts, failures, Stage::Sink, None, msg).await;
         }
-        let seen = crate::mapping::allocated_rooms(changes.iter().filter_map(|c| c.booking.as_ref()));
+        let mut seen = crate::mapping::allocated_rooms(changes.iter().filter_map(|c| c.booking.as_ref()));
+        if !ctx.rooms_delivered.is_empty() {
+            seen.append(&mut ctx.rooms_delivered);
+            seen.sort_by(|a, b| a.key.cmp(&b.key));
+            seen.dedup_by(|a, b| a.key == b.key);
+        }
         self.review_mapping(&mut ctx, &seen).await;
 
         let cursor_after = match (ctx.plan, connector) {
