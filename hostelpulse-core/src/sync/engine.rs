@@ -807,7 +807,8 @@ impl SyncEngine {
         let mut gone = Vec::new();
         if let Some(w) = window {
             if batch.complete {
-                let warnings = self.disappearances(&ctx.scope, state, &seen, w, &mut counts, &mut gone, &mut upserts);
+                let seen = (|id: &SourceId| seen.contains(id), seen.is_empty());
+                let warnings = self.disappearances(&ctx.scope, state, seen, w, &mut counts, &mut gone, &mut upserts);
                 ctx.warnings.extend(warnings);
             } else {
                 ctx.warnings.push("the fetch was incomplete: no booking was declared gone".into());
@@ -955,7 +956,7 @@ impl SyncEngine {
         &self,
         scope: &Scope,
         state: &SyncState,
-        seen: &HashSet<&SourceId>,
+        (seen, saw_none): (impl Fn(&SourceId) -> bool, bool),
         window: DateRange,
         counts: &mut Counts,
         changes: &mut Vec<Change>,
@@ -963,11 +964,11 @@ impl SyncEngine {
     ) -> Vec<String> {
         let today = self.today();
         let expected: Vec<_> = state.records.iter().filter(|(_, r)| self.is_expected(r, window, today)).collect();
-        let absent: Vec<_> = expected.iter().filter(|(id, _)| !seen.contains(id)).collect();
+        let absent: Vec<_> = expected.iter().filter(|(id, _)| !seen(id)).collect();
         if absent.is_empty() {
             return Vec::new();
         }
-        if seen.is_empty() {
+        if saw_none {
             return vec![format!(
                 "the source returned no bookings where {} were expected; treated as suspect, nothing declared gone",
                 expected.len()

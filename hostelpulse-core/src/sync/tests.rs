@@ -636,3 +636,116 @@ async fn a_failed_batch_ends_the_import_and_nothing_after_it_is_applied() {
     assert_eq!(counts, vec![(0, 1), (1, 0), (1, 0)]);
     assert_eq!(h.state().await.records.len(), 3);
 }
+
+/// Hands each full read over in scripted parts, and can fail after some of them.
+struct InParts {
+    account: AccountId,
+    /// Per read: its parts, and whether it fails (transiently) after them instead of completing.
+    reads: Mutex<VecDeque<(Vec<Vec<Booking>>, bool)>>,
+}
+
+impl InParts {
+    fn new(reads: Vec<(Vec<Vec<Booking>>, bool)>) -> Self {
+        Self { account: AccountId::new("acc"), reads: Mutex::new(reads.into()) }
+    }
+}
+
+#[async_trait]
+impl Connector for InParts {
+    fn kind(&self) -> ConnectorKind {
+        ConnectorKind::MEMORY
+    }
+    fn account(&self) -> &AccountId {
+        &self.account
+    }
+    fn capabilities(&self) -> Capabilities {
+        let mut caps = ReferenceConnector::declared();
+        caps.refine(Operation::ReadBookingsById, Support::unsupported("scripted"));
+        caps
+    }
+    async fn bookings_in_parts(
+        &self,
+        _: &BookingQuery,
+        parts: &mut dyn crate::connector::BookingParts,
+    ) -> Result<bool> {
+        let (read, fails) = self.reads.lock().unwrap().pop_front().unwrap_or_default();
+        for part in read {
+            parts.part(part, Vec::new()).await?;
+        }
+        if fails {
+            return Err(Error::Vendor {
+                connector: ConnectorKind::MEMORY,
+                kind: ErrorKind::Transient,
+                code: None,
+                message: "connection reset".into(),
+                applied: Applied::No,
+            });
+        }
+        Ok(true)
+    }
+}
+
+#[tokio::test]
+async fn a_full_read_in_parts_compares_each_part_and_judges_the_whole_at_its_end() {
+    let h = harness();
+    let sink = CollectingSink::new();
+    let b = |id| booking(id, 2 + id as i64, 1, 0);
+    let mut newer = b(2);
+    newer.guest.name = Some("changed".into());
+    newer.modified_at = newer.modified_at.map(|m| m + Duration::minutes(5));
+    let c = InParts::new(vec![
+        (vec![vec![b(1), b(2)], vec![b(3), b(4)]], false),
+        // 2 changed in the first part, then an older copy of it in the second (a page boundary
+        // moved while reading); 4 is missing.
+        (vec![vec![b(1), newer.clone()], vec![b(2), b(3)]], false),
+    ]);
+    let first = h.run(&c, Plan::Full, &sink).await;
+    assert_eq!((first.outcome.clone(), first.counts.inserted), (Outcome::Ok, 4));
+    assert_eq!(classes(&sink).len(), 4);
+
+    let second = h.run(&c, Plan::Full, &sink).await;
+    assert_eq!(second.outcome, Outcome::Ok);
+    assert_eq!((second.counts.updated, second.counts.unchanged), (1, 2), "the older copy is not applied");
+    assert_eq!(classes(&sink), vec![(ChangeClass::Updated, "2".into())]);
+    let st = h.state().await;
+    assert_eq!(st.records[&"2".into()].fingerprint, newer.fingerprint());
+    assert_eq!(st.records[&"4".into()].missing_passes, 1, "judged against the whole read");
+    assert!(["1", "2", "3"].iter().all(|id| st.records[&(*id).into()].missing_passes == 0));
+}
+
+#[tokio::test]
+async fn a_read_in_parts_that_stops_commits_what_the_host_took_and_the_next_run_goes_on() {
+    let h = harness();
+    let sink = CollectingSink::new();
+    let b = |id| booking(id, 2 + id as i64, 1, 0);
+    let c = InParts::new(vec![(vec![vec![b(1), b(2)]], true), (vec![vec![b(1), b(2)], vec![b(3)]], false)]);
+    let failed = h.run(&c, Plan::Full, &sink).await;
+    assert!(matches!(failed.outcome, Outcome::Failed { stage: Stage::Fetch, .. }), "{:?}", failed.outcome);
+    assert_eq!(failed.counts.inserted, 2, "the record says what reached the host");
+    assert_eq!(h.state().await.records.len(), 2, "and the store agrees with the host");
+    assert_eq!(h.state().await.cursor, None, "no cursor from a read that did not finish");
+
+    let done = h.run(&c, Plan::Full, &sink).await;
+    assert_eq!((done.counts.unchanged, done.counts.inserted), (2, 1));
+    let got = classes(&sink);
+    assert_eq!(
+        got,
+        vec![
+            (ChangeClass::Inserted, "1".into()),
+            (ChangeClass::Inserted, "2".into()),
+            (ChangeClass::Inserted, "3".into())
+        ],
+        "each booking reached the host once"
+    );
+
+    // The host refusing a part: the parts before it are kept, the rest comes next run.
+    let h = harness();
+    let sink = FailsOnCall { n: 2, calls: Default::default(), inner: CollectingSink::new() };
+    let c = InParts::new(vec![(vec![vec![b(1)], vec![b(2)]], false), (vec![vec![b(1)], vec![b(2)]], false)]);
+    let refused = h.run(&c, Plan::Full, &sink).await;
+    assert!(matches!(refused.outcome, Outcome::Failed { stage: Stage::Sink, .. }), "{:?}", refused.outcome);
+    assert_eq!(h.state().await.records.keys().map(|k| k.to_string()).collect::<Vec<_>>(), vec!["1".to_owned()]);
+    let next = h.run(&c, Plan::Full, &sink).await;
+    assert_eq!((next.outcome, next.counts.unchanged, next.counts.inserted), (Outcome::Ok, 1, 1));
+    assert_eq!(classes(&sink.inner), vec![(ChangeClass::Inserted, "1".into()), (ChangeClass::Inserted, "2".into())]);
+}

@@ -36,7 +36,7 @@ struct Parts<'e> {
     /// Whether a record's state was saved twice (committed once, the last one).
     repeated: bool,
     /// Every id the source showed, converted or not, for the disappearance rule.
-    seen: HashSet<SourceId>,
+    seen: Seen,
     /// Why the sink refused a part: the read stops there.
     sink_failed: Option<String>,
 }
@@ -55,10 +55,8 @@ impl BookingParts for Parts<'_> {
                     .is_some_and(|m| b.modified_at < Some(m)))
         });
         for id in bookings.iter().map(|b| &b.key.id).chain(failures.iter().filter_map(|f| f.source_id.as_ref())) {
-            if self.seen.contains(id) {
+            if !self.seen.insert(id) {
                 self.repeated = true;
-            } else {
-                self.seen.insert(id.clone());
             }
         }
         let diff =
@@ -67,7 +65,9 @@ impl BookingParts for Parts<'_> {
     }
 
     fn seen_before(&mut self, ids: Vec<SourceId>) {
-        self.seen.extend(ids);
+        for id in &ids {
+            self.seen.insert(id);
+        }
     }
 }
 
@@ -127,7 +127,7 @@ impl SyncEngine {
             failures: Vec::new(),
             upserts: Vec::new(),
             repeated: false,
-            seen: HashSet::default(),
+            seen: Seen::default(),
             sink_failed: None,
         };
         let read = connector.bookings_in_parts(query, &mut parts).await;
@@ -139,7 +139,9 @@ impl SyncEngine {
             Err(e) => return self.stopped(parts, connector, Stopped::Read(e)).await,
         };
         // A delivery that could not be read still names a record that exists upstream.
-        parts.seen.extend(delivery_failures.iter().filter_map(|f| f.source_id.clone()));
+        for id in delivery_failures.iter().filter_map(|f| f.source_id.as_ref()) {
+            parts.seen.insert(id);
+        }
         parts.failures.extend(delivery_failures);
         // Absence is evidence of deletion only where the source says so and the read was a
         // snapshot of the scope.
@@ -175,8 +177,8 @@ impl SyncEngine {
         let mut gone = Vec::new();
         if let Some(w) = window {
             if complete {
-                let seen: HashSet<&SourceId> = seen.iter().collect();
-                let warnings = self.disappearances(&ctx.scope, &state, &seen, w, &mut counts, &mut gone, &mut upserts);
+                let seen = (|id: &SourceId| seen.contains(id), seen.0.is_empty());
+                let warnings = self.disappearances(&ctx.scope, &state, seen, w, &mut counts, &mut gone, &mut upserts);
                 ctx.warnings.extend(warnings);
             } else {
                 ctx.warnings.push("the fetch was incomplete: no booking was declared gone".into());
@@ -243,6 +245,28 @@ impl SyncEngine {
             tracing::warn!(error = %e, "could not save where the read stopped; the next attempt starts over");
         }
         audit
+    }
+}
+
+/// The ids a read showed, kept as 64-bit hashes rather than copies: a large property's read holds
+/// no second copy of its ids. Two ids sharing a hash would only make a record look seen, which can
+/// keep it from being declared gone for a run — never lose it.
+#[derive(Default)]
+struct Seen(HashSet<u64>);
+
+impl Seen {
+    fn key(id: &SourceId) -> u64 {
+        use std::hash::BuildHasher;
+        rustc_hash::FxBuildHasher.hash_one(id.as_str())
+    }
+
+    /// Adds `id`; false when it was there already.
+    fn insert(&mut self, id: &SourceId) -> bool {
+        self.0.insert(Self::key(id))
+    }
+
+    fn contains(&self, id: &SourceId) -> bool {
+        self.0.contains(&Self::key(id))
     }
 }
 
