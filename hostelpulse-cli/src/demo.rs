@@ -343,12 +343,13 @@ async fn serve_console(
         .build();
     let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| format!("cannot listen on {addr}: {e}"))?;
     let url = format!("http://{}/", listener.local_addr()?);
+    let stop = crate::run::stop_signal();
     if json {
         outln!("{}", serde_json::json!({ "console": url }));
     } else {
         outln!("\nThe owner console: {url} (the dashboard, /board and /mapping; Ctrl-C stops it)");
     }
-    axum::serve(listener, console.router()).with_graceful_shutdown(crate::run::terminated()).await?;
+    axum::serve(listener, console.router()).with_graceful_shutdown(crate::run::stopped(stop)).await?;
     handle.shutdown();
     running.await.map_err(|e| format!("runtime: {e}"))??;
     Ok(())

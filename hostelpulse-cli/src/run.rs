@@ -90,9 +90,10 @@ pub async fn run(o: Options) -> Result<(), BoxError> {
     // Bound once: a reload serves on the same socket, so nothing a source delivers is refused.
     let listener = std::net::TcpListener::bind(o.listen).map_err(|e| format!("cannot listen on {}: {e}", o.listen))?;
     listener.set_nonblocking(true)?;
+    let stop = stop_signal();
     let mut generation = 0u32;
     let result = loop {
-        match serve(&o, &store, &metrics, listener.try_clone()?, generation).await {
+        match serve(&o, &store, &metrics, listener.try_clone()?, generation, stop.clone()).await {
             Ok(Ended::Reload) => generation += 1,
             Ok(Ended::Stopped) => break Ok(()),
             Err(e) => break Err(e),
@@ -154,6 +155,7 @@ async fn serve(
     metrics: &PrometheusHandle,
     listener: std::net::TcpListener,
     generation: u32,
+    stop_asked: tokio::sync::watch::Receiver<bool>,
 ) -> Result<Ended, BoxError> {
     let (fleet, stored, secrets) = effective_fleet(o, store).await?;
     let built = FleetRegistry::build(&fleet, &secrets, store.clone() as Arc<dyn TokenStore>)?;
@@ -265,7 +267,7 @@ async fn serve(
     axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(async move {
             tokio::select! {
-                _ = terminated() => {}
+                _ = stopped(stop_asked) => {}
                 _ = reload.notified() => *why.lock().unwrap_or_else(|e| e.into_inner()) = Ended::Reload,
             }
             // Stop taking work first; the server then stops accepting deliveries.
@@ -309,27 +311,38 @@ async fn ready(State(p): State<Probe>) -> (StatusCode, &'static str) {
     }
 }
 
-/// SIGTERM (service managers, containers) or Ctrl-C.
-pub async fn terminated() {
+/// SIGTERM (service managers, containers) or Ctrl-C, listened for from this call on: a signal
+/// that arrives before the receiver is awaited — between two generations of `run`, or before a
+/// server polls its shutdown future — is kept, not lost (and never takes the default action of
+/// killing the process). Must be called within the runtime.
+pub fn stop_signal() -> tokio::sync::watch::Receiver<bool> {
+    let (tx, rx) = tokio::sync::watch::channel(false);
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
+    let term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    tokio::spawn(async move {
+        #[cfg(unix)]
+        match term {
+            Some(mut term) => {
                 tokio::select! {
                     _ = term.recv() => {}
                     _ = tokio::signal::ctrl_c() => {}
                 }
             }
-            Err(_) => {
+            None => {
                 let _ = tokio::signal::ctrl_c().await;
             }
         }
-    }
-    #[cfg(not(unix))]
-    {
+        #[cfg(not(unix))]
         let _ = tokio::signal::ctrl_c().await;
-    }
+        let _ = tx.send(true);
+    });
+    rx
+}
+
+/// Waits until `stop` (from [`stop_signal`]) says a stop was asked for; at once if it already was.
+pub async fn stopped(mut stop: tokio::sync::watch::Receiver<bool>) {
+    // An error means the listener is gone, which only happens once it has fired.
+    let _ = stop.wait_for(|asked| *asked).await;
 }
 
 /// One line per run and per alert: readable, or a JSON object per line.

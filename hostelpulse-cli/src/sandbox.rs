@@ -186,6 +186,8 @@ pub async fn run(o: Options) -> Result<(), BoxError> {
         let _ = std::fs::remove_file(db);
     }
     let control = Running::serve(control_router(sandbox.clone())).await?;
+    // Listening for the stop before saying we are ready: a stop sent at once is not lost.
+    let stop = crate::run::stop_signal();
     outln!(
         "{}",
         json!({
@@ -197,7 +199,7 @@ pub async fn run(o: Options) -> Result<(), BoxError> {
             "control": control.url(""),
         })
     );
-    crate::run::terminated().await;
+    crate::run::stopped(stop).await;
     Ok(())
 }
 

@@ -251,6 +251,7 @@ pub async fn serve(
     let listener =
         tokio::net::TcpListener::bind(listen).await.map_err(|e| format!("cannot listen on {listen}: {e}"))?;
     let addr = listener.local_addr()?;
+    let stop = crate::run::stop_signal();
     app_log_start(json, addr, &hooked);
     // Once listening: a source that delivers at once finds us.
     let reconciling = registry.clone();
@@ -258,9 +259,7 @@ pub async fn serve(
         crate::subscriptions::print(&crate::subscriptions::reconcile_all(&reconciling, None).await, json)
     });
     axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(async {
-            tokio::signal::ctrl_c().await.ok();
-        })
+        .with_graceful_shutdown(crate::run::stopped(stop))
         .await?;
     worker.abort();
     Ok(())

@@ -277,4 +277,21 @@ fn accounts_added_through_the_console_run_now_and_after_a_restart() {
     assert_eq!(run.terminate().code(), Some(0));
     let (after_remove, _) = stored_bookings();
     assert_eq!(after_remove, after_add, "removing an account keeps its bookings, none doubled");
+
+    // A stop asked for between two generations (right as the runtime restarts for a change) is
+    // kept: the process stops cleanly instead of serving on and ignoring it.
+    let addr = listen();
+    let base = format!("http://{addr}");
+    let mut run = start(&addr);
+    let mut seen = Vec::new();
+    run.wait_for(Duration::from_secs(60), &mut seen, listening_with(&["cb"]));
+    let body = serde_json::json!({
+        "property": "Casa",
+        "config": { "connector": "cloudbeds", "property_id": second_id, "http": { "base_url": second.base_url() } },
+        "secrets": { "api_key": key },
+    });
+    let (status, reply) = send(reqwest::Method::PUT, &format!("{base}/api/v1/accounts/cb2"), token, Some(body));
+    assert_eq!(status, 200, "{reply}");
+    run.wait_for(Duration::from_secs(60), &mut seen, |v| v["event"] == "reloading");
+    assert_eq!(run.terminate().code(), Some(0), "a SIGTERM during the restart stops the process");
 }
