@@ -191,19 +191,22 @@ async fn writes_reach_the_emulator() {
     assert_eq!(emu.unit_status(316002, 1).as_deref(), Some("dirty"));
 }
 
+/// The connector a new process builds: no pacer state, no token cache, no checkpoint.
+fn new_process(emu: &Beds24Emulator, token: &str) -> Beds24Connector {
+    let cfg = Beds24Config::builder(PROPERTY, Credentials::LongLifeToken(SecretString::from(token.to_owned())))
+        .base_url(emu.base_url())
+        .retry(fast_retry().max_wait(Duration::from_secs(2)))
+        .build()
+        .unwrap();
+    Beds24Connector::new(cfg).unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hint_run_between_two_parts_of_a_full_read_keeps_its_place() {
     // 4 credits: the property and 2 of the 5 booking pages fit in a window.
     let emu = Beds24Emulator::builder().bookings(450).credits(4.0).start().await.unwrap();
     let token = emu.issue_long_life_token();
-    let connector = || {
-        let cfg = Beds24Config::builder(PROPERTY, Credentials::LongLifeToken(SecretString::from(token.clone())))
-            .base_url(emu.base_url())
-            .retry(fast_retry().max_wait(Duration::from_secs(2)))
-            .build()
-            .unwrap();
-        Beds24Connector::new(cfg).unwrap()
-    };
+    let connector = || new_process(&emu, &token);
     let store = Arc::new(MemoryStore::new());
     let engine =
         || SyncEngine::new(store.clone()).with_config(hostelpulse_core::sync::SyncConfig::default().window(60, 365));
@@ -261,14 +264,7 @@ async fn a_hint_run_between_two_parts_of_a_full_read_keeps_its_place() {
 async fn a_full_read_resumed_across_windows_sees_the_pages_before_the_deferrals() {
     let emu = Beds24Emulator::builder().bookings(450).credits(4.0).start().await.unwrap();
     let token = emu.issue_long_life_token();
-    let connector = || {
-        let cfg = Beds24Config::builder(PROPERTY, Credentials::LongLifeToken(SecretString::from(token.clone())))
-            .base_url(emu.base_url())
-            .retry(fast_retry().max_wait(Duration::from_secs(2)))
-            .build()
-            .unwrap();
-        Beds24Connector::new(cfg).unwrap()
-    };
+    let connector = || new_process(&emu, &token);
     let store = Arc::new(MemoryStore::new());
     let config = hostelpulse_core::sync::SyncConfig::default().window(3_650, 3_650).suspect(1.0, usize::MAX);
     let scope = hostelpulse_core::sync::Scope::new(ConnectorKind::BEDS24, AccountId::new(PROPERTY.to_string()));

@@ -200,6 +200,15 @@ fn accounts_added_through_the_console_run_now_and_after_a_restart() {
     };
     let second_id = second.property_id().to_owned();
     let key = second.issue_api_key(&second_id);
+    // The second property's account, added through the API with its key.
+    let add_cb2 = |base: &str| {
+        let body = serde_json::json!({
+            "property": "Casa",
+            "config": { "connector": "cloudbeds", "property_id": second_id, "http": { "base_url": second.base_url() } },
+            "secrets": { "api_key": key },
+        });
+        send(reqwest::Method::PUT, &format!("{base}/api/v1/accounts/cb2"), token, Some(body))
+    };
     let stored_bookings = || {
         rt.block_on(async {
             let store = hostelpulse::store::SqliteStore::open_existing(&db).await.unwrap();
@@ -228,12 +237,7 @@ fn accounts_added_through_the_console_run_now_and_after_a_restart() {
     let mut other = start(&listen());
     let mut other_seen = Vec::new();
     other.wait_for(Duration::from_secs(60), &mut other_seen, listening_with(&["cb"]));
-    let body = serde_json::json!({
-        "property": "Casa",
-        "config": { "connector": "cloudbeds", "property_id": second_id, "http": { "base_url": second.base_url() } },
-        "secrets": { "api_key": key },
-    });
-    let (status, reply) = send(reqwest::Method::PUT, &format!("{base}/api/v1/accounts/cb2"), token, Some(body));
+    let (status, reply) = add_cb2(&base);
     assert_eq!(status, 200, "{reply}");
     assert!(!reply.contains(&key), "the key is never returned");
     run.wait_for(Duration::from_secs(60), &mut seen, |v| v["event"] == "reloading");
@@ -285,12 +289,7 @@ fn accounts_added_through_the_console_run_now_and_after_a_restart() {
     let mut run = start(&addr);
     let mut seen = Vec::new();
     run.wait_for(Duration::from_secs(60), &mut seen, listening_with(&["cb"]));
-    let body = serde_json::json!({
-        "property": "Casa",
-        "config": { "connector": "cloudbeds", "property_id": second_id, "http": { "base_url": second.base_url() } },
-        "secrets": { "api_key": key },
-    });
-    let (status, reply) = send(reqwest::Method::PUT, &format!("{base}/api/v1/accounts/cb2"), token, Some(body));
+    let (status, reply) = add_cb2(&base);
     assert_eq!(status, 200, "{reply}");
     run.wait_for(Duration::from_secs(60), &mut seen, |v| v["event"] == "reloading");
     assert_eq!(run.terminate().code(), Some(0), "a SIGTERM during the restart stops the process");

@@ -1165,26 +1165,13 @@ impl SyncEngine {
         {
             tracing::warn!(error = %e, "could not save where the read stopped; the next attempt starts over");
         }
-        let advice = err.advice();
-        if let Advice::WaitUntil(retry_at) = advice {
-            let audit = self.audit(
-                ctx,
-                Some(connector),
-                Counts::default(),
-                Vec::new(),
-                ctx.cursor_before,
-                Outcome::Deferred { retry_at },
-            );
-            self.append(&audit).await;
-            return audit;
+        let outcome = read_failure(&err);
+        if let Outcome::Failed { stage, message, .. } = &outcome {
+            tracing::warn!(?stage, %message, "sync failed");
         }
-        let what_to_do = match advice {
-            Advice::Retry => "it will be retried",
-            Advice::Reauthenticate => "reconnect the account",
-            _ => "check the connection settings",
-        };
-        let message = format!("{err} ({what_to_do})");
-        self.fail(ctx, Some(connector), Counts::default(), Vec::new(), Stage::Fetch, Some(err.kind()), message).await
+        let audit = self.audit(ctx, Some(connector), Counts::default(), Vec::new(), ctx.cursor_before, outcome);
+        self.append(&audit).await;
+        audit
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -1242,6 +1229,18 @@ fn latest_and_seen(batch: &BookingBatch) -> (Vec<usize>, HashSet<&SourceId>) {
     }
     seen.extend(batch.failures.iter().filter_map(|f| f.source_id.as_ref()));
     (latest, seen)
+}
+
+/// The outcome of a run whose read failed with `err`: deferred to the time the source named, or
+/// failed, saying what to do.
+fn read_failure(err: &Error) -> Outcome {
+    let what_to_do = match err.advice() {
+        Advice::WaitUntil(retry_at) => return Outcome::Deferred { retry_at },
+        Advice::Retry => "it will be retried",
+        Advice::Reauthenticate => "reconnect the account",
+        _ => "check the connection settings",
+    };
+    Outcome::Failed { stage: Stage::Fetch, kind: Some(err.kind()), message: format!("{err} ({what_to_do})") }
 }
 
 /// Whether a record missing from a complete window read may be taken as deleted: only where the

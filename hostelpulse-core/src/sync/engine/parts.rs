@@ -10,10 +10,10 @@
 
 use async_trait::async_trait;
 
-use super::{Diff, RunCtx, SyncEngine, absence_means_gone, cap_failures};
+use super::{Diff, RunCtx, SyncEngine, absence_means_gone, cap_failures, read_failure};
 use crate::capability::Operation;
 use crate::connector::{BookingBatch, BookingIds, BookingParts, BookingQuery, Connector, DateRange, RecordFailure};
-use crate::error::{Advice, Error};
+use crate::error::Error;
 use crate::mapping::allocated_rooms;
 use crate::model::{Booking, SourceId};
 use crate::sync::Sink;
@@ -205,21 +205,7 @@ impl SyncEngine {
         }
         let outcome = match why {
             Stopped::Sink(message) => Outcome::Failed { stage: Stage::Sink, kind: None, message },
-            Stopped::Read(err) => match err.advice() {
-                Advice::WaitUntil(retry_at) => Outcome::Deferred { retry_at },
-                advice => {
-                    let what_to_do = match advice {
-                        Advice::Retry => "it will be retried",
-                        Advice::Reauthenticate => "reconnect the account",
-                        _ => "check the connection settings",
-                    };
-                    Outcome::Failed {
-                        stage: Stage::Fetch,
-                        kind: Some(err.kind()),
-                        message: format!("{err} ({what_to_do})"),
-                    }
-                }
-            },
+            Stopped::Read(err) => read_failure(&err),
         };
         if let Outcome::Failed { stage, message, .. } = &outcome {
             tracing::warn!(?stage, %message, "sync failed");
