@@ -20,10 +20,11 @@ pub struct Pages {
     pub next_page_link: Option<String>,
 }
 
-/// A GET list envelope. Rows stay raw so one bad row does not sink the page.
+/// A GET list envelope. Its rows stay raw by default, so one bad row does not sink the page;
+/// [`BookingPage`] has them typed.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ListEnvelope {
+pub struct ListEnvelope<T = Box<RawValue>> {
     /// `true` on success.
     #[serde(default)]
     pub success: Option<bool>,
@@ -31,30 +32,16 @@ pub struct ListEnvelope {
     #[serde(default)]
     pub pages: Pages,
     /// Rows.
-    #[serde(default)]
-    pub data: Vec<Box<RawValue>>,
+    #[serde(default = "Vec::new")]
+    pub data: Vec<T>,
     /// Error text, on failure.
     pub error: Option<String>,
 }
 
 /// A `GET /bookings` page with its rows typed: the happy path, one decode for the whole page.
-/// When it fails (one row of an unexpected shape), the page is read again as a [`ListEnvelope`]
-/// and its rows one by one.
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct BookingPage<'a> {
-    /// `true` on success.
-    #[serde(default)]
-    pub success: Option<bool>,
-    /// Paging.
-    #[serde(default)]
-    pub pages: Pages,
-    /// Rows.
-    #[serde(default, borrow)]
-    pub data: Vec<Booking<'a>>,
-    /// Error text, on failure.
-    pub error: Option<String>,
-}
+/// When it fails (one row of an unexpected shape), the page is read again as a raw
+/// [`ListEnvelope`] and its rows one by one.
+pub type BookingPage<'a> = ListEnvelope<Booking<'a>>;
 
 /// An info item (tagged note / flag).
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
