@@ -6,6 +6,7 @@ pub mod board;
 pub mod capability;
 pub mod clock;
 pub mod connector;
+pub mod dates;
 pub mod error;
 #[cfg(feature = "http")]
 pub mod http;

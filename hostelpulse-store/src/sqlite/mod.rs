@@ -262,20 +262,12 @@ fn reader(path: &Path) -> Result<Connection, StoreError> {
 }
 
 fn parse_date(s: &str) -> Result<NaiveDate, StoreError> {
-    // `YYYY-MM-DD`, as `day` writes it, read without the general parser; anything else (a year
-    // past 9999, a row from elsewhere) goes through chrono's.
-    let b = s.as_bytes();
-    if b.len() == 10 && b[4] == b'-' && b[7] == b'-' {
-        let num = |r: std::ops::Range<usize>| {
-            b[r].iter().try_fold(0u32, |n, c| c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0')))
-        };
-        if let (Some(y), Some(m), Some(d)) = (num(0..4), num(5..7), num(8..10))
-            && let Some(date) = NaiveDate::from_ymd_opt(y as i32, m, d)
-        {
-            return Ok(date);
-        }
+    // `YYYY-MM-DD`, as `day` writes it, read by hand; anything else (a year past 9999, a row from
+    // elsewhere) goes through chrono's parser.
+    match hostelpulse_core::dates::iso_date(s) {
+        Some(date) => Ok(date),
+        None => s.parse().map_err(|e| StoreError::Corrupt(format!("date `{s}`: {e}"))),
     }
-    s.parse().map_err(|e| StoreError::Corrupt(format!("date `{s}`: {e}")))
 }
 
 impl SqliteStore {
