@@ -1,15 +1,12 @@
 //! Parsed events → classified feed events: dates by RFC 5545 and the property's zone, kinds and
 //! details by source, and identities that survive the OTAs' re-cutting of events between fetches.
 
-use std::borrow::Cow;
-
-use rustc_hash::FxHashMap;
-
 use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use chrono_tz::Tz;
+use hostelpulse_core::dates::{basic_date, basic_date_time};
 use serde::{Deserialize, Serialize};
 
-use crate::parse::{Parsed, Prop, RawEvent, Skipped};
+use crate::parse::{Prop, RawEvent, Skipped};
 
 /// Who produced a feed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -191,19 +188,13 @@ pub struct Feed {
 
 /// The producer, from its exact signatures: the organisation field of PRODID (`-//Airbnb
 /// Inc//…`, `-//admin.booking.com…//…`, `-//HomeAway.com…//…`), or every event's UID in the
-/// OTA's domain. A PRODID that merely mentions an OTA (a third-party sync tool's "Merged Airbnb
-/// Calendars") is not the OTA: its events follow the generic rules.
-fn detect(parsed: &Parsed, requested: FeedSource) -> FeedSource {
-    if requested != FeedSource::Auto {
-        return requested;
-    }
-    let org = parsed.prodid.as_deref().map(prodid_org).unwrap_or_default().to_lowercase();
-    let uids: Vec<String> =
-        parsed.events.iter().filter_map(|e| e.get("UID")).map(|u| u.value.trim().to_lowercase()).collect();
-    let all_uids_in = |domain: &str| !uids.is_empty() && uids.iter().all(|u| u.ends_with(domain));
-    if org == "airbnb inc" || all_uids_in("@airbnb.com") {
+/// OTA's domain (`uids_in(domain)`). A PRODID that merely mentions an OTA (a third-party sync
+/// tool's "Merged Airbnb Calendars") is not the OTA: its events follow the generic rules.
+pub(crate) fn detect(prodid: Option<&str>, uids_in: impl Fn(&str) -> bool) -> FeedSource {
+    let org = prodid.map(prodid_org).unwrap_or_default().to_lowercase();
+    if org == "airbnb inc" || uids_in("@airbnb.com") {
         FeedSource::Airbnb
-    } else if org.starts_with("admin.booking.com") || all_uids_in("@booking.com") {
+    } else if org.starts_with("admin.booking.com") || uids_in("@booking.com") {
         FeedSource::BookingCom
     } else if org.starts_with("homeaway") || org.starts_with("vrbo") {
         FeedSource::Vrbo
@@ -240,7 +231,7 @@ fn windows_zone(name: &str) -> Option<Tz> {
     })
 }
 
-enum When {
+pub(crate) enum When {
     Date(NaiveDate),
     /// An instant (UTC, or a known zone).
     Instant(DateTime<Utc>),
@@ -248,21 +239,23 @@ enum When {
     Floating(NaiveDateTime),
 }
 
-fn when(p: &Prop) -> Result<When, String> {
+pub(crate) fn when(p: &Prop) -> Result<When, String> {
     let v = p.value.trim();
     if p.param("VALUE").is_some_and(|x| x.eq_ignore_ascii_case("DATE"))
         || (v.len() == 8 && v.bytes().all(|b| b.is_ascii_digit()))
     {
-        return NaiveDate::parse_from_str(v, "%Y%m%d")
+        return basic_date(v)
+            .or_else(|| NaiveDate::parse_from_str(v, "%Y%m%d").ok())
             .map(When::Date)
-            .map_err(|_| format!("{} `{v}` is not a date", p.name));
+            .ok_or_else(|| format!("{} `{v}` is not a date", p.name));
     }
     let (body, utc) = match v.strip_suffix('Z').or_else(|| v.strip_suffix('z')) {
         Some(b) => (b, true),
         None => (v, false),
     };
-    let naive = NaiveDateTime::parse_from_str(body, "%Y%m%dT%H%M%S")
-        .map_err(|_| format!("{} `{v}` is not a date or date-time", p.name))?;
+    let naive = basic_date_time(body)
+        .or_else(|| NaiveDateTime::parse_from_str(body, "%Y%m%dT%H%M%S").ok())
+        .ok_or_else(|| format!("{} `{v}` is not a date or date-time", p.name))?;
     if utc {
         return Ok(When::Instant(naive.and_utc()));
     }
@@ -529,143 +522,111 @@ fn is_marker(summary: &str) -> bool {
     })
 }
 
-fn revision(e: &RawEvent) -> (i64, &str) {
+pub(crate) fn revision(e: &RawEvent) -> (i64, &str) {
     let seq = e.get("SEQUENCE").and_then(|p| p.value.trim().parse().ok()).unwrap_or(0);
     let stamp = e.get("LAST-MODIFIED").or_else(|| e.get("DTSTAMP")).map(|p| p.value.trim()).unwrap_or_default();
     (seq, stamp)
 }
 
-/// Classifies a parsed feed.
-pub fn classify(parsed: &Parsed, opts: &FeedOptions) -> Feed {
-    let source = detect(parsed, opts.reading.source);
-    let mut feed = Feed { source: Some(source), events: Vec::new(), skipped: parsed.skipped.clone() };
-    // The newest revision of each UID wins (SEQUENCE, then LAST-MODIFIED/DTSTAMP).
-    let uids: Vec<Option<Cow<'_, str>>> = parsed
-        .events
-        .iter()
-        .map(|e| e.get("UID").map(|p| crate::parse::unescape(p.value.trim())).filter(|u| !u.trim().is_empty()))
-        .collect();
-    let revisions: Vec<(i64, &str)> = parsed.events.iter().map(revision).collect();
-    let mut newest: FxHashMap<&str, (i64, &str)> =
-        FxHashMap::with_capacity_and_hasher(parsed.events.len(), Default::default());
-    for (uid, r) in uids.iter().zip(&revisions) {
-        if let Some(uid) = uid {
-            let slot = newest.entry(uid.as_ref()).or_insert(*r);
-            if *r > *slot {
-                *slot = *r;
-            }
-        }
-    }
-    // The producer's own fetch date (DTSTAMP) anchors the identity rule below.
-    let fetched = parsed
-        .events
-        .iter()
-        .filter_map(|e| e.get("DTSTAMP"))
-        .find_map(|p| when(p).ok())
-        .map(|w| to_date(&w, &opts.clone().reading(opts.reading.datetime_rule(DateTimeRule::PropertyLocal))))
+/// What the feed as a whole decides for each of its events.
+pub(crate) struct Context<'o> {
+    pub opts: &'o FeedOptions,
+    pub source: FeedSource,
+    /// See [`horizon`].
+    pub horizon: NaiveDate,
+}
+
+/// A year after the producer's own fetch date (`fetched`: the feed's first DTSTAMP), or after
+/// today when the feed has none: events ending later are rolling closures.
+pub(crate) fn horizon(opts: &FeedOptions, fetched: Option<&Prop>) -> NaiveDate {
+    let local = opts.clone().reading(opts.reading.datetime_rule(DateTimeRule::PropertyLocal));
+    let fetched = fetched
+        .and_then(|p| when(p).ok())
+        .map(|w| to_date(&w, &local))
         .or(opts.today)
         .unwrap_or_else(|| Utc::now().with_timezone(&opts.timezone).date_naive());
-    let horizon = fetched + Duration::days(365);
-    let mut same_day = Vec::new();
-    for (i, e) in parsed.events.iter().enumerate() {
-        let uid = uids[i].as_deref();
-        let skip = |reason: String| Skipped { reason, uid: uid.map(str::to_owned), line: Some(e.line) };
-        if let Some(u) = uid
-            && newest.get(u).is_some_and(|n| *n != revisions[i])
-        {
-            feed.skipped.push(skip(format!("an older revision of UID {u}")));
-            continue;
-        }
-        let summary = e.text("SUMMARY").unwrap_or_default();
-        if is_marker(&summary) {
-            feed.skipped.push(skip(format!("`{summary}` marks a check-in or check-out, not a stay")));
-            continue;
-        }
-        let (arrival, departure) = match dates(e, opts) {
-            Ok(d) => d,
-            Err(reason) if reason == SAME_DAY => {
-                same_day.push(e.line);
-                continue;
-            }
-            Err(reason) => {
-                feed.skipped.push(skip(reason));
-                continue;
-            }
-        };
-        let description = e.text("DESCRIPTION").unwrap_or_default();
-        let k = kind_of(source, &summary, &description);
-        let nights = (departure - arrival).num_days();
-        let bound = i64::from(opts.reading.max_stay_nights);
-        let limit = if k.kind == EventKind::Reservation { bound } else { bound * 10 };
-        if nights > limit {
-            feed.skipped.push(skip(format!(
-                "a {} event of {nights} nights ({arrival} to {departure}) is longer than the {limit} nights a {} may \
-                 last: its dates are taken for broken",
-                kind_name(k.kind),
-                if k.kind == EventKind::Reservation { "stay" } else { "closure" }
-            )));
-            continue;
-        }
-        // Identity: Airbnb reservations by their code (stable, and shared with e-mails and PMSs).
-        // Booking.com events and Airbnb blocks by their end date: the OTA clips an event in progress
-        // (or re-cuts a past block) and issues a new UID on every fetch, but keeps its end — except
-        // the rolling "booking window" closures far ahead, whose end moves daily and whose UID stays.
-        // Everything else by UID.
-        let rolling = departure > horizon;
-        let identity = match (source, k.kind, &k.channel_ref, uid) {
-            (FeedSource::Airbnb, EventKind::Reservation, Some(code), _) => format!("airbnb:{code}"),
-            (FeedSource::Airbnb | FeedSource::BookingCom, _, _, Some(u)) if rolling => format!("uid:{u}"),
-            (FeedSource::Airbnb, _, _, _) | (FeedSource::BookingCom, _, _, _) => {
-                format!("{}:{departure}", kind_name(k.kind))
-            }
-            (_, _, _, Some(u)) => format!("uid:{u}"),
-            _ => format!("{}:{arrival}:{departure}", kind_name(k.kind)),
-        };
-        feed.events.push(FeedEvent {
-            identity,
-            uid: uid.map(str::to_owned),
-            kind: k.kind,
-            arrival,
-            departure,
-            channel: k.channel.map(str::to_owned),
-            channel_ref: k.channel_ref,
-            guest_name: k.guest_name,
-            phone_last4: k.phone_last4,
-            adults: k.adults,
-            summary: (!summary.is_empty()).then_some(summary),
-            cancelled: e.get("STATUS").is_some_and(|s| s.value.trim().eq_ignore_ascii_case("CANCELLED")),
-        });
+    fetched + Duration::days(365)
+}
+
+/// One event, classified on its own.
+pub(crate) enum Verdict {
+    Event(FeedEvent),
+    Skip(String),
+    /// An all-day event that ends on the day it starts (one note for the feed).
+    SameDay,
+}
+
+/// Classifies one parsed event whose UID (unescaped) is `uid`.
+pub(crate) fn classify_event(e: &RawEvent, uid: Option<&str>, cx: &Context<'_>) -> Verdict {
+    let (opts, source) = (cx.opts, cx.source);
+    let summary = e.text("SUMMARY").unwrap_or_default();
+    if is_marker(&summary) {
+        return Verdict::Skip(format!("`{summary}` marks a check-in or check-out, not a stay"));
     }
-    if let Some(first) = same_day.first() {
-        let lines: Vec<String> = same_day.iter().take(5).map(usize::to_string).collect();
-        feed.skipped.push(Skipped {
-            reason: format!(
-                "{} all-day event(s) end on the day they start (line {}{}): skipped. If this feed marks an \
-                 occupied day that way, set `same_day_is_one_night` for it",
-                same_day.len(),
-                lines.join(", "),
-                if same_day.len() > 5 { ", …" } else { "" }
-            ),
-            uid: None,
-            line: Some(*first),
-        });
+    let (arrival, departure) = match dates(e, opts) {
+        Ok(d) => d,
+        Err(reason) if reason == SAME_DAY => return Verdict::SameDay,
+        Err(reason) => return Verdict::Skip(reason),
+    };
+    let description = e.text("DESCRIPTION").unwrap_or_default();
+    let k = kind_of(source, &summary, &description);
+    let nights = (departure - arrival).num_days();
+    let bound = i64::from(opts.reading.max_stay_nights);
+    let limit = if k.kind == EventKind::Reservation { bound } else { bound * 10 };
+    if nights > limit {
+        return Verdict::Skip(format!(
+            "a {} event of {nights} nights ({arrival} to {departure}) is longer than the {limit} nights a {} may \
+             last: its dates are taken for broken",
+            kind_name(k.kind),
+            if k.kind == EventKind::Reservation { "stay" } else { "closure" }
+        ));
     }
-    // Two events with one identity (a duplicated UID, two closures ending the same day): the later
-    // ones get their arrival and a count appended. Counted after the fact so identities are not
-    // copied for every event.
-    let mut seen: FxHashMap<&str, usize> = FxHashMap::with_capacity_and_hasher(feed.events.len(), Default::default());
-    let mut renames = Vec::new();
-    for (i, ev) in feed.events.iter().enumerate() {
-        let n = seen.entry(ev.identity.as_str()).or_default();
-        *n += 1;
-        if *n > 1 {
-            renames.push((i, format!("{}:{}:{n}", ev.identity, ev.arrival)));
+    // Identity: Airbnb reservations by their code (stable, and shared with e-mails and PMSs).
+    // Booking.com events and Airbnb blocks by their end date: the OTA clips an event in progress
+    // (or re-cuts a past block) and issues a new UID on every fetch, but keeps its end — except
+    // the rolling "booking window" closures far ahead, whose end moves daily and whose UID stays.
+    // Everything else by UID.
+    let rolling = departure > cx.horizon;
+    let identity = match (source, k.kind, &k.channel_ref, uid) {
+        (FeedSource::Airbnb, EventKind::Reservation, Some(code), _) => format!("airbnb:{code}"),
+        (FeedSource::Airbnb | FeedSource::BookingCom, _, _, Some(u)) if rolling => format!("uid:{u}"),
+        (FeedSource::Airbnb, _, _, _) | (FeedSource::BookingCom, _, _, _) => {
+            format!("{}:{departure}", kind_name(k.kind))
         }
-    }
-    for (i, id) in renames {
-        feed.events[i].identity = id;
-    }
-    feed
+        (_, _, _, Some(u)) => format!("uid:{u}"),
+        _ => format!("{}:{arrival}:{departure}", kind_name(k.kind)),
+    };
+    Verdict::Event(FeedEvent {
+        identity,
+        uid: uid.map(str::to_owned),
+        kind: k.kind,
+        arrival,
+        departure,
+        channel: k.channel.map(str::to_owned),
+        channel_ref: k.channel_ref,
+        guest_name: k.guest_name,
+        phone_last4: k.phone_last4,
+        adults: k.adults,
+        summary: (!summary.is_empty()).then_some(summary),
+        cancelled: e.get("STATUS").is_some_and(|s| s.value.trim().eq_ignore_ascii_case("CANCELLED")),
+    })
+}
+
+/// The feed-level note for all-day events that end on the day they start, at these lines.
+pub(crate) fn same_day_note(lines: &[usize]) -> Option<Skipped> {
+    let first = *lines.first()?;
+    let shown: Vec<String> = lines.iter().take(5).map(usize::to_string).collect();
+    Some(Skipped {
+        reason: format!(
+            "{} all-day event(s) end on the day they start (line {}{}): skipped. If this feed marks an \
+             occupied day that way, set `same_day_is_one_night` for it",
+            lines.len(),
+            shown.join(", "),
+            if lines.len() > 5 { ", …" } else { "" }
+        ),
+        uid: None,
+        line: Some(first),
+    })
 }
 
 fn kind_name(k: EventKind) -> &'static str {
@@ -676,14 +637,10 @@ fn kind_name(k: EventKind) -> &'static str {
     }
 }
 
-/// Parses and classifies a feed's bytes. Never panics.
-pub fn read_feed(bytes: &[u8], opts: &FeedOptions) -> Feed {
-    classify(&crate::parse::parse(bytes), opts)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::read_feed;
 
     fn one(feed: &str, opts: &FeedOptions) -> Result<FeedEvent, Vec<Skipped>> {
         let f = read_feed(feed.as_bytes(), opts);

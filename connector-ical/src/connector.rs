@@ -18,7 +18,7 @@ use sha2::{Digest, Sha256};
 use tokio::sync::Mutex;
 
 use crate::capabilities;
-use crate::classify::{Feed, FeedOptions, classify};
+use crate::classify::{Feed, FeedOptions};
 use crate::config::{FeedConfig, IcalConfig};
 use crate::convert;
 use crate::fetch;
@@ -197,7 +197,7 @@ impl IcalConnector {
         let header = |name: &str| resp.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
         s.etag = header("etag");
         s.last_modified = header("last-modified");
-        let parsed = classify(&crate::parse::parse(&resp.body), &self.options(feed));
+        let parsed = crate::read_feed(&resp.body, &self.options(feed));
         let previous = s.status.event_count;
         s.status.suspect_empty = parsed.events.is_empty() && previous > 0;
         s.status.event_count = parsed.events.len();

@@ -8,11 +8,14 @@ mod config;
 mod connector;
 pub mod convert;
 mod fetch;
+mod lines;
 pub mod parse;
+mod read;
 
 pub use capabilities::declared as declared_capabilities;
-pub use classify::{DateTimeRule, EventKind, Feed, FeedEvent, FeedOptions, FeedReading, FeedSource, read_feed};
+pub use classify::{DateTimeRule, EventKind, Feed, FeedEvent, FeedOptions, FeedReading, FeedSource};
 pub use config::{FeedConfig, IcalConfig, IcalConfigBuilder};
 pub use connector::{FeedStatus, IcalConnector};
 pub use fetch::{Forbidden, is_internal};
 pub use parse::Skipped;
+pub use read::{FeedEvents, FeedItem, read_feed};

@@ -2,11 +2,13 @@
 
 use clap::{Subcommand, ValueEnum};
 use hostelpulse::ical::{
-    EventKind, Feed, FeedConfig, FeedOptions, FeedReading, FeedSource, IcalConfig, IcalConnector, read_feed,
+    EventKind, Feed, FeedConfig, FeedEvents, FeedItem, FeedOptions, FeedReading, FeedSource, IcalConfig, IcalConnector,
+    read_feed,
 };
 use hostelpulse::model::Allocation;
 use secrecy::SecretString;
 use serde::{Serialize, Serializer};
+use std::cell::RefCell;
 use tabled::builder::Builder;
 use tabled::settings::Style;
 
@@ -80,10 +82,16 @@ pub async fn run(cmd: IcalCommand) -> Result<(), BoxError> {
         IcalConnector::new(cfg)?.feed("feed").await?
     } else {
         let bytes = std::fs::read(&input).map_err(|e| format!("cannot read `{input}`: {e}"))?;
+        if json {
+            // Event by event, from the file's bytes to standard output: no feed is kept.
+            write_json(FeedEvents::new(&bytes, &opts)).unwrap_or_else(|e| crate::output_failed(e));
+            return Ok(());
+        }
         read_feed(&bytes, &opts)
     };
     if json {
-        write_json(&feed).unwrap_or_else(|e| crate::output_failed(e));
+        let items = feed.events.into_iter().map(FeedItem::Event).chain(feed.skipped.into_iter().map(FeedItem::Skipped));
+        write_json(items).unwrap_or_else(|e| crate::output_failed(e));
         return Ok(());
     }
     let mut b = Builder::default();
@@ -109,33 +117,46 @@ pub async fn run(cmd: IcalCommand) -> Result<(), BoxError> {
 
 /// One event as `--json` prints it (fields in the order the output has always had them).
 #[derive(Serialize)]
-struct EventJson<'a> {
+struct EventJson {
     arrival: chrono::NaiveDate,
-    channel: &'a Option<String>,
-    channel_ref: &'a Option<String>,
+    channel: Option<String>,
+    channel_ref: Option<String>,
     departure: chrono::NaiveDate,
-    guest_name: &'a Option<String>,
+    guest_name: Option<String>,
     kind: &'static str,
-    phone_last4: &'a Option<String>,
-    summary: &'a Option<String>,
-    uid: &'a Option<String>,
+    phone_last4: Option<String>,
+    summary: Option<String>,
+    uid: Option<String>,
 }
 
-/// The events, serialized one by one as they are written.
-struct Events<'a>(&'a [hostelpulse::ical::FeedEvent]);
+/// The events, serialized one by one as they are read; what was skipped is kept for after them.
+struct Events<I> {
+    items: RefCell<I>,
+    skipped: RefCell<Vec<hostelpulse::ical::Skipped>>,
+}
 
-impl Serialize for Events<'_> {
+impl<I: Iterator<Item = FeedItem>> Serialize for Events<I> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_seq(self.0.iter().map(|e| EventJson {
+        let mut items = self.items.borrow_mut();
+        let events = std::iter::from_fn(|| {
+            loop {
+                match items.next()? {
+                    FeedItem::Event(e) => return Some(e),
+                    FeedItem::Skipped(x) => self.skipped.borrow_mut().push(x),
+                    _ => {}
+                }
+            }
+        });
+        s.collect_seq(events.map(|e| EventJson {
             arrival: e.arrival,
-            channel: &e.channel,
-            channel_ref: &e.channel_ref,
+            channel: e.channel,
+            channel_ref: e.channel_ref,
             departure: e.departure,
-            guest_name: &e.guest_name,
+            guest_name: e.guest_name,
             kind: kind(e.kind),
-            phone_last4: &e.phone_last4,
-            summary: &e.summary,
-            uid: &e.uid,
+            phone_last4: e.phone_last4,
+            summary: e.summary,
+            uid: e.uid,
         }))
     }
 }
@@ -146,29 +167,29 @@ struct SkippedJson<'a> {
     uid: &'a Option<String>,
 }
 
-struct Skipped<'a>(&'a [hostelpulse::ical::Skipped]);
+/// Serialized after the events (whose serialization fills it).
+struct Skipped<'a>(&'a RefCell<Vec<hostelpulse::ical::Skipped>>);
 
 impl Serialize for Skipped<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_seq(self.0.iter().map(|x| SkippedJson { reason: &x.reason, uid: &x.uid }))
+        s.collect_seq(self.0.borrow().iter().map(|x| SkippedJson { reason: &x.reason, uid: &x.uid }))
     }
 }
 
 #[derive(Serialize)]
-struct FeedJson<'a> {
-    events: Events<'a>,
+#[serde(bound = "")]
+struct FeedJson<'a, I: Iterator<Item = FeedItem>> {
+    events: &'a Events<I>,
     skipped: Skipped<'a>,
 }
 
 /// Streams the feed as JSON to standard output: no document is built in memory first, so a
 /// large feed's output costs what a buffer does.
-fn write_json(feed: &Feed) -> std::io::Result<()> {
+fn write_json(items: impl Iterator<Item = FeedItem>) -> std::io::Result<()> {
     use std::io::Write as _;
     let mut out = std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout().lock());
-    serde_json::to_writer_pretty(
-        &mut out,
-        &FeedJson { events: Events(&feed.events), skipped: Skipped(&feed.skipped) },
-    )?;
+    let events = Events { items: RefCell::new(items), skipped: RefCell::default() };
+    serde_json::to_writer_pretty(&mut out, &FeedJson { events: &events, skipped: Skipped(&events.skipped) })?;
     writeln!(out)?;
     out.flush()
 }
