@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{NaiveDate, Utc};
 use hostelpulse::config::Config;
+use hostelpulse::core::http::listener::listen;
 use hostelpulse::core::testkit::{Modification, NewBooking, Upstream};
 use hostelpulse::core::{CapabilityMatrix, SourceId};
 use hostelpulse::sirvoy::generate_secret;
@@ -341,7 +342,7 @@ async fn serve_console(
         .runtime(handle.clone())
         .registry(Arc::new(registry.clone()))
         .build();
-    let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+    let listener = listen(addr).map_err(|e| format!("cannot listen on {addr}: {e}"))?;
     let url = format!("http://{}/", listener.local_addr()?);
     let stop = crate::run::stop_signal();
     if json {

@@ -5,6 +5,8 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use hostelpulse::core::http::listener::listen;
+
 use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -88,8 +90,9 @@ pub async fn run(o: Options) -> Result<(), BoxError> {
         })
     };
     // Bound once: a reload serves on the same socket, so nothing a source delivers is refused.
-    let listener = std::net::TcpListener::bind(o.listen).map_err(|e| format!("cannot listen on {}: {e}", o.listen))?;
-    listener.set_nonblocking(true)?;
+    // A deep accept queue: a vendor's webhook storm after an outage must not be dropped.
+    let listener =
+        listen(o.listen).and_then(|l| l.into_std()).map_err(|e| format!("cannot listen on {}: {e}", o.listen))?;
     let stop = stop_signal();
     let mut generation = 0u32;
     let result = loop {

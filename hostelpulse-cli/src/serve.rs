@@ -249,7 +249,7 @@ pub async fn serve(
     let worker = tokio::spawn(work(app.clone()));
     let router = router(app);
     let listener =
-        tokio::net::TcpListener::bind(listen).await.map_err(|e| format!("cannot listen on {listen}: {e}"))?;
+        hostelpulse::core::http::listener::listen(listen).map_err(|e| format!("cannot listen on {listen}: {e}"))?;
     let addr = listener.local_addr()?;
     let stop = crate::run::stop_signal();
     app_log_start(json, addr, &hooked);

@@ -3,7 +3,7 @@
 use std::net::SocketAddr;
 
 use axum::Router;
-use tokio::net::TcpListener;
+use hostelpulse_core::http::listener::listen;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
@@ -18,7 +18,8 @@ pub struct Running {
 impl Running {
     /// Serves `router` on an ephemeral loopback port.
     pub async fn serve(router: Router) -> std::io::Result<Self> {
-        let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
+        // A queue deep enough for a fleet's first requests arriving at once (see `listen`).
+        let listener = listen(SocketAddr::from(([127, 0, 0, 1], 0)))?;
         let addr = listener.local_addr()?;
         let (tx, rx) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {

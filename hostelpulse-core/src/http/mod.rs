@@ -4,6 +4,7 @@
 
 mod auth;
 mod client;
+pub mod listener;
 mod pacing;
 mod retry;
 mod transport;
