@@ -3,15 +3,21 @@
 //! line or the next ones — the typed readers in [`crate::lang`] pick the value out of that window.
 
 use chrono::NaiveDate;
-use regex::Regex;
 
 use crate::lang;
 
 /// How far after a label a value is looked for.
 const WINDOW: usize = 600;
 
-/// A set of labels meaning the same thing, in several languages.
-pub(crate) struct Labels(Regex);
+/// A set of labels meaning the same thing, in several languages. The search for them is a pure
+/// alternation of literals (the regex crate's SIMD literal search, case ignored); what may follow
+/// a label is read by hand.
+pub(crate) struct Labels {
+    find: regex::Regex,
+    /// The labels, longest first, as the alternation has them: where the longest label at a place
+    /// does not end a word (`Booking no` in `Booking non-refundable`), a shorter one (`Booking`) may.
+    labels: Vec<&'static str>,
+}
 
 /// The text after one occurrence of a label.
 #[derive(Debug, Clone, Copy)]
@@ -24,56 +30,101 @@ pub(crate) struct After<'t> {
 
 impl Labels {
     /// Labels matching any of `labels` (plain text, not patterns).
-    pub fn new(labels: &[&str]) -> Self {
-        // Longer labels first: the regex takes the first alternative that matches, and `Name`
-        // must not win over `Name des Gastes`, leaving "des Gastes" as the value.
+    pub fn new(labels: &[&'static str]) -> Self {
         let mut labels = labels.to_vec();
         labels.sort_by_key(|l| std::cmp::Reverse(l.len()));
-        // A label ending in a letter must end a word: `Total` is not the start of `Totale`.
-        let alt = labels
-            .iter()
-            .map(|l| {
-                // An ASCII boundary keeps the search in the lazy DFA (a Unicode one cannot run there
-                // on non-ASCII text); labels ending in a non-ASCII letter go without.
-                let word_end = if l.ends_with(|c: char| c.is_ascii_alphanumeric()) { r"(?-u:\b)" } else { "" };
-                format!("{}{word_end}", regex::escape(l))
-            })
-            .collect::<Vec<_>>()
-            .join("|");
-        Self(
-            Regex::new(&format!(r"(?i)(?:{alt})(?:[ \t]*\([A-Z]{{3}}\))?[ \t]*[:：]?[ \t]*"))
-                .expect("label pattern compiles"),
-        )
+        let alt = labels.iter().map(|l| regex::escape(l)).collect::<Vec<_>>().join("|");
+        Self { find: regex::Regex::new(&format!("(?i:{alt})")).expect("label pattern compiles"), labels }
     }
 
-    /// The text after each occurrence, in order.
-    pub fn all<'t>(&self, text: &'t str) -> impl Iterator<Item = After<'t>> {
-        // The label must start a word. Checked here rather than in the pattern: a leading class
-        // would keep the regex engine from using a literal prefilter.
-        // `find_iter`, not `captures_iter`: capture groups cost a second, slower engine on every
-        // match, and the one group (the currency hint) is read back from the match by hand.
-        self.0.find_iter(text).filter(|m| starts_word(text, m.start())).map(move |m| {
-            let rest = window(&text[m.end()..]);
-            After { rest, hint: currency_hint(m.as_str()) }
+    /// The end of the label that starts at `at`: the first, longest first, that is there (in any
+    /// case) and ends a word if it ends in a letter or digit (an ASCII boundary: the byte after it
+    /// is not an ASCII letter, digit or `_`; `Total` is not the start of `Totale`).
+    fn label_end(&self, text: &str, at: usize) -> Option<usize> {
+        let ends_word =
+            |end: usize| text.as_bytes().get(end).is_none_or(|b| !(b.is_ascii_alphanumeric() || *b == b'_'));
+        self.labels.iter().find_map(|l| {
+            let end = at + prefix_ignore_case(&text[at..], l)?;
+            (!l.ends_with(|c: char| c.is_ascii_alphanumeric()) || ends_word(end)).then_some(end)
         })
     }
 
+    /// Every occurrence, in order: where it starts, and the text after it and its colon.
+    fn occurrences<'t>(&'t self, text: &'t str) -> impl Iterator<Item = (usize, After<'t>)> + 't {
+        let mut pos = 0;
+        std::iter::from_fn(move || {
+            while pos <= text.len() {
+                let start = self.find.find_at(text, pos)?.start();
+                let Some(end) = self.label_end(text, start) else {
+                    // No label ends a word here: look again from the next character.
+                    pos = start + text[start..].chars().next().map_or(1, char::len_utf8);
+                    continue;
+                };
+                let (after, hint) = suffix(text, end);
+                pos = after;
+                return Some((start, After { rest: window(&text[after..]), hint }));
+            }
+            None
+        })
+    }
+
+    /// The text after each occurrence that starts a word, in order.
+    pub fn all<'t>(&'t self, text: &'t str) -> impl Iterator<Item = After<'t>> + 't {
+        // An occurrence inside a word is passed over whole, as the search resumes after it.
+        self.occurrences(text).filter(|(at, _)| starts_word(text, *at)).map(|(_, a)| a)
+    }
+
     /// The text after the first occurrence.
-    pub fn first<'t>(&self, text: &'t str) -> Option<After<'t>> {
+    pub fn first<'t>(&'t self, text: &'t str) -> Option<After<'t>> {
         self.all(text).next()
     }
 
     /// Whether any label occurs.
     pub fn occurs(&self, text: &str) -> bool {
-        self.0.find_iter(text).any(|m| starts_word(text, m.start()))
+        self.all(text).next().is_some()
     }
 }
 
-/// The `XXX` of a matched label's `(XXX)` hint: the pattern allows a parenthesis only there.
-fn currency_hint(matched: &str) -> Option<&str> {
-    let open = matched.rfind('(')?;
-    let code = matched.get(open + 1..open + 4)?;
-    (matched[open + 4..].starts_with(')') && code.bytes().all(|b| b.is_ascii_alphabetic())).then_some(code)
+/// The byte length of `word` at the start of `s`, letters compared in any case (one character
+/// for one), if it is there.
+pub(crate) fn prefix_ignore_case(s: &str, word: &str) -> Option<usize> {
+    let mut chars = s.char_indices();
+    for want in word.chars() {
+        let (_, got) = chars.next()?;
+        if got != want && !got.to_lowercase().eq(want.to_lowercase()) {
+            return None;
+        }
+    }
+    Some(chars.next().map_or(s.len(), |(i, _)| i))
+}
+
+/// What may follow a label: blanks, a `(XXX)` currency hint, a colon (ASCII or full-width) and
+/// blanks. Returns where the value begins, and the hint.
+fn suffix(text: &str, end: usize) -> (usize, Option<&str>) {
+    let b = text.as_bytes();
+    let blanks = |mut i: usize| {
+        while matches!(b.get(i), Some(b' ' | b'\t')) {
+            i += 1;
+        }
+        i
+    };
+    let mut i = end;
+    let mut hint = None;
+    let k = blanks(i);
+    if b.get(k) == Some(&b'(')
+        && b.get(k + 4) == Some(&b')')
+        && b.get(k + 1..k + 4).is_some_and(|c| c.iter().all(u8::is_ascii_alphabetic))
+    {
+        hint = Some(&text[k + 1..k + 4]);
+        i = k + 5;
+    }
+    i = blanks(i);
+    if b.get(i) == Some(&b':') {
+        i += 1;
+    } else if text[i..].starts_with('：') {
+        i += '：'.len_utf8();
+    }
+    (blanks(i), hint)
 }
 
 fn starts_word(text: &str, at: usize) -> bool {
@@ -130,6 +181,19 @@ impl<'t> After<'t> {
     }
 }
 
+/// Where `needle` (ASCII) occurs in `text`, in any case: found without lowering the whole text.
+pub(crate) fn find_ignore_case<'t>(text: &'t str, needle: &'t str) -> impl Iterator<Item = usize> + 't {
+    let (hay, n) = (text.as_bytes(), needle.as_bytes());
+    let first = n.first().copied().unwrap_or(0);
+    memchr::memchr2_iter(first.to_ascii_lowercase(), first.to_ascii_uppercase(), hay)
+        .filter(move |&at| !n.is_empty() && hay.get(at..at + n.len()).is_some_and(|w| w.eq_ignore_ascii_case(n)))
+}
+
+/// Whether `text` contains `needle` (ASCII) in any case.
+pub(crate) fn contains_ignore_case(text: &str, needle: &str) -> bool {
+    needle.is_empty() || find_ignore_case(text, needle).next().is_some()
+}
+
 /// The first `n` lines of `s`.
 pub(crate) fn head_lines(s: &str, n: usize) -> &str {
     let end = s.match_indices('\n').nth(n.saturating_sub(1)).map_or(s.len(), |(i, _)| i);
@@ -148,6 +212,77 @@ mod tests {
         assert_eq!(d("Check-in Wednesday, 15 July 2026 (15:00 - 00:00)"), want);
         assert_eq!(d("Check-in\nWednesday, 15 July 2026"), want);
         assert_eq!(d("ARRIVÉE :\n\nmer. 15 juil. 2026"), want);
+    }
+
+    /// What the labels were found with before: one case-insensitive regex per set, longest label
+    /// first, an ASCII word end after labels ending in a letter or digit.
+    fn by_regex<'t>(labels: &[&str], text: &'t str) -> Vec<(usize, Option<&'t str>)> {
+        let mut labels = labels.to_vec();
+        labels.sort_by_key(|l| std::cmp::Reverse(l.len()));
+        let alt = labels
+            .iter()
+            .map(|l| {
+                let word_end = if l.ends_with(|c: char| c.is_ascii_alphanumeric()) { r"(?-u:\b)" } else { "" };
+                format!("{}{word_end}", regex::escape(l))
+            })
+            .collect::<Vec<_>>()
+            .join("|");
+        let re = regex::Regex::new(&format!(r"(?i)(?:{alt})(?:[ \t]*\(([A-Z]{{3}})\))?[ \t]*[:：]?[ \t]*")).unwrap();
+        re.captures_iter(text)
+            .filter(|c| starts_word(text, c.get(0).unwrap().start()))
+            .map(|c| (c.get(0).unwrap().end(), c.get(1).map(|m| m.as_str())))
+            .collect()
+    }
+
+    #[test]
+    fn the_literal_search_finds_what_the_pattern_found() {
+        let sets: &[&[&str]] = &[
+            &["Check-in", "Check in", "Arrival date", "Arrival", "Arrivée", "Date d'arrivée", "Anreise", "Llegada"],
+            &["Check-out", "Check out", "Departure", "Départ", "Abreise", "Salida"],
+            &[
+                "Booking number",
+                "Booking no.",
+                "Booking no",
+                "Booking",
+                "Reservation",
+                "Reservation ID",
+                "Numéro de réservation",
+                "Référence",
+            ],
+            &["Total", "Total price", "Total payout", "Your payout", "Montant total", "Prix total", "Gesamtpreis"],
+            &["Name", "Guest", "Guest name", "Name des Gastes", "Nom du client"],
+        ];
+        let mut texts: Vec<String> = hostelpulse_sandbox::mail::SAMPLES
+            .iter()
+            .filter_map(|(_, b)| crate::mime::read(b, 1 << 24).ok())
+            .map(|m| m.text)
+            .collect();
+        texts.extend(
+            [
+                "Booking non-refundable, Booking no. 12 and BOOKING NUMBER: 9; Bookings\tBooking",
+                "TOTAL (USD)   $545.62 total(eur): 3 Totale 4 subtotal 5 Total_x Total(US) 6",
+                "ARRIVÉE :\n\nmer. 15 juil. 2026 ; arrivée：16 ; XArrival 1 Arrival",
+                "Name des Gastes: Ana; name: Bo; Nameless; NOM DU CLIENT : Cy",
+                "",
+            ]
+            .map(str::to_owned),
+        );
+        for set in sets {
+            let labels = Labels::new(set);
+            for text in &texts {
+                // Where each value begins (its offset in the text), and the hint.
+                let ours: Vec<(usize, Option<&str>)> =
+                    labels.all(text).map(|a| (a.rest.as_ptr() as usize - text.as_ptr() as usize, a.hint)).collect();
+                assert_eq!(ours, by_regex(set, text), "{set:?} in {:?}", text.chars().take(80).collect::<String>());
+            }
+        }
+    }
+
+    #[test]
+    fn contains_in_any_case() {
+        assert!(contains_ignore_case("Your BOOKING Cancelled today", "booking cancelled"));
+        assert!(!contains_ignore_case("booking cancel", "booking cancelled"));
+        assert!(contains_ignore_case("x", ""));
     }
 
     #[test]

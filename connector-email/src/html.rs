@@ -43,39 +43,32 @@ pub fn to_text(html: &str) -> String {
     let bytes = html.as_bytes();
     let mut i = 0;
     let mut text_start = 0;
-    while i < bytes.len() {
-        if bytes[i] != b'<' {
-            i += 1;
-            continue;
-        }
+    while let Some(lt) = memchr::memchr(b'<', &bytes[i..]) {
+        i += lt;
         push_text(&mut out, &html[text_start..i]);
         if html[i..].starts_with("<!--") {
-            i = html[i..].find("-->").map_or(bytes.len(), |e| i + e + 3);
+            i = memchr::memmem::find(&bytes[i..], b"-->").map_or(bytes.len(), |e| i + e + 3);
             text_start = i;
             continue;
         }
-        let (tag, end) = match html[i..].find('>') {
+        let (tag, end) = match memchr::memchr(b'>', &bytes[i..]) {
             Some(e) => (&html[i + 1..i + e], i + e + 1),
             None => (&html[i + 1..], bytes.len()),
         };
         let closing = tag.starts_with('/');
-        let name: String = tag
-            .trim_start_matches('/')
-            .chars()
-            .take_while(|c| c.is_ascii_alphanumeric())
-            .map(|c| c.to_ascii_lowercase())
-            .collect();
+        let name = tag.trim_start_matches('/');
+        let name = &name[..name.bytes().position(|b| !b.is_ascii_alphanumeric()).unwrap_or(name.len())];
+        let is = |list: &[&str]| list.iter().any(|n| n.eq_ignore_ascii_case(name));
         i = end;
-        if !closing && SKIPPED.contains(&name.as_str()) {
+        if !closing && is(SKIPPED) {
             // Skip to the matching close tag; a document that never closes it has no more text.
-            let close = format!("</{name}");
-            i = find_ignore_case(&html[i..], &close).map_or(bytes.len(), |p| {
+            i = find_close(&html[i..], name).map_or(bytes.len(), |p| {
                 let after = i + p;
-                html[after..].find('>').map_or(bytes.len(), |e| after + e + 1)
+                memchr::memchr(b'>', &bytes[after..]).map_or(bytes.len(), |e| after + e + 1)
             });
-        } else if name == "br" || BLOCKS.contains(&name.as_str()) {
+        } else if name.eq_ignore_ascii_case("br") || is(BLOCKS) {
             newline(&mut out);
-        } else if closing && (name == "td" || name == "th") {
+        } else if closing && (name.eq_ignore_ascii_case("td") || name.eq_ignore_ascii_case("th")) {
             out.push('\t');
         }
         text_start = i;
@@ -84,9 +77,11 @@ pub fn to_text(html: &str) -> String {
     tidy(&out, 1)
 }
 
-fn find_ignore_case(hay: &str, needle: &str) -> Option<usize> {
-    let n = needle.len();
-    hay.as_bytes().windows(n).position(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
+/// Where `</name` begins in `hay`, the name in any case.
+fn find_close(hay: &str, name: &str) -> Option<usize> {
+    let b = hay.as_bytes();
+    memchr::memmem::find_iter(b, b"</")
+        .find(|&at| b.get(at + 2..at + 2 + name.len()).is_some_and(|n| n.eq_ignore_ascii_case(name.as_bytes())))
 }
 
 fn push_text(out: &mut String, run: &str) {

@@ -5,7 +5,6 @@
 //! templates drift, and the same label is followed by a value on the same line in one rendering
 //! and on the next line in another.
 
-use std::collections::HashMap;
 use std::str::FromStr;
 use std::sync::LazyLock;
 
@@ -128,14 +127,9 @@ const MONTHS: &[(&str, u32)] = &[
     ("out", 10),
 ];
 
-static MONTH_NUMBER: LazyLock<HashMap<&'static str, u32>> = LazyLock::new(|| MONTHS.iter().copied().collect());
-
 /// The month alternation, longest names first so `juillet` wins over `juil`.
-static MONTH_ALT: LazyLock<String> = LazyLock::new(|| {
-    let mut names: Vec<&str> = MONTHS.iter().map(|(n, _)| *n).collect();
-    names.sort_by_key(|n| std::cmp::Reverse(n.chars().count()));
-    names.iter().map(|n| regex::escape(n)).collect::<Vec<_>>().join("|")
-});
+static MONTH_ALT: LazyLock<String> =
+    LazyLock::new(|| MONTHS_LONGEST_FIRST.iter().map(|(n, _)| regex::escape(n)).collect::<Vec<_>>().join("|"));
 
 /// One regex for every date shape seen in booking mails; the leftmost match wins.
 static DATE: LazyLock<Regex> = LazyLock::new(|| {
@@ -179,30 +173,78 @@ impl WrittenDate {
 
 /// Every written date in `text`, in order.
 pub(crate) fn dates(text: &str) -> impl Iterator<Item = WrittenDate> + '_ {
-    DATE.captures_iter(text).filter_map(|c| {
-        let num = |n: &str| c.name(n).and_then(|m| m.as_str().parse::<u32>().ok());
-        let month_name =
-            |n: &str| c.name(n).and_then(|m| MONTH_NUMBER.get(m.as_str().to_lowercase().as_str()).copied());
-        let end = c.get(0).map_or(0, |m| m.end());
-        let (year, month, day) = if let Some(y) = num("iy") {
-            (Some(y as i32), num("im")?, num("id")?)
-        } else if let Some(y) = num("cy") {
-            // 2026年10月5日 (Chinese and Japanese extranets).
-            (Some(y as i32), num("cm")?, num("cd")?)
-        } else if let Some(y) = num("ny") {
-            // Day first: every language here but US English writes numeric dates that way, and
-            // the US mails we know spell the month out.
-            let (a, b) = (num("nd")?, num("nm")?);
-            if b > 12 && a <= 12 { (Some(y as i32), a, b) } else { (Some(y as i32), b, a) }
-        } else if c.name("dm").is_some() {
-            (num("dy").map(|y| y as i32), month_name("dm")?, num("dd")?)
-        } else {
-            (num("my").map(|y| y as i32), month_name("mm")?, num("md")?)
-        };
+    // The regex finds where each date is; its parts are read from that span by hand. Asking the
+    // regex for its groups ran a second, backtracking engine over the large month alternation on
+    // every match, which cost more than finding them.
+    DATE.find_iter(text).filter_map(|m| {
+        let (year, month, day) = date_parts(m.as_str())?;
         let valid = (1..=12).contains(&month) && (1..=31).contains(&day);
-        valid.then_some(WrittenDate { year, month, day, end })
+        valid.then_some(WrittenDate { year, month, day, end: m.end() })
     })
 }
+
+/// The year, month and day of a span the date pattern matched, by the shape it has (the pattern's
+/// five alternatives are told apart by their first characters).
+fn date_parts(s: &str) -> Option<(Option<i32>, u32, u32)> {
+    // The pattern's `\d` takes any decimal digit; only ASCII ones are numbers here.
+    if s.chars().any(|c| c.is_numeric() && !c.is_ascii_digit()) {
+        return None;
+    }
+    let mut runs = s.split(|c: char| !c.is_ascii_digit()).filter(|r| !r.is_empty());
+    let mut next = || runs.next()?.parse::<u32>().ok();
+    let (first, _) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
+    if s.contains('年') || first.len() == 4 {
+        // 2026-10-05, 2026年10月5日
+        return Some((Some(next()? as i32), next()?, next()?));
+    }
+    if first.is_empty() {
+        // Sep 5, 2026 / Sep 5
+        let month = month_at(s)?;
+        let day = next()?;
+        return Some((next().map(|y| y as i32), month, day));
+    }
+    if !s.chars().any(char::is_alphabetic) {
+        // 05.10.2026: day first, unless only the other order makes a month.
+        let (a, b, y) = (next()?, next()?, next()? as i32);
+        return Some(if b > 12 && a <= 12 { (Some(y), a, b) } else { (Some(y), b, a) });
+    }
+    // 15 July 2026, 1er mars, 15 de julio de 2026, 30-Sep-2026
+    let day = next()?;
+    let month = letter_runs(s).find_map(month_at)?;
+    Some((next().map(|y| y as i32), month, day))
+}
+
+/// The rest of `s` from each place where a run of letters begins.
+fn letter_runs(s: &str) -> impl Iterator<Item = &str> {
+    s.char_indices()
+        .filter(|&(i, c)| c.is_alphabetic() && s[..i].chars().next_back().is_none_or(|p| !p.is_alphabetic()))
+        .map(|(i, _)| &s[i..])
+}
+
+/// The month whose name (any case) begins `s` and ends a word, the longest name first, as the
+/// pattern's alternation has them.
+fn month_at(s: &str) -> Option<u32> {
+    let run = &s[..s.find(|c: char| !c.is_alphabetic()).unwrap_or(s.len())];
+    let ends_word = |len: usize| s.as_bytes().get(len).is_none_or(|b| !(b.is_ascii_alphanumeric() || *b == b'_'));
+    if run.is_ascii() {
+        // Inside a run of ASCII letters no name can end a word: the whole run is the name or none.
+        return MONTH_NUMBER.get(run.to_ascii_lowercase().as_str()).copied().filter(|_| ends_word(run.len()));
+    }
+    MONTHS_LONGEST_FIRST.iter().find_map(|&(name, n)| {
+        let len = crate::find::prefix_ignore_case(s, name)?;
+        ends_word(len).then_some(n)
+    })
+}
+
+static MONTH_NUMBER: LazyLock<std::collections::HashMap<&'static str, u32>> =
+    LazyLock::new(|| MONTHS.iter().copied().collect());
+
+/// The month names, longest first.
+static MONTHS_LONGEST_FIRST: LazyLock<Vec<(&'static str, u32)>> = LazyLock::new(|| {
+    let mut names = MONTHS.to_vec();
+    names.sort_by_key(|(n, _)| std::cmp::Reverse(n.chars().count()));
+    names
+});
 
 /// The first date in `text`, resolved against `reference`.
 pub(crate) fn first_date(text: &str, reference: Option<NaiveDate>) -> Option<NaiveDate> {
@@ -246,9 +288,11 @@ const NOT_CURRENCIES: &[&str] = &["VAT", "PIN", "PST", "PDT", "EST", "CET", "BST
 /// The first amount in `text` that carries a currency (a code or symbol next to it, or
 /// `hint`, a code the label gave, e.g. `TOTAL (USD)`).
 pub(crate) fn first_amount(text: &str, hint: Option<&str>) -> Option<(Decimal, String)> {
-    AMOUNT.captures_iter(text).find_map(|c| {
-        let code = |name: &str| {
-            c.name(name).map(|m| m.as_str()).and_then(|s| {
+    // As for dates: the regex finds each amount, its parts are read from the span by hand.
+    AMOUNT.find_iter(text).find_map(|m| {
+        let parts = amount_parts(m.as_str())?;
+        let code = |written: Option<&str>| {
+            written.and_then(|s| {
                 if s.len() == 3 && s.chars().all(|ch| ch.is_ascii_uppercase()) {
                     (!NOT_CURRENCIES.contains(&s)).then(|| s.to_owned())
                 } else {
@@ -256,20 +300,75 @@ pub(crate) fn first_amount(text: &str, hint: Option<&str>) -> Option<(Decimal, S
                 }
             })
         };
-        let written = code("pre").or_else(|| code("post"));
+        let written = code(parts.pre).or_else(|| code(parts.post));
         // A written code beats the label's; a bare `$` defers to the label (`TOTAL (CAD) 137,69 $`).
         let currency = match (written, hint) {
-            (Some(w), Some(h)) if w == "USD" && c.get(0).is_some_and(|m| !m.as_str().contains("USD")) => h.to_owned(),
+            (Some(w), Some(h)) if w == "USD" && !m.as_str().contains("USD") => h.to_owned(),
             (Some(w), _) => w,
             (None, Some(h)) => h.to_owned(),
             (None, None) => return None,
         };
-        let mut amount = decimal(c.name("num")?.as_str())?;
-        if c.name("neg").is_some() {
+        let mut amount = decimal(parts.number)?;
+        if parts.negative {
             amount = -amount;
         }
         Some((amount, currency))
     })
+}
+
+/// An amount's span, taken apart: the code or symbol before and after the number, its sign.
+struct AmountParts<'s> {
+    pre: Option<&'s str>,
+    negative: bool,
+    number: &'s str,
+    post: Option<&'s str>,
+}
+
+/// A code (three capitals that are a word of their own) or a symbol at the start of `s`.
+fn currency_at(s: &str) -> Option<&str> {
+    let b = s.as_bytes();
+    if b.len() >= 3 && b[..3].iter().all(u8::is_ascii_uppercase) && b.get(3).is_none_or(|c| !is_word_byte(*c)) {
+        return Some(&s[..3]);
+    }
+    SYMBOLS.iter().find(|(sym, _)| s.starts_with(sym)).map(|(sym, _)| &s[..sym.len()])
+}
+
+fn is_word_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_'
+}
+
+/// The parts of a span the amount pattern matched: it begins with the code or symbol (if any) or
+/// the number, and anything after the number's last digit is the code or symbol after it.
+fn amount_parts(s: &str) -> Option<AmountParts<'_>> {
+    let starts_number = |t: &str| t.starts_with(|c: char| c.is_ascii_digit() || c == '-' || c == '−');
+    let (pre, rest) = if starts_number(s) {
+        (None, s)
+    } else {
+        let pre = currency_at(s)?;
+        let rest = &s[pre.len()..];
+        // One white space may separate it from the number.
+        let rest = match rest.chars().next() {
+            Some(c) if c.is_whitespace() => &rest[c.len_utf8()..],
+            _ => rest,
+        };
+        (Some(pre), rest)
+    };
+    let (negative, rest) = match rest.strip_prefix('-').or_else(|| rest.strip_prefix('−')) {
+        Some(r) => (true, r),
+        None => (false, rest),
+    };
+    // The pattern's `\d` takes any decimal digit; only ASCII ones are numbers here.
+    let last_digit = rest.rfind(|c: char| c.is_ascii_digit())?;
+    let (number, tail) = rest.split_at(last_digit + 1);
+    if number.chars().any(|c| c.is_numeric() && !c.is_ascii_digit()) {
+        return None;
+    }
+    let tail = match tail.chars().next() {
+        Some(c) if c.is_whitespace() => &tail[c.len_utf8()..],
+        _ => tail,
+    };
+    let post = (!tail.is_empty()).then(|| currency_at(tail)).flatten();
+    Some(AmountParts { pre, negative, number, post })
 }
 
 /// A number written with either decimal convention: the last `.` or `,` followed by one or two
@@ -366,6 +465,96 @@ mod tests {
         assert_eq!(first_amount("999,99 €", None), Some((dec("999.99"), "EUR".into())));
         assert_eq!(first_amount("1.234,50 EUR", None), Some((dec("1234.50"), "EUR".into())));
         assert_eq!(first_amount("2 nights", None), None, "a number without a currency is not an amount");
+    }
+
+    /// Dates as they were read before: the pattern's named groups.
+    fn dates_by_groups(text: &str) -> Vec<WrittenDate> {
+        let months: std::collections::HashMap<&str, u32> = MONTHS.iter().copied().collect();
+        DATE.captures_iter(text)
+            .filter_map(|c| {
+                let num = |n: &str| c.name(n).and_then(|m| m.as_str().parse::<u32>().ok());
+                let month_name =
+                    |n: &str| c.name(n).and_then(|m| months.get(m.as_str().to_lowercase().as_str()).copied());
+                let end = c.get(0).map_or(0, |m| m.end());
+                let (year, month, day) = if let Some(y) = num("iy") {
+                    (Some(y as i32), num("im")?, num("id")?)
+                } else if let Some(y) = num("cy") {
+                    (Some(y as i32), num("cm")?, num("cd")?)
+                } else if let Some(y) = num("ny") {
+                    let (a, b) = (num("nd")?, num("nm")?);
+                    if b > 12 && a <= 12 { (Some(y as i32), a, b) } else { (Some(y as i32), b, a) }
+                } else if c.name("dm").is_some() {
+                    (num("dy").map(|y| y as i32), month_name("dm")?, num("dd")?)
+                } else {
+                    (num("my").map(|y| y as i32), month_name("mm")?, num("md")?)
+                };
+                let valid = (1..=12).contains(&month) && (1..=31).contains(&day);
+                valid.then_some(WrittenDate { year, month, day, end })
+            })
+            .collect()
+    }
+
+    /// Amounts as they were read before: the pattern's named groups.
+    fn amounts_by_groups(text: &str, hint: Option<&str>) -> Vec<(Decimal, String)> {
+        AMOUNT
+            .captures_iter(text)
+            .filter_map(|c| {
+                let code = |name: &str| {
+                    c.name(name).map(|m| m.as_str()).and_then(|s| {
+                        if s.len() == 3 && s.chars().all(|ch| ch.is_ascii_uppercase()) {
+                            (!NOT_CURRENCIES.contains(&s)).then(|| s.to_owned())
+                        } else {
+                            SYMBOLS.iter().find(|(sym, _)| *sym == s).map(|(_, code)| (*code).to_owned())
+                        }
+                    })
+                };
+                let written = code("pre").or_else(|| code("post"));
+                let currency = match (written, hint) {
+                    (Some(w), Some(h)) if w == "USD" && c.get(0).is_some_and(|m| !m.as_str().contains("USD")) => {
+                        h.to_owned()
+                    }
+                    (Some(w), _) => w,
+                    (None, Some(h)) => h.to_owned(),
+                    (None, None) => return None,
+                };
+                let mut amount = decimal(c.name("num")?.as_str())?;
+                if c.name("neg").is_some() {
+                    amount = -amount;
+                }
+                Some((amount, currency))
+            })
+            .collect()
+    }
+
+    /// Every value read from a span by hand is what the pattern's groups gave, over every line
+    /// (and pair of lines) of every sample mail and a set of awkward shapes.
+    #[test]
+    fn parts_read_by_hand_agree_with_the_groups() {
+        let mut texts: Vec<String> = hostelpulse_sandbox::mail::SAMPLES
+            .iter()
+            .filter_map(|(_, b)| crate::mime::read(b, 1 << 24).ok())
+            .flat_map(|m| {
+                let lines: Vec<String> = m.text.lines().map(str::to_owned).collect();
+                let pairs: Vec<String> = lines.windows(2).map(|w| w.join("\n")).collect();
+                lines.into_iter().chain(pairs).collect::<Vec<_>>()
+            })
+            .collect();
+        texts.extend(
+            [
+                "1ER MARS 2026, 2 de dezembro de 2026, 5 de dec, 30-Sep-2026, 15° juillet, 15. Juli 2026",
+                "12026年10月5日 and 2026 年 10 月 5 日; ０５.10.2026; 05.1٠.2026; 13/05/2026 and 05/13/2026",
+                "Sept 5th, 2026; SEP 5; juil. 30; févr 3; FÉVRIER 3 2027; Julyish 4; 15 Julyish",
+                "US$ 12.50, R$ 100, € 1 000,50, 1.234,56 EUR, -12 USD, −3,5 £, BRL 7, VAT 20 EUR, 5 Kč, 3zł",
+                "100EUR 7 $ 8USD ٣٤ EUR 12 PIN 45 CAD$ 1,2 US$",
+            ]
+            .map(str::to_owned),
+        );
+        for text in &texts {
+            assert_eq!(dates(text).collect::<Vec<_>>(), dates_by_groups(text), "{text}");
+            for hint in [None, Some("CAD")] {
+                assert_eq!(first_amount(text, hint), amounts_by_groups(text, hint).into_iter().next(), "{text}");
+            }
+        }
     }
 
     #[test]

@@ -336,9 +336,8 @@ fn channel_of(from: &str, text: &str) -> Option<Channel> {
     if let Some(c) = SOURCE.all(text).find_map(|a| a.line().and_then(named_channel)) {
         return Some(c);
     }
-    let lower = text.to_lowercase();
     let named: Vec<&Channel> =
-        KNOWN.iter().filter(|(names, _, _)| names.iter().any(|n| mentions(&lower, n))).map(|(_, _, c)| c).collect();
+        KNOWN.iter().filter(|(names, _, _)| names.iter().any(|n| mentions(text, n))).map(|(_, _, c)| c).collect();
     match named.as_slice() {
         [one] => Some((*one).clone()),
         _ => None,
@@ -379,16 +378,15 @@ static SOURCE: LazyLock<Labels> = LazyLock::new(|| {
 });
 
 fn named_channel(value: &str) -> Option<Channel> {
-    let lower = value.to_lowercase();
-    KNOWN.iter().find(|(names, _, _)| names.iter().any(|n| mentions(&lower, n))).map(|(_, _, c)| c.clone())
+    KNOWN.iter().find(|(names, _, _)| names.iter().any(|n| mentions(value, n))).map(|(_, _, c)| c.clone())
 }
 
-/// `name` as a word of `lower` (not inside another word).
-fn mentions(lower: &str, name: &str) -> bool {
-    lower.match_indices(name).any(|(i, _)| {
-        let before = lower[..i].chars().next_back();
-        let after = lower[i + name.len()..].chars().next();
-        before.is_none_or(|c| !c.is_alphanumeric()) && after.is_none_or(|c| !c.is_alphanumeric())
+/// Whether `text` names `name` (ASCII) as a word of its own, in any case.
+fn mentions(text: &str, name: &str) -> bool {
+    // The match is ASCII, so its ends are character boundaries.
+    crate::find::find_ignore_case(text, name).any(|i| {
+        text[..i].chars().next_back().is_none_or(|c| !c.is_alphanumeric())
+            && text[i + name.len()..].chars().next().is_none_or(|c| !c.is_alphanumeric())
     })
 }
 

@@ -11,7 +11,7 @@ use regex::Regex;
 
 use super::{Ctx, Found, Template, capture, clean, kind_of};
 use crate::extract::Extracted;
-use crate::find::Labels;
+use crate::find::{Labels, contains_ignore_case};
 use crate::lang;
 
 pub(super) const TEMPLATE: Template = Template { name: "tripcom", recognises, extract, ref_shape };
@@ -36,7 +36,7 @@ static EMAIL: LazyLock<Labels> = LazyLock::new(|| Labels::new(&["Email"]));
 
 fn extract(c: &Ctx<'_>) -> Found {
     let mut f = Extracted::new(kind_of(c.subject));
-    if c.text.to_lowercase().contains("booking cancelled") || c.text.to_lowercase().contains("cancellation received") {
+    if ["booking cancelled", "cancellation received"].iter().any(|w| contains_ignore_case(c.text, w)) {
         f.kind = crate::extract::MailKind::Cancelled;
     }
     f.channel = Some(Channel::Other("Trip.com".into()));
