@@ -274,7 +274,7 @@ pub(crate) fn when(p: &Prop) -> Result<When, String> {
     }
 }
 
-fn to_date(w: &When, opts: &FeedOptions) -> NaiveDate {
+pub(crate) fn to_date(w: &When, opts: &FeedOptions) -> NaiveDate {
     match w {
         When::Date(d) => *d,
         When::Instant(t) => match opts.reading.datetime_rule {
@@ -534,6 +534,9 @@ pub(crate) struct Context<'o> {
     pub source: FeedSource,
     /// See [`horizon`].
     pub horizon: NaiveDate,
+    /// By UID: the original dates of the occurrences that other events of the feed move
+    /// (`RECURRENCE-ID`).
+    pub moved: &'o rustc_hash::FxHashMap<String, Vec<NaiveDate>>,
 }
 
 /// A year after the producer's own fetch date (`fetched`: the feed's first DTSTAMP), or after
@@ -551,6 +554,8 @@ pub(crate) fn horizon(opts: &FeedOptions, fetched: Option<&Prop>) -> NaiveDate {
 /// One event, classified on its own.
 pub(crate) enum Verdict {
     Event(FeedEvent),
+    /// A recurring event's occurrences in the year read, and what could not be read of it.
+    Series(Vec<FeedEvent>, Option<String>),
     Skip(String),
     /// An all-day event that ends on the day it starts (one note for the feed).
     SameDay,
@@ -596,7 +601,7 @@ pub(crate) fn classify_event(e: &RawEvent, uid: Option<&str>, cx: &Context<'_>) 
         (_, _, _, Some(u)) => format!("uid:{u}"),
         _ => format!("{}:{arrival}:{departure}", kind_name(k.kind)),
     };
-    Verdict::Event(FeedEvent {
+    let event = FeedEvent {
         identity,
         uid: uid.map(str::to_owned),
         kind: k.kind,
@@ -609,7 +614,55 @@ pub(crate) fn classify_event(e: &RawEvent, uid: Option<&str>, cx: &Context<'_>) 
         adults: k.adults,
         summary: (!summary.is_empty()).then_some(summary),
         cancelled: e.get("STATUS").is_some_and(|s| s.value.trim().eq_ignore_ascii_case("CANCELLED")),
-    })
+    };
+    match e.get("RECURRENCE-ID").map(when) {
+        // One moved occurrence of a series: it keeps the identity of the occurrence it replaces.
+        Some(Ok(original)) => {
+            let original = to_date(&original, opts);
+            Verdict::Event(FeedEvent { identity: format!("{}:{original}", event.identity), ..event })
+        }
+        Some(Err(reason)) => Verdict::Skip(reason),
+        None if crate::recur::recurs(e) => series(e, event, cx),
+        None => Verdict::Event(event),
+    }
+}
+
+/// A recurring event's occurrences from a month before the producer's fetch date to a year
+/// after it, each with the master's length and its own first night in its identity. A rule that
+/// cannot be read leaves the first occurrence, with the reason.
+fn series(e: &RawEvent, first: FeedEvent, cx: &Context<'_>) -> Verdict {
+    let window = (cx.horizon - Duration::days(365 + 31), cx.horizon);
+    let moved = first.uid.as_ref().and_then(|u| cx.moved.get(u)).map_or(&[][..], Vec::as_slice);
+    let start = e.get("DTSTART").map(when);
+    let expanded = match start {
+        Some(Ok(start)) => crate::recur::occurrences(e, &start, cx.opts, window, moved),
+        _ => Err("no readable DTSTART".into()),
+    };
+    let occurrences = match expanded {
+        Ok(o) => o,
+        Err(reason) => {
+            let note = format!("{reason}: only the occurrence on {} was read", first.arrival);
+            return Verdict::Series(vec![first], Some(note));
+        }
+    };
+    let nights = first.departure - first.arrival;
+    let note = occurrences.truncated.then(|| {
+        format!(
+            "a recurring event has more than {} occurrences in the year read: the later ones were not read",
+            crate::recur::MAX_OCCURRENCES
+        )
+    });
+    let events = occurrences
+        .starts
+        .iter()
+        .map(|&arrival| FeedEvent {
+            identity: format!("{}:{arrival}", first.identity),
+            arrival,
+            departure: arrival + nights,
+            ..first.clone()
+        })
+        .collect();
+    Verdict::Series(events, note)
 }
 
 /// The feed-level note for all-day events that end on the day they start, at these lines.

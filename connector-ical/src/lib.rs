@@ -11,6 +11,7 @@ mod fetch;
 mod lines;
 pub mod parse;
 mod read;
+mod recur;
 
 pub use capabilities::declared as declared_capabilities;
 pub use classify::{DateTimeRule, EventKind, Feed, FeedEvent, FeedOptions, FeedReading, FeedSource};

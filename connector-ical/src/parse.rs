@@ -116,6 +116,10 @@ const KNOWN: &[&str] = &[
     "URL",
     "CLASS",
     "TRANSP",
+    "RRULE",
+    "RDATE",
+    "EXDATE",
+    "RECURRENCE-ID",
 ];
 
 fn param_key(raw: &str) -> Cow<'static, str> {

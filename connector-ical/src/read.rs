@@ -33,6 +33,8 @@ struct Survey {
     fetched: Option<Prop>,
     /// How many events carry each UID, by the UID's hash: a collision only holds an event back.
     uids: FxHashMap<u64, u32>,
+    /// By UID, the `RECURRENCE-ID`s of the events that move one occurrence of a series.
+    moved: FxHashMap<String, Vec<Prop>>,
 }
 
 fn uid_key(uid: &str) -> u64 {
@@ -51,7 +53,12 @@ fn survey(mut lines: Lines<'_>, requested: FeedSource) -> Survey {
     let (mut fetched, mut prodid) = (None, None);
     // Whether every UID (as sent) is in the airbnb.com / booking.com domain.
     let (mut any, mut airbnb, mut booking) = (false, true, true);
-    let wanted = |l: &str| matches!(l.as_bytes().first(), Some(b'U' | b'u' | b'D' | b'd' | b'P' | b'p'));
+    let mut moved: FxHashMap<String, Vec<Prop>> = FxHashMap::default();
+    // Inside a VEVENT: its UID and RECURRENCE-ID so far.
+    let mut in_event: Option<(Option<String>, Option<Prop>)> = None;
+    let wanted = |l: &str| {
+        matches!(l.as_bytes().first().map(u8::to_ascii_uppercase), Some(b'U' | b'D' | b'P' | b'R' | b'B' | b'E'))
+    };
     while let Some(line) = lines.next_where(wanted) {
         let Some((name, _, value)) = content_line(&line) else { continue };
         if name.eq_ignore_ascii_case("UID") {
@@ -63,11 +70,26 @@ fn survey(mut lines: Lines<'_>, requested: FeedSource) -> Survey {
             let uid = unescape(sent);
             if !uid.trim().is_empty() {
                 *uids.entry(uid_key(uid.trim())).or_default() += 1;
+                if let Some((slot @ None, _)) = &mut in_event {
+                    *slot = Some(uid.trim().to_owned());
+                }
             }
         } else if fetched.is_none() && name.eq_ignore_ascii_case("DTSTAMP") {
             fetched = quick_prop(&line).filter(|p| crate::classify::when(p).is_ok());
         } else if prodid.is_none() && name.eq_ignore_ascii_case("PRODID") {
             prodid = Some(value.trim().to_owned());
+        } else if name.eq_ignore_ascii_case("RECURRENCE-ID") {
+            if let Some((_, rid)) = &mut in_event {
+                *rid = quick_prop(&line);
+            }
+        } else if value.trim().eq_ignore_ascii_case("VEVENT") {
+            if name.eq_ignore_ascii_case("BEGIN") {
+                in_event = Some((None, None));
+            } else if name.eq_ignore_ascii_case("END")
+                && let Some((Some(uid), Some(rid))) = in_event.take()
+            {
+                moved.entry(uid).or_default().push(rid);
+            }
         }
     }
     let source = match requested {
@@ -79,12 +101,15 @@ fn survey(mut lines: Lines<'_>, requested: FeedSource) -> Survey {
         }),
         other => other,
     };
-    Survey { source, fetched, uids }
+    Survey { source, fetched, uids, moved }
 }
 
 /// An event whose UID occurs more than once, waiting for the end of the feed.
 struct Held {
     uid: String,
+    /// What its revisions compete under: the UID, and the `RECURRENCE-ID` of an event that moves
+    /// one occurrence of a series (which never competes with the series itself).
+    key: String,
     revision: (i64, String),
     line: usize,
     verdict: Verdict,
@@ -98,6 +123,10 @@ pub struct FeedEvents<'a> {
     source: FeedSource,
     horizon: NaiveDate,
     uids: FxHashMap<u64, u32>,
+    /// By UID, the original first nights of the occurrences other events move.
+    moved: FxHashMap<String, Vec<NaiveDate>>,
+    /// Items released together (a series' occurrences), handed out one by one.
+    pending: std::collections::VecDeque<FeedItem>,
     /// The `icalendar` crate's input, reused from event to event.
     doc: String,
     held: Vec<Held>,
@@ -119,13 +148,22 @@ impl<'a> FeedEvents<'a> {
     /// Reads `bytes` as a feed (the first pass runs here; events are parsed as they are asked for).
     pub fn new(bytes: &'a [u8], opts: &FeedOptions) -> Self {
         let lines = Lines::new(bytes);
-        let Survey { source, fetched, uids } = survey(lines.clone(), opts.reading.source);
+        let Survey { source, fetched, uids, moved } = survey(lines.clone(), opts.reading.source);
+        let moved = moved
+            .into_iter()
+            .map(|(uid, ids)| {
+                let dates = ids.iter().filter_map(|p| crate::classify::when(p).ok());
+                (uid, dates.map(|w| crate::classify::to_date(&w, opts)).collect())
+            })
+            .collect();
         Self {
             split: Splitter::new(lines),
             opts: opts.clone(),
             source,
             horizon: classify::horizon(opts, fetched.as_ref()),
             uids,
+            moved,
+            pending: std::collections::VecDeque::new(),
             doc: String::new(),
             held: Vec::new(),
             same_day: Vec::new(),
@@ -140,15 +178,27 @@ impl<'a> FeedEvents<'a> {
         self.source
     }
 
+    fn name(&mut self, mut ev: FeedEvent) -> FeedItem {
+        let n = self.identities.entry(ev.identity.clone()).or_default();
+        *n += 1;
+        if *n > 1 {
+            ev.identity = format!("{}:{}:{n}", ev.identity, ev.arrival);
+        }
+        FeedItem::Event(ev)
+    }
+
     fn release(&mut self, verdict: Verdict, uid: Option<String>, line: usize) -> Option<FeedItem> {
         match verdict {
-            Verdict::Event(mut ev) => {
-                let n = self.identities.entry(ev.identity.clone()).or_default();
-                *n += 1;
-                if *n > 1 {
-                    ev.identity = format!("{}:{}:{n}", ev.identity, ev.arrival);
+            Verdict::Event(ev) => Some(self.name(ev)),
+            Verdict::Series(events, note) => {
+                for ev in events {
+                    let item = self.name(ev);
+                    self.pending.push_back(item);
                 }
-                Some(FeedItem::Event(ev))
+                if let Some(reason) = note {
+                    self.pending.push_back(FeedItem::Skipped(Skipped { reason, uid, line: Some(line) }));
+                }
+                self.pending.pop_front()
             }
             Verdict::Skip(reason) => Some(FeedItem::Skipped(Skipped { reason, uid, line: Some(line) })),
             Verdict::SameDay => {
@@ -165,19 +215,21 @@ impl<'a> FeedEvents<'a> {
         let held = std::mem::take(&mut self.held);
         let mut newest: FxHashMap<&str, &(i64, String)> = FxHashMap::default();
         for h in &held {
-            let slot = newest.entry(h.uid.as_str()).or_insert(&h.revision);
+            let slot = newest.entry(h.key.as_str()).or_insert(&h.revision);
             if h.revision > **slot {
                 *slot = &h.revision;
             }
         }
-        let current: Vec<bool> = held.iter().map(|h| newest.get(h.uid.as_str()) == Some(&&h.revision)).collect();
+        let current: Vec<bool> = held.iter().map(|h| newest.get(h.key.as_str()) == Some(&&h.revision)).collect();
         let mut tail = Vec::new();
         for (h, current) in held.into_iter().zip(current) {
             if !current {
                 let reason = format!("an older revision of UID {}", h.uid);
                 tail.push(FeedItem::Skipped(Skipped { reason, uid: Some(h.uid), line: Some(h.line) }));
             } else if let Some(item) = self.release(h.verdict, Some(h.uid), h.line) {
+                // A series' other occurrences wait in `pending`: they follow its first, here.
                 tail.push(item);
+                tail.extend(self.pending.drain(..));
             }
         }
         tail.extend(classify::same_day_note(&self.same_day).map(FeedItem::Skipped));
@@ -190,6 +242,9 @@ impl Iterator for FeedEvents<'_> {
 
     fn next(&mut self) -> Option<FeedItem> {
         loop {
+            if let Some(item) = self.pending.pop_front() {
+                return Some(item);
+            }
             if self.ended {
                 return self.tail.next();
             }
@@ -213,12 +268,16 @@ impl Iterator for FeedEvents<'_> {
             };
             let uid = e.get("UID").map(|p| unescape(p.value.trim())).filter(|u| !u.trim().is_empty());
             let uid = uid.map(|u| u.into_owned());
-            let cx = Context { opts: &self.opts, source: self.source, horizon: self.horizon };
+            let cx = Context { opts: &self.opts, source: self.source, horizon: self.horizon, moved: &self.moved };
             let verdict = classify_event(&e, uid.as_deref(), &cx);
             match uid {
                 Some(uid) if shared => {
                     let (seq, stamp) = revision(&e);
-                    self.held.push(Held { uid, revision: (seq, stamp.to_owned()), line, verdict });
+                    let key = match e.get("RECURRENCE-ID") {
+                        Some(rid) => format!("{uid}\u{1f}{}", rid.value.trim()),
+                        None => uid.clone(),
+                    };
+                    self.held.push(Held { uid, key, revision: (seq, stamp.to_owned()), line, verdict });
                 }
                 uid => {
                     if let Some(item) = self.release(verdict, uid, line) {
@@ -312,6 +371,34 @@ mod tests {
         assert_eq!(
             (p.param("VALUE"), p.param("TZID"), p.value.as_str()),
             (Some("DATE"), Some("Europe/Paris"), "20260101")
+        );
+    }
+
+    #[test]
+    fn a_recurring_closure_is_read_occurrence_by_occurrence_with_its_moved_one() {
+        let series = "BEGIN:VEVENT\r\nUID:clean@host\r\nDTSTAMP:20261201T080000Z\r\nSUMMARY:Blocked for cleaning\r\n\
+            DTSTART;VALUE=DATE:20261207\r\nDTEND;VALUE=DATE:20261208\r\nRRULE:FREQ=WEEKLY;COUNT=4\r\n\
+            EXDATE;VALUE=DATE:20261214\r\nEND:VEVENT\r\n";
+        // The occurrence of the 21st moved to the 22nd, with a higher SEQUENCE than the series.
+        let moved = "BEGIN:VEVENT\r\nUID:clean@host\r\nSEQUENCE:2\r\nRECURRENCE-ID;VALUE=DATE:20261221\r\n\
+            SUMMARY:Blocked for cleaning\r\nDTSTART;VALUE=DATE:20261222\r\nDTEND;VALUE=DATE:20261223\r\nEND:VEVENT\r\n";
+        let unreadable = "BEGIN:VEVENT\r\nUID:odd@host\r\nSUMMARY:Blocked\r\nDTSTART;VALUE=DATE:20261207\r\n\
+            DTEND;VALUE=DATE:20261208\r\nRRULE:FREQ=FORTNIGHTLY\r\nEND:VEVENT\r\n";
+        let bytes = feed(&[series.to_owned(), moved.to_owned(), unreadable.to_owned()]);
+        let f = read_feed(&bytes, &opts());
+        let got: Vec<(String, String)> =
+            f.events.iter().map(|e| (e.identity.clone(), format!("{}/{}", e.arrival, e.departure))).collect();
+        let want = [
+            ("uid:odd@host", "2026-12-07/2026-12-08"),
+            ("uid:clean@host:2026-12-07", "2026-12-07/2026-12-08"),
+            ("uid:clean@host:2026-12-28", "2026-12-28/2026-12-29"),
+            ("uid:clean@host:2026-12-21", "2026-12-22/2026-12-23"),
+        ];
+        assert_eq!(got, want.map(|(a, b)| (a.to_owned(), b.to_owned())), "{:?}", f.skipped);
+        assert_eq!(f.skipped.len(), 1, "{:?}", f.skipped);
+        assert!(
+            f.skipped[0].reason.contains("FORTNIGHTLY")
+                && f.skipped[0].reason.contains("only the occurrence on 2026-12-07")
         );
     }
 

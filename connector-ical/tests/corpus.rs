@@ -112,3 +112,32 @@ fn hostile_files_yield_what_they_can_and_say_why() {
     let dup = feed("edge-nodeical-duplicate-uid-sequence.ics");
     assert!(dup.skipped.iter().any(|s| s.reason.contains("older revision")), "{:?}", dup.skipped);
 }
+
+#[test]
+fn a_google_series_is_read_day_by_day_without_its_exceptions() {
+    // Read as its own fetch date would see it (the file has no DTSTAMP): a daily series from 3 to
+    // 23 March 2008 without the 11th, written twice, the second copy with an empty EXDATE too.
+    let bytes = std::fs::read(format!("{DIR}/edge-icalendar-google-empty-exdate.ics")).unwrap();
+    let opts = FeedOptions::new(chrono_tz::Europe::Lisbon).today(chrono::NaiveDate::from_ymd_opt(2008, 3, 1).unwrap());
+    let f = read_feed(&bytes, &opts);
+    assert_eq!(f.events.len(), 40, "{:?}", f.skipped);
+    let days: Vec<String> = f.events.iter().take(20).map(|e| e.arrival.format("%d").to_string()).collect();
+    let want: Vec<String> = (3..=23).filter(|d| *d != 11).map(|d| format!("{d:02}")).collect();
+    assert_eq!(days, want);
+    assert!(f.events.iter().all(|e| (e.departure - e.arrival).num_days() == 1));
+    let mut ids: Vec<&str> = f.events.iter().map(|e| e.identity.as_str()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), 40, "every occurrence keeps an identity of its own");
+}
+
+#[test]
+fn inputs_the_fuzzer_crashed_on_are_read_without_a_panic() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/regressions");
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let bytes = std::fs::read(&path).unwrap();
+        let f = read_feed(&bytes, &FeedOptions::new(chrono_tz::Pacific::Kiritimati));
+        assert!(!f.events.is_empty() || !f.skipped.is_empty(), "{}: something is said", path.display());
+    }
+}
