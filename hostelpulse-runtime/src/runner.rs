@@ -15,7 +15,7 @@ use hostelpulse_core::model::Property;
 use hostelpulse_core::sync::inbox::InboxBackoff;
 use hostelpulse_core::sync::{
     AuditRecord, Blocked, InboxWorker, JobRecord, JobStore, LeaseGrant, Outcome, Plan, PlanKind, QueuedRetry, Scope,
-    Sink, StoreError, SyncConfig, SyncEngine, Trigger,
+    Sink, StartupFacts, StoreError, SyncConfig, SyncEngine, Trigger,
 };
 use hostelpulse_core::{Clock, Connector, ConnectorKind, ErrorKind, Operation};
 use rand::SeedableRng;
@@ -767,11 +767,12 @@ impl Inner {
         let mut saved: HashMap<Scope, JobRecord> = self.store.jobs().await?.into_iter().collect();
         let owned = self.owned.lock().unwrap_or_else(|e| e.into_inner()).clone();
         let mut overdue = Vec::new();
-        for (i, slot) in self.slots.iter().enumerate() {
-            let mut recent = self.store.recent(&slot.scope, 50).await?;
+        let scopes: Vec<Scope> = self.slots.iter().map(|s| s.scope.clone()).collect();
+        let facts = self.store.startup_facts(&scopes, 50).await?;
+        for (i, (slot, facts)) in self.slots.iter().zip(facts).enumerate() {
+            let StartupFacts { mut recent, last_webhook, .. } = facts;
             // The account's facts are its bookings' sync: room refreshes say nothing of them.
             recent.retain(|r| r.plan != PlanKind::Rooms);
-            let last_webhook = self.store.inbox_entries(&slot.scope).await?.iter().map(|e| e.received_at).max();
             let mut job = saved.remove(&slot.scope).unwrap_or_default();
             job.managed_since.get_or_insert(now);
             let mut st = slot.lock();
@@ -803,6 +804,7 @@ impl Inner {
     /// from `now`, and saved.
     async fn catch_up(&self, now: DateTime<Utc>, overdue: Vec<usize>) -> Result<(), StoreError> {
         let count = overdue.len();
+        let mut jobs = Vec::with_capacity(count);
         for (k, i) in overdue.into_iter().enumerate() {
             let slot = &self.slots[i];
             let at = catch_up_slot(now, self.config.catch_up_spread, k, count);
@@ -822,9 +824,10 @@ impl Inner {
                 st.persisted = j.clone();
                 j
             };
-            self.store.save_job(&slot.scope, &job).await?;
+            jobs.push((slot.scope.clone(), job));
         }
-        Ok(())
+        // One write for the whole fleet's schedules.
+        self.store.save_jobs(&jobs).await
     }
 
     /// When a delivery due since `at` can be started on this slot: not while it runs (its end

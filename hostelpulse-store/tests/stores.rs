@@ -254,6 +254,35 @@ async fn keeps_jobs_leases_and_workers(store: &dyn JobStore) {
     assert_eq!(store.heartbeat("w3", t0 + Duration::seconds(61), ttl).await.unwrap(), ["w2", "w3"], "w1 expired");
     store.leave("w2").await.unwrap();
     assert_eq!(store.heartbeat("w3", t0 + Duration::seconds(62), ttl).await.unwrap(), ["w3"]);
+
+    // A fleet's schedules in one write and its facts in one read, each as the account's own.
+    let fleet: Vec<(Scope, JobRecord)> = (0..5)
+        .map(|i| {
+            let mut j = JobRecord::default();
+            j.failures = i;
+            j.next_poll_at = Some(t0 + Duration::minutes(i.into()));
+            (scope(&format!("fleet-{i}")), j)
+        })
+        .collect();
+    store.save_jobs(&fleet).await.unwrap();
+    for (s, j) in &fleet {
+        assert_eq!(store.job(s).await.unwrap().as_ref(), Some(j));
+    }
+    assert_eq!(store.jobs().await.unwrap().len(), 1 + fleet.len(), "nothing lost, nothing doubled");
+    let (ran, hooked) = (audit_for("fleet-1").await, scope("fleet-3"));
+    store.append(&ran).await.unwrap();
+    let at = t0 + Duration::seconds(7);
+    store.inbox_put(&hooked, "h1", &InboxItem::Push { body: "{}".into() }, at, Duration::days(1)).await.unwrap();
+    let scopes: Vec<Scope> = fleet.iter().map(|(s, _)| s.clone()).collect();
+    let facts = store.startup_facts(&scopes, 50).await.unwrap();
+    assert_eq!(facts.len(), scopes.len());
+    for (s, f) in scopes.iter().zip(&facts) {
+        assert_eq!(f.recent, store.recent(s, 50).await.unwrap(), "{s:?}");
+        let last = store.inbox_entries(s).await.unwrap().iter().map(|e| e.received_at).max();
+        assert_eq!(f.last_webhook, last, "{s:?}");
+    }
+    assert_eq!(facts[1].recent.len(), 1);
+    assert_eq!(facts[3].last_webhook, Some(at));
 }
 
 #[tokio::test]

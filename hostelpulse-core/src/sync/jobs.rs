@@ -12,7 +12,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::audit::PlanKind;
+use super::audit::{AuditRecord, PlanKind};
 use super::store::{Scope, StoreError, SyncStore};
 
 /// An account's schedule and retry state, as the runtime last saved it.
@@ -128,6 +128,23 @@ pub enum LeaseGrant {
     },
 }
 
+/// One account's facts as the runtime reads them when it starts ([`JobStore::startup_facts`]).
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct StartupFacts {
+    /// Its latest runs, newest first.
+    pub recent: Vec<AuditRecord>,
+    /// When its last webhook arrived, if one did.
+    pub last_webhook: Option<DateTime<Utc>>,
+}
+
+impl StartupFacts {
+    /// Facts from their parts (for stores that read them their own way).
+    pub fn new(recent: Vec<AuditRecord>, last_webhook: Option<DateTime<Utc>>) -> Self {
+        Self { recent, last_webhook }
+    }
+}
+
 /// Per-account schedule, retry queue, alert state and leases.
 #[async_trait]
 pub trait JobStore: SyncStore {
@@ -137,6 +154,27 @@ pub trait JobStore: SyncStore {
     async fn job(&self, scope: &Scope) -> Result<Option<JobRecord>, StoreError>;
     /// Saves an account's job record.
     async fn save_job(&self, scope: &Scope, job: &JobRecord) -> Result<(), StoreError>;
+    /// Saves several accounts' job records, in one transaction where the store can (a fleet's
+    /// schedules when the runtime starts).
+    async fn save_jobs(&self, jobs: &[(Scope, JobRecord)]) -> Result<(), StoreError> {
+        for (scope, job) in jobs {
+            self.save_job(scope, job).await?;
+        }
+        Ok(())
+    }
+    /// What the runtime reads of each account when it starts, in the order of `scopes`: its
+    /// latest runs (at most `limit`, newest first) and when its last webhook arrived. One read
+    /// for them all where the store can: a fleet of thousands is read in milliseconds instead of
+    /// a round trip per account and question.
+    async fn startup_facts(&self, scopes: &[Scope], limit: usize) -> Result<Vec<StartupFacts>, StoreError> {
+        let mut out = Vec::with_capacity(scopes.len());
+        for scope in scopes {
+            let recent = self.recent(scope, limit).await?;
+            let last_webhook = self.inbox_entries(scope).await?.iter().map(|e| e.received_at).max();
+            out.push(StartupFacts { recent, last_webhook });
+        }
+        Ok(out)
+    }
     /// Takes or renews the account's lease for `holder` until `now + ttl`, unless another
     /// holder's lease has not expired.
     async fn lease(

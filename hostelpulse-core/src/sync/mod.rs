@@ -26,7 +26,7 @@ pub use account_configs::{AccountConfigStore, StoredAccount};
 pub use audit::{AccountStatus, AuditRecord, Counts, Outcome, PlanKind, Stage, Trigger};
 pub use engine::{Change, ChangeClass, CollectingSink, Plan, RoomRefresh, Sink, SyncConfig, SyncEngine};
 pub use inbox::InboxWorker;
-pub use jobs::{AlertState, Blocked, JobRecord, JobStore, LeaseGrant, QueuedRetry};
+pub use jobs::{AlertState, Blocked, JobRecord, JobStore, LeaseGrant, QueuedRetry, StartupFacts};
 pub use mapping_store::{MappingStore, review_for_run};
 pub use memory::MemoryStore;
 pub use room_state::{RoomChangeClass, RoomCounts, RoomStateChange, RoomStateSink};

@@ -9,7 +9,8 @@ use hostelpulse_core::model::{AccountId, Booking, ConnectorKind, Fingerprint, Pr
 use hostelpulse_core::model::{BookingStatus, Housekeeping};
 use hostelpulse_core::sync::{
     AuditLog, AuditRecord, Change, ChangeClass, Commit, Inbox, InboxEntry, InboxItem, JobRecord, JobStore, LeaseGrant,
-    Origin, Queued, RecordMap, RecordState, RoomRefresh, Scope, Settled, Sink, StoreError, SyncState, SyncStore,
+    Origin, Queued, RecordMap, RecordState, RoomRefresh, Scope, Settled, Sink, StartupFacts, StoreError, SyncState,
+    SyncStore,
 };
 use rusqlite::{Connection, OptionalExtension, params};
 
@@ -539,23 +540,8 @@ impl AuditLog for SqliteStore {
     async fn recent(&self, scope: &Scope, limit: usize) -> Result<Vec<AuditRecord>, StoreError> {
         let scope = scope.clone();
         self.read(move |conn| {
-            let mut stmt = conn
-                .prepare_cached(
-                    "SELECT record FROM audit_run WHERE connector = ?1 AND account = ?2
-                     ORDER BY started_at DESC, rowid DESC LIMIT ?3",
-                )
-                .map_err(backend)?;
-            let rows = stmt
-                .query_map(params![scope.connector.as_str(), scope.account.as_str(), limit as i64], |r| {
-                    r.get::<_, String>(0)
-                })
-                .map_err(backend)?;
-            let mut out = Vec::new();
-            for row in rows {
-                let json = row.map_err(backend)?;
-                out.push(serde_json::from_str(&json).map_err(|e| StoreError::Corrupt(format!("audit record: {e}")))?);
-            }
-            Ok(out)
+            let mut stmt = conn.prepare_cached(RECENT).map_err(backend)?;
+            audit_rows(&mut stmt, scope.connector.as_str(), scope.account.as_str(), limit)
         })
         .await
     }
@@ -571,6 +557,26 @@ impl AuditLog for SqliteStore {
         })
         .await
     }
+}
+
+/// An account's latest runs, newest first (connector, account, limit).
+const RECENT: &str = "SELECT record FROM audit_run WHERE connector = ?1 AND account = ?2
+                      ORDER BY started_at DESC, rowid DESC LIMIT ?3";
+
+/// The runs [`RECENT`] selects.
+fn audit_rows(
+    stmt: &mut rusqlite::Statement<'_>,
+    c: &str,
+    a: &str,
+    limit: usize,
+) -> Result<Vec<AuditRecord>, StoreError> {
+    let rows = stmt.query_map(params![c, a, limit as i64], |r| r.get::<_, String>(0)).map_err(backend)?;
+    let mut out = Vec::new();
+    for row in rows {
+        let json = row.map_err(backend)?;
+        out.push(serde_json::from_str(&json).map_err(|e| StoreError::Corrupt(format!("audit record: {e}")))?);
+    }
+    Ok(out)
 }
 
 const RECORD_COLUMNS: &str =
@@ -1283,17 +1289,56 @@ impl JobStore for SqliteStore {
     }
 
     async fn save_job(&self, scope: &Scope, job: &JobRecord) -> Result<(), StoreError> {
-        let json = serde_json::to_string(job).map_err(backend)?;
-        let (c, a) = (scope.connector.as_str().to_owned(), scope.account.as_str().to_owned());
+        self.save_jobs(&[(scope.clone(), job.clone())]).await
+    }
+
+    async fn save_jobs(&self, jobs: &[(Scope, JobRecord)]) -> Result<(), StoreError> {
+        let rows = jobs
+            .iter()
+            .map(|(scope, job)| {
+                let json = serde_json::to_string(job).map_err(backend)?;
+                Ok((scope.connector.as_str().to_owned(), scope.account.as_str().to_owned(), json))
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
         self.with(move |conn| {
-            exec(
-                conn,
-                "INSERT INTO runtime_job (connector, account, record) VALUES (?1, ?2, ?3)
-                 ON CONFLICT (connector, account) DO UPDATE SET record = excluded.record",
-                params![c, a, json],
-            )
-            .map_err(backend)?;
-            Ok(())
+            // The write lock at once, waiting as the busy timeout allows (another worker may write).
+            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(backend)?;
+            {
+                let mut st = tx
+                    .prepare_cached(
+                        "INSERT INTO runtime_job (connector, account, record) VALUES (?1, ?2, ?3)
+                         ON CONFLICT (connector, account) DO UPDATE SET record = excluded.record",
+                    )
+                    .map_err(backend)?;
+                for (c, a, json) in &rows {
+                    st.execute(params![c, a, json]).map_err(backend)?;
+                }
+            }
+            tx.commit().map_err(backend)
+        })
+        .await
+    }
+
+    async fn startup_facts(&self, scopes: &[Scope], limit: usize) -> Result<Vec<StartupFacts>, StoreError> {
+        let scopes = scopes.to_vec();
+        self.read(move |conn| {
+            // One read transaction for the whole fleet: one snapshot, one lock.
+            let tx = conn.transaction().map_err(backend)?;
+            let mut out = Vec::with_capacity(scopes.len());
+            {
+                let mut runs = tx.prepare_cached(RECENT).map_err(backend)?;
+                let mut webhook = tx
+                    .prepare_cached("SELECT MAX(received_at) FROM webhook_inbox WHERE connector = ?1 AND account = ?2")
+                    .map_err(backend)?;
+                for scope in &scopes {
+                    let (c, a) = (scope.connector.as_str(), scope.account.as_str());
+                    let recent = audit_rows(&mut runs, c, a, limit)?;
+                    let last: Option<String> = webhook.query_row(params![c, a], |r| r.get(0)).map_err(backend)?;
+                    out.push(StartupFacts::new(recent, last.as_deref().map(parse_ts).transpose()?));
+                }
+            }
+            tx.commit().map_err(backend)?;
+            Ok(out)
         })
         .await
     }
