@@ -70,16 +70,22 @@ impl<'a> Lines<'a> {
                 continue;
             }
             let mut line = line;
-            while let Some(next) = self.physical() {
-                match next.strip_prefix([' ', '\t']) {
-                    Some(rest) => line.to_mut().push_str(rest),
-                    None => {
-                        self.ahead = Some(next);
-                        break;
-                    }
+            self.unfold(&mut line);
+            return Some(line);
+        }
+    }
+
+    /// Appends to `line` the physical lines that continue it: each begins with one space or tab
+    /// (RFC 5545 folding). The first line that does not is kept for the next call.
+    fn unfold(&mut self, line: &mut Cow<'a, str>) {
+        while let Some(next) = self.physical() {
+            match next.strip_prefix([' ', '\t']) {
+                Some(rest) => line.to_mut().push_str(rest),
+                None => {
+                    self.ahead = Some(next);
+                    break;
                 }
             }
-            return Some(line);
         }
     }
 }
@@ -106,16 +112,7 @@ impl<'a> Iterator for Lines<'a> {
             Some(l) => l,
             None => self.physical()?,
         };
-        // A line that begins with one space or tab continues the one before (RFC 5545 folding).
-        while let Some(next) = self.physical() {
-            match next.strip_prefix([' ', '\t']) {
-                Some(rest) => line.to_mut().push_str(rest),
-                None => {
-                    self.ahead = Some(next);
-                    break;
-                }
-            }
-        }
+        self.unfold(&mut line);
         self.n += 1;
         Some((self.n, line))
     }
