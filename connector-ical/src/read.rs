@@ -1,11 +1,12 @@
 //! A feed read event by event: [`FeedEvents`] yields each classified event (or the reason one was
 //! skipped) as it reaches it, so a feed of any size costs its bytes and little more.
 //!
-//! Three rules look across events: the producer (PRODID, or every UID in an OTA's domain), the
-//! producer's fetch date (the first DTSTAMP) and the newest revision of a UID that occurs more than
-//! once. A first pass over the lines, without parsing the events, settles the first two and counts
-//! the UIDs. The second pass parses and classifies; an event whose UID the first pass saw more
-//! than once is held back until the end, where the newest revision of each such UID is released.
+//! Four rules look across events: the producer (PRODID, or every UID in an OTA's domain), the
+//! producer's fetch date (the first DTSTAMP), the occurrences of a series that other events move
+//! (`RECURRENCE-ID`), and the newest revision of a UID that occurs more than once. A first pass
+//! over the lines, without parsing the events, settles the first three and counts the UIDs. The
+//! second pass parses and classifies; an event whose UID the first pass saw more than once is held
+//! back until the end, where the newest revision of each such UID is released.
 
 use std::hash::BuildHasher;
 
@@ -45,9 +46,10 @@ fn ends_with_ignore_case(text: &str, suffix: &str) -> bool {
     text.len() >= suffix.len() && text.as_bytes()[text.len() - suffix.len()..].eq_ignore_ascii_case(suffix.as_bytes())
 }
 
-/// Reads only the lines that can be a UID, a DTSTAMP or a PRODID, without splitting the feed into
-/// events: every UID line counts, so a UID the second pass finds once in an event is unique (a
-/// UID line read twice, or one in a nested component, only holds events back).
+/// Reads only the lines that can be a UID, a DTSTAMP, a PRODID, a RECURRENCE-ID or an event's
+/// BEGIN/END, without parsing the events: every UID line counts, so a UID the second pass finds
+/// once in an event is unique (a UID line read twice, or one in a nested component, only holds
+/// events back).
 fn survey(mut lines: Lines<'_>, requested: FeedSource) -> Survey {
     let mut uids: FxHashMap<u64, u32> = FxHashMap::default();
     let (mut fetched, mut prodid) = (None, None);
