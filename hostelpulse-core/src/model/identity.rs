@@ -4,6 +4,7 @@ use std::borrow::Cow;
 use std::fmt;
 
 use chrono::{DateTime, Utc};
+use compact_str::{CompactString, ToCompactString};
 use serde::{Deserialize, Serialize};
 
 /// The kind of connector a record came from: `beds24`, `cloudbeds`, `ical`, …
@@ -58,12 +59,12 @@ macro_rules! opaque_id {
         $(#[$doc])*
         #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
         #[serde(transparent)]
-        pub struct $name(String);
+        pub struct $name(CompactString);
 
         impl $name {
             /// Wraps a source's id. Numbers are kept as their decimal text.
             pub fn new(id: impl Into<String>) -> Self {
-                Self(id.into())
+                Self(CompactString::from(id.into()))
             }
 
             /// The id as text.
@@ -80,19 +81,19 @@ macro_rules! opaque_id {
 
         impl From<&str> for $name {
             fn from(s: &str) -> Self {
-                Self(s.to_owned())
+                Self(CompactString::from(s))
             }
         }
 
         impl From<String> for $name {
             fn from(s: String) -> Self {
-                Self(s)
+                Self(CompactString::from(s))
             }
         }
 
         impl From<u64> for $name {
             fn from(n: u64) -> Self {
-                Self(n.to_string())
+                Self(n.to_compact_string())
             }
         }
     };
