@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use tracing::Instrument;
 
 mod parts;
+mod records;
 
 use super::audit::{AccountStatus, AuditRecord, Counts, Outcome, PlanKind, Stage, Trigger};
 use super::room_state::RoomStateChange;
@@ -265,6 +266,14 @@ struct Diff {
     upserts: Vec<(SourceId, RecordState)>,
 }
 
+/// What a caller of [`SyncEngine::diff_uncapped`] already knows about its batch.
+struct Prepared {
+    /// The bookings' fingerprints, in the batch's order.
+    fingerprints: Vec<crate::model::Fingerprint>,
+    /// No id occurs twice in the batch.
+    distinct: bool,
+}
+
 struct RunCtx {
     scope: Scope,
     trigger: Trigger,
@@ -408,7 +417,7 @@ impl SyncEngine {
             Plan::Housekeeping => return self.refresh_rooms(ctx, connector, sink, false).await,
             _ => {}
         }
-        let state = match self.store.load(&ctx.scope).await {
+        let (mut state, pending) = match records::load_state(&*self.store, &ctx.scope).await {
             Ok(s) => s,
             Err(e) => {
                 return self
@@ -467,6 +476,9 @@ impl SyncEngine {
                     Some(ids) => (BookingQuery::ids(ids), None),
                     // Nothing to read back, but the deliveries are now part of the saved state.
                     None => {
+                        if let Err(audit) = self.records_now(&ctx, connector, &mut state, pending).await {
+                            return audit;
+                        }
                         let batch = BookingBatch::complete(Vec::new(), delivery_failures);
                         return self.diff_and_commit(ctx, Some(connector), state, batch, None, sink).await;
                     }
@@ -480,7 +492,10 @@ impl SyncEngine {
         };
 
         if ctx.plan == PlanKind::Full {
-            return self.run_in_parts(ctx, connector, state, &query, window, delivery_failures, sink).await;
+            return self.run_in_parts(ctx, connector, state, pending, &query, window, delivery_failures, sink).await;
+        }
+        if let Err(audit) = self.records_now(&ctx, connector, &mut state, pending).await {
+            return audit;
         }
         let mut batch = match connector.bookings(&query).await {
             Ok(b) => b,
@@ -512,6 +527,27 @@ impl SyncEngine {
         }
 
         self.diff_and_commit(ctx, Some(connector), state, batch, window, sink).await
+    }
+
+    /// Puts the records still on their way into `state`; a store that fails to read them fails
+    /// the run.
+    async fn records_now(
+        &self,
+        ctx: &RunCtx,
+        connector: &dyn Connector,
+        state: &mut SyncState,
+        pending: Option<records::PendingRecords<'_>>,
+    ) -> Result<(), AuditRecord> {
+        let Some(pending) = pending else { return Ok(()) };
+        match pending.finish().await {
+            Ok(records) => {
+                state.records = records;
+                Ok(())
+            }
+            Err(e) => Err(self
+                .fail(ctx, Some(connector), Counts::default(), Vec::new(), Stage::Load, None, e.to_string())
+                .await),
+        }
     }
 
     /// Diffs a batch obtained elsewhere (a CSV import) against the store and applies it like a run.
@@ -704,7 +740,7 @@ impl SyncEngine {
 
     /// Compares a batch with the stored records: what changed, what to save. Touches nothing.
     fn diff(&self, ctx: &mut RunCtx, state: &SyncState, batch: BookingBatch, window: Option<DateRange>) -> Diff {
-        let mut diff = self.diff_uncapped(ctx, state, batch, window);
+        let mut diff = self.diff_uncapped(ctx, state, batch, window, None);
         if let Some(summary) = cap_failures(&mut diff.failures, self.config.max_listed_failures) {
             ctx.warnings.push(summary);
         }
@@ -718,6 +754,7 @@ impl SyncEngine {
         state: &SyncState,
         batch: BookingBatch,
         window: Option<DateRange>,
+        prepared: Option<Prepared>,
     ) -> Diff {
         let mut counts = Counts::default();
         let mut failures = Vec::new();
@@ -727,7 +764,12 @@ impl SyncEngine {
         // The fetched records are compared where they are; the changed ones are moved, never
         // copied, into the changes once the comparison is done.
         let mut changed: Vec<(usize, ChangeClass)> = Vec::new();
-        let (latest, seen) = latest_and_seen(&batch);
+        let (latest, seen) = match &prepared {
+            // Each booking is its own latest copy, and no disappearance is judged here.
+            Some(p) if p.distinct && window.is_none() => ((0..batch.bookings.len()).collect(), HashSet::default()),
+            _ => latest_and_seen(&batch),
+        };
+        let fingerprints = prepared.map(|p| p.fingerprints);
 
         for i in latest {
             let b = &batch.bookings[i];
@@ -740,7 +782,10 @@ impl SyncEngine {
                 continue;
             }
             let prev = state.records.get(&b.key.id);
-            let fp = b.fingerprint();
+            let fp = match &fingerprints {
+                Some(fps) => fps[i],
+                None => b.fingerprint(),
+            };
             // Content first: what the source shows now is applied even when its modification
             // time went backwards (a vendor clock correction); a time only orders deliveries of
             // one record within a batch. The anomaly is reported, never silently skipped.
@@ -817,14 +862,7 @@ impl SyncEngine {
         drop(seen);
         let BookingBatch { bookings, failures: unreadable, .. } = batch;
         failures.splice(0..0, unreadable);
-        let mut bookings: Vec<Option<Booking>> = bookings.into_iter().map(Some).collect();
-        changes.reserve(changed.len() + gone.len());
-        for (i, class) in changed {
-            // `latest` names each position at most once.
-            if let Some(b) = bookings[i].take() {
-                changes.push(Change { class, key: b.key.clone(), booking: Some(b) });
-            }
-        }
+        changes.extend(take_changed(bookings, changed));
         changes.extend(gone);
         counts.failed = failures.len() as u64;
         Diff { counts, failures, changes, upserts }
@@ -1197,6 +1235,37 @@ impl SyncEngine {
             tracing::error!(error = %e, "could not write the audit record");
         }
     }
+}
+
+/// Moves the changed bookings (positions in `bookings` with their class, each position once)
+/// into changes, in the order `changed` lists them, and frees the rest.
+fn take_changed(mut bookings: Vec<Booking>, changed: Vec<(usize, ChangeClass)>) -> Vec<Change> {
+    // Taken from the back with `swap_remove`: what fills a taken slot comes from beyond it, where
+    // nothing is left to take, so the unchanged bookings are never moved as a whole.
+    let mut order: Vec<(usize, usize, ChangeClass)> =
+        changed.into_iter().enumerate().map(|(listed, (at, class))| (at, listed, class)).collect();
+    order.sort_unstable_by_key(|&(at, ..)| std::cmp::Reverse(at));
+    let mut taken: Vec<(usize, Change)> = order
+        .into_iter()
+        .map(|(at, listed, class)| {
+            let b = bookings.swap_remove(at);
+            (listed, Change { class, key: b.key.clone(), booking: Some(b) })
+        })
+        .collect();
+    free_elsewhere(bookings);
+    taken.sort_unstable_by_key(|(listed, _)| *listed);
+    taken.into_iter().map(|(_, change)| change).collect()
+}
+
+/// Frees a large part's unchanged bookings on a thread of their own: a hundred thousand bookings
+/// hold about a million small allocations, and the run need not wait for them to be returned.
+fn free_elsewhere(bookings: Vec<Booking>) {
+    const LARGE: usize = 10_000;
+    if bookings.len() < LARGE {
+        return;
+    }
+    // Should the thread not start, the closure and the bookings in it are dropped here instead.
+    let _ = std::thread::Builder::new().name("hostelpulse-free".into()).spawn(move || drop(bookings));
 }
 
 /// The fetched records, one per id (pages can overlap when a record moves while we read: the newest

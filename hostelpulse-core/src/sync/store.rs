@@ -175,6 +175,19 @@ pub trait SyncStore: AuditLog + Inbox {
         state.records.retain(|id, _| wanted.contains(id));
         Ok(state)
     }
+    /// Loads a scope's state without its records (`records` left empty), for a store that reads
+    /// them separately with [`SyncStore::load_records`]: a full run then reads every record of the
+    /// account while the source's first page is fetched and fingerprinted, instead of before.
+    /// `None` (the default) when the store has no cheaper way than [`SyncStore::load`].
+    async fn load_head(&self, scope: &Scope) -> Result<Option<SyncState>, StoreError> {
+        let _ = scope;
+        Ok(None)
+    }
+    /// A scope's records, as [`SyncStore::load`] returns them. Stores that answer
+    /// [`SyncStore::load_head`] override this; the default loads the whole state.
+    async fn load_records(&self, scope: &Scope) -> Result<RecordMap, StoreError> {
+        Ok(self.load(scope).await?.records)
+    }
     /// Writes a run's results — record states, cursor and audit record — in one transaction.
     async fn commit(&self, scope: &Scope, commit: &Commit) -> Result<(), StoreError>;
     /// Records an event key for `ttl`; `true` the first time, `false` for a repeat within the TTL.

@@ -749,3 +749,196 @@ async fn a_read_in_parts_that_stops_commits_what_the_host_took_and_the_next_run_
     assert_eq!((next.outcome, next.counts.unchanged, next.counts.inserted), (Outcome::Ok, 1, 1));
     assert_eq!(classes(&sink.inner), vec![(ChangeClass::Inserted, "1".into()), (ChangeClass::Inserted, "2".into())]);
 }
+
+/// A memory store that reads a scope's records separately from the rest, as the SQLite and
+/// PostgreSQL stores do: slowly (on the paused clock) or not at all.
+struct RecordsApart {
+    inner: MemoryStore,
+    /// How long reading the records takes; `None`: the read fails.
+    takes: Mutex<Option<std::time::Duration>>,
+    /// When (on tokio's clock) each records read started and ended.
+    reads: Mutex<Vec<(tokio::time::Instant, tokio::time::Instant)>>,
+}
+
+#[async_trait]
+impl AuditLog for RecordsApart {
+    async fn append(&self, record: &AuditRecord) -> std::result::Result<(), StoreError> {
+        self.inner.append(record).await
+    }
+    async fn recent(&self, scope: &Scope, limit: usize) -> std::result::Result<Vec<AuditRecord>, StoreError> {
+        self.inner.recent(scope, limit).await
+    }
+    async fn scopes(&self) -> std::result::Result<Vec<Scope>, StoreError> {
+        self.inner.scopes().await
+    }
+}
+
+#[async_trait]
+impl Inbox for RecordsApart {
+    async fn inbox_put(
+        &self,
+        scope: &Scope,
+        key: &str,
+        item: &InboxItem,
+        now: DateTime<Utc>,
+        keep: Duration,
+    ) -> std::result::Result<Queued, StoreError> {
+        self.inner.inbox_put(scope, key, item, now, keep).await
+    }
+    async fn inbox_due(&self, now: DateTime<Utc>, limit: usize) -> std::result::Result<Vec<InboxEntry>, StoreError> {
+        self.inner.inbox_due(now, limit).await
+    }
+    async fn inbox_settle(&self, id: i64, settled: &Settled) -> std::result::Result<(), StoreError> {
+        self.inner.inbox_settle(id, settled).await
+    }
+    async fn inbox_next_due(&self) -> std::result::Result<Option<DateTime<Utc>>, StoreError> {
+        self.inner.inbox_next_due().await
+    }
+    async fn inbox_entries(&self, scope: &Scope) -> std::result::Result<Vec<InboxEntry>, StoreError> {
+        self.inner.inbox_entries(scope).await
+    }
+}
+
+#[async_trait]
+impl SyncStore for RecordsApart {
+    async fn load(&self, scope: &Scope) -> std::result::Result<SyncState, StoreError> {
+        self.inner.load(scope).await
+    }
+    async fn load_head(&self, scope: &Scope) -> std::result::Result<Option<SyncState>, StoreError> {
+        Ok(Some(SyncState { records: RecordMap::default(), ..self.inner.load(scope).await? }))
+    }
+    async fn load_records(&self, scope: &Scope) -> std::result::Result<RecordMap, StoreError> {
+        let started = tokio::time::Instant::now();
+        let takes = *self.takes.lock().unwrap();
+        let Some(takes) = takes else { return Err(StoreError::Backend("the disk went away".into())) };
+        tokio::time::sleep(takes).await;
+        self.reads.lock().unwrap().push((started, tokio::time::Instant::now()));
+        Ok(self.inner.load(scope).await?.records)
+    }
+    async fn commit(&self, scope: &Scope, commit: &Commit) -> std::result::Result<(), StoreError> {
+        self.inner.commit(scope, commit).await
+    }
+    async fn remember_event(
+        &self,
+        key: &str,
+        now: DateTime<Utc>,
+        ttl: Duration,
+    ) -> std::result::Result<bool, StoreError> {
+        self.inner.remember_event(key, now, ttl).await
+    }
+    async fn save_paging_checkpoint(&self, scope: &Scope, checkpoint: &str) -> std::result::Result<(), StoreError> {
+        self.inner.save_paging_checkpoint(scope, checkpoint).await
+    }
+}
+
+/// Answers like `Script`, and notes when (on tokio's clock) the source was asked.
+struct Timed(Script, Mutex<Vec<tokio::time::Instant>>);
+
+#[async_trait]
+impl Connector for Timed {
+    fn kind(&self) -> ConnectorKind {
+        self.0.kind()
+    }
+    fn account(&self) -> &AccountId {
+        self.0.account()
+    }
+    fn capabilities(&self) -> Capabilities {
+        self.0.capabilities()
+    }
+    async fn bookings(&self, query: &BookingQuery) -> Result<BookingBatch> {
+        self.1.lock().unwrap().push(tokio::time::Instant::now());
+        self.0.bookings(query).await
+    }
+}
+
+/// The runs a store that reads the records apart gives are the runs the plain store gives: the
+/// same changes, counts and saved records, each booking once, with the source asked for its
+/// first page while the records are still being read.
+#[tokio::test(start_paused = true)]
+async fn records_read_while_the_first_page_is_fetched_give_the_same_runs() {
+    let slow = Arc::new(RecordsApart {
+        inner: MemoryStore::new(),
+        takes: Mutex::new(Some(std::time::Duration::from_secs(30))),
+        reads: Mutex::default(),
+    });
+    let plain = harness();
+    let clock = Arc::new(ManualClock::new(now()));
+    let engine = SyncEngine::new(slow.clone()).with_clock(clock.clone());
+
+    let (a, b, c) = (booking(1, 2, 2, 0), booking(2, 5, 1, 0), booking(3, 9, 3, 0));
+    let mut a2 = a.clone();
+    a2.departure = day(6);
+    a2.modified_at = Some(now());
+    let mut b2 = b.clone();
+    b2.status = BookingStatus::Cancelled;
+    b2.modified_at = Some(now());
+    let answers = || {
+        vec![
+            full(vec![a.clone(), b.clone(), c.clone()]),
+            // A repeated copy within the page: the newest is the one compared.
+            full(vec![a.clone(), b.clone(), a2.clone(), c.clone()]),
+            full(vec![a2.clone(), b2.clone(), c.clone(), booking(4, 1, 1, 0)]),
+        ]
+    };
+    let source = Timed(Script::new(answers()), Mutex::default());
+    let script = Script::new(answers());
+    for run in 0..3 {
+        let (slow_sink, plain_sink) = (CollectingSink::new(), CollectingSink::new());
+        clock.advance(Duration::minutes(1));
+        let got = engine.run(&source, Plan::Full, Trigger::Manual, &slow_sink).await;
+        let want = plain.run(&script, Plan::Full, &plain_sink).await;
+        assert_eq!((got.counts, &got.outcome), (want.counts, &want.outcome), "run {run}");
+        assert_eq!(classes(&slow_sink), classes(&plain_sink), "run {run}");
+        let scope = Scope::new(ConnectorKind::MEMORY, AccountId::new("acc"));
+        assert_eq!(slow.load(&scope).await.unwrap().records, plain.state().await.records, "run {run}");
+    }
+    let reads = slow.reads.lock().unwrap().clone();
+    let asked = source.1.lock().unwrap().clone();
+    assert_eq!((reads.len(), asked.len()), (3, 3));
+    for ((started, ended), asked) in reads.into_iter().zip(asked) {
+        assert!(started <= asked && asked < ended, "the page was asked for while the records were read");
+        assert_eq!(ended - started, std::time::Duration::from_secs(30));
+    }
+}
+
+/// A store that cannot read the records fails the run at its load stage: the sink hears
+/// nothing, nothing is saved but the failed run's record, and the next run goes on from the
+/// records the store still has.
+#[tokio::test(start_paused = true)]
+async fn a_store_that_cannot_read_the_records_fails_the_run_and_loses_nothing() {
+    let store = Arc::new(RecordsApart {
+        inner: MemoryStore::new(),
+        takes: Mutex::new(Some(std::time::Duration::ZERO)),
+        reads: Mutex::default(),
+    });
+    let clock = Arc::new(ManualClock::new(now()));
+    let engine = SyncEngine::new(store.clone()).with_clock(clock.clone());
+    let (a, b) = (booking(1, 2, 2, 0), booking(2, 5, 1, 0));
+    let mut a2 = a.clone();
+    a2.guest.name = Some("renamed".into());
+    let script = Script::new(vec![full(vec![a.clone(), b.clone()]), full(vec![a2.clone(), b.clone()])]);
+    let sink = CollectingSink::new();
+    assert_eq!(engine.run(&script, Plan::Full, Trigger::Manual, &sink).await.counts.inserted, 2);
+    sink.take();
+    let scope = Scope::new(ConnectorKind::MEMORY, AccountId::new("acc"));
+    let saved = store.load(&scope).await.unwrap().records;
+
+    *store.takes.lock().unwrap() = None;
+    clock.advance(Duration::minutes(1));
+    let failed = engine.run(&script, Plan::Full, Trigger::Manual, &sink).await;
+    assert!(
+        matches!(&failed.outcome, Outcome::Failed { stage: Stage::Load, message, .. } if message.contains("disk went away")),
+        "{:?}",
+        failed.outcome
+    );
+    assert!(sink.take().is_empty(), "nothing reaches the sink");
+    assert_eq!(store.load(&scope).await.unwrap().records, saved, "nothing saved");
+
+    *store.takes.lock().unwrap() = Some(std::time::Duration::ZERO);
+    clock.advance(Duration::minutes(1));
+    script.push(full(vec![a2, b]));
+    let again = engine.run(&script, Plan::Full, Trigger::Manual, &sink).await;
+    assert_eq!((again.counts.updated, again.counts.unchanged, again.counts.inserted), (1, 1, 0));
+    assert_eq!(classes(&sink), vec![(ChangeClass::Updated, "1".into())]);
+    assert_eq!(store.recent(&scope, 10).await.unwrap().len(), 3, "every run is audited");
+}

@@ -149,6 +149,12 @@ impl SyncStore for CommitFailsOnce {
     async fn load(&self, scope: &Scope) -> std::result::Result<SyncState, StoreError> {
         self.inner.load(scope).await
     }
+    async fn load_head(&self, scope: &Scope) -> std::result::Result<Option<SyncState>, StoreError> {
+        self.inner.load_head(scope).await
+    }
+    async fn load_records(&self, scope: &Scope) -> std::result::Result<crate::sync::RecordMap, StoreError> {
+        self.inner.load_records(scope).await
+    }
     async fn commit(&self, scope: &Scope, commit: &Commit) -> std::result::Result<(), StoreError> {
         if self.armed.swap(false, Ordering::SeqCst) {
             return Err(StoreError::Backend("the process died before the commit (kit)".into()));

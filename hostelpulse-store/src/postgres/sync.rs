@@ -93,7 +93,7 @@ fn record_row(r: &tokio_postgres::Row) -> Result<(SourceId, RecordState), StoreE
         gone: r.try_get(7).map_err(|e| corrupt("sync_record", e))?,
         origin: Origin::parse(origin).ok_or_else(|| StoreError::Corrupt(format!("origin `{origin}` of {id}")))?,
     };
-    Ok((SourceId::new(id), state))
+    Ok((SourceId::from(id), state))
 }
 
 /// A scope's cursor, connector state and paging checkpoint around `records`.
@@ -154,6 +154,29 @@ impl SyncStore for PgStore {
         let state = scope_state(&tx, scope, records).await?;
         tx.commit().await.map_err(backend)?;
         Ok(state)
+    }
+
+    async fn load_head(&self, scope: &Scope) -> Result<Option<SyncState>, StoreError> {
+        let c = self.client().await?;
+        scope_state(&c, scope, RecordMap::default()).await.map(Some)
+    }
+
+    async fn load_records(&self, scope: &Scope) -> Result<RecordMap, StoreError> {
+        let c = self.client().await?;
+        let rows = c
+            .query(
+                &format!("SELECT {RECORD_COLUMNS} FROM sync_record WHERE connector = $1 AND account = $2"),
+                &[&scope.connector.as_str(), &scope.account.as_str()],
+            )
+            .await
+            .map_err(backend)?;
+        let mut records = RecordMap::default();
+        records.reserve(rows.len());
+        for r in &rows {
+            let (id, state) = record_row(r)?;
+            records.insert(id, state);
+        }
+        Ok(records)
     }
 
     async fn load_some(&self, scope: &Scope, ids: &[&SourceId]) -> Result<SyncState, StoreError> {

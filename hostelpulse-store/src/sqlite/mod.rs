@@ -612,7 +612,36 @@ fn record_row(r: &rusqlite::Row<'_>) -> Result<(SourceId, RecordState), StoreErr
         gone: r.get(7).map_err(backend)?,
         origin: Origin::parse(origin).ok_or_else(|| StoreError::Corrupt(format!("origin `{origin}` of {id}")))?,
     };
-    Ok((SourceId::new(id), state))
+    Ok((SourceId::from(id), state))
+}
+
+/// Every record of a scope.
+fn scope_records(conn: &Connection, scope: &Scope) -> Result<RecordMap, StoreError> {
+    let mut stmt = conn
+        .prepare_cached(&format!("SELECT {RECORD_COLUMNS} FROM sync_record WHERE connector = ?1 AND account = ?2"))
+        .map_err(backend)?;
+    let mut rows = stmt.query(params![scope.connector.as_str(), scope.account.as_str()]).map_err(backend)?;
+    let mut records = RecordMap::default();
+    while let Some(r) = rows.next().map_err(backend)? {
+        let (id, state) = record_row(r)?;
+        records.insert(id, state);
+    }
+    Ok(records)
+}
+
+/// A scope's cursor, connector state and paging checkpoint around the `records` already read.
+fn scope_head(conn: &Connection, scope: &Scope, records: RecordMap) -> Result<SyncState, StoreError> {
+    let (c, a) = (scope.connector.as_str(), scope.account.as_str());
+    let mut state = scope_state(conn, c, a, records)?;
+    state.paging_checkpoint = conn
+        .query_row(
+            "SELECT checkpoint FROM paging_checkpoint WHERE connector = ?1 AND account = ?2",
+            params![c, a],
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(backend)?;
+    Ok(state)
 }
 
 /// A scope's cursor and connector state around the `records` already read.
@@ -653,30 +682,22 @@ impl SyncStore for SqliteStore {
     async fn load(&self, scope: &Scope) -> Result<SyncState, StoreError> {
         let scope = scope.clone();
         self.read(move |conn| {
-            let (c, a) = (scope.connector.as_str(), scope.account.as_str());
-            let mut stmt = conn
-                .prepare_cached(&format!(
-                    "SELECT {RECORD_COLUMNS} FROM sync_record WHERE connector = ?1 AND account = ?2"
-                ))
-                .map_err(backend)?;
-            let mut rows = stmt.query(params![c, a]).map_err(backend)?;
-            let mut records = RecordMap::default();
-            while let Some(r) = rows.next().map_err(backend)? {
-                let (id, state) = record_row(r)?;
-                records.insert(id, state);
-            }
-            let mut state = scope_state(conn, c, a, records)?;
-            state.paging_checkpoint = conn
-                .query_row(
-                    "SELECT checkpoint FROM paging_checkpoint WHERE connector = ?1 AND account = ?2",
-                    params![c, a],
-                    |r| r.get(0),
-                )
-                .optional()
-                .map_err(backend)?;
-            Ok(state)
+            // One read transaction: the records and the head are one snapshot.
+            let tx = conn.transaction().map_err(backend)?;
+            let records = scope_records(&tx, &scope)?;
+            scope_head(&tx, &scope, records)
         })
         .await
+    }
+
+    async fn load_head(&self, scope: &Scope) -> Result<Option<SyncState>, StoreError> {
+        let scope = scope.clone();
+        self.read(move |conn| scope_head(conn, &scope, RecordMap::default()).map(Some)).await
+    }
+
+    async fn load_records(&self, scope: &Scope) -> Result<RecordMap, StoreError> {
+        let scope = scope.clone();
+        self.read(move |conn| scope_records(conn, &scope)).await
     }
 
     async fn load_some(&self, scope: &Scope, ids: &[&SourceId]) -> Result<SyncState, StoreError> {

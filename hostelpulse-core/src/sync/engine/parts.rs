@@ -10,12 +10,13 @@
 
 use async_trait::async_trait;
 
-use super::{Diff, RunCtx, SyncEngine, absence_means_gone, cap_failures, read_failure};
+use super::records::PendingRecords;
+use super::{Diff, Prepared, RunCtx, SyncEngine, absence_means_gone, cap_failures, read_failure};
 use crate::capability::Operation;
 use crate::connector::{BookingBatch, BookingIds, BookingParts, BookingQuery, Connector, DateRange, RecordFailure};
 use crate::error::Error;
 use crate::mapping::allocated_rooms;
-use crate::model::{Booking, SourceId};
+use crate::model::{Booking, Fingerprint, Fingerprinted, SourceId};
 use crate::sync::Sink;
 use crate::sync::audit::{AuditRecord, Counts, Outcome, Stage};
 use crate::sync::store::{Commit, RecordState, SyncState};
@@ -39,28 +40,48 @@ struct Parts<'e> {
     seen: Seen,
     /// Why the sink refused a part: the read stops there.
     sink_failed: Option<String>,
+    /// The stored records, while the store is still reading them.
+    pending: Option<PendingRecords<'e>>,
+    /// Why the store could not read the records: the read stops there and the run fails.
+    load_failed: Option<String>,
 }
 
 #[async_trait]
 impl BookingParts for Parts<'_> {
     async fn part(&mut self, mut bookings: Vec<Booking>, failures: Vec<RecordFailure>) -> Result<(), Error> {
+        // Fingerprinted before the stored records are needed: a store still reading them (the
+        // first part of a run) works alongside.
+        let mut fingerprints: Vec<Fingerprint> = bookings.iter().map(Fingerprinted::fingerprint).collect();
+        self.records_loaded().await?;
         // A copy older than the one an earlier part delivered is not applied over it.
-        bookings.retain(|b| {
-            !(self.seen.contains(&b.key.id)
+        let older = |b: &Booking| {
+            self.seen.contains(&b.key.id)
                 && self
                     .state
                     .records
                     .get(&b.key.id)
                     .and_then(|r| r.modified_at)
-                    .is_some_and(|m| b.modified_at < Some(m)))
-        });
-        for id in bookings.iter().map(|b| &b.key.id).chain(failures.iter().filter_map(|f| f.source_id.as_ref())) {
-            if !self.seen.insert(id) {
-                self.repeated = true;
-            }
+                    .is_some_and(|m| b.modified_at < Some(m))
+        };
+        let keep: Vec<bool> = bookings.iter().map(|b| !older(b)).collect();
+        if keep.contains(&false) {
+            let (mut b, mut f) = (keep.iter(), keep.iter());
+            bookings.retain(|_| b.next() == Some(&true));
+            fingerprints.retain(|_| f.next() == Some(&true));
         }
-        let diff =
-            self.engine.diff_uncapped(&mut self.ctx, &self.state, BookingBatch::complete(bookings, failures), None);
+        let before = self.seen.0.len();
+        self.seen.0.reserve(bookings.len() + failures.len());
+        let ids = bookings.iter().map(|b| &b.key.id).chain(failures.iter().filter_map(|f| f.source_id.as_ref()));
+        let named = ids.clone().count();
+        for id in ids {
+            self.seen.insert(id);
+        }
+        // Every id new to the read: none repeats within this part or an earlier one.
+        let distinct = self.seen.0.len() - before == named;
+        self.repeated |= !distinct;
+        let prepared = Prepared { fingerprints, distinct };
+        let batch = BookingBatch::complete(bookings, failures);
+        let diff = self.engine.diff_uncapped(&mut self.ctx, &self.state, batch, None, Some(prepared));
         self.deliver(diff).await
     }
 
@@ -72,6 +93,22 @@ impl BookingParts for Parts<'_> {
 }
 
 impl Parts<'_> {
+    /// Waits for the stored records if they are still on their way.
+    async fn records_loaded(&mut self) -> Result<(), Error> {
+        let Some(pending) = self.pending.take() else { return Ok(()) };
+        match pending.finish().await {
+            Ok(records) => {
+                self.state.records = records;
+                Ok(())
+            }
+            Err(e) => {
+                let message = e.to_string();
+                self.load_failed = Some(message.clone());
+                Err(Error::invalid_input(format!("could not read the stored records: {message}")))
+            }
+        }
+    }
+
     async fn deliver(&mut self, diff: Diff) -> Result<(), Error> {
         let Diff { counts, failures, changes, upserts } = diff;
         if !self.ctx.dry_run
@@ -113,6 +150,7 @@ impl SyncEngine {
         ctx: RunCtx,
         connector: &dyn Connector,
         state: SyncState,
+        pending: Option<PendingRecords<'_>>,
         query: &BookingQuery,
         window: Option<DateRange>,
         delivery_failures: Vec<RecordFailure>,
@@ -129,8 +167,19 @@ impl SyncEngine {
             repeated: false,
             seen: Seen::default(),
             sink_failed: None,
+            pending,
+            load_failed: None,
         };
         let read = connector.bookings_in_parts(query, &mut parts).await;
+        // A read that delivered no part still needs the records, for the disappearance rule; a
+        // failure to read them is kept in `load_failed`.
+        if read.is_ok() {
+            let _ = parts.records_loaded().await;
+        }
+        if let Some(message) = parts.load_failed.take() {
+            let ctx = &parts.ctx;
+            return self.fail(ctx, Some(connector), Counts::default(), Vec::new(), Stage::Load, None, message).await;
+        }
         if let Some(message) = parts.sink_failed.take() {
             return self.stopped(parts, connector, Stopped::Sink(message)).await;
         }
