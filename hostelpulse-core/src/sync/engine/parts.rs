@@ -63,7 +63,9 @@ impl BookingParts for Parts<'_> {
                     .and_then(|r| r.modified_at)
                     .is_some_and(|m| b.modified_at < Some(m))
         };
-        let keep: Vec<bool> = bookings.iter().map(|b| !older(b)).collect();
+        // Nothing was delivered before the first part: nothing to compare with.
+        let keep: Vec<bool> =
+            if self.seen.0.is_empty() { Vec::new() } else { bookings.iter().map(|b| !older(b)).collect() };
         if keep.contains(&false) {
             let (mut b, mut f) = (keep.iter(), keep.iter());
             bookings.retain(|_| b.next() == Some(&true));
