@@ -67,6 +67,12 @@ macro_rules! opaque_id {
                 Self(CompactString::from(id.into()))
             }
 
+            /// An id written from its parts, e.g. `format_args!("{room}-{unit}")`: one of up to 24
+            /// bytes is kept without an allocation, and no intermediate `String` is made.
+            pub fn from_display(id: impl fmt::Display) -> Self {
+                Self(id.to_compact_string())
+            }
+
             /// The id as text.
             pub fn as_str(&self) -> &str {
                 &self.0
