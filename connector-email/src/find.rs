@@ -49,13 +49,25 @@ impl Labels {
         })
     }
 
+    /// The end of the label the search matched at `found`, if it may end there: it does not end
+    /// in a letter or digit, or the byte after it is not an ASCII letter, digit or `_`. (Any
+    /// letter counts here, so this never accepts what [`Labels::label_end`] would refuse.)
+    fn found_end(&self, text: &str, found: std::ops::Range<usize>) -> Option<usize> {
+        let open_ended = text[found.clone()].chars().next_back().is_some_and(|c| !c.is_alphanumeric());
+        let ends_word = text.as_bytes().get(found.end).is_none_or(|b| !(b.is_ascii_alphanumeric() || *b == b'_'));
+        (open_ended || ends_word).then_some(found.end)
+    }
+
     /// Every occurrence, in order: where it starts, and the text after it and its colon.
     fn occurrences<'t>(&'t self, text: &'t str) -> impl Iterator<Item = (usize, After<'t>)> + 't {
         let mut pos = 0;
         std::iter::from_fn(move || {
             while pos <= text.len() {
-                let start = self.find.find_at(text, pos)?.start();
-                let Some(end) = self.label_end(text, start) else {
+                let found = self.find.find_at(text, pos)?;
+                let start = found.start();
+                // The search found the longest label at `start` (the alternation is longest
+                // first); only where that one does not end a word are the shorter ones tried.
+                let Some(end) = self.found_end(text, found.range()).or_else(|| self.label_end(text, start)) else {
                     // No label ends a word here: look again from the next character.
                     pos = start + text[start..].chars().next().map_or(1, char::len_utf8);
                     continue;
@@ -196,13 +208,57 @@ pub(crate) fn contains_ignore_case(text: &str, needle: &str) -> bool {
 
 /// The first `n` lines of `s`.
 pub(crate) fn head_lines(s: &str, n: usize) -> &str {
-    let end = s.match_indices('\n').nth(n.saturating_sub(1)).map_or(s.len(), |(i, _)| i);
+    let end = memchr::memchr_iter(b'\n', s.as_bytes()).nth(n.saturating_sub(1)).unwrap_or(s.len());
     &s[..end]
+}
+
+/// `text.split('\n')`, with the line ends found by `memchr`'s vector search: a mail's body is
+/// walked line by line more than once, and the standard searcher tests a word at a time.
+pub(crate) fn split_lines(text: &str) -> impl Iterator<Item = &str> {
+    let mut ends = memchr::memchr_iter(b'\n', text.as_bytes());
+    let mut start = Some(0);
+    std::iter::from_fn(move || {
+        let from = start?;
+        // A `\n` is one byte and never inside a character: both sides of it are boundaries.
+        Some(match ends.next() {
+            Some(end) => {
+                start = Some(end + 1);
+                &text[from..end]
+            }
+            None => {
+                start = None;
+                &text[from..]
+            }
+        })
+    })
+}
+
+/// The line of `text` that starts at `start`, without its `\n`.
+pub(crate) fn line_at(text: &str, start: usize) -> &str {
+    let rest = &text[start..];
+    &rest[..memchr::memchr(b'\n', rest.as_bytes()).unwrap_or(rest.len())]
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lines_split_as_the_standard_split_does() {
+        for text in ["", "\n", "a", "a\n", "\na", "a\nb", "a\r\nb\n\n", "é\nü€\n\n\nx", "\n\n"] {
+            let want: Vec<&str> = text.split('\n').collect();
+            assert_eq!(split_lines(text).collect::<Vec<_>>(), want, "{text:?}");
+            let mut at = 0;
+            for line in &want {
+                assert_eq!(line_at(text, at), *line, "{text:?} at {at}");
+                at += line.len() + 1;
+            }
+            for n in 0usize..5 {
+                let end = text.match_indices('\n').nth(n.saturating_sub(1)).map_or(text.len(), |(i, _)| i);
+                assert_eq!(head_lines(text, n), &text[..end], "{text:?}, {n} lines");
+            }
+        }
+    }
 
     #[test]
     fn value_on_the_same_line_or_below() {

@@ -8,6 +8,7 @@ use std::sync::LazyLock;
 use chrono::NaiveDate;
 use regex::Regex;
 
+use crate::find::line_at;
 use crate::lang;
 
 /// What the forward block said about the original.
@@ -141,7 +142,7 @@ pub(crate) fn unwrap(text: &str) -> Option<Block> {
     let mut marker = None;
     let mut from_lines = Vec::new();
     let mut start = 0;
-    for line in text.split('\n') {
+    for line in crate::find::split_lines(text) {
         let end = start + line.len();
         if end <= head.len() && is_marker(line) {
             marker = Some(end);
@@ -169,11 +170,6 @@ fn floor_char_boundary(s: &str, mut at: usize) -> usize {
         at -= 1;
     }
     at
-}
-
-fn line_at(text: &str, start: usize) -> &str {
-    let rest = &text[start..];
-    &rest[..rest.find('\n').unwrap_or(rest.len())]
 }
 
 fn block_at(text: &str, start: usize) -> Option<Block> {

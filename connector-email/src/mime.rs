@@ -241,7 +241,7 @@ fn strip_forward_prefix(s: &str) -> String {
 pub(crate) fn normalize(raw: &str) -> String {
     let mut out = String::with_capacity(raw.len());
     let mut blank = usize::MAX;
-    for line in raw.split('\n') {
+    for line in crate::find::split_lines(raw) {
         let mut line = line.trim_end_matches('\r').trim_start();
         while let Some(rest) = line.strip_prefix('>') {
             line = rest.trim_start();

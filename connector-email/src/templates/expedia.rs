@@ -32,8 +32,9 @@ static DIGITS: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^\s*(\d{6,14})").
 static GUEST_NAME: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?m)^\s*(.+?)(?:\s{2,}|\s+Booked on(?-u:\b)|\t|$)").expect("compiles"));
 static PHONE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^\+?[\d\s().-]{7,20}$").expect("compiles"));
+/// The table's header line, matched from the start of a line that holds `check-in`.
 static ROW_HEADER: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?im)^.*check-in\s+check-out\s+adults.*$").expect("compiles"));
+    LazyLock::new(|| Regex::new(r"(?im)\A.*check-in\s+check-out\s+adults.*$").expect("compiles"));
 static NUMBERS: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?-u:\b)(\d{1,3})(?-u:\b)").expect("compiles"));
 
 static RESERVATION_ID: LazyLock<Labels> = LazyLock::new(|| Labels::new(&["Reservation ID"]));
@@ -42,6 +43,21 @@ static GUEST_EMAIL: LazyLock<Labels> = LazyLock::new(|| Labels::new(&["Guest Ema
 static ROOM: LazyLock<Labels> = LazyLock::new(|| Labels::new(&["Room Type Name"]));
 static TOTAL: LazyLock<Labels> = LazyLock::new(|| Labels::new(&["Total Cost", "Total"]));
 static SPECIAL: LazyLock<Labels> = LazyLock::new(|| Labels::new(&["Special Request"]));
+
+/// Where the first line that starts the table's header ends: the lines holding a `check-in` are
+/// tried in order, each with the header's pattern anchored at its start, so the pattern never
+/// scans a text that has no `check-in`.
+fn row_header_end(text: &str) -> Option<usize> {
+    let mut tried = None;
+    crate::find::find_ignore_case(text, "check-in").find_map(|at| {
+        let line = memchr::memrchr(b'\n', &text.as_bytes()[..at]).map_or(0, |nl| nl + 1);
+        if tried == Some(line) {
+            return None;
+        }
+        tried = Some(line);
+        ROW_HEADER.find(&text[line..]).map(|m| line + m.end())
+    })
+}
 
 fn extract(c: &Ctx<'_>) -> Found {
     let kind = match NOTIFICATION.captures(c.text).map(|m| m[1].to_lowercase()) {
@@ -60,8 +76,8 @@ fn extract(c: &Ctx<'_>) -> Found {
     }
     f.guest_email = GUEST_EMAIL.first(c.text).and_then(|a| a.line()).and_then(clean).filter(|e| e.contains('@'));
     f.room = ROOM.first(c.text).and_then(|a| a.line()).and_then(clean);
-    if let Some(h) = ROW_HEADER.find(c.text) {
-        let row_text = head_lines(c.text[h.end()..].trim_start_matches('\n'), 1);
+    if let Some(header_end) = row_header_end(c.text) {
+        let row_text = head_lines(c.text[header_end..].trim_start_matches('\n'), 1);
         let mut ds = lang::dates(row_text);
         if let (Some(a), Some(d)) = (ds.next(), ds.next()) {
             f.arrival = a.resolve(c.sent);
@@ -76,4 +92,28 @@ fn extract(c: &Ctx<'_>) -> Found {
         f.notes.push(s.to_owned());
     }
     Found::Booking(f)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_header_row_is_found_where_the_whole_text_pattern_finds_it() {
+        let whole = Regex::new(r"(?im)^.*check-in\s+check-out\s+adults.*$").unwrap();
+        for text in [
+            "",
+            "Check-In Check-Out Adults Kids/Ages\nOct 5 Oct 7 2 0",
+            "x\nRoom  Check-In   Check-Out  Adults  Kids\nrow",
+            "check-in alone\nthen Check-in\nCheck-out\nAdults here\nrow",
+            "check-in check-in check-out adults\nrow",
+            "no header\ncheck-inx check-out adults",
+            "Check-In\tCheck-Out\tAdults",
+            "é check-in check-out adults ü\n",
+            "check-in\n\ncheck-in check-out\nkids",
+            "CHECK-IN\r\nCHECK-OUT ADULTS\r\n",
+        ] {
+            assert_eq!(row_header_end(text), whole.find(text).map(|m| m.end()), "{text:?}");
+        }
+    }
 }
