@@ -401,7 +401,12 @@ static CHILDREN: LazyLock<Regex> = LazyLock::new(|| {
 
 /// Adults and children written as `1 adult, 2 children`, `2 adultes`, `2 Erwachsene`, ….
 pub(crate) fn party(text: &str) -> (Option<u16>, Option<u16>) {
-    let n = |re: &Regex| re.captures(text).and_then(|c| c[1].parse().ok());
+    // The count is the digits the match starts with: read from the span, as asking for the
+    // pattern's group runs a slower engine over the whole text.
+    let n = |re: &Regex| {
+        let m = re.find(text)?.as_str();
+        m[..m.bytes().take_while(u8::is_ascii_digit).count()].parse().ok()
+    };
     (n(&ADULTS), n(&CHILDREN))
 }
 
@@ -411,6 +416,23 @@ mod tests {
 
     fn d(y: i32, m: u32, d: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, d).unwrap()
+    }
+
+    #[test]
+    fn the_party_is_read_as_the_patterns_groups_read_it() {
+        let groups = |re: &Regex, t: &str| re.captures(t).and_then(|c| c[1].parse::<u16>().ok());
+        for text in [
+            "2 adults, 1 child",
+            "Adults: 3\n12 Kinder",
+            "1adult 0 kids",
+            "999 guests 1000 guests",
+            "x 4 Erwachsene und 2 Kinder",
+            "no party here",
+            "12345 adults",
+            "٣ adults 2 personnes",
+        ] {
+            assert_eq!(party(text), (groups(&ADULTS, text), groups(&CHILDREN, text)), "{text}");
+        }
     }
 
     #[test]
