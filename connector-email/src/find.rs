@@ -2,6 +2,9 @@
 //! optional `(XXX)` currency hint and colon after it; the value is whatever follows, on the same
 //! line or the next ones — the typed readers in [`crate::lang`] pick the value out of that window.
 
+use std::borrow::Cow;
+
+use aho_corasick::{AhoCorasick, Input, MatchKind};
 use chrono::NaiveDate;
 
 use crate::lang;
@@ -9,13 +12,54 @@ use crate::lang;
 /// How far after a label a value is looked for.
 const WINDOW: usize = 600;
 
-/// A set of labels meaning the same thing, in several languages. The search for them is a pure
-/// alternation of literals (the regex crate's SIMD literal search, case ignored); what may follow
-/// a label is read by hand.
+/// A text searched for labels, with its copy lower-cased in ASCII, made once for all the
+/// searches the templates make in it (a dozen or more per mail).
+pub(crate) struct Text<'t> {
+    text: &'t str,
+    lower: Vec<u8>,
+}
+
+impl<'t> Text<'t> {
+    pub fn new(text: &'t str) -> Self {
+        Self { text, lower: text.as_bytes().to_ascii_lowercase() }
+    }
+}
+
+impl std::ops::Deref for Text<'_> {
+    type Target = str;
+    fn deref(&self) -> &str {
+        self.text
+    }
+}
+
+/// What one label search runs over: the text, and its lower-cased copy (borrowed from a [`Text`],
+/// or made for a short piece of text such as one line).
+pub(crate) struct Hay<'t> {
+    text: &'t str,
+    lower: Cow<'t, [u8]>,
+}
+
+impl<'t> From<&'t str> for Hay<'t> {
+    fn from(text: &'t str) -> Self {
+        Self { text, lower: Cow::Owned(text.as_bytes().to_ascii_lowercase()) }
+    }
+}
+
+impl<'t> From<&'t Text<'_>> for Hay<'t> {
+    fn from(text: &'t Text<'_>) -> Self {
+        Self { text: text.text, lower: Cow::Borrowed(&text.lower) }
+    }
+}
+
+/// A set of labels meaning the same thing, in several languages. The labels are looked for in
+/// the text's lower-cased copy, as literals (`aho-corasick`'s vector search): ASCII letters in any
+/// case, and the accented letters the labels hold in both their cases. (A case-insensitive regex
+/// of the same labels could not use a literal search: the case variants of a dozen phrases are
+/// too many.) What may follow a label is read by hand.
 pub(crate) struct Labels {
-    find: regex::Regex,
-    /// The labels, longest first, as the alternation has them: where the longest label at a place
-    /// does not end a word (`Booking no` in `Booking non-refundable`), a shorter one (`Booking`) may.
+    find: AhoCorasick,
+    /// The labels, longest first: where the longest label at a place does not end a word
+    /// (`Booking no` in `Booking non-refundable`), a shorter one (`Booking`) may.
     labels: Vec<&'static str>,
 }
 
@@ -33,8 +77,13 @@ impl Labels {
     pub fn new(labels: &[&'static str]) -> Self {
         let mut labels = labels.to_vec();
         labels.sort_by_key(|l| std::cmp::Reverse(l.len()));
-        let alt = labels.iter().map(|l| regex::escape(l)).collect::<Vec<_>>().join("|");
-        Self { find: regex::Regex::new(&format!("(?i:{alt})")).expect("label pattern compiles"), labels }
+        let patterns: Vec<String> = labels.iter().flat_map(|l| case_variants(l)).collect();
+        // Leftmost, then longest: the longest label at the first place one occurs.
+        let find = AhoCorasick::builder()
+            .match_kind(MatchKind::LeftmostLongest)
+            .build(&patterns)
+            .expect("labels build a searcher");
+        Self { find, labels }
     }
 
     /// The end of the label that starts at `at`: the first, longest first, that is there (in any
@@ -59,14 +108,15 @@ impl Labels {
     }
 
     /// Every occurrence, in order: where it starts, and the text after it and its colon.
-    fn occurrences<'t>(&'t self, text: &'t str) -> impl Iterator<Item = (usize, After<'t>)> + 't {
+    fn occurrences<'t>(&'t self, hay: Hay<'t>) -> impl Iterator<Item = (usize, After<'t>)> + 't {
         let mut pos = 0;
         std::iter::from_fn(move || {
+            let text = hay.text;
             while pos <= text.len() {
-                let found = self.find.find_at(text, pos)?;
+                let found = self.find.find(Input::new(&*hay.lower).span(pos..text.len()))?;
                 let start = found.start();
-                // The search found the longest label at `start` (the alternation is longest
-                // first); only where that one does not end a word are the shorter ones tried.
+                // The search found the longest label at `start`; only where that one does not
+                // end a word are the shorter ones tried.
                 let Some(end) = self.found_end(text, found.range()).or_else(|| self.label_end(text, start)) else {
                     // No label ends a word here: look again from the next character.
                     pos = start + text[start..].chars().next().map_or(1, char::len_utf8);
@@ -81,20 +131,59 @@ impl Labels {
     }
 
     /// The text after each occurrence that starts a word, in order.
-    pub fn all<'t>(&'t self, text: &'t str) -> impl Iterator<Item = After<'t>> + 't {
+    pub fn all<'t>(&'t self, text: impl Into<Hay<'t>>) -> impl Iterator<Item = After<'t>> + 't {
+        let hay = text.into();
+        let text = hay.text;
         // An occurrence inside a word is passed over whole, as the search resumes after it.
-        self.occurrences(text).filter(|(at, _)| starts_word(text, *at)).map(|(_, a)| a)
+        self.occurrences(hay).filter(move |(at, _)| starts_word(text, *at)).map(|(_, a)| a)
     }
 
     /// The text after the first occurrence.
-    pub fn first<'t>(&'t self, text: &'t str) -> Option<After<'t>> {
+    pub fn first<'t>(&'t self, text: impl Into<Hay<'t>>) -> Option<After<'t>> {
         self.all(text).next()
     }
 
     /// Whether any label occurs.
-    pub fn occurs(&self, text: &str) -> bool {
+    pub fn occurs<'t>(&'t self, text: impl Into<Hay<'t>>) -> bool {
         self.all(text).next().is_some()
     }
+}
+
+/// `label` as the search looks for it in a lower-cased text: its ASCII letters lower case, each
+/// other letter in both its cases (one variant for each combination; labels hold at most three).
+fn case_variants(label: &str) -> Vec<String> {
+    let mut variants = vec![String::with_capacity(label.len())];
+    for c in label.chars() {
+        let mut cases: Vec<char> = Vec::with_capacity(2);
+        if c.is_ascii() {
+            cases.push(c.to_ascii_lowercase());
+        } else {
+            cases.push(c);
+            // Only a case of the same length in bytes: the copy keeps every offset of the text.
+            for other in [single(c.to_lowercase()), single(c.to_uppercase())].into_iter().flatten() {
+                if other.len_utf8() == c.len_utf8() && !cases.contains(&other) {
+                    cases.push(other);
+                }
+            }
+        }
+        variants = variants
+            .into_iter()
+            .flat_map(|v| {
+                cases.iter().map(move |&case| {
+                    let mut v = v.clone();
+                    v.push(case);
+                    v
+                })
+            })
+            .collect();
+    }
+    variants
+}
+
+/// The only character of a case mapping, if it maps to one.
+fn single(mut mapped: impl Iterator<Item = char>) -> Option<char> {
+    let c = mapped.next()?;
+    mapped.next().is_none().then_some(c)
 }
 
 /// The byte length of `word` at the start of `s`, letters compared in any case (one character
@@ -327,9 +416,14 @@ mod tests {
             let labels = Labels::new(set);
             for text in &texts {
                 // Where each value begins (its offset in the text), and the hint.
-                let ours: Vec<(usize, Option<&str>)> =
-                    labels.all(text).map(|a| (a.rest.as_ptr() as usize - text.as_ptr() as usize, a.hint)).collect();
+                fn at<'t>(text: &str, a: After<'t>) -> (usize, Option<&'t str>) {
+                    (a.rest.as_ptr() as usize - text.as_ptr() as usize, a.hint)
+                }
+                let ours: Vec<(usize, Option<&str>)> = labels.all(text.as_str()).map(|a| at(text, a)).collect();
                 assert_eq!(ours, by_regex(set, text), "{set:?} in {:?}", text.chars().take(80).collect::<String>());
+                // The same through a text lower-cased once for all searches.
+                let lowered = Text::new(text);
+                assert_eq!(labels.all(&lowered).map(|a| at(text, a)).collect::<Vec<_>>(), ours);
             }
         }
     }

@@ -9,7 +9,7 @@ use regex::Regex;
 
 use super::{Ctx, Found, Template, capture, clean, kind_of, stay_dates};
 use crate::extract::Extracted;
-use crate::find::Labels;
+use crate::find::{Labels, Text};
 use crate::lang;
 
 pub(super) const TEMPLATE: Template = Template { name: "generic", recognises, extract, ref_shape };
@@ -211,7 +211,7 @@ fn extract(c: &Ctx<'_>) -> Found {
 }
 
 /// The first value after one of `labels` that reads as a person's name.
-fn person(labels: &Labels, text: &str) -> Option<String> {
+fn person(labels: &Labels, text: &Text<'_>) -> Option<String> {
     labels.all(text).find_map(|a| [a.line(), a.cell()].into_iter().flatten().find_map(person_name))
 }
 
@@ -328,7 +328,7 @@ fn first_words(v: &str) -> &str {
 /// The channel a mail without a template is about: the sender's domain when it is an OTA's own;
 /// else the channel the mail names next to a source label ("Booked via: Expedia"); else the one
 /// OTA the mail names at all. Never the sender's own domain: a relay or a PMS is not a channel.
-fn channel_of(from: &str, text: &str) -> Option<Channel> {
+fn channel_of(from: &str, text: &Text<'_>) -> Option<Channel> {
     let domain = from.rsplit_once('@').map(|(_, d)| d.to_lowercase()).unwrap_or_default();
     if let Some(c) = KNOWN.iter().find(|(_, domains, _)| domains.iter().any(|d| domain.ends_with(d))) {
         return Some(c.2.clone());

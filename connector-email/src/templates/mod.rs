@@ -18,7 +18,7 @@ use chrono::NaiveDate;
 use regex::Regex;
 
 use crate::extract::{Extracted, Extraction, MailKind, Outcome};
-use crate::find::Labels;
+use crate::find::{Labels, Text};
 use crate::mime::Mail;
 
 /// What a template read from a mail.
@@ -65,8 +65,8 @@ pub(crate) struct Ctx<'m> {
     pub from: &'m str,
     /// The original subject ("" when unknown).
     pub subject: &'m str,
-    /// The body text.
-    pub text: &'m str,
+    /// The body text, with its lower-cased copy for the label searches.
+    pub text: &'m Text<'m>,
     /// The send date, the reference for years left out.
     pub sent: Option<NaiveDate>,
 }
@@ -102,7 +102,7 @@ pub(crate) fn kind_of(subject: &str) -> MailKind {
 /// both dates below (Airbnb's two columns) and a departure without a year after an arrival in
 /// December.
 pub(crate) fn stay_dates(
-    text: &str,
+    text: &Text<'_>,
     checkin: &Labels,
     checkout: &Labels,
     sent: Option<NaiveDate>,
@@ -197,10 +197,11 @@ impl Judge {
 
 /// Runs the first template that recognises the mail (the generic one recognises every mail).
 pub(crate) fn run(mail: &Mail, judge: &Judge) -> Outcome {
+    let text = Text::new(&mail.text);
     let ctx = Ctx {
         from: mail.envelope.from.as_deref().unwrap_or(""),
         subject: mail.envelope.subject.as_deref().unwrap_or(""),
-        text: &mail.text,
+        text: &text,
         sent: mail.envelope.sent,
     };
     let t = TEMPLATES
