@@ -190,7 +190,8 @@ mod tests {
 
     #[test]
     fn text_runs_keep_one_space_between_words() {
-        for run in ["a b", " a  b ", "a\tb\nc", "é  ü", "a\u{a0}b", "\u{2003}x y\u{2003}", "a\x0bb", "a\x0cb", "plain"] {
+        for run in ["a b", " a  b ", "a\tb\nc", "é  ü", "a\u{a0}b", "\u{2003}x y\u{2003}", "a\x0bb", "a\x0cb", "plain"]
+        {
             let mut fast = String::from("x");
             push_text(&mut fast, run);
             let mut want = String::from("x");

@@ -43,10 +43,45 @@ static GUEST_CANCELLED: LazyLock<Regex> = LazyLock::new(|| {
 static CODE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?-u:\b)(HM[A-Z0-9]{8})(?-u:\b)").expect("compiles"));
 static DETAILS_URL: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"/reservations/details/(HM[A-Z0-9]{8})").expect("compiles"));
-static ROOM_KIND: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?im)^(entire home/apt|entire place|private room|shared room|hotel room|room|chambre privée|chambre partagée|chambre d'hôtel|logement entier|chambre|habitación privada|habitación compartida|privatzimmer|gemeinsames zimmer|stanza privata|stanza condivisa|quarto privado|quarto compartilhado)\s*$")
-        .expect("compiles")
-});
+/// The room kinds Airbnb writes on a line of their own under the listing's title, lower case.
+const ROOM_KINDS: &[&str] = &[
+    "entire home/apt",
+    "entire place",
+    "private room",
+    "shared room",
+    "hotel room",
+    "room",
+    "chambre privée",
+    "chambre partagée",
+    "chambre d'hôtel",
+    "logement entier",
+    "chambre",
+    "habitación privada",
+    "habitación compartida",
+    "privatzimmer",
+    "gemeinsames zimmer",
+    "stanza privata",
+    "stanza condivisa",
+    "quarto privado",
+    "quarto compartilhado",
+];
+
+/// The first line that is a room kind (in any case, blanks after it allowed): where it starts,
+/// and the kind as written. Read line by line: a pattern anchored at every line start ran over
+/// the whole text.
+fn room_kind_line(text: &str) -> Option<(usize, &str)> {
+    let longest = ROOM_KINDS.iter().map(|k| k.len()).max().unwrap_or(0);
+    let mut start = 0;
+    crate::find::split_lines(text).find_map(|line| {
+        let at = start;
+        start += line.len() + 1;
+        let kind = line.trim_end_matches(char::is_whitespace);
+        // A kind's capitals take as many bytes as its small letters, but for a few letters
+        // outside these words: twice the longest is room enough.
+        (!kind.is_empty() && kind.len() <= 2 * longest && ROOM_KINDS.contains(&kind.to_lowercase().as_str()))
+            .then_some((at, kind))
+    })
+}
 
 static CODE_LABEL: LazyLock<Labels> = LazyLock::new(|| {
     Labels::new(&[
@@ -103,9 +138,9 @@ fn extract(c: &Ctx<'_>) -> Found {
 /// "<listing title> (<room kind>)": the room kind line ("Shared room", "Chambre") follows the
 /// listing title, possibly with a blank line between.
 fn room(text: &str) -> Option<String> {
-    let m = ROOM_KIND.captures(text)?;
-    let kind = m.get(1)?.as_str().trim();
-    let before = &text[..m.get(0)?.start()];
+    let (at, kind) = room_kind_line(text)?;
+    let kind = kind.trim();
+    let before = &text[..at];
     let title = before
         .lines()
         .rev()
@@ -115,4 +150,39 @@ fn room(text: &str) -> Option<String> {
         Some(t) if !t.contains("://") => format!("{t} ({kind})"),
         _ => kind.to_owned(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn room_kind_lines_are_found_where_the_former_pattern_found_them() {
+        let pattern = Regex::new(&format!(
+            r"(?im)^({})\s*$",
+            ROOM_KINDS.iter().map(|k| regex::escape(k)).collect::<Vec<_>>().join("|")
+        ))
+        .unwrap();
+        let mut texts: Vec<String> = hostelpulse_sandbox::mail::SAMPLES
+            .iter()
+            .filter_map(|(_, b)| crate::mime::read(b, 1 << 24).ok())
+            .map(|m| m.text)
+            .collect();
+        texts.extend(
+            [
+                "Cosy loft\nEntire home/apt\n",
+                "Title\n\nCHAMBRE PRIVÉE  \r\nmore",
+                " room\nroomy\nRoom\t\n",
+                "x\nchambre\nchambre privée",
+                "Habitación compartida",
+                "",
+                "\n\n",
+            ]
+            .map(str::to_owned),
+        );
+        for text in &texts {
+            let want = pattern.captures(text).map(|m| (m.get(0).unwrap().start(), m.get(1).unwrap().as_str()));
+            assert_eq!(room_kind_line(text), want, "{:?}", text.chars().take(80).collect::<String>());
+        }
+    }
 }
