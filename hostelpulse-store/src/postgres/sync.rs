@@ -162,21 +162,28 @@ impl SyncStore for PgStore {
     }
 
     async fn load_records(&self, scope: &Scope) -> Result<RecordMap, StoreError> {
-        let c = self.client().await?;
-        let rows = c
-            .query(
-                &format!("SELECT {RECORD_COLUMNS} FROM sync_record WHERE connector = $1 AND account = $2"),
-                &[&scope.connector.as_str(), &scope.account.as_str()],
-            )
-            .await
-            .map_err(backend)?;
-        let mut records = RecordMap::default();
-        records.reserve(rows.len());
-        for r in &rows {
-            let (id, state) = record_row(r)?;
-            records.insert(id, state);
-        }
-        Ok(records)
+        // A task of its own: on a multi-threaded runtime the rows are received and read on
+        // another worker while the run fingerprints the source's first page.
+        let (pool, scope) = (self.pool.clone(), scope.clone());
+        tokio::spawn(async move {
+            let c = pool.get().await.map_err(backend)?;
+            let rows = c
+                .query(
+                    &format!("SELECT {RECORD_COLUMNS} FROM sync_record WHERE connector = $1 AND account = $2"),
+                    &[&scope.connector.as_str(), &scope.account.as_str()],
+                )
+                .await
+                .map_err(backend)?;
+            let mut records = RecordMap::default();
+            records.reserve(rows.len());
+            for r in &rows {
+                let (id, state) = record_row(r)?;
+                records.insert(id, state);
+            }
+            Ok(records)
+        })
+        .await
+        .map_err(backend)?
     }
 
     async fn load_some(&self, scope: &Scope, ids: &[&SourceId]) -> Result<SyncState, StoreError> {
