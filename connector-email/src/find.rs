@@ -397,21 +397,13 @@ mod tests {
             &["Total", "Total price", "Total payout", "Your payout", "Montant total", "Prix total", "Gesamtpreis"],
             &["Name", "Guest", "Guest name", "Name des Gastes", "Nom du client"],
         ];
-        let mut texts: Vec<String> = hostelpulse_sandbox::mail::SAMPLES
-            .iter()
-            .filter_map(|(_, b)| crate::mime::read(b, 1 << 24).ok())
-            .map(|m| m.text)
-            .collect();
-        texts.extend(
-            [
-                "Booking non-refundable, Booking no. 12 and BOOKING NUMBER: 9; Bookings\tBooking",
-                "TOTAL (USD)   $545.62 total(eur): 3 Totale 4 subtotal 5 Total_x Total(US) 6",
-                "ARRIVÉE :\n\nmer. 15 juil. 2026 ; arrivée：16 ; XArrival 1 Arrival",
-                "Name des Gastes: Ana; name: Bo; Nameless; NOM DU CLIENT : Cy",
-                "",
-            ]
-            .map(str::to_owned),
-        );
+        let texts = crate::test_texts::samples_and(&[
+            "Booking non-refundable, Booking no. 12 and BOOKING NUMBER: 9; Bookings\tBooking",
+            "TOTAL (USD)   $545.62 total(eur): 3 Totale 4 subtotal 5 Total_x Total(US) 6",
+            "ARRIVÉE :\n\nmer. 15 juil. 2026 ; arrivée：16 ; XArrival 1 Arrival",
+            "Name des Gastes: Ana; name: Bo; Nameless; NOM DU CLIENT : Cy",
+            "",
+        ]);
         for set in sets {
             let labels = Labels::new(set);
             for text in &texts {

@@ -32,3 +32,18 @@ pub use parse::{ParseOptions, parse_message};
 pub use privacy::{initials, mask_email, mask_phone, redact};
 pub use source::{Maildir, Mapper, MessageSource, RawMessage, RawQueue};
 pub use templates::names as template_names;
+
+/// Texts for tests that compare a hand reading with the pattern it replaced.
+#[cfg(test)]
+mod test_texts {
+    /// The body text of every sample mail, as the templates see it, then `extra`.
+    pub(crate) fn samples_and(extra: &[&str]) -> Vec<String> {
+        let mut texts: Vec<String> = hostelpulse_sandbox::mail::SAMPLES
+            .iter()
+            .filter_map(|(_, b)| crate::mime::read(b, 1 << 24).ok())
+            .map(|m| m.text)
+            .collect();
+        texts.extend(extra.iter().map(|t| (*t).to_owned()));
+        texts
+    }
+}

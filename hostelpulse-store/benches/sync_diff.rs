@@ -98,6 +98,31 @@ impl Connector for Prepared {
     }
 }
 
+impl Prepared {
+    fn new(bookings: Vec<Booking>) -> Self {
+        Self { account: AccountId::new("145678"), batch: Mutex::new(Some(BookingBatch::complete(bookings, vec![]))) }
+    }
+}
+
+/// The audit record of a real (empty) run, for the commits that seed a store.
+fn seed_audit(rt: &tokio::runtime::Runtime, clock: &Arc<ManualClock>) -> hostelpulse_core::sync::AuditRecord {
+    let engine = SyncEngine::new(Arc::new(MemoryStore::new())).with_clock(clock.clone());
+    rt.block_on(engine.run(&Prepared::new(vec![]), Plan::Full, Trigger::Manual, &CountSink(AtomicUsize::new(0))))
+}
+
+/// The timed part: one full run. The engine (and the store it holds) is returned so its
+/// teardown, which is not part of a run, happens outside the timing; the fetched batch is dropped
+/// inside the run, as in life.
+fn timed_run(
+    rt: &tokio::runtime::Runtime,
+    engine: SyncEngine,
+    connector: Prepared,
+) -> (SyncEngine, hostelpulse_core::sync::AuditRecord) {
+    let report =
+        rt.block_on(engine.run(&connector, Plan::Full, Trigger::ScheduledFull, &CountSink(AtomicUsize::new(0))));
+    (engine, report)
+}
+
 struct CountSink(AtomicUsize);
 
 #[async_trait]
@@ -149,14 +174,7 @@ fn bench(c: &mut Criterion) {
         } else {
             Arc::new(MemoryStore::new())
         };
-        let seed_audit = {
-            let engine = SyncEngine::new(Arc::new(MemoryStore::new())).with_clock(clock.clone());
-            let empty = Prepared {
-                account: AccountId::new("145678"),
-                batch: Mutex::new(Some(BookingBatch::complete(vec![], vec![]))),
-            };
-            rt.block_on(engine.run(&empty, Plan::Full, Trigger::Manual, &CountSink(AtomicUsize::new(0))))
-        };
+        let seed_audit = seed_audit(&rt, &clock);
         if shared {
             // Two accounts' runs, 1,000 records at a time, in turn, and in no particular id order
             // (bookings arrive over months, and ids from OTAs and CSV exports are not sequential).
@@ -183,10 +201,7 @@ fn bench(c: &mut Criterion) {
             ))
             .unwrap();
         }
-        let connector = Prepared {
-            account: AccountId::new("145678"),
-            batch: Mutex::new(Some(BookingBatch::complete(fetched.clone(), vec![]))),
-        };
+        let connector = Prepared::new(fetched.clone());
         let engine = SyncEngine::new(store).with_clock(clock.clone()).with_config(config.clone());
         (engine, connector)
     };
@@ -222,18 +237,7 @@ fn bench(c: &mut Criterion) {
         g.bench_function(name, |b| {
             b.iter_batched(
                 || setup(sqlite, shared),
-                // The engine (and the store it holds) is returned so its teardown, which is not part
-                // of a run, happens outside the timing; the fetched batch is dropped inside the run,
-                // as in life.
-                |(engine, connector)| {
-                    let report = rt.block_on(engine.run(
-                        &connector,
-                        Plan::Full,
-                        Trigger::ScheduledFull,
-                        &CountSink(AtomicUsize::new(0)),
-                    ));
-                    (engine, report)
-                },
+                |(engine, connector)| timed_run(&rt, engine, connector),
                 BatchSize::PerIteration,
             )
         });
@@ -263,14 +267,7 @@ fn postgres(
         return;
     };
     let store: Arc<dyn SyncStore> = Arc::new(rt.block_on(PgStore::open(&server.database())).unwrap());
-    let seed_audit = {
-        let engine = SyncEngine::new(Arc::new(MemoryStore::new())).with_clock(clock.clone());
-        let empty = Prepared {
-            account: AccountId::new("145678"),
-            batch: Mutex::new(Some(BookingBatch::complete(vec![], vec![]))),
-        };
-        rt.block_on(engine.run(&empty, Plan::Full, Trigger::Manual, &CountSink(AtomicUsize::new(0))))
-    };
+    let seed_audit = seed_audit(rt, clock);
     let commit = |upserts: Vec<_>| Commit { upserts, cursor: None, audit: seed_audit.clone(), connector_state: None };
     for chunk in prior.chunks(10_000) {
         rt.block_on(store.commit(scope, &commit(chunk.to_vec()))).unwrap();
@@ -278,10 +275,7 @@ fn postgres(
     let restore: Vec<_> = prior.iter().step_by(N / CHANGED).cloned().collect();
     let setup = || {
         rt.block_on(store.commit(scope, &commit(restore.clone()))).unwrap();
-        let connector = Prepared {
-            account: AccountId::new("145678"),
-            batch: Mutex::new(Some(BookingBatch::complete(fetched.to_vec(), vec![]))),
-        };
+        let connector = Prepared::new(fetched.to_vec());
         let engine = SyncEngine::new(store.clone()).with_clock(clock.clone()).with_config(config.clone());
         (engine, connector)
     };
@@ -291,19 +285,7 @@ fn postgres(
     assert_eq!(sink.0.load(Ordering::Relaxed), CHANGED, "{:?}", report.counts);
     assert_eq!(report.counts.unchanged as usize, N - CHANGED);
     g.bench_function("full_run_100k_1pct_changed_postgres", |b| {
-        b.iter_batched(
-            setup,
-            |(engine, connector)| {
-                let report = rt.block_on(engine.run(
-                    &connector,
-                    Plan::Full,
-                    Trigger::ScheduledFull,
-                    &CountSink(AtomicUsize::new(0)),
-                ));
-                (engine, report)
-            },
-            BatchSize::PerIteration,
-        )
+        b.iter_batched(setup, |(engine, connector)| timed_run(rt, engine, connector), BatchSize::PerIteration)
     });
 }
 

@@ -163,23 +163,15 @@ mod tests {
             ROOM_KINDS.iter().map(|k| regex::escape(k)).collect::<Vec<_>>().join("|")
         ))
         .unwrap();
-        let mut texts: Vec<String> = hostelpulse_sandbox::mail::SAMPLES
-            .iter()
-            .filter_map(|(_, b)| crate::mime::read(b, 1 << 24).ok())
-            .map(|m| m.text)
-            .collect();
-        texts.extend(
-            [
-                "Cosy loft\nEntire home/apt\n",
-                "Title\n\nCHAMBRE PRIVÉE  \r\nmore",
-                " room\nroomy\nRoom\t\n",
-                "x\nchambre\nchambre privée",
-                "Habitación compartida",
-                "",
-                "\n\n",
-            ]
-            .map(str::to_owned),
-        );
+        let texts = crate::test_texts::samples_and(&[
+            "Cosy loft\nEntire home/apt\n",
+            "Title\n\nCHAMBRE PRIVÉE  \r\nmore",
+            " room\nroomy\nRoom\t\n",
+            "x\nchambre\nchambre privée",
+            "Habitación compartida",
+            "",
+            "\n\n",
+        ]);
         for text in &texts {
             let want = pattern.captures(text).map(|m| (m.get(0).unwrap().start(), m.get(1).unwrap().as_str()));
             assert_eq!(room_kind_line(text), want, "{:?}", text.chars().take(80).collect::<String>());

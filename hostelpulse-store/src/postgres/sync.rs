@@ -121,6 +121,24 @@ async fn scope_state(c: &impl GenericClient, scope: &Scope, records: RecordMap) 
     Ok(SyncState { cursor, records, connector_state: state.map(|j| j.0), state_version, paging_checkpoint: checkpoint })
 }
 
+/// Every record of a scope.
+async fn scope_records(c: &impl GenericClient, scope: &Scope) -> Result<RecordMap, StoreError> {
+    let rows = c
+        .query(
+            &format!("SELECT {RECORD_COLUMNS} FROM sync_record WHERE connector = $1 AND account = $2"),
+            &[&scope.connector.as_str(), &scope.account.as_str()],
+        )
+        .await
+        .map_err(backend)?;
+    let mut records = RecordMap::default();
+    records.reserve(rows.len());
+    for r in &rows {
+        let (id, state) = record_row(r)?;
+        records.insert(id, state);
+    }
+    Ok(records)
+}
+
 /// A read-only transaction on one snapshot: the records and the cursor and state beside them
 /// come from the same commit.
 async fn snapshot(c: &mut deadpool_postgres::Object) -> Result<deadpool_postgres::Transaction<'_>, StoreError> {
@@ -137,20 +155,7 @@ impl SyncStore for PgStore {
     async fn load(&self, scope: &Scope) -> Result<SyncState, StoreError> {
         let mut c = self.client().await?;
         let tx = snapshot(&mut c).await?;
-        let rows = tx
-            .query(
-                &format!("SELECT {RECORD_COLUMNS} FROM sync_record WHERE connector = $1 AND account = $2"),
-                &[&scope.connector.as_str(), &scope.account.as_str()],
-            )
-            .await
-            .map_err(backend)?;
-        let mut records = RecordMap::default();
-        records.reserve(rows.len());
-        for r in &rows {
-            let (id, state) = record_row(r)?;
-            records.insert(id, state);
-        }
-        drop(rows);
+        let records = scope_records(&tx, scope).await?;
         let state = scope_state(&tx, scope, records).await?;
         tx.commit().await.map_err(backend)?;
         Ok(state)
@@ -167,20 +172,7 @@ impl SyncStore for PgStore {
         let (pool, scope) = (self.pool.clone(), scope.clone());
         tokio::spawn(async move {
             let c = pool.get().await.map_err(backend)?;
-            let rows = c
-                .query(
-                    &format!("SELECT {RECORD_COLUMNS} FROM sync_record WHERE connector = $1 AND account = $2"),
-                    &[&scope.connector.as_str(), &scope.account.as_str()],
-                )
-                .await
-                .map_err(backend)?;
-            let mut records = RecordMap::default();
-            records.reserve(rows.len());
-            for r in &rows {
-                let (id, state) = record_row(r)?;
-                records.insert(id, state);
-            }
-            Ok(records)
+            scope_records(&c, &scope).await
         })
         .await
         .map_err(backend)?
