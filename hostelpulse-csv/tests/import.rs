@@ -7,8 +7,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use hostelpulse_core::model::{BookingStatus, ConnectorKind, SourceId};
 use hostelpulse_core::sync::{
-    AuditLog, AuditRecord, CollectingSink, Commit, Inbox, InboxEntry, InboxItem, MemoryStore, Queued, Scope, Settled,
-    StoreError, SyncEngine, SyncState, SyncStore,
+    AuditLog, CollectingSink, Commit, MemoryStore, Scope, StoreError, SyncEngine, SyncState, SyncStore,
 };
 use hostelpulse_csv::{Column, CsvError, CsvImport, Mapping, Preset, import};
 
@@ -161,44 +160,7 @@ struct CountingStore {
     records_loaded: AtomicUsize,
 }
 
-#[async_trait]
-impl AuditLog for CountingStore {
-    async fn append(&self, record: &AuditRecord) -> Result<(), StoreError> {
-        self.inner.append(record).await
-    }
-    async fn recent(&self, scope: &Scope, limit: usize) -> Result<Vec<AuditRecord>, StoreError> {
-        self.inner.recent(scope, limit).await
-    }
-    async fn scopes(&self) -> Result<Vec<Scope>, StoreError> {
-        self.inner.scopes().await
-    }
-}
-
-#[async_trait]
-impl Inbox for CountingStore {
-    async fn inbox_put(
-        &self,
-        scope: &Scope,
-        key: &str,
-        item: &InboxItem,
-        now: DateTime<Utc>,
-        keep: chrono::Duration,
-    ) -> Result<Queued, StoreError> {
-        self.inner.inbox_put(scope, key, item, now, keep).await
-    }
-    async fn inbox_due(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<InboxEntry>, StoreError> {
-        self.inner.inbox_due(now, limit).await
-    }
-    async fn inbox_settle(&self, id: i64, settled: &Settled) -> Result<(), StoreError> {
-        self.inner.inbox_settle(id, settled).await
-    }
-    async fn inbox_next_due(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
-        self.inner.inbox_next_due().await
-    }
-    async fn inbox_entries(&self, scope: &Scope) -> Result<Vec<InboxEntry>, StoreError> {
-        self.inner.inbox_entries(scope).await
-    }
-}
+hostelpulse_core::forward_audit_and_inbox!(CountingStore, inner);
 
 #[async_trait]
 impl SyncStore for CountingStore {

@@ -760,44 +760,7 @@ struct RecordsApart {
     reads: Mutex<Vec<(tokio::time::Instant, tokio::time::Instant)>>,
 }
 
-#[async_trait]
-impl AuditLog for RecordsApart {
-    async fn append(&self, record: &AuditRecord) -> std::result::Result<(), StoreError> {
-        self.inner.append(record).await
-    }
-    async fn recent(&self, scope: &Scope, limit: usize) -> std::result::Result<Vec<AuditRecord>, StoreError> {
-        self.inner.recent(scope, limit).await
-    }
-    async fn scopes(&self) -> std::result::Result<Vec<Scope>, StoreError> {
-        self.inner.scopes().await
-    }
-}
-
-#[async_trait]
-impl Inbox for RecordsApart {
-    async fn inbox_put(
-        &self,
-        scope: &Scope,
-        key: &str,
-        item: &InboxItem,
-        now: DateTime<Utc>,
-        keep: Duration,
-    ) -> std::result::Result<Queued, StoreError> {
-        self.inner.inbox_put(scope, key, item, now, keep).await
-    }
-    async fn inbox_due(&self, now: DateTime<Utc>, limit: usize) -> std::result::Result<Vec<InboxEntry>, StoreError> {
-        self.inner.inbox_due(now, limit).await
-    }
-    async fn inbox_settle(&self, id: i64, settled: &Settled) -> std::result::Result<(), StoreError> {
-        self.inner.inbox_settle(id, settled).await
-    }
-    async fn inbox_next_due(&self) -> std::result::Result<Option<DateTime<Utc>>, StoreError> {
-        self.inner.inbox_next_due().await
-    }
-    async fn inbox_entries(&self, scope: &Scope) -> std::result::Result<Vec<InboxEntry>, StoreError> {
-        self.inner.inbox_entries(scope).await
-    }
-}
+crate::forward_audit_and_inbox!(RecordsApart, inner);
 
 #[async_trait]
 impl SyncStore for RecordsApart {

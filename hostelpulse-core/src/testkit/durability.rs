@@ -18,8 +18,8 @@ use crate::connector::{BookingBatch, BookingQuery, Connector};
 use crate::error::{BoxError, Result};
 use crate::model::{AccountId, ConnectorKind, SourceId};
 use crate::sync::{
-    AuditLog, AuditRecord, Change, ChangeClass, CollectingSink, Commit, Inbox, InboxEntry, InboxItem, Outcome, Plan,
-    Queued, Scope, Settled, Sink, StoreError, SyncEngine, SyncState, SyncStore, Trigger,
+    AuditRecord, Change, ChangeClass, CollectingSink, Commit, Outcome, Plan, Scope, Sink, StoreError, SyncEngine,
+    SyncState, SyncStore, Trigger,
 };
 
 /// Builds a fresh connector for the account under test, as a new process would.
@@ -105,44 +105,7 @@ struct CommitFailsOnce {
     armed: AtomicBool,
 }
 
-#[async_trait]
-impl AuditLog for CommitFailsOnce {
-    async fn append(&self, record: &AuditRecord) -> std::result::Result<(), StoreError> {
-        self.inner.append(record).await
-    }
-    async fn recent(&self, scope: &Scope, limit: usize) -> std::result::Result<Vec<AuditRecord>, StoreError> {
-        self.inner.recent(scope, limit).await
-    }
-    async fn scopes(&self) -> std::result::Result<Vec<Scope>, StoreError> {
-        self.inner.scopes().await
-    }
-}
-
-#[async_trait]
-impl Inbox for CommitFailsOnce {
-    async fn inbox_put(
-        &self,
-        scope: &Scope,
-        dedupe_key: &str,
-        item: &InboxItem,
-        now: DateTime<Utc>,
-        keep_done: Duration,
-    ) -> std::result::Result<Queued, StoreError> {
-        self.inner.inbox_put(scope, dedupe_key, item, now, keep_done).await
-    }
-    async fn inbox_due(&self, now: DateTime<Utc>, limit: usize) -> std::result::Result<Vec<InboxEntry>, StoreError> {
-        self.inner.inbox_due(now, limit).await
-    }
-    async fn inbox_settle(&self, id: i64, settled: &Settled) -> std::result::Result<(), StoreError> {
-        self.inner.inbox_settle(id, settled).await
-    }
-    async fn inbox_next_due(&self) -> std::result::Result<Option<DateTime<Utc>>, StoreError> {
-        self.inner.inbox_next_due().await
-    }
-    async fn inbox_entries(&self, scope: &Scope) -> std::result::Result<Vec<InboxEntry>, StoreError> {
-        self.inner.inbox_entries(scope).await
-    }
-}
+crate::forward_audit_and_inbox!(CommitFailsOnce, inner);
 
 #[async_trait]
 impl SyncStore for CommitFailsOnce {

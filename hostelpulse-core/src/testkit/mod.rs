@@ -17,6 +17,7 @@
 
 mod durability;
 mod faults;
+mod forward;
 mod kit;
 mod reference;
 
@@ -39,6 +40,12 @@ pub use kit::{
     resume_from_any_cursor_loses_nothing, run_all, supported_operations_work, unsupported_operations_say_so,
 };
 pub use reference::{ReferenceConnector, ReferenceUpstream, days_from_today};
+
+// What `forward_audit_and_inbox!` expands to needs, whatever the calling crate depends on.
+#[doc(hidden)]
+pub use async_trait::async_trait as __async_trait;
+#[doc(hidden)]
+pub use chrono as __chrono;
 
 /// A retry policy for tests against emulators and fault proxies: many quick attempts, so injected
 /// faults are ridden out in milliseconds rather than the production policy's seconds.
