@@ -1,5 +1,5 @@
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -15,6 +15,7 @@ use hostelpulse_core::sync::{
 use rusqlite::{Connection, OptionalExtension, params};
 
 mod rooms;
+mod thread;
 
 /// Ordered migrations; `PRAGMA user_version` records how many have run.
 const MIGRATIONS: &[&str] = &[
@@ -206,9 +207,9 @@ CREATE TABLE stored_account (
 /// A [`SyncStore`] and [`AuditLog`] in one SQLite file.
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
-    conn: Arc<Mutex<Connection>>,
+    conn: Arc<thread::ConnThread>,
     /// A second connection for reads (the same one for an in-memory store).
-    reader: Arc<Mutex<Connection>>,
+    reader: Arc<thread::ConnThread>,
     path: Option<PathBuf>,
 }
 
@@ -320,7 +321,11 @@ impl SqliteStore {
         .await
         .map_err(backend)??;
         let (conn, reader) = conn;
-        Ok(Self { conn: Arc::new(Mutex::new(conn)), reader: Arc::new(Mutex::new(reader)), path: Some(path) })
+        Ok(Self {
+            conn: Arc::new(thread::ConnThread::start(conn, "hostelpulse-sqlite")?),
+            reader: Arc::new(thread::ConnThread::start(reader, "hostelpulse-sqlite-read")?),
+            path: Some(path),
+        })
     }
 
     /// Opens an existing store for commands that only read (the Today board, tasks, status): the
@@ -349,7 +354,7 @@ impl SqliteStore {
         .await
         .map_err(backend)??;
         // Commands that only read: one connection is enough.
-        let conn = Arc::new(Mutex::new(conn));
+        let conn = Arc::new(thread::ConnThread::start(conn, "hostelpulse-sqlite")?);
         Ok(Self { reader: conn.clone(), conn, path: Some(path) })
     }
 
@@ -357,7 +362,7 @@ impl SqliteStore {
     pub async fn open_in_memory() -> Result<Self, StoreError> {
         let mut conn = Connection::open_in_memory().map_err(backend)?;
         migrate(&mut conn)?;
-        let conn = Arc::new(Mutex::new(conn));
+        let conn = Arc::new(thread::ConnThread::start(conn, "hostelpulse-sqlite")?);
         Ok(Self { reader: conn.clone(), conn, path: None })
     }
 
@@ -372,26 +377,14 @@ impl SqliteStore {
         &self,
         f: impl FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
-        let conn = self.reader.clone();
-        tokio::task::spawn_blocking(move || {
-            let mut guard = conn.lock().unwrap_or_else(|e| e.into_inner());
-            f(&mut guard)
-        })
-        .await
-        .map_err(backend)?
+        self.reader.run(f).await
     }
 
     async fn with<T: Send + 'static>(
         &self,
         f: impl FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
-        let conn = self.conn.clone();
-        tokio::task::spawn_blocking(move || {
-            let mut guard = conn.lock().unwrap_or_else(|e| e.into_inner());
-            f(&mut guard)
-        })
-        .await
-        .map_err(backend)?
+        self.conn.run(f).await
     }
 }
 
