@@ -15,7 +15,7 @@ use hostelpulse_core::sync::{
 use rusqlite::{Connection, OptionalExtension, params};
 
 mod rooms;
-mod thread;
+mod queue;
 
 /// Ordered migrations; `PRAGMA user_version` records how many have run.
 const MIGRATIONS: &[&str] = &[
@@ -207,9 +207,9 @@ CREATE TABLE stored_account (
 /// A [`SyncStore`] and [`AuditLog`] in one SQLite file.
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
-    conn: Arc<thread::ConnQueue>,
+    conn: Arc<queue::ConnQueue>,
     /// A second connection for reads (the same one for an in-memory store).
-    reader: Arc<thread::ConnQueue>,
+    reader: Arc<queue::ConnQueue>,
     path: Option<PathBuf>,
 }
 
@@ -322,8 +322,8 @@ impl SqliteStore {
         .map_err(backend)??;
         let (conn, reader) = conn;
         Ok(Self {
-            conn: Arc::new(thread::ConnQueue::new(conn)),
-            reader: Arc::new(thread::ConnQueue::new(reader)),
+            conn: Arc::new(queue::ConnQueue::new(conn)),
+            reader: Arc::new(queue::ConnQueue::new(reader)),
             path: Some(path),
         })
     }
@@ -354,7 +354,7 @@ impl SqliteStore {
         .await
         .map_err(backend)??;
         // Commands that only read: one connection is enough.
-        let conn = Arc::new(thread::ConnQueue::new(conn));
+        let conn = Arc::new(queue::ConnQueue::new(conn));
         Ok(Self { reader: conn.clone(), conn, path: Some(path) })
     }
 
@@ -362,7 +362,7 @@ impl SqliteStore {
     pub async fn open_in_memory() -> Result<Self, StoreError> {
         let mut conn = Connection::open_in_memory().map_err(backend)?;
         migrate(&mut conn)?;
-        let conn = Arc::new(thread::ConnQueue::new(conn));
+        let conn = Arc::new(queue::ConnQueue::new(conn));
         Ok(Self { reader: conn.clone(), conn, path: None })
     }
 
