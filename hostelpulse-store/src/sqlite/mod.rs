@@ -14,8 +14,8 @@ use hostelpulse_core::sync::{
 };
 use rusqlite::{Connection, OptionalExtension, params};
 
-mod rooms;
 mod queue;
+mod rooms;
 
 /// Ordered migrations; `PRAGMA user_version` records how many have run.
 const MIGRATIONS: &[&str] = &[
